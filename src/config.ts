@@ -1,0 +1,47 @@
+/**
+ * Configuration read from the function's environment. Getters throw with the
+ * variable's name, so a missing setting fails loudly at first use instead of
+ * as an `undefined` deep inside a step.
+ */
+export class ConfigurationError extends Error {
+  override readonly name = 'ConfigurationError';
+}
+
+export function required(name: string): string {
+  const value = process.env[name];
+  if (value === undefined || value === '') throw new ConfigurationError(`Missing required environment variable ${name}`);
+  return value;
+}
+
+function optionalInt(name: string, fallback: number): number {
+  const raw = process.env[name];
+  if (raw === undefined || raw === '') return fallback;
+  const n = Number(raw);
+  if (!Number.isFinite(n)) throw new ConfigurationError(`Environment variable ${name} must be a number, got "${raw}"`);
+  return n;
+}
+
+function list(name: string): string[] {
+  return (process.env[name] ?? '').split(',').map((s) => s.trim()).filter(Boolean);
+}
+
+export const DEFAULT_TIMEOUT_SECONDS = 7 * 24 * 3600;
+export const MIN_TIMEOUT_SECONDS = 60;
+export const MAX_TIMEOUT_SECONDS = 31_536_000;
+
+export const config = {
+  get region(): string { return process.env.AWS_REGION ?? process.env.AWS_DEFAULT_REGION ?? 'us-east-1'; },
+  /** This stack's own account (CloudFormation `AWS::AccountId`). */
+  get accountId(): string { return required('ACCOUNT_ID'); },
+  get tableName(): string { return required('TABLE_NAME'); },
+  /** The stack's own `certificate-transfer` bus (name). */
+  get eventBusName(): string { return required('EVENT_BUS_NAME'); },
+  /** Name of the bus every peer account runs; offers are sent to it by ARN. */
+  get peerBusName(): string { return process.env.PEER_BUS_NAME || 'certificate-transfer'; },
+  get stateMachineArn(): string { return required('STATE_MACHINE_ARN'); },
+  get allowedTargetAccounts(): string[] { return list('ALLOWED_TARGET_ACCOUNTS'); },
+  get defaultTimeoutSeconds(): number { return optionalInt('DEFAULT_TIMEOUT_SECONDS', DEFAULT_TIMEOUT_SECONDS); },
+  /** Calls per second the reconciler may spend on DescribeCertificate. */
+  get reconcilerDescribeRate(): number { return optionalInt('RECONCILER_DESCRIBE_TPS', 2); },
+  get reconcilerMaxPerRun(): number { return optionalInt('RECONCILER_MAX_PER_RUN', 500); },
+};

@@ -1,0 +1,83 @@
+import { PutEventsCommand, type PutEventsRequestEntry } from '@aws-sdk/client-eventbridge';
+import { eventBridge } from './clients/events.js';
+import { config } from './config.js';
+import { OfferDeliveryFailed } from './errors.js';
+import type { FinalStatus, RestoreOutcome } from './types.js';
+
+/** The event contract (see `events/` for the JSON Schemas). */
+export const EVENT_SOURCE = 'iot.certificate-transfer';
+
+export const DetailType = {
+  Requested: 'Certificate Transfer Requested',
+  Offered: 'Certificate Transfer Offered',
+  Accepted: 'Certificate Transfer Accepted',
+  Rejected: 'Certificate Transfer Rejected',
+  Completed: 'Certificate Transfer Completed',
+} as const;
+export type DetailType = (typeof DetailType)[keyof typeof DetailType];
+
+export interface RequestedDetail {
+  certificateId: string;
+  targetAccount: string;
+  transferMessage?: string;
+  timeoutSeconds?: number;
+  restoreOnFailure?: boolean;
+  requestId?: string;
+}
+
+export interface OfferedDetail {
+  transferId: string;
+  certificateId: string;
+  certificateArn: string;
+  sourceAccount: string;
+  targetAccount: string;
+  transferMessage?: string;
+  offeredAt: string;
+  expiresAt: string;
+}
+
+export interface DecisionDetail {
+  transferId: string;
+  certificateId: string;
+  sourceAccount: string;
+  targetAccount: string;
+  decidedAt: string;
+  reason?: string;
+  setAsActive?: boolean;
+}
+
+export interface CompletedDetail {
+  transferId?: string;
+  certificateId: string;
+  sourceAccount: string;
+  targetAccount: string;
+  outcome: FinalStatus;
+  reason?: string;
+  restore?: RestoreOutcome;
+  requestId?: string;
+  completedAt: string;
+}
+
+/** ARN of an account's `certificate-transfer` bus in this region. */
+export function peerBusArn(account: string): string {
+  return `arn:aws:events:${config.region}:${account}:event-bus/${config.peerBusName}`;
+}
+
+export function entry(busNameOrArn: string, detailType: DetailType, detail: object, resources: string[] = []): PutEventsRequestEntry {
+  return { EventBusName: busNameOrArn, Source: EVENT_SOURCE, DetailType: detailType, Detail: JSON.stringify(detail), Resources: resources };
+}
+
+/**
+ * Publishes entries (at most 10 per call, as PutEvents allows) and throws if
+ * any entry was refused, so a lost notification is never mistaken for a sent one.
+ */
+export async function publish(entries: PutEventsRequestEntry[]): Promise<void> {
+  for (let i = 0; i < entries.length; i += 10) {
+    const batch = entries.slice(i, i + 10);
+    const out = await eventBridge.send(new PutEventsCommand({ Entries: batch }));
+    if (out.FailedEntryCount) {
+      const failed = (out.Entries ?? []).map((e, j) => (e.ErrorCode ? `${batch[j]?.DetailType} to ${batch[j]?.EventBusName}: ${e.ErrorCode} ${e.ErrorMessage ?? ''}` : undefined)).filter(Boolean);
+      throw new OfferDeliveryFailed(`EventBridge refused ${out.FailedEntryCount} event(s): ${failed.join('; ')}`);
+    }
+  }
+}

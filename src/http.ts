@@ -1,0 +1,55 @@
+import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
+import { DomainError, TransferInProgress, TransferStateConflict, ValidationError } from './errors.js';
+import { logger } from './logger.js';
+import { withMiddleware } from './middleware.js';
+
+export interface HttpError {
+  error: string;
+  message: string;
+  field?: string;
+  currentStatus?: string;
+  openTransferId?: string;
+  requestId?: string;
+}
+
+export function json(statusCode: number, body: unknown, headers: Record<string, string> = {}): APIGatewayProxyResult {
+  return { statusCode, headers: { 'content-type': 'application/json', ...headers }, body: JSON.stringify(body) };
+}
+
+/**
+ * The single place where errors become HTTP responses. Domain errors keep
+ * their status and say which field or status is at fault; anything else is a
+ * plain 500 whose details stay in the log.
+ */
+export function errorResponse(err: unknown, requestId?: string): APIGatewayProxyResult {
+  if (err instanceof DomainError) {
+    const body: HttpError = { error: err.name, message: err.message };
+    const field = (err as { field?: string }).field;
+    if (field) body.field = field;
+    if (err instanceof TransferStateConflict) body.currentStatus = err.currentStatus;
+    if (err instanceof TransferInProgress && err.openTransferId !== 'unknown') body.openTransferId = err.openTransferId;
+    if (err.status >= 500) body.requestId = requestId;
+    return json(err.status, body);
+  }
+  logger.error('Unhandled error', { error: err instanceof Error ? { name: err.name, message: err.message, stack: err.stack } : String(err) });
+  return json(500, { error: 'InternalError', message: 'Internal error; see the service logs', requestId } satisfies HttpError);
+}
+
+/** Wraps an API handler: shared middleware plus the error mapping above. */
+export function httpHandler(name: string, fn: (event: APIGatewayProxyEvent, context: Context) => Promise<APIGatewayProxyResult>) {
+  return withMiddleware<APIGatewayProxyEvent, APIGatewayProxyResult>(name, async (event, context) => {
+    try {
+      return await fn(event, context);
+    } catch (err) {
+      return errorResponse(err, context.awsRequestId);
+    }
+  });
+}
+
+export function pathParam(event: APIGatewayProxyEvent, name: string, pattern: RegExp): string {
+  const value = event.pathParameters?.[name];
+  if (!value || !pattern.test(value)) throw new ValidationError(name, `${name} in the path is malformed`);
+  return value;
+}
+
+export const TRANSFER_ID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;

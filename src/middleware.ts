@@ -1,0 +1,27 @@
+import middy from '@middy/core';
+import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
+import type { Context } from 'aws-lambda';
+import { logger, redact } from './logger.js';
+
+/**
+ * Composes the middleware every function shares, once: structured logs with
+ * the Lambda context and the transfer id as correlation key, and one log line
+ * per failure with secrets redacted. Errors are re-thrown unchanged so Step
+ * Functions sees their name (e.g. `ThrottlingException`) and can retry.
+ */
+export function withMiddleware<E, R>(name: string, fn: (event: E, context: Context) => Promise<R>) {
+  return middy<E, R>()
+    .use(injectLambdaContext(logger, { resetKeys: true }))
+    .use({
+      before: (request) => {
+        const event = request.event as { transferId?: string; detail?: { transferId?: string }; pathParameters?: { transferId?: string } } | undefined;
+        const transferId = event?.transferId ?? (event as { state?: { transferId?: string } })?.state?.transferId ?? event?.detail?.transferId ?? event?.pathParameters?.transferId;
+        logger.appendKeys({ step: name, ...(transferId ? { transferId } : {}) });
+      },
+      onError: (request) => {
+        const err = request.error;
+        logger.error(`${name} failed`, { error: err ? { name: err.name, message: err.message } : undefined, event: redact(request.event) });
+      },
+    })
+    .handler(fn);
+}

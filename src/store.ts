@@ -1,0 +1,356 @@
+import { DeleteCommand, GetCommand, PutCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { ddb } from './clients/dynamodb.js';
+import { config } from './config.js';
+import { awsErrorName, TransferInProgress, TransferNotFound, TransferStateConflict } from './errors.js';
+import {
+  FINAL_STATUSES,
+  OPEN_STATUSES,
+  type Decision,
+  type FinalStatus,
+  type HistoryEntry,
+  type RestoreOutcome,
+  type Snapshot,
+  type TransferRecord,
+  type TransferStatus,
+} from './types.js';
+
+/*
+ * One table, keys `pk`/`sk`. At most one open transfer per certificate comes
+ * from a lock item written with a conditional put before the transfer record;
+ * it is released by a conditional delete when the transfer ends. No TTL and no
+ * transactions: a lock whose transfer is missing or finished is taken over.
+ */
+
+const transferKey = (transferId: string) => ({ pk: `TRANSFER#${transferId}`, sk: 'TRANSFER' });
+const lockKey = (certificateId: string) => ({ pk: `LOCK#${certificateId}`, sk: 'LOCK' });
+
+const isConditionFailure = (err: unknown) => awsErrorName(err) === 'ConditionalCheckFailedException';
+const now = () => new Date().toISOString();
+const isFinal = (s: TransferStatus) => (FINAL_STATUSES as readonly string[]).includes(s);
+
+type StoredTransfer = TransferRecord & { pk: string; sk: string; gsi1pk: string; gsi1sk: string; gsi2pk: string; gsi2sk: string; gsi3pk: string; gsi3sk: string };
+
+function toRecord(item: Record<string, unknown>): TransferRecord {
+  const { pk: _pk, sk: _sk, gsi1pk: _g1, gsi1sk: _g1s, gsi2pk: _g2, gsi2sk: _g2s, gsi3pk: _g3, gsi3sk: _g3s, ...record } = item as unknown as StoredTransfer;
+  return record;
+}
+
+/** Removes what must never leave the source account's store. */
+export function publicView(record: TransferRecord): Omit<TransferRecord, 'taskToken'> {
+  const { taskToken: _token, ...rest } = record;
+  return rest;
+}
+
+export async function getTransfer(transferId: string): Promise<TransferRecord | undefined> {
+  const { Item } = await ddb.send(new GetCommand({ TableName: config.tableName, Key: transferKey(transferId), ConsistentRead: true }));
+  return Item ? toRecord(Item) : undefined;
+}
+
+export async function requireTransfer(transferId: string): Promise<TransferRecord> {
+  const record = await getTransfer(transferId);
+  if (!record) throw new TransferNotFound(`Transfer ${transferId} does not exist`);
+  return record;
+}
+
+async function acquireLock(certificateId: string, transferId: string): Promise<void> {
+  try {
+    await ddb.send(new PutCommand({
+      TableName: config.tableName,
+      Item: { ...lockKey(certificateId), transferId, lockedAt: now() },
+      ConditionExpression: 'attribute_not_exists(pk)',
+    }));
+    return;
+  } catch (err) {
+    if (!isConditionFailure(err)) throw err;
+  }
+  // Someone holds the lock: take it over only if their transfer is over or never got recorded.
+  const { Item: lock } = await ddb.send(new GetCommand({ TableName: config.tableName, Key: lockKey(certificateId), ConsistentRead: true }));
+  const holder = lock?.transferId as string | undefined;
+  if (holder) {
+    const existing = await getTransfer(holder);
+    if (existing && !isFinal(existing.status)) {
+      throw new TransferInProgress(`Certificate ${certificateId} already has an open transfer (${holder}, ${existing.status})`, holder);
+    }
+  }
+  try {
+    await ddb.send(new PutCommand({
+      TableName: config.tableName,
+      Item: { ...lockKey(certificateId), transferId, lockedAt: now() },
+      ConditionExpression: holder ? 'transferId = :holder' : 'attribute_not_exists(pk)',
+      ExpressionAttributeValues: holder ? { ':holder': holder } : undefined,
+    }));
+  } catch (err) {
+    if (isConditionFailure(err)) throw new TransferInProgress(`Certificate ${certificateId} already has an open transfer`, 'unknown');
+    throw err;
+  }
+}
+
+/** Releases the certificate's lock if this transfer still holds it. */
+export async function releaseLock(certificateId: string, transferId: string): Promise<void> {
+  try {
+    await ddb.send(new DeleteCommand({
+      TableName: config.tableName,
+      Key: lockKey(certificateId),
+      ConditionExpression: 'transferId = :id',
+      ExpressionAttributeValues: { ':id': transferId },
+    }));
+  } catch (err) {
+    if (!isConditionFailure(err)) throw err;
+  }
+}
+
+/**
+ * Records a new transfer in REQUESTED, after taking the certificate's lock.
+ * Throws `TransferInProgress` when another transfer of the certificate is open.
+ */
+export async function createTransfer(input: Omit<TransferRecord, 'status' | 'createdAt' | 'updatedAt' | 'history'>): Promise<TransferRecord> {
+  const at = now();
+  const record: TransferRecord = {
+    ...input,
+    status: 'REQUESTED',
+    createdAt: at,
+    updatedAt: at,
+    history: [{ at, status: 'REQUESTED', message: `Transfer to ${input.targetAccount} requested` }],
+  };
+  await acquireLock(record.certificateId, record.transferId);
+  try {
+    await ddb.send(new PutCommand({
+      TableName: config.tableName,
+      Item: { ...transferKey(record.transferId), ...indexKeys(record), ...record },
+      ConditionExpression: 'attribute_not_exists(pk)',
+    }));
+  } catch (err) {
+    await releaseLock(record.certificateId, record.transferId);
+    throw err;
+  }
+  return record;
+}
+
+function indexKeys(r: Pick<TransferRecord, 'status' | 'createdAt' | 'transferId' | 'certificateId'>) {
+  return {
+    gsi1pk: `STATUS#${r.status}`,
+    gsi1sk: `${r.createdAt}#${r.transferId}`,
+    gsi2pk: `CERT#${r.certificateId}`,
+    gsi2sk: `${r.createdAt}#${r.transferId}`,
+    gsi3pk: 'TRANSFER',
+    gsi3sk: `${r.createdAt}#${r.transferId}`,
+  };
+}
+
+interface Transition {
+  to: TransferStatus;
+  from: readonly TransferStatus[];
+  message: string;
+  set?: Partial<Pick<TransferRecord, 'taskToken' | 'offeredAt' | 'expiresAt' | 'decision' | 'reason' | 'restore' | 'snapshot'>>;
+  remove?: ('taskToken')[];
+}
+
+/**
+ * Moves a transfer to a new status if it is currently in one of `from`;
+ * appends to its history. Throws `TransferStateConflict` with the current
+ * status otherwise, and `TransferNotFound` if there is no such transfer.
+ */
+export async function transition(transferId: string, t: Transition): Promise<TransferRecord> {
+  const at = now();
+  const names: Record<string, string> = { '#status': 'status', '#history': 'history', '#updatedAt': 'updatedAt', '#gsi1pk': 'gsi1pk' };
+  const values: Record<string, unknown> = {
+    ':to': t.to,
+    ':at': at,
+    ':entry': [{ at, status: t.to, message: t.message } satisfies HistoryEntry],
+    ':gsi1pk': `STATUS#${t.to}`,
+  };
+  const sets = ['#status = :to', '#updatedAt = :at', '#history = list_append(#history, :entry)', '#gsi1pk = :gsi1pk'];
+  for (const [k, v] of Object.entries(t.set ?? {})) {
+    if (v === undefined) continue;
+    names[`#${k}`] = k;
+    values[`:${k}`] = v;
+    sets.push(`#${k} = :${k}`);
+  }
+  const fromKeys = t.from.map((s, i) => {
+    values[`:from${i}`] = s;
+    return `:from${i}`;
+  });
+  let update = `SET ${sets.join(', ')}`;
+  if (t.remove?.length) {
+    for (const k of t.remove) names[`#${k}`] = k;
+    update += ` REMOVE ${t.remove.map((k) => `#${k}`).join(', ')}`;
+  }
+  try {
+    const { Attributes } = await ddb.send(new UpdateCommand({
+      TableName: config.tableName,
+      Key: transferKey(transferId),
+      UpdateExpression: update,
+      ConditionExpression: `attribute_exists(pk) AND #status IN (${fromKeys.join(', ')})`,
+      ExpressionAttributeNames: names,
+      ExpressionAttributeValues: values,
+      ReturnValues: 'ALL_NEW',
+    }));
+    return toRecord(Attributes!);
+  } catch (err) {
+    if (!isConditionFailure(err)) throw err;
+    const current = await requireTransfer(transferId);
+    throw new TransferStateConflict(`Transfer ${transferId} is ${current.status}, not ${t.from.join(' or ')}`, current.status);
+  }
+}
+
+/** Sets informational fields on a transfer without changing its status. */
+export async function annotate(transferId: string, fields: Partial<Pick<TransferRecord, 'transferredAt' | 'cancelRequestedAt' | 'cancelReason'>>): Promise<void> {
+  const names: Record<string, string> = { '#updatedAt': 'updatedAt' };
+  const values: Record<string, unknown> = { ':at': now() };
+  const sets = ['#updatedAt = :at'];
+  for (const [k, v] of Object.entries(fields)) {
+    if (v === undefined) continue;
+    names[`#${k}`] = k;
+    values[`:${k}`] = v;
+    sets.push(`#${k} = :${k}`);
+  }
+  await ddb.send(new UpdateCommand({
+    TableName: config.tableName,
+    Key: transferKey(transferId),
+    UpdateExpression: `SET ${sets.join(', ')}`,
+    ConditionExpression: 'attribute_exists(pk)',
+    ExpressionAttributeNames: names,
+    ExpressionAttributeValues: values,
+  }));
+}
+
+/**
+ * Marks a cancel as requested, once: of two operators cancelling at once,
+ * exactly one wins; the other learns the transfer is already being cancelled.
+ */
+export async function requestCancel(transferId: string, reason: string): Promise<TransferRecord> {
+  try {
+    const { Attributes } = await ddb.send(new UpdateCommand({
+      TableName: config.tableName,
+      Key: transferKey(transferId),
+      UpdateExpression: 'SET #cra = :at, #cr = :reason, #updatedAt = :at',
+      ConditionExpression: 'attribute_exists(pk) AND #status = :awaiting AND attribute_not_exists(#cra)',
+      ExpressionAttributeNames: { '#cra': 'cancelRequestedAt', '#cr': 'cancelReason', '#status': 'status', '#updatedAt': 'updatedAt' },
+      ExpressionAttributeValues: { ':at': now(), ':reason': reason, ':awaiting': 'AWAITING_DECISION' },
+      ReturnValues: 'ALL_NEW',
+    }));
+    return toRecord(Attributes!);
+  } catch (err) {
+    if (!isConditionFailure(err)) throw err;
+    const current = await requireTransfer(transferId);
+    const status = current.status === 'AWAITING_DECISION' && current.cancelRequestedAt ? 'CANCELLING' : current.status;
+    throw new TransferStateConflict(
+      status === 'CANCELLING' ? `Transfer ${transferId} is already being cancelled` : `Transfer ${transferId} is ${current.status}; only a transfer awaiting a decision can be cancelled`,
+      status,
+    );
+  }
+}
+
+/** Stores the snapshot the first time only: a re-run of Preflight never overwrites what restore needs. */
+export async function saveSnapshot(transferId: string, snapshot: Snapshot): Promise<TransferRecord> {
+  const at = now();
+  const { Attributes } = await ddb.send(new UpdateCommand({
+    TableName: config.tableName,
+    Key: transferKey(transferId),
+    UpdateExpression: 'SET #snapshot = if_not_exists(#snapshot, :snapshot), #updatedAt = :at',
+    ConditionExpression: 'attribute_exists(pk)',
+    ExpressionAttributeNames: { '#snapshot': 'snapshot', '#updatedAt': 'updatedAt' },
+    ExpressionAttributeValues: { ':snapshot': snapshot, ':at': at },
+    ReturnValues: 'ALL_NEW',
+  }));
+  return toRecord(Attributes!);
+}
+
+export const OPEN: readonly TransferStatus[] = OPEN_STATUSES;
+
+/** Ends a transfer: final status, outcome, restore result; releases the certificate's lock. */
+export async function settle(
+  record: Pick<TransferRecord, 'transferId' | 'certificateId'>,
+  status: FinalStatus,
+  details: { message: string; reason?: string; restore?: RestoreOutcome; decision?: Decision },
+): Promise<TransferRecord> {
+  let settled: TransferRecord;
+  try {
+    settled = await transition(record.transferId, {
+      to: status,
+      from: OPEN,
+      message: details.message,
+      set: { reason: details.reason, restore: details.restore, decision: details.decision },
+      remove: ['taskToken'],
+    });
+  } catch (err) {
+    // Re-running the final step after a crash: the record already says so.
+    if (err instanceof TransferStateConflict && err.currentStatus === status) settled = await requireTransfer(record.transferId);
+    else throw err;
+  }
+  await releaseLock(record.certificateId, record.transferId);
+  return settled;
+}
+
+export interface ListQuery {
+  status?: TransferStatus;
+  certificateId?: string;
+  targetAccount?: string;
+  limit?: number;
+  nextToken?: string;
+}
+
+const encodeToken = (key: Record<string, unknown> | undefined) => (key ? Buffer.from(JSON.stringify(key)).toString('base64url') : undefined);
+function decodeToken(token: string | undefined): Record<string, unknown> | undefined {
+  if (!token) return undefined;
+  try {
+    const key = JSON.parse(Buffer.from(token, 'base64url').toString('utf8')) as unknown;
+    if (key && typeof key === 'object' && !Array.isArray(key)) return key as Record<string, unknown>;
+  } catch {
+    // fall through
+  }
+  return { invalid: true };
+}
+
+/**
+ * Lists transfers newest first: by certificate, by status, or all; every
+ * filter combination is served by an index, `targetAccount` by a filter.
+ */
+export async function listTransfers(q: ListQuery): Promise<{ items: TransferRecord[]; nextToken?: string }> {
+  const limit = Math.min(Math.max(q.limit ?? 50, 1), 100);
+  const start = decodeToken(q.nextToken);
+  if (start && 'invalid' in start) return { items: [] };
+  const filter = q.targetAccount ? { FilterExpression: 'targetAccount = :target', ExpressionAttributeValues: { ':target': q.targetAccount } } : undefined;
+  if (q.certificateId !== undefined) {
+    const out = await ddb.send(new QueryCommand({
+      TableName: config.tableName,
+      IndexName: 'byCertificate',
+      KeyConditionExpression: 'gsi2pk = :pk',
+      FilterExpression: [filter?.FilterExpression, q.status ? '#status = :status' : undefined].filter(Boolean).join(' AND ') || undefined,
+      ExpressionAttributeNames: q.status ? { '#status': 'status' } : undefined,
+      ExpressionAttributeValues: { ':pk': `CERT#${q.certificateId}`, ...filter?.ExpressionAttributeValues, ...(q.status ? { ':status': q.status } : {}) },
+      ScanIndexForward: false,
+      Limit: limit,
+      ExclusiveStartKey: start,
+    }));
+    return { items: (out.Items ?? []).map(toRecord), nextToken: encodeToken(out.LastEvaluatedKey) };
+  }
+
+  const out = await ddb.send(new QueryCommand({
+    TableName: config.tableName,
+    IndexName: q.status ? 'byStatus' : 'byCreation',
+    KeyConditionExpression: q.status ? 'gsi1pk = :pk' : 'gsi3pk = :pk',
+    ...filter,
+    ExpressionAttributeValues: { ':pk': q.status ? `STATUS#${q.status}` : 'TRANSFER', ...filter?.ExpressionAttributeValues },
+    ScanIndexForward: false,
+    Limit: limit,
+    ExclusiveStartKey: start,
+  }));
+  return { items: (out.Items ?? []).map(toRecord), nextToken: encodeToken(out.LastEvaluatedKey) };
+}
+
+/** Every transfer awaiting a decision (the reconciler's work list), across all pages. */
+export async function* awaitingDecision(): AsyncGenerator<TransferRecord> {
+  let key: Record<string, unknown> | undefined;
+  do {
+    const out = await ddb.send(new QueryCommand({
+      TableName: config.tableName,
+      IndexName: 'byStatus',
+      KeyConditionExpression: 'gsi1pk = :pk',
+      ExpressionAttributeValues: { ':pk': 'STATUS#AWAITING_DECISION' },
+      ExclusiveStartKey: key,
+    }));
+    for (const item of out.Items ?? []) yield toRecord(item);
+    key = out.LastEvaluatedKey;
+  } while (key);
+}

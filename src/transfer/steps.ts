@@ -1,0 +1,262 @@
+import { config } from '../config.js';
+import { awsErrorName, CertificateNotTransferable, CertificateStateError } from '../errors.js';
+import { DetailType, entry, peerBusArn, publish, type CompletedDetail, type OfferedDetail } from '../events.js';
+import {
+  attachPolicy,
+  attachThing,
+  cancelTransfer,
+  describeCertificate,
+  detachPolicy,
+  detachThing,
+  listAttachedPolicies,
+  listPrincipalThings,
+  setCertificateStatus,
+  transferCertificate,
+} from '../iot.js';
+import { annotate, requireTransfer, saveSnapshot, settle, transition } from '../store.js';
+import type { FinalStatus, PendingTransferResult, RestoreOutcome, Snapshot, WorkflowState } from '../types.js';
+
+/*
+ * The workflow's steps, one function each, each idempotent: the state machine
+ * may run any of them again after a crash or a timeout, with the work half done.
+ */
+
+const NOT_TRANSFERABLE = new Set(['REVOKED', 'PENDING_TRANSFER', 'PENDING_ACTIVATION', 'REGISTER_INACTIVE']);
+
+function requireSnapshot(state: WorkflowState): Snapshot {
+  if (!state.snapshot) throw new CertificateStateError(`Transfer ${state.transferId} has no snapshot; Preflight must run first`);
+  return state.snapshot;
+}
+
+/**
+ * Preflight: snapshot the certificate's status, policies and things (what
+ * restore will put back) and move the record to PREPARING. The status comes
+ * from the one DescribeCertificate made when the transfer was requested.
+ */
+export async function preflight(state: WorkflowState): Promise<Snapshot> {
+  const record = await requireTransfer(state.transferId);
+  if (record.snapshot) return record.snapshot; // a re-run never overwrites the original picture
+
+  let { certificateArn, certificateStatus: status } = state;
+  if (!certificateArn || !status) {
+    const cert = await describeCertificate(state.certificateId);
+    if (!cert) throw new CertificateNotTransferable(`Certificate ${state.certificateId} does not exist in account ${state.sourceAccount}`);
+    ({ certificateArn, status } = cert);
+  }
+  if (NOT_TRANSFERABLE.has(status)) throw new CertificateNotTransferable(`Certificate ${state.certificateId} is ${status} and cannot be transferred`);
+
+  const [policies, things] = await Promise.all([listAttachedPolicies(certificateArn), listPrincipalThings(certificateArn)]);
+  const snapshot: Snapshot = { certificateArn, status, policies, things, takenAt: new Date().toISOString() };
+  const saved = await saveSnapshot(state.transferId, snapshot);
+  await transition(state.transferId, {
+    to: 'PREPARING',
+    from: ['REQUESTED', 'PREPARING'],
+    message: `Snapshot taken: ${status}, ${policies.length} polic${policies.length === 1 ? 'y' : 'ies'}, ${things.length} thing(s)`,
+  });
+  return saved.snapshot ?? snapshot;
+}
+
+/** Deactivate: only a certificate that was ACTIVE needs it; INACTIVE stays as it is. */
+export async function deactivate(state: WorkflowState): Promise<{ deactivated: boolean }> {
+  const snapshot = requireSnapshot(state);
+  if (snapshot.status !== 'ACTIVE') return { deactivated: false };
+  await setCertificateStatus(state.certificateId, 'INACTIVE');
+  return { deactivated: true };
+}
+
+/** Detach Policies: every policy of the snapshot; one already detached counts as done. */
+export async function detachPolicies(state: WorkflowState): Promise<{ detached: number }> {
+  const snapshot = requireSnapshot(state);
+  for (const policyName of snapshot.policies) await detachPolicy(policyName, snapshot.certificateArn);
+  return { detached: snapshot.policies.length };
+}
+
+/** Detach Things: every thing of the snapshot; one already detached counts as done. */
+export async function detachThings(state: WorkflowState): Promise<{ detached: number }> {
+  const snapshot = requireSnapshot(state);
+  for (const thing of snapshot.things) await detachThing(thing.thingName, snapshot.certificateArn);
+  return { detached: snapshot.things.length };
+}
+
+/**
+ * Transfer: TransferCertificate to the target. A `TransferConflictException`
+ * right after detaching is expected (IoT propagates detachments
+ * asynchronously) and is retried by the state machine with backoff. A re-run
+ * after success finds the certificate PENDING_TRANSFER, which we hold the lock
+ * for, and succeeds.
+ */
+export async function transfer(state: WorkflowState): Promise<{ transferredAt: string }> {
+  try {
+    await transferCertificate(state.certificateId, state.targetAccount, state.transferMessage);
+  } catch (err) {
+    if (awsErrorName(err) !== 'CertificateStateException') throw err;
+    const cert = await describeCertificate(state.certificateId);
+    if (cert?.status !== 'PENDING_TRANSFER') {
+      throw new CertificateStateError(`TransferCertificate refused: certificate is ${cert?.status ?? 'gone'}`, { cause: err });
+    }
+  }
+  const transferredAt = new Date().toISOString();
+  await annotate(state.transferId, { transferredAt });
+  return { transferredAt };
+}
+
+/**
+ * Notify Target And Wait: keep the task token in the store (it never leaves
+ * this account), then offer the certificate on the target account's bus.
+ */
+export async function notifyTarget(state: WorkflowState & { taskToken: string }): Promise<OfferedDetail> {
+  const offeredAt = new Date();
+  const expiresAt = new Date(offeredAt.getTime() + state.timeoutSeconds * 1000).toISOString();
+  const snapshot = requireSnapshot(state);
+  await transition(state.transferId, {
+    to: 'AWAITING_DECISION',
+    from: ['PREPARING', 'AWAITING_DECISION'],
+    message: `Offered to ${state.targetAccount}; awaiting a decision until ${expiresAt}`,
+    set: { taskToken: state.taskToken, offeredAt: offeredAt.toISOString(), expiresAt },
+  });
+  const detail: OfferedDetail = {
+    transferId: state.transferId,
+    certificateId: state.certificateId,
+    certificateArn: snapshot.certificateArn,
+    sourceAccount: state.sourceAccount,
+    targetAccount: state.targetAccount,
+    transferMessage: state.transferMessage,
+    offeredAt: offeredAt.toISOString(),
+    expiresAt,
+  };
+  await publish([entry(peerBusArn(state.targetAccount), DetailType.Offered, detail, [snapshot.certificateArn])]);
+  return detail;
+}
+
+/**
+ * Brings back a certificate that may still be pending transfer. When the
+ * cancel meets `TransferAlreadyCompletedException` the target decided first:
+ * if this account can no longer see the certificate, it was accepted.
+ */
+export async function withdrawPendingTransfer(certificateId: string): Promise<PendingTransferResult> {
+  let result: 'CANCELLED' | 'ALREADY_COMPLETED';
+  try {
+    result = await cancelTransfer(certificateId);
+  } catch (err) {
+    // Anything but a transient fault means "not pending any more": look and see.
+    if (['ThrottlingException', 'ServiceUnavailableException', 'InternalFailureException'].includes(awsErrorName(err) ?? '')) throw err;
+    result = 'ALREADY_COMPLETED';
+  }
+  if (result === 'CANCELLED') return { cancelled: true, alreadyAccepted: false };
+  const cert = await describeCertificate(certificateId);
+  return { cancelled: false, alreadyAccepted: cert === undefined };
+}
+
+/** Cancel Pending Transfer: on expiry and on operator cancel. */
+export async function cancelPending(state: WorkflowState): Promise<PendingTransferResult> {
+  return withdrawPendingTransfer(state.certificateId);
+}
+
+/**
+ * Restore: put the certificate back as the snapshot saw it. A transfer still
+ * pending is withdrawn first; then policies, then things (with their
+ * `thingPrincipalType`), then re-activation last, so a device comes back
+ * online with all its permissions. Every call is idempotent.
+ */
+export async function restore(state: WorkflowState): Promise<RestoreOutcome> {
+  const record = await requireTransfer(state.transferId);
+  const snapshot = record.snapshot ?? state.snapshot;
+  const outcome: RestoreOutcome = { status: 'RESTORED' };
+
+  // Always look first: a step may have crashed after its IoT call succeeded,
+  // so the record can lag behind what IoT did.
+  const cert = await describeCertificate(state.certificateId);
+  if (!cert) {
+    return record.transferredAt
+      ? { status: 'ALREADY_ACCEPTED' }
+      : { status: 'FAILED', error: `Certificate ${state.certificateId} is no longer visible in account ${state.sourceAccount}` };
+  }
+  if (cert.status === 'PENDING_TRANSFER') {
+    const pending = await withdrawPendingTransfer(state.certificateId);
+    if (pending.alreadyAccepted) return { status: 'ALREADY_ACCEPTED' };
+    outcome.cancelledPendingTransfer = pending.cancelled;
+  }
+  if (!snapshot) return { ...outcome, status: 'NOT_NEEDED' };
+  if (!state.restoreOnFailure) return { ...outcome, status: 'SKIPPED' };
+
+  for (const policyName of snapshot.policies) await attachPolicy(policyName, snapshot.certificateArn);
+  for (const thing of snapshot.things) await attachThing(thing, snapshot.certificateArn);
+  if (snapshot.status === 'ACTIVE') await setCertificateStatus(state.certificateId, 'ACTIVE');
+  return {
+    ...outcome,
+    reattachedPolicies: snapshot.policies,
+    reattachedThings: snapshot.things.map((t) => t.thingName),
+    reactivated: snapshot.status === 'ACTIVE',
+  };
+}
+
+function errorMessage(error: { Error: string; Cause?: string } | undefined): string | undefined {
+  if (!error) return undefined;
+  try {
+    const cause = JSON.parse(error.Cause ?? '') as { errorMessage?: string };
+    if (cause.errorMessage) return `${error.Error}: ${cause.errorMessage}`;
+  } catch {
+    // Cause is not a Lambda error document
+  }
+  return error.Cause ? `${error.Error}: ${error.Cause}` : error.Error;
+}
+
+/** The final status a state reached, and why. */
+export function outcomeOf(state: WorkflowState): { status: FinalStatus; reason?: string } {
+  if (state.decision?.decision === 'ACCEPTED' || state.cancel?.alreadyAccepted || state.restore?.status === 'ALREADY_ACCEPTED') {
+    return { status: 'ACCEPTED', reason: state.decision?.decision === 'ACCEPTED' ? undefined : 'The target accepted before the transfer could be withdrawn' };
+  }
+  const status = state.outcome?.status ?? 'FAILED';
+  switch (status) {
+    case 'REJECTED':
+      return { status, reason: state.decision?.reason ?? 'Rejected by the target account' };
+    case 'EXPIRED':
+      return { status, reason: `No decision within ${state.timeoutSeconds} seconds` };
+    case 'CANCELLED':
+      return { status, reason: errorMessage(state.error) ?? 'Cancelled by an operator' };
+    default:
+      return { status: 'FAILED', reason: errorMessage(state.error) ?? 'The transfer failed' };
+  }
+}
+
+/**
+ * Record Outcome: the record's final status, the restore result, and the
+ * Completed event on this account's bus and (for the target's information)
+ * on the target's bus. Settling twice with the same status is harmless.
+ */
+export async function recordOutcome(state: WorkflowState): Promise<{ outcome: FinalStatus; reason?: string; targetNotified: boolean }> {
+  const { status, reason } = outcomeOf(state);
+  const restore: RestoreOutcome | undefined = state.restoreError
+    ? { status: 'FAILED', error: errorMessage(state.restoreError) }
+    : state.restore;
+  const record = await requireTransfer(state.transferId);
+  const message = status === 'ACCEPTED'
+    ? `Accepted by ${state.targetAccount}`
+    : `${status[0]}${status.slice(1).toLowerCase()}: ${reason}${restore ? `; restore ${restore.status}` : ''}`;
+  await settle(record, status, { message, reason, restore, decision: state.decision });
+
+  const detail: CompletedDetail = {
+    transferId: state.transferId,
+    certificateId: state.certificateId,
+    sourceAccount: state.sourceAccount,
+    targetAccount: state.targetAccount,
+    outcome: status,
+    reason,
+    restore,
+    completedAt: new Date().toISOString(),
+  };
+  const resources = state.snapshot ? [state.snapshot.certificateArn] : [];
+  await publish([entry(config.eventBusName, DetailType.Completed, detail, resources)]);
+  // The target heard of the offer, so it hears of the end too; that copy is a
+  // courtesy and must not turn a settled transfer into a failed execution.
+  let targetNotified = false;
+  if (record.offeredAt) {
+    try {
+      await publish([entry(peerBusArn(state.targetAccount), DetailType.Completed, detail, resources)]);
+      targetNotified = true;
+    } catch {
+      targetNotified = false;
+    }
+  }
+  return { outcome: status, reason, targetNotified };
+}
