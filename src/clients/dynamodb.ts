@@ -1,6 +1,6 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 
-export const ddb = DynamoDBDocumentClient.from(new DynamoDBClient({ maxAttempts: 6 }), {
+export const ddb = /* @__PURE__ */ DynamoDBDocumentClient.from(new DynamoDBClient({ maxAttempts: 6 }), {
   marshallOptions: { removeUndefinedValues: true },
 });

@@ -1,3 +1,3 @@
 import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
 
-export const eventBridge = new EventBridgeClient({ maxAttempts: 4 });
+export const eventBridge = /* @__PURE__ */ new EventBridgeClient({ maxAttempts: 4 });

@@ -1,3 +1,3 @@
 import { SFNClient } from '@aws-sdk/client-sfn';
 
-export const sfn = new SFNClient({ maxAttempts: 4 });
+export const sfn = /* @__PURE__ */ new SFNClient({ maxAttempts: 4 });

@@ -1,0 +1,30 @@
+#!/usr/bin/env node
+// Packages both stacks offline: no AWS credentials, no network, no telemetry.
+// Writes .serverless/ (source stack) and .serverless-target/ (target kit) when present.
+import { spawnSync } from 'node:child_process';
+import { existsSync, readdirSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+
+const env = {
+  ...process.env,
+  SLS_TELEMETRY_DISABLED: '1',
+  SLS_NOTIFICATIONS_MODE: 'off',
+  SLS_DEPRECATION_DISABLE: '*',
+  // Serverless v3 asks for credentials only to deploy; packaging needs a region.
+  AWS_REGION: process.env.AWS_REGION ?? 'us-east-1',
+  AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
+};
+
+const stacks = [
+  { config: 'serverless.yml', out: '.serverless' },
+  { config: 'serverless.target.yml', out: '.serverless-target' },
+].filter((s) => existsSync(s.config));
+
+for (const { config, out } of stacks) {
+  const args = ['serverless', 'package', '--config', config, '--package', out, ...process.argv.slice(2)];
+  const run = spawnSync('npx', args, { stdio: 'inherit', env });
+  if (run.status !== 0) process.exit(run.status ?? 1);
+  const zips = readdirSync(out).filter((f) => f.endsWith('.zip'));
+  console.log(`\n${config} → ${out}/ (${zips.length} function bundles)`);
+  for (const zip of zips.sort()) console.log(`  ${zip.padEnd(28)} ${(statSync(join(out, zip)).size / 1024).toFixed(1).padStart(8)} KiB`);
+}

@@ -1,0 +1,22 @@
+/** The environment every source-stack function gets, for tests outside the local cloud. */
+export const SOURCE = '111111111111';
+export const TARGET = '222222222222';
+export const HUMAN_TARGET = '333333333333';
+export const STRANGER = '444444444444';
+export const STATE_MACHINE_ARN = `arn:aws:states:us-east-1:${SOURCE}:stateMachine:certificate-transfer-test`;
+
+export function setSourceEnv(extra: Record<string, string> = {}): void {
+  Object.assign(process.env, {
+    AWS_REGION: 'us-east-1',
+    AWS_ACCESS_KEY_ID: SOURCE,
+    AWS_SECRET_ACCESS_KEY: 'x',
+    ACCOUNT_ID: SOURCE,
+    TABLE_NAME: 'transfers-test',
+    EVENT_BUS_NAME: 'certificate-transfer',
+    PEER_BUS_NAME: 'certificate-transfer',
+    ALLOWED_TARGET_ACCOUNTS: `${TARGET},${HUMAN_TARGET}`,
+    STATE_MACHINE_ARN,
+    POWERTOOLS_LOG_LEVEL: 'SILENT',
+    ...extra,
+  });
+}
