@@ -24,6 +24,9 @@ import {
 const transferKey = (transferId: string) => ({ pk: `TRANSFER#${transferId}`, sk: 'TRANSFER' });
 const lockKey = (certificateId: string) => ({ pk: `LOCK#${certificateId}`, sk: 'LOCK' });
 
+/** How long a lock may exist without its transfer record before it counts as abandoned. */
+const ORPHAN_LOCK_GRACE_MS = 60_000;
+
 const isConditionFailure = (err: unknown) => awsErrorName(err) === 'ConditionalCheckFailedException';
 const now = () => new Date().toISOString();
 const isFinal = (s: TransferStatus) => (FINAL_STATUSES as readonly string[]).includes(s);
@@ -70,6 +73,11 @@ async function acquireLock(certificateId: string, transferId: string): Promise<v
     const existing = await getTransfer(holder);
     if (existing && !isFinal(existing.status)) {
       throw new TransferInProgress(`Certificate ${certificateId} already has an open transfer (${holder}, ${existing.status})`, holder);
+    }
+    // No record yet: the holder may be between its lock and its record. Only
+    // a lock that has stayed orphaned past the grace period is stale.
+    if (!existing && Date.now() - Date.parse(String(lock?.lockedAt)) < ORPHAN_LOCK_GRACE_MS) {
+      throw new TransferInProgress(`Certificate ${certificateId} already has a transfer being opened (${holder})`, holder);
     }
   }
   try {
