@@ -865,7 +865,7 @@ export class IotModel {
     }
     const existing = this.region(ctx.region).certificates.get(parsed.certificateId);
     if (existing) {
-      const fields = existing.owner === ctx.account ? { resourceId: existing.certificateId, resourceArn: this.certArn(ctx.region, existing) } : {};
+      const fields: Record<string, string> = existing.owner === ctx.account ? { resourceId: existing.certificateId, resourceArn: this.certArn(ctx.region, existing) } : {};
       throw alreadyExists('The certificate is already provisioned or registered', fields);
     }
     const cert = this.addCertificate(ctx, parsed.pem, status, parsed);
