@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 // Packages both stacks offline: no AWS credentials, no network, no telemetry.
-// Writes .serverless/ (source stack) and .serverless-target/ (target kit) when present.
+// Writes .serverless/ (source stack) and .serverless-target/ (target kit).
 import { spawnSync } from 'node:child_process';
 import { existsSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
@@ -15,9 +15,10 @@ const env = {
   AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
 };
 
+// The target kit first: serverless clears the default .serverless/ on every run.
 const stacks = [
-  { config: 'serverless.yml', out: '.serverless' },
   { config: 'serverless.target.yml', out: '.serverless-target' },
+  { config: 'serverless.yml', out: '.serverless' },
 ].filter((s) => existsSync(s.config));
 
 for (const { config, out } of stacks) {

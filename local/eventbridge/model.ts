@@ -1098,7 +1098,7 @@ export class EventBridgeModel {
       this.finish(job, 'delivered');
     } catch (err) {
       const message = err instanceof Error ? `${err.name}: ${err.message}` : String(err);
-      const retryable = !(isRecord(err) && err.retryable === false) && !(err instanceof Error && (err as { retryable?: unknown }).retryable === false);
+      const retryable = !(isRecord(err) && err.retryable === false);
       const maxAge = job.target.RetryPolicy?.MaximumEventAgeInSeconds;
       const tooOld = maxAge !== undefined && Date.now() - job.acceptedAt > maxAge * 1000;
       if (retryable && !tooOld && !this.stopped && delivery.attempts < delivery.maxAttempts) {

@@ -454,7 +454,6 @@ export class StepFunctionsModel {
     this.tokens = new TaskTokens(options.tokenSecret);
     this.retryIntervalOverrides = options.retryIntervalOverrides;
     this.waitTimeOverrides = options.waitTimeOverrides;
-    // eslint-disable-next-line no-console
     this.onInternalError = options.onInternalError ?? ((err) => console.error('[stepfunctions]', err));
   }
 

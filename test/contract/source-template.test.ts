@@ -3,7 +3,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import aslValidatorModule from 'asl-validator';
 import { asArray, packageStack, resourcesOfType, roleStatements, RESOURCE_WILDCARD_ONLY, type PackagedStack } from '../support/packaged.js';
 
-const aslValidator = aslValidatorModule as unknown as (d: unknown) => { isValid: boolean; errorsText: (sep?: string) => string };
+const aslValidator = aslValidatorModule;
 
 let stack: PackagedStack;
 beforeAll(() => {

@@ -189,7 +189,7 @@ describe('Transfer Certificate', () => {
     const cause = iotError('CertificateStateException');
     iot.on(TransferCertificateCommand).rejects(cause);
     iot.on(DescribeCertificateCommand).resolves({ certificateDescription: { certificateArn: state.certificateArn, status: 'ACTIVE' } });
-    const err = await steps.transfer(state).catch((e: unknown) => e as Error);
+    const err = (await steps.transfer(state).catch((e: unknown) => e)) as Error;
     expect(err).toMatchObject({ name: 'CertificateStateError' });
     expect(err.cause).toBe(cause);
   });

@@ -1,0 +1,66 @@
+import { config } from '../config.js';
+import { describeCertificate, listOutgoingTransfers } from '../iot.js';
+import { awaitingDecision } from '../store.js';
+import type { Decision, TransferRecord } from '../types.js';
+import { deliverDecision } from './settle.js';
+
+export interface ReconcileReport {
+  awaiting: number;
+  stillPending: number;
+  accepted: number;
+  rejected: number;
+  late: number;
+  deferred: number;
+  iotCalls: number;
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/**
+ * Settles transfers decided by hand (console, `aws iot accept-certificate-transfer`
+ * or `reject-certificate-transfer`), which send no event. Cost is bounded for
+ * thousands of pending transfers: one paginated ListOutgoingCertificates
+ * (250 per page) tells which are still pending; only the others are described,
+ * paced at `RECONCILER_DESCRIBE_TPS` and at most `RECONCILER_MAX_PER_RUN` per run.
+ */
+export async function reconcile(opts: { remainingMs?: () => number } = {}): Promise<ReconcileReport> {
+  const report: ReconcileReport = { awaiting: 0, stillPending: 0, accepted: 0, rejected: 0, late: 0, deferred: 0, iotCalls: 0 };
+  const awaiting: TransferRecord[] = [];
+  for await (const record of awaitingDecision()) if (!record.cancelRequestedAt) awaiting.push(record);
+  report.awaiting = awaiting.length;
+  if (awaiting.length === 0) return report; // nothing waits: no IoT call at all
+
+  // Read the records first, then IoT: a transfer is pending in IoT before its record says AWAITING_DECISION.
+  const outgoing = await listOutgoingTransfers();
+  report.iotCalls += Math.max(1, Math.ceil(outgoing.length / 250));
+  const pending = new Set(outgoing.map((o) => o.certificateId));
+
+  const interval = 1000 / Math.max(0.1, config.reconcilerDescribeRate);
+  let described = 0;
+  for (const record of awaiting) {
+    if (pending.has(record.certificateId)) {
+      report.stillPending++;
+      continue;
+    }
+    if (described >= config.reconcilerMaxPerRun || (opts.remainingMs && opts.remainingMs() < 5_000)) {
+      report.deferred++;
+      continue;
+    }
+    if (described > 0) await sleep(interval);
+    described++;
+    report.iotCalls++;
+    const cert = await describeCertificate(record.certificateId);
+    if (cert?.status === 'PENDING_TRANSFER') {
+      report.stillPending++; // listed before it was transferred to us? still pending either way
+      continue;
+    }
+    const decision: Decision = cert
+      ? { decision: 'REJECTED', via: 'reconciler', decidedAt: (cert.transferData?.rejectDate ?? new Date()).toISOString(), reason: cert.transferData?.rejectReason || 'Rejected by hand (no event received)' }
+      : { decision: 'ACCEPTED', via: 'reconciler', decidedAt: new Date().toISOString() };
+    const handOff = await deliverDecision(record, decision);
+    if (handOff === 'TOO_LATE') report.late++;
+    else if (decision.decision === 'ACCEPTED') report.accepted++;
+    else report.rejected++;
+  }
+  return report;
+}
