@@ -10,3 +10,6 @@ if (typeof P.withResolvers !== 'function') {
   };
 }
 export {};
+
+// Node 20 is supported here until the SDK drops it; keep its warning out of local logs.
+process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';

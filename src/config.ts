@@ -40,6 +40,8 @@ export const config = {
   get peerBusName(): string { return process.env.PEER_BUS_NAME || 'certificate-transfer'; },
   get stateMachineArn(): string { return required('STATE_MACHINE_ARN'); },
   get allowedTargetAccounts(): string[] { return list('ALLOWED_TARGET_ACCOUNTS'); },
+  /** 60 s by contract; the local cloud lowers it so a demo can watch an offer expire. */
+  get minTimeoutSeconds(): number { return optionalInt('MIN_TIMEOUT_SECONDS', MIN_TIMEOUT_SECONDS); },
   get defaultTimeoutSeconds(): number { return optionalInt('DEFAULT_TIMEOUT_SECONDS', DEFAULT_TIMEOUT_SECONDS); },
   /** Calls per second the reconciler may spend on DescribeCertificate. */
   get reconcilerDescribeRate(): number { return optionalInt('RECONCILER_DESCRIBE_TPS', 2); },

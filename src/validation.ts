@@ -1,5 +1,5 @@
 import { Ajv, type ErrorObject, type JSONSchemaType } from 'ajv';
-import { config, DEFAULT_TIMEOUT_SECONDS, MAX_TIMEOUT_SECONDS, MIN_TIMEOUT_SECONDS } from './config.js';
+import { config, DEFAULT_TIMEOUT_SECONDS, MAX_TIMEOUT_SECONDS } from './config.js';
 import { TargetNotAllowed, ValidationError } from './errors.js';
 import type { TransferRequest } from './types.js';
 
@@ -21,7 +21,7 @@ export const transferRequestSchema: JSONSchemaType<TransferRequestBody> = {
     certificateId: { type: 'string', pattern: '^[0-9a-fA-F]{64}$', description: 'The certificate id: 64 hexadecimal characters (the last part of its ARN)' },
     targetAccount: { type: 'string', pattern: '^[0-9]{12}$', description: 'The AWS account to receive the certificate: 12 digits, on the allow-list' },
     transferMessage: { type: 'string', maxLength: 128, nullable: true, description: 'Shown to the target account; at most 128 characters' },
-    timeoutSeconds: { type: 'integer', minimum: MIN_TIMEOUT_SECONDS, maximum: MAX_TIMEOUT_SECONDS, nullable: true, description: `How long the target has to decide; default ${DEFAULT_TIMEOUT_SECONDS} (7 days)` },
+    timeoutSeconds: { type: 'integer', minimum: 1, maximum: MAX_TIMEOUT_SECONDS, nullable: true, description: `How long the target has to decide; default ${DEFAULT_TIMEOUT_SECONDS} (7 days)` },
     restoreOnFailure: { type: 'boolean', nullable: true, description: 'Re-attach and re-activate the certificate when the transfer does not complete; default true' },
     requestId: { type: 'string', maxLength: 128, pattern: '^[A-Za-z0-9._:-]+$', nullable: true, description: 'Caller reference echoed in the Completed event' },
   },
@@ -34,7 +34,7 @@ const RULES: Record<string, string> = {
   certificateId: 'must be 64 hexadecimal characters',
   targetAccount: 'must be a 12-digit AWS account id',
   transferMessage: 'must be a string of at most 128 characters',
-  timeoutSeconds: `must be an integer from ${MIN_TIMEOUT_SECONDS} to ${MAX_TIMEOUT_SECONDS}`,
+  get timeoutSeconds() { return `must be an integer from ${config.minTimeoutSeconds} to ${MAX_TIMEOUT_SECONDS}`; },
   restoreOnFailure: 'must be true or false',
   requestId: 'must be at most 128 letters, digits, or . _ : -',
 };
@@ -73,6 +73,9 @@ export function parseJsonBody(body: string | null | undefined, isBase64 = false)
 export function validateTransferRequest(input: unknown, sourceAccount = config.accountId): TransferRequest & { requestId?: string } {
   if (!validateBody(input)) throw describeSchemaError(validateBody.errors![0]);
   const body = input;
+  if (body.timeoutSeconds !== undefined && body.timeoutSeconds !== null && body.timeoutSeconds < config.minTimeoutSeconds) {
+    throw new ValidationError('timeoutSeconds', `timeoutSeconds ${RULES.timeoutSeconds}`);
+  }
   if (body.targetAccount === sourceAccount) {
     throw new ValidationError('targetAccount', 'targetAccount must differ from the source account: a certificate cannot be transferred to the account that owns it');
   }

@@ -65,7 +65,9 @@ export interface ServerlessStack {
   raw: Record<string, unknown>;
 }
 
-const VAR = /\$\{([^{}]+)\}/;
+// A Serverless variable names a source (`self:`, `param:`, `file(` …); `${AWS::Region}` and
+// `${Table.Arn}` are CloudFormation Fn::Sub placeholders and are left alone, as serverless does.
+const VAR = /\$\{((?:[a-zA-Z]+:(?!:)|file\()[^{}]*)\}/;
 
 function getPath(obj: unknown, path: string): unknown {
   let cur = obj;
@@ -129,8 +131,8 @@ export function loadServerlessStack(file: string, opts: LoadOptions = {}): Serve
   const resolveVars = (value: unknown, depth = 0): unknown => {
     if (depth > 20) throw new Error(`${path}: variables nest too deeply`);
     if (typeof value === 'string') {
-      const whole = value.match(/^\$\{([^{}]+)\}$/);
-      if (whole) return lookup(whole[1], depth);
+      const whole = value.match(VAR);
+      if (whole && whole[0] === value) return lookup(whole[1], depth);
       let out = value;
       let m: RegExpMatchArray | null;
       while ((m = out.match(VAR))) out = out.replace(m[0], String(lookup(m[1], depth)));

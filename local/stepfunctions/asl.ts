@@ -51,6 +51,12 @@ export interface ParsedDefinition {
   timeoutSeconds?: number;
 }
 
+/**
+ * Fields the library would silently ignore, giving results AWS would not:
+ * refused at creation instead (variables, distributed Map inputs and outputs).
+ */
+const UNSUPPORTED_FIELDS = ['Assign', 'ItemReader', 'ItemBatcher', 'ResultWriter', 'ToleratedFailurePercentage', 'ToleratedFailurePercentagePath', 'ToleratedFailureCount', 'ToleratedFailureCountPath'];
+
 function invalidDefinition(detail: string): AwsError {
   return new AwsError('InvalidDefinition', `Invalid State Machine Definition: '${detail}'`);
 }
@@ -93,13 +99,16 @@ export function parseDefinition(definition: string): ParsedDefinition {
   const states = new Map<string, StateInfo>();
   const tasks = new Map<string, TaskStateInfo>();
   let jsonata = raw.QueryLanguage === 'JSONata';
+  const unsupported = new Set<string>();
   walk(raw, [], (name, state, enclosing) => {
     states.set(name, { name, type: String(state.Type), definition: state, enclosing });
     if (state.QueryLanguage === 'JSONata') jsonata = true;
+    for (const field of UNSUPPORTED_FIELDS) if (field in state) unsupported.add(`${field} (state '${name}')`);
     if (state.Type === 'Task') tasks.set(name, { name, resource: String(state.Resource), definition: state, enclosing });
   });
   // The library only evaluates JSONPath: running a JSONata definition would silently give wrong results.
   if (jsonata) throw invalidDefinition('UNSUPPORTED_FEATURE: QueryLanguage JSONata is not supported by the local cloud (JSONPath only)');
+  if (unsupported.size > 0) throw invalidDefinition(`UNSUPPORTED_FEATURE: not supported by the local cloud: ${[...unsupported].join(', ')}`);
   return { raw, states, tasks, timeoutSeconds: typeof raw.TimeoutSeconds === 'number' ? raw.TimeoutSeconds : undefined };
 }
 

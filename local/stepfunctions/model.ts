@@ -137,8 +137,6 @@ export interface DescribeExecutionOutput {
   outputDetails?: { included: boolean };
   error?: string;
   cause?: string;
-  redriveCount: number;
-  redriveStatus: string;
 }
 
 interface StoredEvent {
@@ -337,7 +335,15 @@ function captureTimeoutError(): Promise<TimeoutErrorFactory> {
   return timeoutErrorCapture;
 }
 
-const NAME_RE = /^[^\s<>{}[\]?*"#%\\^|~`$&,;:/\u0000-\u001f\u007f-\u009f]{1,80}$/;
+/** Step Functions names: 1–80 characters, no whitespace, brackets, wildcards, special or control characters. */
+function isValidName(name: string): boolean {
+  if (!/^[^\s<>{}[\]?*"#%\\^|~`$&,;:/]{1,80}$/.test(name)) return false;
+  for (const ch of name) {
+    const c = ch.codePointAt(0)!;
+    if (c <= 0x1f || (c >= 0x7f && c <= 0x9f)) return false;
+  }
+  return true;
+}
 const SM_ARN_RE = /^arn:aws[\w-]*:states:([a-z0-9-]+):(\d{12}):stateMachine:([^:]+)$/;
 const EXEC_ARN_RE = /^arn:aws[\w-]*:states:([a-z0-9-]+):(\d{12}):(execution|express):([^:]+):([^:]+)(?::([^:]+))?$/;
 const ROLE_ARN_RE = /^arn:aws[\w-]*:iam::\d{12}:role\/.+$/;
@@ -465,7 +471,7 @@ export class StepFunctionsModel {
     const definition = requireString(input, 'definition');
     const roleArn = requireString(input, 'roleArn');
     const type = (input.type ?? 'STANDARD') as StateMachineType;
-    if (!NAME_RE.test(name)) throw sfnErrors.invalidName(name);
+    if (!isValidName(name)) throw sfnErrors.invalidName(name);
     if (!ROLE_ARN_RE.test(roleArn)) throw sfnErrors.invalidArn(roleArn, 'Resource type not valid in this context');
     if (type !== 'STANDARD' && type !== 'EXPRESS') throw sfnErrors.validation(`1 validation error detected: Value '${String(type)}' at 'type' failed to satisfy constraint: Member must satisfy enum value set: [STANDARD, EXPRESS]`);
     const parsed = parseDefinition(definition);
@@ -782,11 +788,14 @@ export class StepFunctionsModel {
   // ───────────────────────── execution engine ─────────────────────────
 
   private async start(ctx: RequestContext, input: Record<string, unknown>, sync: boolean): Promise<ExecutionRecord> {
+    // First and only await: from here on, the name check and the insertion are one synchronous step,
+    // so two concurrent StartExecution calls with the same name cannot both create an execution.
+    await captureTimeoutError();
     this.assertOpen();
     const sm = this.findStateMachine(ctx, requireString(input, 'stateMachineArn'));
     if (sync && sm.type !== 'EXPRESS') throw sfnErrors.typeNotSupported('STANDARD');
     const name = input.name === undefined || input.name === null ? randomUUID() : requireString(input, 'name');
-    if (!NAME_RE.test(name)) throw sfnErrors.invalidName(name);
+    if (!isValidName(name)) throw sfnErrors.invalidName(name);
     const rawInput = input.input === undefined || input.input === null ? '{}' : requireString(input, 'input');
     if (Buffer.byteLength(rawInput) > MAX_PAYLOAD) throw sfnErrors.validation('The input exceeds the maximum size of 262144 bytes');
     try {
@@ -806,7 +815,6 @@ export class StepFunctionsModel {
         throw sfnErrors.executionAlreadyExists(executionArn);
       }
     }
-    await captureTimeoutError();
     let resolveFinished!: () => void;
     const rec: ExecutionRecord = {
       account: sm.account, region: sm.region, executionArn, stateMachineArn: sm.arn, stateMachineName: sm.name, name,
@@ -815,8 +823,8 @@ export class StepFunctionsModel {
       finished: new Promise<void>((resolve) => { resolveFinished = resolve; }),
     };
     this.executions.set(executionArn, rec);
-    this.append(rec, 'ExecutionStarted', 'executionStartedEventDetails', { input: rawInput, inputDetails: { truncated: false }, roleArn: sm.roleArn });
     this.emit({ type: 'ExecutionStarted', execution: this.summary(rec) });
+    this.append(rec, 'ExecutionStarted', 'executionStartedEventDetails', { input: rawInput, inputDetails: { truncated: false }, roleArn: sm.roleArn });
     this.launch(rec, sm.parsed, sm.prepared, resolveFinished);
     return rec;
   }
@@ -1322,8 +1330,6 @@ export class StepFunctionsModel {
       outputDetails: rec.output !== undefined ? { included: true } : undefined,
       error: rec.error,
       cause: rec.cause,
-      redriveCount: 0,
-      redriveStatus: 'NOT_REDRIVABLE',
     };
   }
 

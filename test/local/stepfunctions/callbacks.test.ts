@@ -80,6 +80,16 @@ describe('Step Functions emulator: .waitForTaskToken and SendTask*', () => {
     }
   });
 
+  it('fails the task with States.HeartbeatTimeout when no heartbeat comes in HeartbeatSeconds (not retried as States.TaskFailed)', async () => {
+    const machine = await sfn.create('heartbeat', 'heartbeat');
+    const { executionArn } = await sfn.client.send(new StartExecutionCommand({ stateMachineArn: machine }));
+    const call = await sfn.calls.next((c) => c.executionArn === executionArn);
+    const done = await settled(sfn.client, executionArn!);
+    expect(JSON.parse(done.output!)).toMatchObject({ outcome: 'NO_HEARTBEAT', error: { Error: 'States.HeartbeatTimeout' } });
+    expect(sfn.log.filter((c) => c.executionArn === executionArn)).toHaveLength(1);
+    await expect(sfn.client.send(new SendTaskHeartbeatCommand({ taskToken: call.taskToken! }))).rejects.toMatchObject({ name: 'TaskTimedOut' });
+  });
+
   describe('token semantics', () => {
     it('answers InvalidToken to a malformed, unknown or tampered token', async () => {
       await expect(sfn.client.send(new SendTaskSuccessCommand({ taskToken: 'garbage', output: '{}' }))).rejects.toMatchObject({ name: 'InvalidToken' });

@@ -49,6 +49,12 @@ describe('Step Functions emulator: state machines and executions', () => {
       .rejects.toMatchObject({ name: 'InvalidDefinition' });
     await expect(sfn.client.send(new CreateStateMachineCommand({ name: 'bad', definition: '{not json', roleArn: ROLE })))
       .rejects.toMatchObject({ name: 'InvalidDefinition' });
+    const jsonata = JSON.stringify({ QueryLanguage: 'JSONata', StartAt: 'A', States: { A: { Type: 'Pass', End: true } } });
+    await expect(sfn.client.send(new CreateStateMachineCommand({ name: 'jsonata', definition: jsonata, roleArn: ROLE })))
+      .rejects.toMatchObject({ name: 'InvalidDefinition', message: expect.stringContaining('JSONata') });
+    const variables = JSON.stringify({ StartAt: 'A', States: { A: { Type: 'Pass', Assign: { x: 1 }, End: true } } });
+    await expect(sfn.client.send(new CreateStateMachineCommand({ name: 'variables', definition: variables, roleArn: ROLE })))
+      .rejects.toMatchObject({ name: 'InvalidDefinition', message: expect.stringContaining('Assign') });
     await expect(sfn.client.send(new CreateStateMachineCommand({ name: 'has space', definition: definition('child'), roleArn: ROLE })))
       .rejects.toMatchObject({ name: 'InvalidName' });
     await expect(sfn.client.send(new CreateStateMachineCommand({ name: 'ok', definition: definition('child'), roleArn: 'not-an-arn' })))
@@ -90,6 +96,15 @@ describe('Step Functions emulator: state machines and executions', () => {
     await sfn.client.send(new StopExecutionCommand({ executionArn: first.executionArn }));
     await expect(sfn.client.send(new StartExecutionCommand({ stateMachineArn: waitArn, name: 'idem', input: '{"x":1}' })))
       .rejects.toMatchObject({ name: 'ExecutionAlreadyExists' });
+  });
+
+  it('creates one execution when the same start arrives twice at once', async () => {
+    const send = () => sfn.client.send(new StartExecutionCommand({ stateMachineArn: waitArn, name: 'twice', input: '{}' }));
+    const [a, b] = await Promise.all([send(), send()]);
+    expect(a.executionArn).toBe(b.executionArn);
+    const listed = await sfn.client.send(new ListExecutionsCommand({ stateMachineArn: waitArn }));
+    expect(listed.executions?.filter((e) => e.name === 'twice')).toHaveLength(1);
+    await sfn.client.send(new StopExecutionCommand({ executionArn: a.executionArn }));
   });
 
   it('validates execution names and input, and answers unknown ARNs', async () => {

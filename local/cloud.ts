@@ -1,0 +1,334 @@
+import './polyfills.js';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { startEdge } from './edge/server.js';
+import { IotModel, type IotModelOptions } from './iot/model.js';
+import { createIotProvider } from './iot/protocol.js';
+import { StepFunctionsModel, type TaskCall } from './stepfunctions/model.js';
+import { createStepFunctionsProvider } from './stepfunctions/protocol.js';
+import { EventBridgeModel, type EventBridgeModelOptions } from './eventbridge/model.js';
+import { createEventBridgeProvider } from './eventbridge/protocol.js';
+import { SnsModel, createSnsProvider } from './sns/service.js';
+import { createDynamoProvider } from './dynamodb/provider.js';
+import { createTableInput, ensureTable, startDynamo, type DynamoServer } from './dynamodb/server.js';
+import { LambdaRuntime, functionArn, type InvocationRecord, type LocalFunctionConfig } from './lambda/runtime.js';
+import { LocalApiGateway, type Route } from './apigateway/server.js';
+import { loadServerlessStack, type ServerlessStack } from './serverless/stack.js';
+import { resolveIntrinsics, type IntrinsicContext, type ResourceValues } from './cloudformation/intrinsics.js';
+
+/**
+ * The whole system on one machine: the AWS endpoint (IoT, Step Functions,
+ * EventBridge, DynamoDB, SNS) on one port, the transfer API on another, and
+ * both stacks deployed into their accounts from their own serverless configs.
+ */
+export const DEMO_ACCOUNTS = {
+  source: '111111111111',
+  autoAccept: '222222222222',
+  human: '333333333333',
+  stranger: '444444444444',
+} as const;
+
+export interface TargetInstall {
+  account: string;
+  params: Record<string, string>;
+}
+
+export interface LocalCloudOptions {
+  awsPort?: number;
+  apiPort?: number;
+  host?: string;
+  region?: string;
+  stage?: string;
+  /** Persist state here (DynamoDB via LevelDB, other services as JSON snapshots). */
+  dataDir?: string;
+  sourceAccount?: string;
+  /** `${param:…}` overrides for the source stack. */
+  sourceParams?: Record<string, string>;
+  /** Target kits to install; defaults to 222… auto-accept and 333… notify-only. */
+  targets?: TargetInstall[];
+  /** How often scheduled rules (the reconciler) fire locally. */
+  scheduleIntervalMs?: number;
+  iot?: IotModelOptions;
+  eventBridge?: Pick<EventBridgeModelOptions, 'faults' | 'retry'>;
+  /** Step Functions retry pause (ms) for every retrier: keeps tests and chaos runs short. */
+  retryIntervalMs?: number;
+  /** Log level of the functions (Powertools). */
+  logLevel?: 'DEBUG' | 'INFO' | 'WARN' | 'ERROR' | 'SILENT';
+  onInvocation?: (r: InvocationRecord) => void;
+  intercept?: ConstructorParameters<typeof LambdaRuntime>[0]['intercept'];
+  /** Where function bundles go. */
+  buildDir?: string;
+  root?: string;
+}
+
+export interface DeployedStack {
+  account: string;
+  stack: ServerlessStack;
+  functions: Record<string, string>;
+  stateMachines: Record<string, string>;
+  resources: Record<string, ResourceValues>;
+}
+
+export interface LocalCloud {
+  awsUrl: string;
+  apiUrl: string;
+  region: string;
+  sourceAccount: string;
+  iot: IotModel;
+  sfn: StepFunctionsModel;
+  events: EventBridgeModel;
+  sns: SnsModel;
+  runtime: LambdaRuntime;
+  api: LocalApiGateway;
+  stacks: DeployedStack[];
+  /** The certificate-transfer state machine's ARN. */
+  transferStateMachineArn: string;
+  save(): void;
+  stop(): Promise<void>;
+}
+
+export function defaultTargets(): TargetInstall[] {
+  return [
+    { account: DEMO_ACCOUNTS.autoAccept, params: { acceptancePolicy: 'auto-accept', setAsActive: 'true', allowedSourceAccounts: DEMO_ACCOUNTS.source } },
+    { account: DEMO_ACCOUNTS.human, params: { acceptancePolicy: 'notify-only', allowedSourceAccounts: DEMO_ACCOUNTS.source } },
+  ];
+}
+
+function physicalValues(stack: ServerlessStack, account: string, region: string): Record<string, ResourceValues> {
+  const values: Record<string, ResourceValues> = {};
+  const prefix = `${stack.service}-${stack.stage}`;
+  for (const [id, r] of Object.entries(stack.resources)) {
+    const props = r.Properties ?? {};
+    switch (r.Type) {
+      case 'AWS::DynamoDB::Table': {
+        const name = String(props.TableName ?? `${prefix}-${id}`);
+        values[id] = { ref: name, attributes: { Arn: `arn:aws:dynamodb:${region}:${account}:table/${name}` } };
+        break;
+      }
+      case 'AWS::Events::EventBus': {
+        const name = String(props.Name);
+        values[id] = { ref: name, attributes: { Arn: `arn:aws:events:${region}:${account}:event-bus/${name}`, Name: name } };
+        break;
+      }
+      case 'AWS::SNS::Topic': {
+        const name = String(props.TopicName ?? `${prefix}-${id}`);
+        const arn = `arn:aws:sns:${region}:${account}:${name}`;
+        values[id] = { ref: arn, attributes: { TopicName: name, TopicArn: arn } };
+        break;
+      }
+      default:
+        values[id] = { ref: id, attributes: { Arn: `arn:aws:local:${region}:${account}:${id}` } };
+    }
+  }
+  for (const fn of stack.functions) {
+    const arn = functionArn(account, region, fn.name);
+    values[fn.logicalId] = { ref: fn.name, attributes: { Arn: arn } };
+    values[fn.key] = { ref: fn.name, attributes: { Arn: arn } };
+  }
+  for (const sm of stack.stateMachines) {
+    const arn = `arn:aws:states:${region}:${account}:stateMachine:${sm.name}`;
+    values[sm.logicalId] = { ref: arn, attributes: { Name: sm.name, Arn: arn } };
+  }
+  return values;
+}
+
+const stringify = (v: unknown) => (typeof v === 'string' ? v : JSON.stringify(v));
+
+export async function startLocalCloud(opts: LocalCloudOptions = {}): Promise<LocalCloud> {
+  const root = resolve(opts.root ?? process.cwd());
+  const region = opts.region ?? 'us-east-1';
+  const stage = opts.stage ?? 'local';
+  const host = opts.host ?? '127.0.0.1';
+  const sourceAccount = opts.sourceAccount ?? DEMO_ACCOUNTS.source;
+  const targets = opts.targets ?? defaultTargets();
+  const dataDir = opts.dataDir ? resolve(opts.dataDir) : undefined;
+  if (dataDir) mkdirSync(dataDir, { recursive: true });
+  const snapshotFile = (name: string) => (dataDir ? join(dataDir, `${name}.json`) : undefined);
+  const readSnapshot = (name: string): unknown => {
+    const f = snapshotFile(name);
+    return f && existsSync(f) ? JSON.parse(readFileSync(f, 'utf8')) : undefined;
+  };
+
+  let dynamo: DynamoServer | undefined;
+  let edgeClose: (() => Promise<void>) | undefined;
+  let runtime: LambdaRuntime | undefined;
+  let api: LocalApiGateway | undefined;
+
+  try {
+    dynamo = await startDynamo({ path: dataDir ? join(dataDir, 'dynamodb') : undefined });
+
+    const iot = new IotModel(opts.iot ?? {});
+    const iotSnap = readSnapshot('iot');
+    if (iotSnap) iot.restore(iotSnap as never);
+
+    const sns = new SnsModel();
+
+    // Filled in once the runtime exists; EventBridge and Step Functions call into it.
+    const invokeFunction = (arn: string, event: unknown) => runtime!.invoke(arn, event);
+
+    // eslint-disable-next-line prefer-const
+    let sfn: StepFunctionsModel;
+    const events = new EventBridgeModel({
+      scheduleIntervalMs: opts.scheduleIntervalMs ?? 5_000,
+      ...opts.eventBridge,
+      invokeTarget: async (target, _event, rule, ctx) => {
+        if (target.Arn.startsWith('arn:aws:lambda:')) return invokeFunction(target.Arn, ctx.input);
+        if (target.Arn.startsWith('arn:aws:states:')) {
+          return sfn.startExecution({ account: rule.account, region: rule.region }, { stateMachineArn: target.Arn, input: stringify(ctx.input) });
+        }
+        throw Object.assign(new Error(`Target ${target.Arn} is not supported locally`), { retryable: false });
+      },
+    });
+    const evSnap = readSnapshot('eventbridge');
+    if (evSnap) events.restore(evSnap as never);
+
+    sfn = new StepFunctionsModel({
+      invokeTask: async (call: TaskCall) => {
+        if (call.kind === 'lambda' || call.kind === 'lambda:invoke') {
+          const l = call.lambda!;
+          return invokeFunction(functionArn(l.account, l.region, l.name), call.payload ?? call.parameters);
+        }
+        throw new Error(`Task resource ${call.resource} is not supported by the local cloud`);
+      },
+      // Every retrier of every state waits this long instead of its backoff, when set.
+      retryIntervalOverrides: opts.retryIntervalMs === undefined ? undefined : (new Proxy({}, { get: () => opts.retryIntervalMs, has: () => true }) as Record<string, number>),
+    });
+    const sfnSnap = readSnapshot('stepfunctions');
+    if (sfnSnap) sfn.restore(sfnSnap as never);
+
+    const edge = await startEdge([
+      createIotProvider(iot),
+      createStepFunctionsProvider(sfn),
+      createEventBridgeProvider(events),
+      createSnsProvider(sns),
+      createDynamoProvider(dynamo.url),
+    ], opts.awsPort ?? 4566, host);
+    edgeClose = edge.close;
+
+    runtime = new LambdaRuntime({
+      buildDir: opts.buildDir ?? join(root, '.build', 'local'),
+      endpoint: edge.url,
+      environment: { POWERTOOLS_LOG_LEVEL: opts.logLevel ?? 'WARN', POWERTOOLS_DEV: 'true' },
+      onInvocation: opts.onInvocation,
+      intercept: opts.intercept,
+    });
+
+    const allowedTargets = targets.map((t) => t.account).join(',');
+    const installs: { account: string; file: string; params: Record<string, string> }[] = [
+      { account: sourceAccount, file: join(root, 'serverless.yml'), params: { allowedTargetAccounts: allowedTargets, reconcilerRate: 'rate(1 minute)', minTimeoutSeconds: '5', ...opts.sourceParams } },
+      ...(existsSync(join(root, 'serverless.target.yml')) ? targets.map((t) => ({ account: t.account, file: join(root, 'serverless.target.yml'), params: t.params })) : []),
+    ];
+
+    const stacks: DeployedStack[] = [];
+    const functionConfigs: LocalFunctionConfig[] = [];
+    const routes: Route[] = [];
+    for (const install of installs) {
+      const stack = loadServerlessStack(install.file, { stage, region, params: install.params });
+      const resources = physicalValues(stack, install.account, region);
+      const ctx: IntrinsicContext = { accountId: install.account, region, resources };
+      const deployed: DeployedStack = { account: install.account, stack, functions: {}, stateMachines: {}, resources };
+
+      for (const [id, r] of Object.entries(stack.resources)) {
+        const props = resolveIntrinsics(r.Properties ?? {}, ctx) as Record<string, unknown>;
+        if (r.Type === 'AWS::DynamoDB::Table') await ensureTable(dynamo.url, createTableInput(resources[id].ref, props));
+        if (r.Type === 'AWS::Events::EventBus') events.ensureEventBus(install.account, String(props.Name), region);
+        if (r.Type === 'AWS::SNS::Topic') sns.createTopic(install.account, region, resources[id].attributes!.TopicName);
+      }
+      for (const [, r] of Object.entries(stack.resources)) {
+        if (r.Type !== 'AWS::Events::EventBusPolicy') continue;
+        const props = resolveIntrinsics(r.Properties ?? {}, ctx) as { EventBusName: string; StatementId?: string; Statement: Record<string, unknown> };
+        events.setBusPolicy(install.account, props.EventBusName, { Version: '2012-10-17', Statement: [{ Sid: props.StatementId, ...props.Statement }] } as never, region);
+      }
+
+      for (const fn of stack.functions) {
+        const environment = Object.fromEntries(Object.entries(resolveIntrinsics(fn.environment, ctx) as Record<string, unknown>).map(([k, v]) => [k, String(v)]));
+        functionConfigs.push({ account: install.account, region, name: fn.name, handlerFile: fn.handlerFile, handlerExport: fn.handlerExport, timeoutSeconds: fn.timeout, memorySize: fn.memorySize, environment });
+        const arn = functionArn(install.account, region, fn.name);
+        deployed.functions[fn.key] = arn;
+        for (const h of fn.http) routes.push({ method: h.method, resource: h.path, functionArn: arn, authorizer: h.authorizer });
+        fn.eventBridge.forEach((eb, i) => {
+          const busName = eb.eventBus ? String(resolveIntrinsics(eb.eventBus, ctx)).split('/').pop()! : 'default';
+          const rule = `${fn.name}-rule-${i + 1}`;
+          const c = { account: install.account, region };
+          events.putRule(c, { Name: rule, EventBusName: busName, EventPattern: JSON.stringify(resolveIntrinsics(eb.pattern, ctx)), State: 'ENABLED' });
+          events.putTargets(c, { Rule: rule, EventBusName: busName, Targets: [{ Id: `${rule}-target`, Arn: arn }] });
+        });
+        fn.schedules.forEach((s, i) => {
+          const rule = `${fn.name}-schedule-${i + 1}`;
+          const c = { account: install.account, region };
+          events.putRule(c, { Name: rule, ScheduleExpression: s.rate, State: s.enabled ? 'ENABLED' : 'DISABLED' });
+          events.putTargets(c, { Rule: rule, Targets: [{ Id: `${rule}-target`, Arn: arn, ...(s.input ? { Input: stringify(s.input) } : {}) }] });
+        });
+      }
+
+      for (const sm of stack.stateMachines) {
+        const definition = resolveIntrinsics(sm.definition, ctx);
+        const arn = resources[sm.logicalId].ref;
+        deployed.stateMachines[sm.key] = arn;
+        if (!sfn.getDefinition(arn)) {
+          await sfn.createStateMachine({ account: install.account, region }, {
+            name: sm.name,
+            definition: JSON.stringify(definition),
+            roleArn: `arn:aws:iam::${install.account}:role/${sm.name}-role`,
+            type: sm.type,
+          });
+        } else {
+          await sfn.updateStateMachine({ account: install.account, region }, { stateMachineArn: arn, definition: JSON.stringify(definition) });
+        }
+      }
+      stacks.push(deployed);
+    }
+    await runtime.deploy(functionConfigs);
+
+    api = new LocalApiGateway({
+      port: opts.apiPort ?? 3000,
+      host,
+      account: sourceAccount,
+      region,
+      stage,
+      invoke: (arn, event) => runtime!.invoke(arn, event),
+      secretFor: (key) => (/^\d{12}$/.test(key) ? process.env.LOCAL_SECRET_ACCESS_KEY ?? 'x' : undefined),
+    });
+    api.addRoutes(routes);
+    const apiUrl = await api.start();
+    events.start();
+
+    const source = stacks[0];
+    const cloud: LocalCloud = {
+      awsUrl: edge.url,
+      apiUrl,
+      region,
+      sourceAccount,
+      iot,
+      sfn,
+      events,
+      sns,
+      runtime,
+      api,
+      stacks,
+      transferStateMachineArn: source.stateMachines.certificateTransfer,
+      save() {
+        if (!dataDir) return;
+        writeFileSync(snapshotFile('iot')!, JSON.stringify(iot.snapshot()));
+        writeFileSync(snapshotFile('eventbridge')!, JSON.stringify(events.snapshot()));
+        writeFileSync(snapshotFile('stepfunctions')!, JSON.stringify(sfn.snapshot()));
+      },
+      async stop() {
+        cloud.save();
+        events.stop();
+        await api!.stop();
+        await sfn.shutdown();
+        await runtime!.shutdown();
+        await edge.close();
+        await dynamo!.close();
+      },
+    };
+    return cloud;
+  } catch (err) {
+    await api?.stop().catch(() => undefined);
+    await runtime?.shutdown().catch(() => undefined);
+    await edgeClose?.().catch(() => undefined);
+    await dynamo?.close().catch(() => undefined);
+    throw err;
+  }
+}

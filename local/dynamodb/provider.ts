@@ -1,0 +1,26 @@
+import { request } from 'node:http';
+import type { AwsRequest, AwsResponse, ServiceProvider } from '../edge/types.js';
+
+/** Forwards DynamoDB requests arriving at the edge to the in-process dynalite server. */
+export function createDynamoProvider(dynaliteUrl: string): ServiceProvider {
+  const target = new URL(dynaliteUrl);
+  return {
+    name: 'dynamodb',
+    signingNames: ['dynamodb'],
+    handle: (req: AwsRequest) =>
+      new Promise<AwsResponse>((resolve, reject) => {
+        const headers = { ...req.headers, host: target.host, 'content-length': String(req.body.length) };
+        const out = request({ hostname: target.hostname, port: target.port, path: req.rawPath, method: req.method, headers }, (res) => {
+          const chunks: Buffer[] = [];
+          res.on('data', (c: Buffer) => chunks.push(c));
+          res.on('end', () => {
+            const h: Record<string, string> = {};
+            for (const [k, v] of Object.entries(res.headers)) if (typeof v === 'string' && k !== 'content-length' && k !== 'connection') h[k] = v;
+            resolve({ status: res.statusCode ?? 500, headers: h, body: Buffer.concat(chunks) });
+          });
+        });
+        out.on('error', reject);
+        out.end(req.body);
+      }),
+  };
+}

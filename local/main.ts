@@ -1,0 +1,70 @@
+import { parseArgs } from 'node:util';
+import { DEMO_ACCOUNTS, startLocalCloud } from './cloud.js';
+
+/** `npm start`: the local cloud, until Ctrl-C. */
+const { values } = parseArgs({
+  options: {
+    'data-dir': { type: 'string' },
+    'aws-port': { type: 'string' },
+    'api-port': { type: 'string' },
+    'schedule-interval': { type: 'string' },
+    'log-level': { type: 'string' },
+    help: { type: 'boolean', short: 'h' },
+  },
+});
+
+if (values.help) {
+  console.log(`Usage: npm start -- [--data-dir DIR] [--aws-port 4566] [--api-port 3000] [--schedule-interval 5000] [--log-level WARN]
+
+  --data-dir DIR          keep state across restarts (default: in memory)
+  --aws-port, --api-port  ports (or env LOCAL_AWS_PORT, LOCAL_API_PORT)
+  --schedule-interval MS  how often scheduled rules (the reconciler) fire (or env LOCAL_SCHEDULE_INTERVAL_MS)
+  --log-level LEVEL       function log level: DEBUG, INFO, WARN, ERROR`);
+  process.exit(0);
+}
+
+const started = Date.now();
+const num = (v: string | undefined) => (v === undefined || v === '' ? undefined : Number(v));
+const cloud = await startLocalCloud({
+  dataDir: values['data-dir'],
+  awsPort: num(values['aws-port'] ?? process.env.LOCAL_AWS_PORT) ?? 4566,
+  apiPort: num(values['api-port'] ?? process.env.LOCAL_API_PORT) ?? 3000,
+  scheduleIntervalMs: num(values['schedule-interval'] ?? process.env.LOCAL_SCHEDULE_INTERVAL_MS) ?? 5000,
+  logLevel: (values['log-level'] ?? process.env.LOCAL_LOG_LEVEL ?? 'WARN') as 'WARN',
+});
+
+const seconds = ((Date.now() - started) / 1000).toFixed(1);
+console.log(`
+Local cloud ready in ${seconds}s${values['data-dir'] ? ` (data in ${values['data-dir']})` : ' (in memory)'}
+
+  AWS endpoint   ${cloud.awsUrl}   IoT, Step Functions, EventBridge, DynamoDB, SNS
+  Transfer API   ${cloud.apiUrl}   POST/GET/DELETE /transfers (SigV4, AWS_IAM)
+  Web console    ${cloud.apiUrl}/console
+
+  Accounts (access key id = account id, any secret, region ${cloud.region})
+    ${DEMO_ACCOUNTS.source}  source: the transfer service
+    ${DEMO_ACCOUNTS.autoAccept}  target kit, auto-accept (setAsActive)
+    ${DEMO_ACCOUNTS.human}  target kit, notify-only: decide by hand
+    ${DEMO_ACCOUNTS.stranger}  on no allow-list
+
+  Try it
+    export AWS_ACCESS_KEY_ID=${DEMO_ACCOUNTS.source} AWS_SECRET_ACCESS_KEY=x AWS_REGION=${cloud.region}
+    aws --endpoint-url ${cloud.awsUrl} iot create-keys-and-certificate --set-as-active
+    npx cert-transfer start <certificateId> --to ${DEMO_ACCOUNTS.autoAccept} --local --wait
+    AWS_ACCESS_KEY_ID=${DEMO_ACCOUNTS.human} aws --endpoint-url ${cloud.awsUrl} iot list-certificates
+    AWS_ACCESS_KEY_ID=${DEMO_ACCOUNTS.human} aws --endpoint-url ${cloud.awsUrl} iot accept-certificate-transfer --certificate-id <id>
+    npm run demo
+
+Ctrl-C to stop.`);
+
+let stopping = false;
+const stop = async () => {
+  if (stopping) return;
+  stopping = true;
+  console.log('\nStopping…');
+  await cloud.stop();
+  process.exit(0);
+};
+process.on('SIGINT', () => void stop());
+process.on('SIGTERM', () => void stop());
+if (values['data-dir']) setInterval(() => cloud.save(), 10_000).unref();

@@ -1,0 +1,90 @@
+import { HttpRequest } from '@smithy/protocol-http';
+import { SignatureV4 } from '@smithy/signature-v4';
+import { Sha256 } from '@aws-crypto/sha256-js';
+import type { AwsCredentialIdentity, AwsCredentialIdentityProvider } from '@smithy/types';
+
+/**
+ * A small client for the transfer API: every request is signed with SigV4
+ * (service `execute-api`), as API Gateway's AWS_IAM authorization requires.
+ */
+export interface ApiClientOptions {
+  endpoint: string;
+  region: string;
+  credentials: AwsCredentialIdentity | AwsCredentialIdentityProvider;
+}
+
+export class ApiError extends Error {
+  constructor(readonly status: number, readonly body: Record<string, unknown>) {
+    super(String(body.message ?? `HTTP ${status}`));
+    this.name = String(body.error ?? 'ApiError');
+  }
+}
+
+export class TransferApiClient {
+  private readonly signer: SignatureV4;
+  private readonly base: URL;
+
+  constructor(opts: ApiClientOptions) {
+    this.base = new URL(opts.endpoint.endsWith('/') ? opts.endpoint : `${opts.endpoint}/`);
+    this.signer = new SignatureV4({ service: 'execute-api', region: opts.region, credentials: opts.credentials, sha256: Sha256 });
+  }
+
+  /** Sends a signed request; resolves with status and parsed JSON body. */
+  async request(method: string, path: string, body?: unknown, query: Record<string, string | undefined> = {}): Promise<{ status: number; body: Record<string, unknown> }> {
+    const url = new URL(path.replace(/^\//, ''), this.base);
+    const q: Record<string, string> = {};
+    for (const [k, v] of Object.entries(query)) if (v !== undefined && v !== '') q[k] = v;
+    const payload = body === undefined ? undefined : JSON.stringify(body);
+    const request = new HttpRequest({
+      method,
+      protocol: url.protocol,
+      hostname: url.hostname,
+      port: url.port ? Number(url.port) : undefined,
+      path: url.pathname,
+      query: q,
+      headers: { host: url.host, ...(payload ? { 'content-type': 'application/json' } : {}) },
+      body: payload,
+    });
+    const signed = await this.signer.sign(request);
+    const search = new URLSearchParams(q).toString();
+    const res = await fetch(`${url.origin}${url.pathname}${search ? `?${search}` : ''}`, { method, headers: signed.headers as Record<string, string>, body: payload });
+    const text = await res.text();
+    let parsed: Record<string, unknown>;
+    try {
+      parsed = text ? (JSON.parse(text) as Record<string, unknown>) : {};
+    } catch {
+      parsed = { message: text };
+    }
+    return { status: res.status, body: parsed };
+  }
+
+  private async ok(method: string, path: string, body?: unknown, query?: Record<string, string | undefined>): Promise<Record<string, unknown>> {
+    const res = await this.request(method, path, body, query);
+    if (res.status >= 400) throw new ApiError(res.status, res.body);
+    return res.body;
+  }
+
+  startTransfer(body: { certificateId: string; targetAccount: string; transferMessage?: string; timeoutSeconds?: number; restoreOnFailure?: boolean }) {
+    return this.ok('POST', '/transfers', body);
+  }
+
+  getTransfer(transferId: string) {
+    return this.ok('GET', `/transfers/${encodeURIComponent(transferId)}`);
+  }
+
+  listTransfers(query: { status?: string; certificateId?: string; targetAccount?: string; nextToken?: string; limit?: string } = {}) {
+    return this.ok('GET', '/transfers', undefined, query);
+  }
+
+  cancelTransfer(transferId: string, reason?: string) {
+    return this.ok('DELETE', `/transfers/${encodeURIComponent(transferId)}`, reason ? { reason } : undefined);
+  }
+
+  startBatch(body: Record<string, unknown>) {
+    return this.ok('POST', '/transfer-batches', body);
+  }
+
+  getBatch(batchId: string) {
+    return this.ok('GET', `/transfer-batches/${encodeURIComponent(batchId)}`);
+  }
+}

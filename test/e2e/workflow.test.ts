@@ -1,0 +1,96 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { DescribeCertificateCommand, ListAttachedPoliciesCommand, ListPrincipalThingsV2Command, RejectCertificateTransferCommand } from '@aws-sdk/client-iot';
+import { DescribeExecutionCommand, GetExecutionHistoryCommand } from '@aws-sdk/client-sfn';
+import { makeDeviceCertificate, startTestCloud, until, type TestCloud } from '../support/cloud.js';
+
+const SOURCE = '111111111111';
+const AUTO = '222222222222';
+const HUMAN = '333333333333';
+
+let t: TestCloud;
+beforeAll(async () => {
+  t = await startTestCloud();
+}, 60_000);
+afterAll(async () => {
+  await t?.stop();
+});
+
+async function finalTransfer(transferId: string, timeoutMs = 30_000) {
+  const api = t.api();
+  return until(`transfer ${transferId} to end`, async () => {
+    const r = await api.getTransfer(transferId);
+    return ['ACCEPTED', 'REJECTED', 'CANCELLED', 'EXPIRED', 'FAILED'].includes(String(r.status)) ? r : undefined;
+  }, timeoutMs);
+}
+
+async function expectRestored(cert: { certificateId: string; certificateArn: string; policies: string[]; things: string[] }) {
+  const iot = t.iot(SOURCE);
+  const d = await iot.send(new DescribeCertificateCommand({ certificateId: cert.certificateId }));
+  expect(d.certificateDescription?.status).toBe('ACTIVE');
+  const policies = await iot.send(new ListAttachedPoliciesCommand({ target: cert.certificateArn }));
+  expect(policies.policies?.map((p) => p.policyName).sort()).toEqual([...cert.policies].sort());
+  const things = await iot.send(new ListPrincipalThingsV2Command({ principal: cert.certificateArn }));
+  expect(things.principalThingObjects?.map((p) => p.thingName).sort()).toEqual([...cert.things].sort());
+}
+
+describe('certificate transfer, end to end on the local cloud', () => {
+  it('accept: a transfer to the auto-accept account ends ACCEPTED with the certificate ACTIVE there', async () => {
+    const cert = await makeDeviceCertificate(t.iot(SOURCE), { policies: 2, things: 2 });
+    const started = await t.api().startTransfer({ certificateId: cert.certificateId, targetAccount: AUTO, transferMessage: 'welcome' });
+    expect(started).toMatchObject({ status: 'REQUESTED', executionArn: expect.stringContaining(':execution:') });
+
+    const done = await finalTransfer(String(started.transferId));
+
+    expect(done.status).toBe('ACCEPTED');
+    const inTarget = await t.iot(AUTO).send(new DescribeCertificateCommand({ certificateId: cert.certificateId }));
+    expect(inTarget.certificateDescription).toMatchObject({ status: 'ACTIVE', ownedBy: AUTO, previousOwnedBy: SOURCE });
+    await expect(t.iot(SOURCE).send(new DescribeCertificateCommand({ certificateId: cert.certificateId }))).rejects.toMatchObject({ name: 'ResourceNotFoundException' });
+    const exec = await t.sfn().send(new DescribeExecutionCommand({ executionArn: String(started.executionArn) }));
+    expect(exec.status).toBe('SUCCEEDED');
+    const history = await t.sfn().send(new GetExecutionHistoryCommand({ executionArn: String(started.executionArn), maxResults: 1000 }));
+    const entered = history.events!.filter((e) => e.type?.endsWith('StateEntered')).map((e) => e.stateEnteredEventDetails?.name);
+    expect(entered).toEqual(['Preflight Certificate', 'Deactivate Certificate', 'Detach Policies', 'Detach Things', 'Transfer Certificate', 'Notify Target And Wait', 'Accepted?', 'Record Acceptance', 'Transfer Accepted']);
+  });
+
+  it('reject by hand: the target rejects with the SDK, the reconciler settles it, the certificate is restored', async () => {
+    const cert = await makeDeviceCertificate(t.iot(SOURCE), { policies: 1, things: 1, exclusive: true });
+    const started = await t.api().startTransfer({ certificateId: cert.certificateId, targetAccount: HUMAN });
+    const human = t.iot(HUMAN);
+    await until('the offer to be pending in 333', async () => (await human.send(new DescribeCertificateCommand({ certificateId: cert.certificateId }))).certificateDescription?.status === 'PENDING_TRANSFER');
+    await until('the record to await a decision', async () => (await t.api().getTransfer(String(started.transferId))).status === 'AWAITING_DECISION');
+    await human.send(new RejectCertificateTransferCommand({ certificateId: cert.certificateId, rejectReason: 'not our devices' }));
+
+    const done = await finalTransfer(String(started.transferId));
+
+    expect(done).toMatchObject({ status: 'REJECTED', restore: { status: 'RESTORED' }, decision: { via: 'reconciler', reason: 'not our devices' } });
+    await expectRestored(cert);
+    const exec = await t.sfn().send(new DescribeExecutionCommand({ executionArn: String(started.executionArn) }));
+    expect(exec).toMatchObject({ status: 'FAILED', error: 'TransferRejected' });
+  });
+
+  it('expire: no decision in time, the offer is withdrawn and the certificate restored', async () => {
+    const cert = await makeDeviceCertificate(t.iot(SOURCE), { policies: 1, things: 1 });
+    const started = await t.api().startTransfer({ certificateId: cert.certificateId, targetAccount: HUMAN, timeoutSeconds: 5 });
+
+    const done = await finalTransfer(String(started.transferId), 40_000);
+
+    expect(done).toMatchObject({ status: 'EXPIRED', restore: { status: 'RESTORED' } });
+    await expectRestored(cert);
+    const exec = await t.sfn().send(new DescribeExecutionCommand({ executionArn: String(started.executionArn) }));
+    expect(exec).toMatchObject({ status: 'FAILED', error: 'TransferExpired' });
+  }, 60_000);
+
+  it('cancel: DELETE while awaiting a decision withdraws the offer and restores', async () => {
+    const cert = await makeDeviceCertificate(t.iot(SOURCE), { policies: 1, things: 1 });
+    const started = await t.api().startTransfer({ certificateId: cert.certificateId, targetAccount: HUMAN });
+    const id = String(started.transferId);
+    await until('the record to await a decision', async () => (await t.api().getTransfer(id)).status === 'AWAITING_DECISION');
+
+    await expect(t.api().cancelTransfer(id, 'wrong account')).resolves.toMatchObject({ status: 'CANCELLING' });
+    const done = await finalTransfer(id);
+
+    expect(done).toMatchObject({ status: 'CANCELLED', restore: { status: 'RESTORED' } });
+    await expectRestored(cert);
+    await expect(t.api().cancelTransfer(id)).rejects.toMatchObject({ status: 409 });
+  });
+});
