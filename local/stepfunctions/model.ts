@@ -1007,14 +1007,14 @@ export class StepFunctionsModel {
     try {
       if (info.kind === 'lambda') {
         const target = parseFunctionName(task.resource, exec.account, exec.region);
-        const result = await this.callRunner({ ...base, kind: 'lambda', functionName: task.resource, lambda: target, payload: parameters });
+        const result = await this.invokeTask({ ...base, kind: 'lambda', functionName: task.resource, lambda: target, payload: parameters });
         this.succeed(rec, toJsonValue(result));
       } else if (info.kind === 'lambda:invoke') {
         const p = (parameters ?? {}) as Record<string, JsonValue>;
         const functionName = typeof p.FunctionName === 'string' ? p.FunctionName : undefined;
         if (!functionName) throw new TaskFailure('Lambda.InvalidParameterValueException', "The field 'FunctionName' is required");
         const payload = p.Payload === undefined ? {} : p.Payload;
-        const result = await this.callRunner({
+        const result = await this.invokeTask({
           ...base, kind: 'lambda:invoke', functionName, lambda: parseFunctionName(functionName, exec.account, exec.region), payload,
         });
         const response = lambdaInvokeResponse(toJsonValue(result));
@@ -1031,10 +1031,6 @@ export class StepFunctionsModel {
       if (rec.status !== 'pending') return;
       this.fail(rec, info.kind === 'lambda' || info.kind === 'lambda:invoke' ? lambdaFailure(err) : serviceFailure(err, info.resourceType));
     }
-  }
-
-  private async callRunner(call: TaskCall): Promise<unknown> {
-    return this.invokeTask(call);
   }
 
   /** `arn:aws:states:::states:startExecution[.sync[:2]]`: a child execution in this model. */

@@ -23,6 +23,13 @@ async function finalTransfer(transferId: string, timeoutMs = 30_000) {
   }, timeoutMs);
 }
 
+async function finalExecution(executionArn: string) {
+  return until(`execution ${executionArn} to end`, async () => {
+    const e = await t.sfn().send(new DescribeExecutionCommand({ executionArn }));
+    return e.status === 'RUNNING' ? undefined : e;
+  });
+}
+
 async function expectRestored(cert: { certificateId: string; certificateArn: string; policies: string[]; things: string[] }) {
   const iot = t.iot(SOURCE);
   const d = await iot.send(new DescribeCertificateCommand({ certificateId: cert.certificateId }));
@@ -45,7 +52,7 @@ describe('certificate transfer, end to end on the local cloud', () => {
     const inTarget = await t.iot(AUTO).send(new DescribeCertificateCommand({ certificateId: cert.certificateId }));
     expect(inTarget.certificateDescription).toMatchObject({ status: 'ACTIVE', ownedBy: AUTO, previousOwnedBy: SOURCE });
     await expect(t.iot(SOURCE).send(new DescribeCertificateCommand({ certificateId: cert.certificateId }))).rejects.toMatchObject({ name: 'ResourceNotFoundException' });
-    const exec = await t.sfn().send(new DescribeExecutionCommand({ executionArn: String(started.executionArn) }));
+    const exec = await finalExecution(String(started.executionArn));
     expect(exec.status).toBe('SUCCEEDED');
     const history = await t.sfn().send(new GetExecutionHistoryCommand({ executionArn: String(started.executionArn), maxResults: 1000 }));
     const entered = history.events!.filter((e) => e.type?.endsWith('StateEntered')).map((e) => e.stateEnteredEventDetails?.name);
@@ -64,7 +71,7 @@ describe('certificate transfer, end to end on the local cloud', () => {
 
     expect(done).toMatchObject({ status: 'REJECTED', restore: { status: 'RESTORED' }, decision: { via: 'reconciler', reason: 'not our devices' } });
     await expectRestored(cert);
-    const exec = await t.sfn().send(new DescribeExecutionCommand({ executionArn: String(started.executionArn) }));
+    const exec = await finalExecution(String(started.executionArn));
     expect(exec).toMatchObject({ status: 'FAILED', error: 'TransferRejected' });
   });
 
@@ -76,7 +83,7 @@ describe('certificate transfer, end to end on the local cloud', () => {
 
     expect(done).toMatchObject({ status: 'EXPIRED', restore: { status: 'RESTORED' } });
     await expectRestored(cert);
-    const exec = await t.sfn().send(new DescribeExecutionCommand({ executionArn: String(started.executionArn) }));
+    const exec = await finalExecution(String(started.executionArn));
     expect(exec).toMatchObject({ status: 'FAILED', error: 'TransferExpired' });
   }, 60_000);
 
