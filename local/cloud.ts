@@ -15,6 +15,7 @@ import { LambdaRuntime, functionArn, type InvocationRecord, type LocalFunctionCo
 import { LocalApiGateway, type Route } from './apigateway/server.js';
 import { loadServerlessStack, type ServerlessStack } from './serverless/stack.js';
 import { resolveIntrinsics, type IntrinsicContext, type ResourceValues } from './cloudformation/intrinsics.js';
+import { createConsole } from './console/server.js';
 
 /**
  * The whole system on one machine: the AWS endpoint (IoT, Step Functions,
@@ -81,6 +82,8 @@ export interface LocalCloud {
   runtime: LambdaRuntime;
   api: LocalApiGateway;
   stacks: DeployedStack[];
+  /** Resolves once every function instance has loaded (no cold start left). */
+  warmed: Promise<void>;
   /** The certificate-transfer state machine's ARN. */
   transferStateMachineArn: string;
   save(): void;
@@ -279,7 +282,12 @@ export async function startLocalCloud(opts: LocalCloudOptions = {}): Promise<Loc
       stacks.push(deployed);
     }
     await runtime.deploy(functionConfigs);
+    // Cold starts (loading each bundle with its SDK clients) take about a second each here;
+    // pay them in the background now rather than in the first transfer.
+    const warmed = runtime.warmAll();
 
+    // The web console (/console) shares the API's port; it reads the models in-process.
+    const webConsole = createConsole({ awsUrl: edge.url, region, sourceAccount, iot, sfn, events, sns, stacks, apiUrl: () => api!.url, fireSchedules: () => events.fireSchedules() });
     api = new LocalApiGateway({
       port: opts.apiPort ?? 3000,
       host,
@@ -288,6 +296,7 @@ export async function startLocalCloud(opts: LocalCloudOptions = {}): Promise<Loc
       stage,
       invoke: (arn, event) => runtime!.invoke(arn, event),
       secretFor: (key) => (/^\d{12}$/.test(key) ? process.env.LOCAL_SECRET_ACCESS_KEY ?? 'x' : undefined),
+      extra: webConsole.handle,
     });
     api.addRoutes(routes);
     const apiUrl = await api.start();
@@ -306,6 +315,7 @@ export async function startLocalCloud(opts: LocalCloudOptions = {}): Promise<Loc
       runtime,
       api,
       stacks,
+      warmed,
       transferStateMachineArn: source.stateMachines.certificateTransfer,
       save() {
         if (!dataDir) return;

@@ -52,7 +52,10 @@ export interface TransferRecord {
   createdAt: string;
   updatedAt: string;
   executionArn: string;
+  /** The batch that started this transfer, if any (GSI byBatch). */
   batchId?: string;
+  /** The caller's reference (API body or Requested event), echoed in the Completed event. */
+  requestId?: string;
   snapshot?: Snapshot;
   /** Never leaves the source account: stripped from every API response and event. */
   taskToken?: string;

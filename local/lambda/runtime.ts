@@ -62,10 +62,16 @@ export function functionArn(account: string, region: string, name: string): stri
 class LocalFunction {
   readonly arn: string;
   private worker?: Worker;
+  private loaded?: Promise<void>;
   private readonly pending = new Map<number, Pending>();
   private seq = 0;
 
-  constructor(readonly config: LocalFunctionConfig, private readonly bundle: string, private readonly baseEnv: Record<string, string>) {
+  constructor(
+    readonly config: LocalFunctionConfig,
+    private readonly bundle: string,
+    private readonly baseEnv: Record<string, string>,
+    private readonly overrideEnv: Record<string, string>,
+  ) {
     this.arn = functionArn(config.account, config.region, config.name);
   }
 
@@ -87,9 +93,15 @@ class LocalFunction {
         AWS_REGION: this.config.region,
         AWS_DEFAULT_REGION: this.config.region,
         ...this.config.environment,
+        ...this.overrideEnv,
       },
     });
-    worker.on('message', (msg: { id: number; ok: boolean; result?: unknown; error?: LambdaErrorPayload }) => {
+    let markLoaded!: () => void;
+    this.loaded = new Promise<void>((resolve) => {
+      markLoaded = resolve;
+    });
+    worker.on('message', (msg: { ready?: boolean; id: number; ok: boolean; result?: unknown; error?: LambdaErrorPayload }) => {
+      if (msg.ready) return markLoaded();
       const p = this.pending.get(msg.id);
       if (!p) return;
       this.pending.delete(msg.id);
@@ -98,6 +110,7 @@ class LocalFunction {
       else p.reject(new LambdaInvocationError(msg.error!));
     });
     const fail = (payload: LambdaErrorPayload) => {
+      markLoaded();
       if (this.worker === worker) this.worker = undefined;
       for (const [id, p] of this.pending) {
         clearTimeout(p.timer);
@@ -126,6 +139,12 @@ class LocalFunction {
     });
   }
 
+  /** Starts the instance ahead of the first invocation (a provisioned-concurrency of one). */
+  warm(): Promise<void> {
+    this.worker ??= this.spawn();
+    return this.loaded ?? Promise.resolve();
+  }
+
   /** Ends the instance, like Lambda recycling it; in-flight invocations fail with Runtime.ExitError. */
   async recycle(): Promise<void> {
     const w = this.worker;
@@ -141,7 +160,7 @@ export interface RuntimeOptions {
   endpoint: string;
   /** Secret key the local cloud expects (access key = account id). */
   secretAccessKey?: string;
-  /** Extra environment for every function (log level …). */
+  /** Environment for every function that wins over the function's own (log level …). */
   environment?: Record<string, string>;
   /** Observes every invocation (benchmarks count Lambda time; the console shows it). */
   onInvocation?: (r: InvocationRecord) => void;
@@ -169,7 +188,7 @@ export class LambdaRuntime {
       format: 'cjs',
       target: 'node20',
       keepNames: true,
-      sourcemap: 'inline',
+      sourcemap: false,
       logLevel: 'silent',
     })));
     const arns: string[] = [];
@@ -180,13 +199,16 @@ export class LambdaRuntime {
         AWS_ENDPOINT_URL: this.opts.endpoint,
         AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
         PATH: process.env.PATH ?? '',
-        NODE_OPTIONS: '--enable-source-maps',
-        ...this.opts.environment,
-      });
+      }, this.opts.environment ?? {});
       this.functions.set(fn.arn, fn);
       arns.push(fn.arn);
     }
     return arns;
+  }
+
+  /** Loads every function's instance now, so first invocations do not pay the cold start. */
+  warmAll(): Promise<void> {
+    return Promise.all([...this.functions.values()].map((f) => f.warm())).then(() => undefined);
   }
 
   has(arn: string): boolean {

@@ -14,6 +14,8 @@ function serializeError(err) {
   return { errorType: 'Error', errorMessage: String(err), trace: [] };
 }
 
+parentPort.postMessage({ ready: true });
+
 parentPort.on('message', async (msg) => {
   const deadline = Date.now() + msg.timeoutMs;
   const context = {

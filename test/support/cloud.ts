@@ -16,6 +16,7 @@ export interface TestCloud {
 
 export async function startTestCloud(opts: LocalCloudOptions = {}): Promise<TestCloud> {
   const cloud = await startLocalCloud({ awsPort: 0, apiPort: 0, scheduleIntervalMs: 1_000, retryIntervalMs: 50, logLevel: 'SILENT', iot: { keyAlgorithm: 'ec' }, ...opts });
+  await cloud.warmed;
   const clients: { destroy(): void }[] = [];
   const creds = (account: string) => ({ accessKeyId: account, secretAccessKey: 'x' });
   const track = <T extends { destroy(): void }>(c: T) => {

@@ -1,0 +1,127 @@
+import './polyfills.js';
+import { AttachPolicyCommand, AttachThingPrincipalCommand, CreateKeysAndCertificateCommand, CreatePolicyCommand, CreateThingCommand, DescribeCertificateCommand, IoTClient, RejectCertificateTransferCommand } from '@aws-sdk/client-iot';
+import { DEMO_ACCOUNTS, startLocalCloud, type LocalCloud } from './cloud.js';
+import { TransferApiClient } from '../src/client/api.js';
+
+/**
+ * `npm run demo`: three transfers through public interfaces only (the API,
+ * the AWS SDK): accepted by 222…, rejected by hand in 333…, and expired. It
+ * uses a running `npm start`, or starts its own local cloud.
+ */
+const AWS_URL = process.env.LOCAL_AWS_URL ?? `http://127.0.0.1:${process.env.LOCAL_AWS_PORT ?? 4566}`;
+const API_URL = process.env.LOCAL_API_URL ?? `http://127.0.0.1:${process.env.LOCAL_API_PORT ?? 3000}`;
+const region = 'us-east-1';
+const FINAL = ['ACCEPTED', 'REJECTED', 'CANCELLED', 'EXPIRED', 'FAILED'];
+
+async function reachable(url: string): Promise<boolean> {
+  try {
+    await fetch(url, { signal: AbortSignal.timeout(1000) });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+const iot = (account: string, endpoint: string) => new IoTClient({ endpoint, region, credentials: { accessKeyId: account, secretAccessKey: 'x' } });
+
+async function deviceCertificate(client: IoTClient, label: string) {
+  const cert = await client.send(new CreateKeysAndCertificateCommand({ setAsActive: true }));
+  const policyName = `demo-${label}-${cert.certificateId!.slice(0, 8)}`;
+  await client.send(new CreatePolicyCommand({ policyName, policyDocument: JSON.stringify({ Version: '2012-10-17', Statement: [{ Effect: 'Allow', Action: 'iot:Connect', Resource: '*' }] }) }));
+  await client.send(new AttachPolicyCommand({ policyName, target: cert.certificateArn }));
+  const thingName = `demo-${label}-${cert.certificateId!.slice(0, 8)}`;
+  await client.send(new CreateThingCommand({ thingName }));
+  await client.send(new AttachThingPrincipalCommand({ thingName, principal: cert.certificateArn }));
+  return { id: cert.certificateId!, policyName, thingName };
+}
+
+async function waitFor<T>(what: string, fn: () => Promise<T | undefined>, timeoutMs = 60_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const v = await fn();
+    if (v !== undefined) return v;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+interface Scenario {
+  name: string;
+  target: string;
+  expected: string;
+  timeoutSeconds?: number;
+  /** What the target does once the offer is there. */
+  decide?: (certificateId: string) => Promise<void>;
+}
+
+async function main(): Promise<number> {
+  let cloud: LocalCloud | undefined;
+  let awsUrl = AWS_URL;
+  let apiUrl = API_URL;
+  if (await reachable(`${API_URL}/transfers`)) {
+    console.log(`Using the local cloud at ${API_URL}`);
+  } else {
+    console.log('No local cloud running: starting one for the demo…');
+    cloud = await startLocalCloud({ awsPort: 0, apiPort: 0, scheduleIntervalMs: 2_000, logLevel: 'SILENT', iot: { keyAlgorithm: 'ec' } });
+    await cloud.warmed;
+    awsUrl = cloud.awsUrl;
+    apiUrl = cloud.apiUrl;
+  }
+  const api = new TransferApiClient({ endpoint: apiUrl, region, credentials: { accessKeyId: DEMO_ACCOUNTS.source, secretAccessKey: 'x' } });
+  const source = iot(DEMO_ACCOUNTS.source, awsUrl);
+  const human = iot(DEMO_ACCOUNTS.human, awsUrl);
+
+  const scenarios: Scenario[] = [
+    { name: 'accept (auto-accept target)', target: DEMO_ACCOUNTS.autoAccept, expected: 'ACCEPTED' },
+    {
+      name: 'reject by hand (notify-only target)',
+      target: DEMO_ACCOUNTS.human,
+      expected: 'REJECTED',
+      decide: async (id) => {
+        await human.send(new RejectCertificateTransferCommand({ certificateId: id, rejectReason: 'demo: not our devices' }));
+      },
+    },
+    { name: 'expire (no decision, 5 s timeout)', target: DEMO_ACCOUNTS.human, expected: 'EXPIRED', timeoutSeconds: 5 },
+  ];
+
+  let failures = 0;
+  const results = await Promise.all(scenarios.map(async (s, i) => {
+    const cert = await deviceCertificate(source, String(i));
+    const t0 = Date.now();
+    const started = await api.startTransfer({ certificateId: cert.id, targetAccount: s.target, timeoutSeconds: s.timeoutSeconds, transferMessage: `demo: ${s.name}` });
+    const transferId = String(started.transferId);
+    if (s.decide) {
+      await waitFor('the offer', async () => ((await api.getTransfer(transferId)).status === 'AWAITING_DECISION' ? true : undefined));
+      await s.decide(cert.id);
+    }
+    const done = await waitFor(`${s.name} to end`, async () => {
+      const r = await api.getTransfer(transferId);
+      return FINAL.includes(String(r.status)) ? r : undefined;
+    });
+    const seconds = (Date.now() - t0) / 1000;
+    const owner = s.expected === 'ACCEPTED' ? s.target : DEMO_ACCOUNTS.source;
+    const after = await iot(owner, awsUrl).send(new DescribeCertificateCommand({ certificateId: cert.id }));
+    return { s, cert, done, seconds, after: after.certificateDescription?.status, owner };
+  }));
+
+  for (const { s, cert, done, seconds, after, owner } of results) {
+    const ok = done.status === s.expected && after === 'ACTIVE';
+    if (!ok) failures++;
+    console.log(`\n${ok ? '✔' : '✘'} ${s.name}: ${done.status} in ${seconds.toFixed(1)} s (expected ${s.expected})`);
+    console.log(`  certificate ${cert.id.slice(0, 16)}…  now ${after} in ${owner}`);
+    const history = (done.history as { at: string; status: string; message: string }[]) ?? [];
+    const first = history.length ? Date.parse(history[0].at) : 0;
+    for (const h of history) console.log(`  +${((Date.parse(h.at) - first) / 1000).toFixed(2).padStart(6)} s  ${h.status.padEnd(18)} ${h.message}`);
+    if (done.restore) console.log(`  restore: ${JSON.stringify(done.restore)}`);
+  }
+  console.log(`\n${scenarios.length - failures}/${scenarios.length} scenarios ended as expected`);
+  source.destroy();
+  human.destroy();
+  await cloud?.stop();
+  return failures ? 1 : 0;
+}
+
+main().then((code) => process.exit(code), (err: unknown) => {
+  console.error(err);
+  process.exit(1);
+});
