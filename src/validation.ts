@@ -1,7 +1,8 @@
 import { Ajv, type ErrorObject, type JSONSchemaType } from 'ajv';
+import addFormats from 'ajv-formats';
 import { config, DEFAULT_TIMEOUT_SECONDS, MAX_TIMEOUT_SECONDS } from './config.js';
 import { TargetNotAllowed, ValidationError } from './errors.js';
-import type { TransferRequest } from './types.js';
+import { FINAL_STATUSES, OPEN_STATUSES, type TransferRequest, type TransferStatus } from './types.js';
 
 /** The body of `POST /transfers` and the detail of a Requested event (contract). */
 export interface TransferRequestBody {
@@ -39,19 +40,25 @@ const RULES: Record<string, string> = {
   requestId: 'must be at most 128 letters, digits, or . _ : -',
 };
 
-/** Turns the first schema error into a message that names the field. */
+/** Turns the first schema error into a message that names the field (`filter.status`, `certificateIds[3]` for nested ones). */
 export function describeSchemaError(e: ErrorObject, rules: Record<string, string> = RULES): ValidationError {
+  const segments = e.instancePath.split('/').slice(1).map((p) => p.replace(/~1/g, '/').replace(/~0/g, '~'));
+  // `field` names a property (dotted when nested); `label` also shows the array position.
+  const field = segments.filter((p) => !/^\d+$/.test(p)).join('.');
+  const label = segments.reduce((acc, p) => (/^\d+$/.test(p) ? `${acc}[${p}]` : acc ? `${acc}.${p}` : p), '');
+  const ruleKey = segments.map((p) => (/^\d+$/.test(p) ? '[]' : p)).join('.').replace(/\.\[\]/g, '[]');
   if (e.keyword === 'required') {
-    const field = (e.params as { missingProperty: string }).missingProperty;
-    return new ValidationError(field, `${field} is required`);
+    const missing = (e.params as { missingProperty: string }).missingProperty;
+    const name = field ? `${field}.${missing}` : missing;
+    return new ValidationError(name, `${name} is required`);
   }
   if (e.keyword === 'additionalProperties') {
-    const field = (e.params as { additionalProperty: string }).additionalProperty;
-    return new ValidationError(field, `${field} is not a known field`);
+    const extra = (e.params as { additionalProperty: string }).additionalProperty;
+    const name = field ? `${field}.${extra}` : extra;
+    return new ValidationError(name, `${name} is not a known field`);
   }
-  const field = e.instancePath.replace(/^\//, '').split('/')[0] || 'body';
-  if (field === 'body') return new ValidationError('body', 'The body must be a JSON object');
-  return new ValidationError(field, `${field} ${rules[field] ?? e.message ?? 'is invalid'}`);
+  if (!field) return new ValidationError('body', 'The body must be a JSON object');
+  return new ValidationError(field, `${label} ${rules[ruleKey] ?? rules[field] ?? e.message ?? 'is invalid'}`);
 }
 
 /** Parses a JSON body; an empty or malformed body is a 400 naming `body`. */
@@ -66,13 +73,11 @@ export function parseJsonBody(body: string | null | undefined, isBase64 = false)
 }
 
 /**
- * Validates a transfer request against the schema and the deployment's rules
- * (allow-list, own account). Throws `ValidationError` (400) or
- * `TargetNotAllowed` (403); never touches IoT.
+ * The deployment's rules every way of starting a transfer shares (API, trigger
+ * event, batch): the minimum timeout, never the own account, the allow-list.
+ * Throws `ValidationError` (400) or `TargetNotAllowed` (403).
  */
-export function validateTransferRequest(input: unknown, sourceAccount = config.accountId): TransferRequest & { requestId?: string } {
-  if (!validateBody(input)) throw describeSchemaError(validateBody.errors![0]);
-  const body = input;
+export function checkTransferRules(body: { targetAccount: string; timeoutSeconds?: number | null }, sourceAccount = config.accountId): void {
   if (body.timeoutSeconds !== undefined && body.timeoutSeconds !== null && body.timeoutSeconds < config.minTimeoutSeconds) {
     throw new ValidationError('timeoutSeconds', `timeoutSeconds ${RULES.timeoutSeconds}`);
   }
@@ -82,6 +87,17 @@ export function validateTransferRequest(input: unknown, sourceAccount = config.a
   if (!config.allowedTargetAccounts.includes(body.targetAccount)) {
     throw new TargetNotAllowed(`targetAccount ${body.targetAccount} is not on this deployment's allow-list (ALLOWED_TARGET_ACCOUNTS)`);
   }
+}
+
+/**
+ * Validates a transfer request against the schema and the deployment's rules
+ * (allow-list, own account). Throws `ValidationError` (400) or
+ * `TargetNotAllowed` (403); never touches IoT.
+ */
+export function validateTransferRequest(input: unknown, sourceAccount = config.accountId): TransferRequest & { requestId?: string } {
+  if (!validateBody(input)) throw describeSchemaError(validateBody.errors![0]);
+  const body = input;
+  checkTransferRules(body, sourceAccount);
   return {
     certificateId: body.certificateId.toLowerCase(),
     targetAccount: body.targetAccount,
@@ -90,4 +106,200 @@ export function validateTransferRequest(input: unknown, sourceAccount = config.a
     restoreOnFailure: body.restoreOnFailure ?? true,
     requestId: body.requestId ?? undefined,
   };
+}
+
+// ───────────── GET /transfers query ─────────────
+
+/** Query parameters of `GET /transfers` (contract). */
+export interface ListQueryParams {
+  status?: TransferStatus;
+  certificateId?: string;
+  targetAccount?: string;
+  batchId?: string;
+  limit?: number;
+  nextToken?: string;
+}
+
+const UUID_PATTERN = '^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$';
+const TRANSFER_STATUSES: TransferStatus[] = [...OPEN_STATUSES, ...FINAL_STATUSES];
+
+export const listQuerySchema: JSONSchemaType<ListQueryParams> = {
+  type: 'object',
+  additionalProperties: false,
+  properties: {
+    status: { type: 'string', enum: TRANSFER_STATUSES, nullable: true, description: 'Only transfers in this status' },
+    certificateId: { ...transferRequestSchema.properties.certificateId, nullable: true, description: 'Only transfers of this certificate' },
+    targetAccount: { ...transferRequestSchema.properties.targetAccount, nullable: true, description: 'Only transfers to this account' },
+    batchId: { type: 'string', pattern: UUID_PATTERN, nullable: true, description: 'Only the transfers of this batch' },
+    limit: { type: 'integer', minimum: 1, maximum: 100, nullable: true, description: 'Page size, 1 to 100 (default 50); a filtered page may hold fewer' },
+    nextToken: { type: 'string', minLength: 1, maxLength: 4096, nullable: true, description: 'The nextToken of the previous page, with the same filters' },
+  },
+};
+
+const QUERY_RULES: Record<string, string> = {
+  status: `must be one of ${TRANSFER_STATUSES.join(', ')}`,
+  certificateId: RULES.certificateId,
+  targetAccount: RULES.targetAccount,
+  batchId: 'must be a batch id (a lowercase UUID)',
+  limit: 'must be an integer from 1 to 100',
+  nextToken: 'must be the nextToken of a previous page',
+};
+
+// Query strings are strings: this instance turns `limit=20` into 20 before checking.
+const queryAjv = new Ajv({ allErrors: false, strict: true, coerceTypes: true });
+const validateQuery = queryAjv.compile(listQuerySchema);
+
+/** Validates `GET /transfers` query parameters; a bad or unknown one is a 400 naming it. */
+export function validateListQuery(query: Record<string, string | undefined> | null | undefined): ListQueryParams {
+  const params: Record<string, unknown> = { ...(query ?? {}) };
+  if (!validateQuery(params)) throw describeSchemaError(validateQuery.errors![0], QUERY_RULES);
+  const q = params as ListQueryParams;
+  return { ...q, certificateId: q.certificateId?.toLowerCase() };
+}
+
+// ───────────── POST /transfer-batches ─────────────
+
+export const MAX_BATCH_SIZE = 1000;
+/** An inline Map runs at most 40 iterations at once. */
+export const MAX_BATCH_CONCURRENCY = 40;
+export const DEFAULT_BATCH_CONCURRENCY = 10;
+
+/** Selects certificates of this account instead of listing them (ListCertificates). */
+export interface BatchFilter {
+  status?: 'ACTIVE' | 'INACTIVE';
+  createdAfter?: string;
+  createdBefore?: string;
+  limit?: number;
+}
+
+/** The body of `POST /transfer-batches` (contract). */
+export interface BatchRequestBody {
+  certificateIds?: string[];
+  filter?: BatchFilter;
+  targetAccount: string;
+  transferMessage?: string;
+  timeoutSeconds?: number;
+  restoreOnFailure?: boolean;
+  maxConcurrency?: number;
+  requestId?: string;
+}
+
+const tp = transferRequestSchema.properties;
+export const batchRequestSchema: JSONSchemaType<BatchRequestBody> = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['targetAccount'],
+  properties: {
+    certificateIds: {
+      type: 'array', minItems: 1, maxItems: MAX_BATCH_SIZE, nullable: true,
+      items: { type: 'string', pattern: tp.certificateId.pattern },
+      description: `The certificates to transfer, 1 to ${MAX_BATCH_SIZE}, each once; or give filter`,
+    },
+    filter: {
+      type: 'object', additionalProperties: false, nullable: true,
+      description: 'Select this account\'s certificates instead (ListCertificates, oldest first); or give certificateIds',
+      properties: {
+        status: { type: 'string', enum: ['ACTIVE', 'INACTIVE'], nullable: true, description: 'Only certificates in this status (default: both)' },
+        createdAfter: { type: 'string', format: 'date-time', nullable: true, description: 'Only certificates created at or after this time' },
+        createdBefore: { type: 'string', format: 'date-time', nullable: true, description: 'Only certificates created before this time' },
+        limit: { type: 'integer', minimum: 1, maximum: MAX_BATCH_SIZE, nullable: true, description: `At most this many (default and maximum ${MAX_BATCH_SIZE})` },
+      },
+    },
+    targetAccount: tp.targetAccount,
+    transferMessage: tp.transferMessage,
+    timeoutSeconds: tp.timeoutSeconds,
+    restoreOnFailure: tp.restoreOnFailure,
+    maxConcurrency: { type: 'integer', minimum: 1, maximum: MAX_BATCH_CONCURRENCY, nullable: true, description: `Transfers in flight at once, 1 to ${MAX_BATCH_CONCURRENCY} (default ${DEFAULT_BATCH_CONCURRENCY})` },
+    requestId: tp.requestId,
+  },
+};
+
+const BATCH_RULES: Record<string, string> = {
+  ...RULES,
+  certificateIds: `must be a list of 1 to ${MAX_BATCH_SIZE} certificate ids`,
+  'certificateIds[]': RULES.certificateId,
+  filter: 'must be an object with status, createdAfter, createdBefore or limit',
+  'filter.status': 'must be ACTIVE or INACTIVE',
+  'filter.createdAfter': 'must be a date-time like 2026-01-31T00:00:00Z',
+  'filter.createdBefore': 'must be a date-time like 2026-01-31T00:00:00Z',
+  'filter.limit': `must be an integer from 1 to ${MAX_BATCH_SIZE}`,
+  maxConcurrency: `must be an integer from 1 to ${MAX_BATCH_CONCURRENCY}`,
+};
+
+const batchAjv = new Ajv({ allErrors: false, strict: true });
+(addFormats as unknown as (a: Ajv, formats: string[]) => void)(batchAjv, ['date-time']);
+const validateBatchBody = batchAjv.compile(batchRequestSchema);
+
+/** A validated batch request: either the certificates, or the filter that selects them. */
+export interface BatchRequest extends Omit<TransferRequest, 'certificateId'> {
+  certificateIds?: string[];
+  filter?: BatchFilter;
+  maxConcurrency: number;
+  requestId?: string;
+}
+
+/**
+ * Validates a batch request: the schema, one of certificateIds / filter, no
+ * certificate twice, and the same deployment rules as a single transfer.
+ */
+export function validateBatchRequest(input: unknown, sourceAccount = config.accountId): BatchRequest {
+  if (!validateBatchBody(input)) throw describeSchemaError(validateBatchBody.errors![0], BATCH_RULES);
+  const body = input;
+  if (body.certificateIds && body.filter) throw new ValidationError('filter', 'Give either certificateIds or filter, not both');
+  if (!body.certificateIds && !body.filter) throw new ValidationError('certificateIds', 'certificateIds (or filter) is required');
+  let certificateIds: string[] | undefined;
+  if (body.certificateIds) {
+    certificateIds = body.certificateIds.map((id) => id.toLowerCase());
+    const seen = new Set<string>();
+    certificateIds.forEach((id, i) => {
+      if (seen.has(id)) throw new ValidationError('certificateIds', `certificateIds[${i}] repeats ${id}: each certificate may appear once`);
+      seen.add(id);
+    });
+  }
+  const f = body.filter ?? undefined;
+  if (f?.createdAfter && f.createdBefore && Date.parse(f.createdAfter) >= Date.parse(f.createdBefore)) {
+    throw new ValidationError('filter.createdBefore', 'filter.createdBefore must be later than filter.createdAfter');
+  }
+  checkTransferRules(body, sourceAccount);
+  return {
+    certificateIds,
+    filter: f ? { status: f.status ?? undefined, createdAfter: f.createdAfter ?? undefined, createdBefore: f.createdBefore ?? undefined, limit: f.limit ?? undefined } : undefined,
+    targetAccount: body.targetAccount,
+    transferMessage: body.transferMessage ?? undefined,
+    timeoutSeconds: body.timeoutSeconds ?? config.defaultTimeoutSeconds,
+    restoreOnFailure: body.restoreOnFailure ?? true,
+    maxConcurrency: body.maxConcurrency ?? DEFAULT_BATCH_CONCURRENCY,
+    requestId: body.requestId ?? undefined,
+  };
+}
+
+// ───────────── DELETE /transfers/{transferId} ─────────────
+
+/** The optional body of `DELETE /transfers/{transferId}`. */
+export interface CancelRequestBody {
+  reason?: string;
+}
+
+export const cancelRequestSchema: JSONSchemaType<CancelRequestBody> = {
+  type: 'object',
+  additionalProperties: false,
+  properties: {
+    reason: { type: 'string', maxLength: 256, nullable: true, description: 'Why: recorded in the history and the Completed event' },
+  },
+};
+
+const validateCancelBody = ajv.compile(cancelRequestSchema);
+
+/** The cancel reason from an optional body; a bad body is a 400 naming the field. */
+export function validateCancelRequest(body: string | null | undefined, isBase64 = false): string | undefined {
+  if (body === null || body === undefined || body === '') return undefined;
+  let parsed: unknown;
+  try {
+    parsed = parseJsonBody(body, isBase64);
+  } catch {
+    throw new ValidationError('body', 'The request body, when given, must be a JSON object like {"reason": "…"}');
+  }
+  if (!validateCancelBody(parsed)) throw describeSchemaError(validateCancelBody.errors![0], { reason: 'must be a string of at most 256 characters' });
+  const reason = parsed.reason?.trim();
+  return reason || undefined;
 }
