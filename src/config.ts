@@ -39,6 +39,8 @@ export const config = {
   /** Name of the bus every peer account runs; offers are sent to it by ARN. */
   get peerBusName(): string { return process.env.PEER_BUS_NAME || 'certificate-transfer'; },
   get stateMachineArn(): string { return required('STATE_MACHINE_ARN'); },
+  /** The transfer-batch state machine (POST /transfer-batches starts it). */
+  get batchStateMachineArn(): string { return required('BATCH_STATE_MACHINE_ARN'); },
   get allowedTargetAccounts(): string[] { return list('ALLOWED_TARGET_ACCOUNTS'); },
   /** 60 s by contract; the local cloud lowers it so a demo can watch an offer expire. */
   get minTimeoutSeconds(): number { return optionalInt('MIN_TIMEOUT_SECONDS', MIN_TIMEOUT_SECONDS); },

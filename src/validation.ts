@@ -14,17 +14,27 @@ export interface TransferRequestBody {
   requestId?: string;
 }
 
+/** Field definitions the request schemas share, so a field means the same in every request. */
+const FIELD = {
+  certificateId: { type: 'string', pattern: '^[0-9a-fA-F]{64}$', description: 'The certificate id: 64 hexadecimal characters (the last part of its ARN)' },
+  targetAccount: { type: 'string', pattern: '^[0-9]{12}$', description: 'The AWS account to receive the certificate: 12 digits, on the allow-list' },
+  transferMessage: { type: 'string', maxLength: 128, nullable: true, description: 'Shown to the target account; at most 128 characters' },
+  timeoutSeconds: { type: 'integer', minimum: 1, maximum: MAX_TIMEOUT_SECONDS, nullable: true, description: `How long the target has to decide; default ${DEFAULT_TIMEOUT_SECONDS} (7 days)` },
+  restoreOnFailure: { type: 'boolean', nullable: true, description: 'Re-attach and re-activate the certificate when the transfer does not complete; default true' },
+  requestId: { type: 'string', maxLength: 128, pattern: '^[A-Za-z0-9._:-]+$', nullable: true, description: 'Caller reference echoed in the Completed event' },
+} as const;
+
 export const transferRequestSchema: JSONSchemaType<TransferRequestBody> = {
   type: 'object',
   additionalProperties: false,
   required: ['certificateId', 'targetAccount'],
   properties: {
-    certificateId: { type: 'string', pattern: '^[0-9a-fA-F]{64}$', description: 'The certificate id: 64 hexadecimal characters (the last part of its ARN)' },
-    targetAccount: { type: 'string', pattern: '^[0-9]{12}$', description: 'The AWS account to receive the certificate: 12 digits, on the allow-list' },
-    transferMessage: { type: 'string', maxLength: 128, nullable: true, description: 'Shown to the target account; at most 128 characters' },
-    timeoutSeconds: { type: 'integer', minimum: 1, maximum: MAX_TIMEOUT_SECONDS, nullable: true, description: `How long the target has to decide; default ${DEFAULT_TIMEOUT_SECONDS} (7 days)` },
-    restoreOnFailure: { type: 'boolean', nullable: true, description: 'Re-attach and re-activate the certificate when the transfer does not complete; default true' },
-    requestId: { type: 'string', maxLength: 128, pattern: '^[A-Za-z0-9._:-]+$', nullable: true, description: 'Caller reference echoed in the Completed event' },
+    certificateId: FIELD.certificateId,
+    targetAccount: FIELD.targetAccount,
+    transferMessage: FIELD.transferMessage,
+    timeoutSeconds: FIELD.timeoutSeconds,
+    restoreOnFailure: FIELD.restoreOnFailure,
+    requestId: FIELD.requestId,
   },
 };
 
@@ -128,8 +138,8 @@ export const listQuerySchema: JSONSchemaType<ListQueryParams> = {
   additionalProperties: false,
   properties: {
     status: { type: 'string', enum: TRANSFER_STATUSES, nullable: true, description: 'Only transfers in this status' },
-    certificateId: { ...transferRequestSchema.properties.certificateId, nullable: true, description: 'Only transfers of this certificate' },
-    targetAccount: { ...transferRequestSchema.properties.targetAccount, nullable: true, description: 'Only transfers to this account' },
+    certificateId: { ...FIELD.certificateId, nullable: true, description: 'Only transfers of this certificate' },
+    targetAccount: { ...FIELD.targetAccount, nullable: true, description: 'Only transfers to this account' },
     batchId: { type: 'string', pattern: UUID_PATTERN, nullable: true, description: 'Only the transfers of this batch' },
     limit: { type: 'integer', minimum: 1, maximum: 100, nullable: true, description: 'Page size, 1 to 100 (default 50); a filtered page may hold fewer' },
     nextToken: { type: 'string', minLength: 1, maxLength: 4096, nullable: true, description: 'The nextToken of the previous page, with the same filters' },
@@ -184,7 +194,6 @@ export interface BatchRequestBody {
   requestId?: string;
 }
 
-const tp = transferRequestSchema.properties;
 export const batchRequestSchema: JSONSchemaType<BatchRequestBody> = {
   type: 'object',
   additionalProperties: false,
@@ -192,7 +201,7 @@ export const batchRequestSchema: JSONSchemaType<BatchRequestBody> = {
   properties: {
     certificateIds: {
       type: 'array', minItems: 1, maxItems: MAX_BATCH_SIZE, nullable: true,
-      items: { type: 'string', pattern: tp.certificateId.pattern },
+      items: { type: 'string', pattern: FIELD.certificateId.pattern },
       description: `The certificates to transfer, 1 to ${MAX_BATCH_SIZE}, each once; or give filter`,
     },
     filter: {
@@ -205,12 +214,12 @@ export const batchRequestSchema: JSONSchemaType<BatchRequestBody> = {
         limit: { type: 'integer', minimum: 1, maximum: MAX_BATCH_SIZE, nullable: true, description: `At most this many (default and maximum ${MAX_BATCH_SIZE})` },
       },
     },
-    targetAccount: tp.targetAccount,
-    transferMessage: tp.transferMessage,
-    timeoutSeconds: tp.timeoutSeconds,
-    restoreOnFailure: tp.restoreOnFailure,
+    targetAccount: FIELD.targetAccount,
+    transferMessage: FIELD.transferMessage,
+    timeoutSeconds: FIELD.timeoutSeconds,
+    restoreOnFailure: FIELD.restoreOnFailure,
     maxConcurrency: { type: 'integer', minimum: 1, maximum: MAX_BATCH_CONCURRENCY, nullable: true, description: `Transfers in flight at once, 1 to ${MAX_BATCH_CONCURRENCY} (default ${DEFAULT_BATCH_CONCURRENCY})` },
-    requestId: tp.requestId,
+    requestId: FIELD.requestId,
   },
 };
 

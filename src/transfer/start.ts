@@ -20,18 +20,32 @@ export function consoleUrl(executionArn: string): string {
 
 const REFUSED = new Set(['REVOKED', 'PENDING_TRANSFER', 'PENDING_ACTIVATION', 'REGISTER_INACTIVE']);
 
+export interface PrepareOptions {
+  /** Use this id (and execution name) instead of a fresh one: an idempotency key, e.g. the trigger event's id. */
+  transferId?: string;
+  batchId?: string;
+  requestId?: string;
+}
+
+export interface PreparedTransfer {
+  record: TransferRecord;
+  /** The certificate-transfer execution's input; its name is the transferId. */
+  input: WorkflowInput;
+}
+
 /**
- * Starts a transfer: one DescribeCertificate (its status travels on to
- * Preflight), the certificate's lock, the record, the execution. The caller
- * learns at once about a missing (404) or untransferable (409) certificate or
- * an open transfer (409).
+ * Prepares a transfer without starting it: one DescribeCertificate (its status
+ * travels on to Preflight), the certificate's lock, the record in REQUESTED
+ * with the execution ARN it will have. A missing (404) or untransferable (409)
+ * certificate, or an open transfer (409), is refused here; nothing in IoT is
+ * touched. The batch workflow starts the execution itself (startExecution.sync:2).
  */
-export async function startTransfer(request: TransferRequest, opts: { batchId?: string } = {}): Promise<TransferRecord> {
+export async function prepareTransfer(request: TransferRequest, opts: PrepareOptions = {}): Promise<PreparedTransfer> {
   const cert = await describeCertificate(request.certificateId);
   if (!cert) throw new CertificateNotFound(`Certificate ${request.certificateId} was not found in account ${config.accountId}`);
   if (REFUSED.has(cert.status)) throw new CertificateNotTransferable(`Certificate ${request.certificateId} is ${cert.status} and cannot be transferred`);
 
-  const transferId = randomUUID();
+  const transferId = opts.transferId ?? randomUUID();
   const executionArn = executionArnFor(config.stateMachineArn, transferId);
   const record = await createTransfer({
     transferId,
@@ -44,6 +58,7 @@ export async function startTransfer(request: TransferRequest, opts: { batchId?: 
     restoreOnFailure: request.restoreOnFailure,
     executionArn,
     batchId: opts.batchId,
+    requestId: opts.requestId,
   });
 
   const input: WorkflowInput = {
@@ -57,12 +72,30 @@ export async function startTransfer(request: TransferRequest, opts: { batchId?: 
     timeoutSeconds: request.timeoutSeconds,
     restoreOnFailure: request.restoreOnFailure,
   };
+  return { record, input };
+}
+
+/**
+ * Starts the execution of a prepared transfer (named after the transferId, so
+ * a repeat is idempotent while it runs). If Step Functions refuses, the record
+ * is closed FAILED so the certificate is free again.
+ */
+export async function launchTransfer({ record, input }: PreparedTransfer): Promise<TransferRecord> {
   try {
-    await sfn.send(new StartExecutionCommand({ stateMachineArn: config.stateMachineArn, name: transferId, input: JSON.stringify(input) }));
+    await sfn.send(new StartExecutionCommand({ stateMachineArn: config.stateMachineArn, name: record.transferId, input: JSON.stringify(input) }));
   } catch (err) {
     // Nothing in IoT was touched yet: close the record so the certificate is free again.
     await settle(record, 'FAILED', { message: 'The workflow could not be started', reason: err instanceof Error ? err.message : String(err) });
     throw new WorkflowStartFailed('The transfer workflow could not be started; nothing was changed, try again', { cause: err });
   }
   return record;
+}
+
+/**
+ * Starts a transfer (POST /transfers, the Requested trigger): prepare, then
+ * launch. The caller learns at once about a missing (404) or untransferable
+ * (409) certificate or an open transfer (409).
+ */
+export async function startTransfer(request: TransferRequest, opts: PrepareOptions = {}): Promise<TransferRecord> {
+  return launchTransfer(await prepareTransfer(request, opts));
 }

@@ -243,6 +243,7 @@ export async function recordOutcome(state: WorkflowState): Promise<{ outcome: Fi
     outcome: status,
     reason,
     restore,
+    requestId: record.requestId,
     completedAt: new Date().toISOString(),
   };
   const resources = state.snapshot ? [state.snapshot.certificateArn] : [];

@@ -1,0 +1,368 @@
+/* global HTMLDialogElement */
+import { STATUS_LABELS, ageTime, badge, codeBlock, duration, formatTime, getJson, h, liveFeed, postJson, short, swap } from './dom.js';
+import { OUTCOME_LABELS, drawGraph, legend } from './graph.js';
+
+const TABS = [
+  { id: 'history', label: 'Execution history' },
+  { id: 'certificate', label: 'Certificate' },
+  { id: 'events', label: 'Events' },
+  { id: 'notifications', label: 'Notifications' },
+  { id: 'record', label: 'Transfer record' },
+];
+
+const FAILED_EVENT = /Failed$|TimedOut$|Aborted$/;
+const DONE_EVENT = /Succeeded$|Exited$/;
+
+// ───────────────────────── sections ─────────────────────────
+
+function head(d) {
+  const t = d.transfer;
+  const ex = d.execution;
+  return h('div', { class: 'page-head' },
+    h('nav', { 'aria-label': 'Breadcrumb', class: 'crumbs' }, h('ol', {}, h('li', {}, h('a', { href: '/console' }, 'Transfers')), h('li', { 'aria-current': 'page' }, h('span', { class: 'mono' }, short(t.transferId, 13))))),
+    h('h1', {}, 'Transfer ', h('span', { class: 'mono' }, short(t.transferId, 13)), ' ', badge(t.displayStatus, 'badge-lg')),
+    h('dl', { class: 'facts' },
+      h('div', {}, h('dt', {}, 'Certificate'), h('dd', { class: 'mono wrap' }, t.certificateId)),
+      h('div', {}, h('dt', {}, 'Source → target'), h('dd', {}, h('span', { class: 'mono' }, t.sourceAccount), ' → ', h('span', { class: 'mono' }, t.targetAccount))),
+      h('div', {}, h('dt', {}, 'Created'), h('dd', {}, h('time', { datetime: t.createdAt }, formatTime(t.createdAt)), ' (', ageTime(t.createdAt), ' ago)')),
+      h('div', {}, h('dt', {}, 'Execution'), h('dd', {}, ex ? [badge(ex.status), ' ', h('span', { class: 'mono small wrap', title: ex.executionArn }, ex.name)] : h('span', { class: 'muted' }, 'not found in the local Step Functions'))),
+      ex?.error ? h('div', {}, h('dt', {}, 'Error'), h('dd', {}, h('strong', {}, ex.error), ex.cause ? ` ${ex.cause}` : '')) : null,
+      t.batchId ? h('div', {}, h('dt', {}, 'Batch'), h('dd', {}, h('a', { href: `/console?batch=${encodeURIComponent(t.batchId)}`, class: 'mono' }, short(t.batchId, 12)))) : null,
+      t.transferMessage ? h('div', {}, h('dt', {}, 'Message'), h('dd', {}, t.transferMessage)) : null));
+}
+
+function actions(d, act) {
+  const a = d.actions;
+  const parts = [];
+  if (a.cancel.allowed) {
+    const reason = h('input', { id: 'cancel-reason', name: 'reason', type: 'text', maxlength: '256', autocomplete: 'off', placeholder: 'Cancelled from the local console', dataset: { key: 'cancel-reason' } });
+    parts.push(h('form', { class: 'action', dataset: { action: 'cancel' }, on: { submit: (ev) => { ev.preventDefault(); act('cancel', { reason: reason.value }); } } },
+      h('h3', {}, 'Cancel the transfer'),
+      h('p', { class: 'muted' }, 'Withdraws the offer and restores the certificate (policies, things, ACTIVE). Sent as ', h('code', {}, `DELETE /transfers/${short(d.transfer.transferId)}`), ', signed as the source account.'),
+      h('label', { for: 'cancel-reason' }, 'Reason (optional)'),
+      h('div', { class: 'row' }, reason, h('button', { type: 'submit', class: 'btn btn-danger', dataset: { key: 'btn-cancel' } }, 'Cancel transfer'))));
+  }
+  if (a.decide.allowed) {
+    const setActive = h('input', { id: 'set-active', type: 'checkbox', checked: true, dataset: { key: 'set-active' } });
+    const rejectReason = h('input', { id: 'reject-reason', type: 'text', maxlength: '128', autocomplete: 'off', placeholder: 'not our devices', dataset: { key: 'reject-reason' } });
+    parts.push(h('div', { class: 'action', dataset: { action: 'decide' } },
+      h('h3', {}, 'Decide as the target account ', h('span', { class: 'mono' }, a.decide.account), h('span', { class: 'tag' }, 'local demo')),
+      h('p', { class: 'muted' }, 'Makes the target account\'s own IoT call, as ', h('code', {}, 'aws iot accept-certificate-transfer'), ' would. Such a decision sends no event: the reconciler notices it and settles the transfer.'),
+      h('div', { class: 'row' },
+        h('span', { class: 'check' }, setActive, h('label', { for: 'set-active' }, 'Activate in the target (', h('code', {}, '--set-as-active'), ')')),
+        h('button', { type: 'button', class: 'btn btn-primary', dataset: { key: 'btn-accept' }, on: { click: () => act('accept', { setAsActive: setActive.checked }) } }, `Accept as ${a.decide.account}`)),
+      h('label', { for: 'reject-reason' }, 'Reject reason (optional)'),
+      h('div', { class: 'row' }, rejectReason, h('button', { type: 'button', class: 'btn', dataset: { key: 'btn-reject' }, on: { click: () => act('reject', { reason: rejectReason.value }) } }, `Reject as ${a.decide.account}`))));
+  }
+  if (!parts.length) {
+    return h('p', { class: 'muted no-actions' }, 'No operator action: ', a.cancel.why ?? 'nothing to do', '.');
+  }
+  return h('div', { class: 'actions-grid' }, parts);
+}
+
+function stateDetail(d, name) {
+  if (!name) return h('p', { class: 'muted' }, 'Select a state in the graph to see its input and output.');
+  const run = d.states[name];
+  const node = d.graph?.nodes.find((n) => n.id === name);
+  const entered = [...d.history].reverse().find((r) => r.type.endsWith('StateEntered') && r.state === name);
+  const exited = [...d.history].reverse().find((r) => r.type.endsWith('StateExited') && r.state === name);
+  return h('div', { class: 'state-detail' },
+    h('h3', {}, name, ' ', h('span', { class: ['outcome-tag', `outcome-${run?.outcome ?? 'none'}`] }, OUTCOME_LABELS[run?.outcome ?? 'none'])),
+    h('p', { class: 'muted' }, [node?.type, node?.comment].filter(Boolean).join(' · ')),
+    run ? h('p', {}, `Entered ${run.entered}×`, run.retries ? `, ${run.retries} ${run.retries === 1 ? 'retry' : 'retries'}` : '', run.enteredAt ? ` · last at ${formatTime(run.enteredAt)}` : '') : h('p', { class: 'muted' }, 'Not run in this execution.'),
+    run?.error ? h('p', { class: 'error' }, h('strong', {}, run.error.error ?? 'Error'), run.error.cause ? `: ${run.error.cause}` : '') : null,
+    entered?.details?.input !== undefined ? h('details', { dataset: { key: `sd-in-${name}` } }, h('summary', {}, 'Input'), codeBlock(entered.details.input, `${name} input`)) : null,
+    exited?.details?.output !== undefined ? h('details', { dataset: { key: `sd-out-${name}` } }, h('summary', {}, 'Output'), codeBlock(exited.details.output, `${name} output`)) : null);
+}
+
+const DETAIL_ORDER = ['name', 'resource', 'resourceType', 'error', 'cause', 'input', 'parameters', 'output'];
+
+function historyPanel(d) {
+  if (!d.history.length) return h('p', { class: 'muted' }, 'No execution history.');
+  return h('ol', { class: 'history', 'aria-label': `Execution history, ${d.history.length} events, oldest first` }, d.history.map((r) => {
+    const cls = ['ev', FAILED_EVENT.test(r.type) ? 'ev-failed' : DONE_EVENT.test(r.type) ? 'ev-done' : r.type.endsWith('Entered') || r.type.endsWith('Started') ? 'ev-start' : ''];
+    const cols = [
+      h('span', { class: 'ev-id' }, String(r.id)),
+      h('span', { class: 'ev-type' }, r.type),
+      h('span', { class: 'ev-state' }, r.state ?? ''),
+      h('span', { class: 'ev-time', title: formatTime(r.timestamp) }, `+${duration(r.elapsedMs)}`),
+    ];
+    const details = r.details ? Object.entries(r.details).filter(([k]) => k !== 'name' || !r.type.includes('State')) : [];
+    if (!details.length) return h('li', { class: cls, dataset: { eventId: r.id } }, h('div', { class: 'ev-row' }, cols));
+    details.sort(([a], [b]) => (DETAIL_ORDER.indexOf(a) + 1 || 99) - (DETAIL_ORDER.indexOf(b) + 1 || 99));
+    return h('li', { class: cls, dataset: { eventId: r.id } },
+      h('details', { dataset: { key: `ev-${r.id}` } },
+        h('summary', { class: 'ev-row' }, cols),
+        h('div', { class: 'ev-body' }, details.map(([k, v]) => (typeof v === 'string' && !/^(input|output|parameters|cause)$/.test(k)
+          ? h('p', {}, h('span', { class: 'k' }, `${k}: `), h('span', { class: 'mono wrap' }, v))
+          : h('div', {}, h('p', { class: 'k' }, k), codeBlock(v, `${k} of event ${r.id}`)))))));
+  }));
+}
+
+function certCard(v, d) {
+  const snap = d.transfer.snapshot;
+  return h('section', { class: 'card', 'aria-label': `${v.role} account ${v.account}` },
+    h('h3', {}, v.role === 'source' ? 'Source' : 'Target', ' account ', h('span', { class: 'mono' }, v.account)),
+    v.visible
+      ? h('dl', { class: 'kv' },
+        h('dt', {}, 'Status'), h('dd', {}, badge(v.status)),
+        h('dt', {}, 'Owned by'), h('dd', { class: 'mono' }, v.ownedBy),
+        v.previousOwnedBy ? [h('dt', {}, 'Previously'), h('dd', { class: 'mono' }, v.previousOwnedBy)] : null,
+        h('dt', {}, 'Policies'), h('dd', {}, v.policies.length ? h('ul', { class: 'plain' }, v.policies.map((p) => h('li', { class: 'mono' }, p))) : h('span', { class: 'muted' }, 'none')),
+        h('dt', {}, 'Things'), h('dd', {}, v.things.length ? h('ul', { class: 'plain' }, v.things.map((t) => h('li', {}, h('span', { class: 'mono' }, t.thingName), h('span', { class: 'muted small' }, ` ${t.thingPrincipalType}`)))) : h('span', { class: 'muted' }, 'none')),
+        v.transferData && Object.keys(v.transferData).length ? [h('dt', {}, 'Transfer data'), h('dd', {}, h('ul', { class: 'plain' }, Object.entries(v.transferData).map(([k, val]) => h('li', {}, h('span', { class: 'k' }, `${k}: `), /Date$/.test(k) ? formatTime(val) : String(val)))))] : null,
+        h('dt', {}, 'Modified'), h('dd', {}, formatTime(v.lastModifiedDate)))
+      : h('p', { class: 'muted' }, 'Not visible to this account: ', h('code', {}, v.error ?? 'ResourceNotFoundException')),
+    v.role === 'source' && snap ? h('p', { class: 'muted small' }, `Before the transfer (Preflight snapshot): ${snap.status}, ${snap.policies.length} ${snap.policies.length === 1 ? 'policy' : 'policies'}, ${snap.things.length} thing${snap.things.length === 1 ? '' : 's'}.`) : null);
+}
+
+function certificatePanel(d) {
+  return h('div', {},
+    h('p', { class: 'muted' }, 'What DescribeCertificate answers each account right now, with the owner\'s attachments.'),
+    h('div', { class: 'cards' }, d.certificate.views.map((v) => certCard(v, d))),
+    d.certificate.overview?.lastTransfer ? h('p', { class: 'small' }, 'IoT\'s last transfer of this certificate: ', h('strong', {}, d.certificate.overview.lastTransfer.state), ` (${d.certificate.overview.lastTransfer.source} → ${d.certificate.overview.lastTransfer.target})`) : null);
+}
+
+function eventsPanel(d) {
+  if (!d.events.length) return h('p', { class: 'muted' }, 'No events about this transfer yet.');
+  return h('ol', { class: 'feed', 'aria-label': `${d.events.length} events, oldest first` }, d.events.map((e) => h('li', { class: 'feed-item' },
+    h('details', { dataset: { key: `bus-${e.eventId}` } },
+      h('summary', {},
+        h('strong', {}, e.detailType),
+        h('span', { class: 'muted small' }, ` on ${e.busAccount}/${e.busName}, from ${e.sender} · `, h('time', { datetime: e.receivedAt }, formatTime(e.receivedAt))),
+        e.status === 'dropped' ? h('span', { class: 'badge badge-failed' }, 'dropped') : null),
+      h('ul', { class: 'plain deliveries', 'aria-label': 'Deliveries' }, e.deliveries.length
+        ? e.deliveries.map((dl) => h('li', {}, badge(dl.status.toUpperCase()), ` rule ${dl.ruleName} → ${dl.targetArn.split(':').slice(-1)[0]}`, dl.attempts > 1 ? ` (${dl.attempts} attempts)` : '', dl.error ? h('span', { class: 'error' }, ` ${dl.error}`) : null))
+        : h('li', { class: 'muted' }, 'No rule matched')),
+      codeBlock(e.detail, `detail of ${e.detailType}`)))));
+}
+
+function notificationsPanel(d) {
+  if (!d.notifications.length) return h('p', { class: 'muted' }, 'No SNS notification about this transfer (only notify-only target kits send one).');
+  return h('ol', { class: 'feed' }, d.notifications.map((m) => h('li', { class: 'feed-item' },
+    h('p', {}, h('strong', {}, m.subject ?? '(no subject)'), h('span', { class: 'muted small' }, ` · ${m.topicArn} · `, h('time', { datetime: m.at }, formatTime(m.at)))),
+    h('p', { class: 'wrap' }, m.message))));
+}
+
+function recordPanel(d) {
+  const t = d.transfer;
+  const row = (k, v) => (v === undefined || v === null || v === '' ? null : [h('dt', {}, k), h('dd', {}, v)]);
+  return h('div', {},
+    h('h3', {}, 'History'),
+    h('ol', { class: 'timeline' }, t.history.map((e) => h('li', {}, badge(e.status), ' ', h('time', { datetime: e.at }, formatTime(e.at)), h('p', {}, e.message)))),
+    h('h3', {}, 'Fields'),
+    h('dl', { class: 'kv' },
+      row('Status', t.status),
+      row('Timeout', `${t.timeoutSeconds} s`),
+      row('Restore on failure', String(t.restoreOnFailure)),
+      row('Offered', t.offeredAt && formatTime(t.offeredAt)),
+      row('Expires', t.expiresAt && formatTime(t.expiresAt)),
+      row('Transferred', t.transferredAt && formatTime(t.transferredAt)),
+      row('Decision', t.decision && `${t.decision.decision} via ${t.decision.via} at ${formatTime(t.decision.decidedAt)}${t.decision.reason ? `: ${t.decision.reason}` : ''}`),
+      row('Cancel requested', t.cancelRequestedAt && `${formatTime(t.cancelRequestedAt)}${t.cancelReason ? `: ${t.cancelReason}` : ''}`),
+      row('Reason', t.reason),
+      row('Restore', t.restore && codeBlock(t.restore, 'restore outcome')),
+      row('Snapshot', t.snapshot && codeBlock(t.snapshot, 'snapshot')),
+      row('Execution ARN', h('span', { class: 'mono wrap' }, t.executionArn))));
+}
+
+// ───────────────────────── page ─────────────────────────
+
+function tabs(selected, onSelect) {
+  const list = h('div', { role: 'tablist', class: 'tabs', 'aria-label': 'Transfer details' });
+  for (const t of TABS) {
+    list.append(h('button', {
+      type: 'button', role: 'tab', id: `tab-${t.id}`, 'aria-controls': `panel-${t.id}`, 'aria-selected': String(t.id === selected), tabindex: t.id === selected ? '0' : '-1',
+      dataset: { tab: t.id },
+      on: { click: () => onSelect(t.id) },
+    }, t.label, h('span', { class: 'tab-count', id: `count-${t.id}` })));
+  }
+  list.addEventListener('keydown', (ev) => {
+    const i = TABS.findIndex((t) => t.id === document.activeElement?.dataset.tab);
+    if (i === -1) return;
+    const next = { ArrowRight: i + 1, ArrowLeft: i - 1, Home: 0, End: TABS.length - 1 }[ev.key];
+    if (next === undefined) return;
+    ev.preventDefault();
+    const t = TABS[(next + TABS.length) % TABS.length];
+    onSelect(t.id);
+    document.getElementById(`tab-${t.id}`).focus();
+  });
+  return list;
+}
+
+/** Replaces a region only when what it shows changed (keeps typing, focus and open details elsewhere). */
+function region(el, signature, build) {
+  if (el.dataset.sig === signature) return;
+  el.dataset.sig = signature;
+  swap(el, h('div', {}, build()));
+}
+
+function confirmDialog(title, text, confirmLabel, danger) {
+  return new Promise((resolve) => {
+    const dialog = h('dialog', { class: 'confirm', 'aria-labelledby': 'confirm-title' },
+      h('h2', { id: 'confirm-title' }, title),
+      h('p', {}, text),
+      h('div', { class: 'row end' },
+        h('button', { type: 'button', class: 'btn', dataset: { answer: 'no' } }, 'Keep it'),
+        h('button', { type: 'button', class: ['btn', danger ? 'btn-danger' : 'btn-primary'], dataset: { answer: 'yes' } }, confirmLabel)));
+    document.body.append(dialog);
+    const done = (answer) => {
+      dialog.close();
+      dialog.remove();
+      resolve(answer);
+    };
+    dialog.addEventListener('cancel', (ev) => { ev.preventDefault(); done(false); });
+    dialog.querySelector('[data-answer="no"]').addEventListener('click', () => done(false));
+    dialog.querySelector('[data-answer="yes"]').addEventListener('click', () => done(true));
+    if (dialog instanceof HTMLDialogElement) dialog.showModal();
+    dialog.querySelector('[data-answer="yes"]').focus();
+  });
+}
+
+/** One transfer: its graph, history, certificate, events, notifications and record, live. */
+export function showTransfer(main, transferId) {
+  document.title = `Transfer ${short(transferId)} · local console`;
+  let data;
+  let selectedState;
+  let selectedTab = TABS.some((t) => `#${t.id}` === window.location.hash) ? window.location.hash.slice(1) : 'history';
+  let fit;
+  let lastCurrent = '';
+
+  const headEl = h('div', { id: 'head' });
+  const result = h('p', { class: 'action-result', id: 'action-result', role: 'status', 'aria-live': 'polite' });
+  const actionsEl = h('div', { id: 'actions' });
+  const graphEl = h('div', { class: 'graph-scroll', 'data-scroll-key': 'graph', tabindex: '-1' });
+  const fitButton = h('button', { type: 'button', class: 'btn btn-small', 'aria-pressed': 'true', on: { click: () => { fit = !fit; applyFit(); } } }, 'Fit to width');
+  const stateEl = h('div', { id: 'state-detail', 'aria-live': 'polite' });
+  const panels = Object.fromEntries(TABS.map((t) => [t.id, h('div', { role: 'tabpanel', id: `panel-${t.id}`, 'aria-labelledby': `tab-${t.id}`, tabindex: '0', class: 'tabpanel', hidden: t.id !== selectedTab })]));
+
+  const applyFit = () => {
+    graphEl.classList.toggle('fit', fit);
+    fitButton.setAttribute('aria-pressed', String(fit));
+  };
+  const selectTab = (id) => {
+    selectedTab = id;
+    for (const t of TABS) {
+      const tab = document.getElementById(`tab-${t.id}`);
+      tab.setAttribute('aria-selected', String(t.id === id));
+      tab.tabIndex = t.id === id ? 0 : -1;
+      panels[t.id].hidden = t.id !== id;
+    }
+    window.history.replaceState({}, '', `#${id}`);
+  };
+  const selectState = (name) => {
+    selectedState = name;
+    renderGraph(true);
+    region(stateEl, `${name}|${JSON.stringify(data.states[name] ?? null)}`, () => stateDetail(data, name));
+  };
+
+  function renderGraph(force) {
+    if (!data.graph) {
+      region(graphEl, 'none', () => h('p', { class: 'muted' }, 'The state machine definition is not available.'));
+      return;
+    }
+    const sig = JSON.stringify([data.states, data.current, data.transitions.length, selectedState]);
+    if (!force && graphEl.dataset.sig === sig) return;
+    graphEl.dataset.sig = sig;
+    const focused = document.activeElement?.closest?.('[data-state]')?.dataset.state;
+    graphEl.replaceChildren(drawGraph(data.graph, data, { selected: selectedState, onSelect: selectState }));
+    if (focused) graphEl.querySelector(`[data-key="${CSS.escape(`node-${focused}`)}"]`)?.focus({ preventScroll: true });
+    // Bring the current state into view when it moves (the graph is taller than the screen).
+    const cur = data.current.join('|');
+    if (cur && cur !== lastCurrent) {
+      lastCurrent = cur;
+      const node = data.graph.nodes.find((n) => n.id === data.current[0]);
+      if (node) {
+        const scale = fit ? graphEl.clientWidth / data.graph.width : 1;
+        graphEl.scrollTop = Math.max(0, node.y * scale - graphEl.clientHeight / 2);
+        graphEl.scrollLeft = Math.max(0, node.x * scale - graphEl.clientWidth / 2);
+      }
+    }
+  }
+
+  async function act(kind, payload) {
+    const t = data.transfer;
+    const questions = {
+      cancel: ['Cancel this transfer?', `The offer to ${t.targetAccount} is withdrawn and certificate ${short(t.certificateId, 12)} restored in ${t.sourceAccount}.`, 'Cancel transfer', true],
+      accept: [`Accept as ${t.targetAccount}?`, `Account ${t.targetAccount} takes certificate ${short(t.certificateId, 12)}${payload.setAsActive ? ' and activates it' : ''}.`, 'Accept', false],
+      reject: [`Reject as ${t.targetAccount}?`, `The certificate goes back to ${t.sourceAccount} and is restored there.`, 'Reject', true],
+    }[kind];
+    if (!(await confirmDialog(...questions))) return;
+    result.className = 'action-result';
+    result.textContent = 'Working…';
+    const out = kind === 'cancel'
+      ? await postJson(`/console/api/transfers/${encodeURIComponent(transferId)}/cancel`, payload)
+      : await postJson(`/console/api/transfers/${encodeURIComponent(transferId)}/decision`, { decision: kind, ...payload });
+    result.className = `action-result ${out.ok ? 'ok' : 'bad'}`;
+    result.textContent = out.ok
+      ? `${kind === 'cancel' ? `Cancel requested (${out.body.status})` : `${out.body.decision} as ${out.body.account}`}: ${out.body.message ?? ''}`
+      : `${out.status} ${out.body.error ?? ''}: ${out.body.message ?? 'failed'}`;
+    feed.refresh();
+  }
+
+  function render() {
+    region(headEl, JSON.stringify([data.transfer, data.execution?.status, data.execution?.error]), () => head(data));
+    region(actionsEl, JSON.stringify(data.actions), () => actions(data, act));
+    if (fit === undefined) {
+      fit = graphEl.clientWidth === 0 || !data.graph || graphEl.clientWidth >= data.graph.width * 0.6;
+      applyFit();
+    }
+    if (selectedState === undefined) selectedState = data.current[0] ?? data.graph?.startAt;
+    renderGraph(false);
+    region(stateEl, `${selectedState}|${JSON.stringify(data.states[selectedState] ?? null)}|${data.history.length}`, () => stateDetail(data, selectedState));
+    const counts = { history: data.history.length, events: data.events.length, notifications: data.notifications.length, record: data.transfer.history.length };
+    for (const [id, n] of Object.entries(counts)) document.getElementById(`count-${id}`).textContent = String(n);
+    region(panels.history, String(data.history.length), () => historyPanel(data));
+    region(panels.certificate, JSON.stringify([data.certificate, data.transfer.snapshot]), () => certificatePanel(data));
+    region(panels.events, JSON.stringify(data.events), () => eventsPanel(data));
+    region(panels.notifications, String(data.notifications.length), () => notificationsPanel(data));
+    region(panels.record, JSON.stringify(data.transfer), () => recordPanel(data));
+    main.dataset.ready = 'true';
+    main.dataset.status = data.transfer.displayStatus;
+  }
+
+  let inFlight = false;
+  let again = false;
+  let built = false;
+  async function load() {
+    if (inFlight) {
+      again = true;
+      return;
+    }
+    inFlight = true;
+    try {
+      data = await getJson(`/console/api/transfers/${encodeURIComponent(transferId)}`);
+      if (!built) {
+        built = true;
+        main.replaceChildren(
+          headEl,
+          h('section', { class: 'panel actions-panel', 'aria-labelledby': 'actions-h' }, h('h2', { id: 'actions-h' }, 'Actions'), actionsEl, result),
+          h('div', { class: 'layout' },
+            h('section', { class: 'panel graph-panel', 'aria-labelledby': 'graph-h' },
+              h('div', { class: 'panel-head' }, h('h2', { id: 'graph-h' }, 'Workflow'), fitButton),
+              graphEl, legend(), stateEl),
+            h('section', { class: 'panel details-panel', 'aria-label': 'Details' }, tabs(selectedTab, selectTab), Object.values(panels))));
+      }
+      render();
+    } catch (err) {
+      if (err.status === 404) {
+        main.replaceChildren(h('nav', { 'aria-label': 'Breadcrumb', class: 'crumbs' }, h('a', { href: '/console' }, 'Transfers')), h('h1', {}, 'Transfer not found'), h('p', {}, 'No transfer ', h('code', {}, transferId), ' in the local transfer table.'));
+      } else if (!built) {
+        main.replaceChildren(h('h1', {}, 'Transfer'), h('p', { class: 'error', role: 'alert' }, `The console could not load this transfer: ${err.message}`));
+      } else {
+        result.className = 'action-result bad';
+        result.textContent = `Refresh failed: ${err.message}`;
+      }
+    } finally {
+      inFlight = false;
+      if (again) {
+        again = false;
+        void load();
+      }
+    }
+  }
+
+  const feed = liveFeed(() => void load());
+  void load();
+  return { statusLabel: () => STATUS_LABELS[data?.transfer.displayStatus] };
+}
