@@ -46,11 +46,16 @@ export interface DecisionDetail {
   setAsActive?: boolean;
 }
 
+/**
+ * A transfer ended. A request refused before a transfer was opened (an invalid
+ * Requested event) has no transferId, and has certificateId / targetAccount
+ * only if the request carried valid ones.
+ */
 export interface CompletedDetail {
   transferId?: string;
-  certificateId: string;
+  certificateId?: string;
   sourceAccount: string;
-  targetAccount: string;
+  targetAccount?: string;
   outcome: FinalStatus;
   reason?: string;
   restore?: RestoreOutcome;

@@ -1,4 +1,4 @@
-import { randomUUID } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import { StartExecutionCommand } from '@aws-sdk/client-sfn';
 import { sfn } from '../clients/sfn.js';
 import { config } from '../config.js';
@@ -16,6 +16,18 @@ export function executionArnFor(stateMachineArn: string, name: string): string {
 export function consoleUrl(executionArn: string): string {
   const region = executionArn.split(':')[3] ?? config.region;
   return `https://${region}.console.aws.amazon.com/states/home?region=${region}#/v2/executions/details/${executionArn}`;
+}
+
+/**
+ * A transfer id derived from an idempotency key (a trigger event's id, a batch
+ * and certificate): the same key always gives the same id, so a redelivered
+ * event or a retried step finds the transfer it already opened. UUID layout,
+ * version 8 (RFC 9562, custom), like the random ones in shape.
+ */
+export function idFrom(...parts: string[]): string {
+  const h = createHash('sha256').update(parts.join('\n')).digest('hex');
+  const variant = ((parseInt(h[16], 16) & 0x3) | 0x8).toString(16);
+  return `${h.slice(0, 8)}-${h.slice(8, 12)}-8${h.slice(13, 16)}-${variant}${h.slice(17, 20)}-${h.slice(20, 32)}`;
 }
 
 const REFUSED = new Set(['REVOKED', 'PENDING_TRANSFER', 'PENDING_ACTIVATION', 'REGISTER_INACTIVE']);

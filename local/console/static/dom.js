@@ -1,4 +1,4 @@
-/* global URLSearchParams, Intl */
+/* global URLSearchParams */
 /**
  * Small DOM helpers: every piece of data goes in as text (never as HTML), so
  * a certificate message or an event detail cannot inject markup.

@@ -33,6 +33,9 @@ function outcomeCell(t) {
   return h('span', { class: ['outcome', o.restore === 'FAILED' && 'outcome-bad'] }, parts.join(' · '), reason ? h('br') : null, reason);
 }
 
+/** A table cell whose content stays in one piece when narrow screens turn rows into cards. */
+const cell = (tag, label, ...children) => h(tag, { 'data-label': label, ...(tag === 'th' ? { scope: 'row' } : {}) }, h('span', { class: 'cell' }, children));
+
 function transfersTable(data, filter) {
   const caption = filter.status || filter.batch
     ? `${data.matching} of ${data.total} transfers${filter.status ? `, ${STATUS_LABELS[filter.status] ?? filter.status}` : ''}${filter.batch ? `, batch ${short(filter.batch)}` : ''}${data.matching > data.transfers.length ? ` (newest ${data.transfers.length} shown)` : ''}`
@@ -53,14 +56,14 @@ function transfersTable(data, filter) {
         h('th', { scope: 'col' }, 'Age'),
         h('th', { scope: 'col' }, 'Outcome'))),
       h('tbody', {}, data.transfers.map((t) => h('tr', { dataset: { key: `t-${t.transferId}`, transferId: t.transferId, status: t.status }, class: OPEN.has(t.status) && 'row-open' },
-        h('th', { scope: 'row', 'data-label': 'Transfer' },
+        cell('th', 'Transfer',
           h('a', { href: `/console/transfers/${encodeURIComponent(t.transferId)}`, class: 'mono', title: t.transferId }, short(t.transferId)),
           t.batchId ? h('a', { class: 'chip', href: filterHref(filter.status, t.batchId), title: `Batch ${t.batchId}` }, `batch ${short(t.batchId, 6)}`) : null),
-        h('td', { 'data-label': 'Status' }, badge(t.status)),
-        h('td', { 'data-label': 'Certificate' }, h('span', { class: 'mono', title: t.certificateId }, short(t.certificateId, 12))),
-        h('td', { 'data-label': 'Source → target' }, h('span', { class: 'mono' }, t.sourceAccount), h('span', { 'aria-hidden': 'true' }, ' → '), h('span', { class: 'sr-only' }, ' to '), h('span', { class: 'mono' }, t.targetAccount)),
-        h('td', { 'data-label': 'Age' }, ageTime(t.createdAt)),
-        h('td', { 'data-label': 'Outcome' }, outcomeCell(t)))))));
+        cell('td', 'Status', badge(t.status)),
+        cell('td', 'Certificate', h('span', { class: 'mono', title: t.certificateId }, short(t.certificateId, 12))),
+        cell('td', 'Source → target', h('span', { class: 'mono' }, t.sourceAccount), h('span', { 'aria-hidden': 'true' }, ' → '), h('span', { class: 'sr-only' }, ' to '), h('span', { class: 'mono' }, t.targetAccount)),
+        cell('td', 'Age', ageTime(t.createdAt)),
+        cell('td', 'Outcome', outcomeCell(t)))))));
 }
 
 function batchesSection(data, filter) {
@@ -78,12 +81,12 @@ function batchesSection(data, filter) {
         h('tbody', {}, data.batches.map((b) => {
           const done = b.total - b.open;
           return h('tr', { dataset: { key: `b-${b.batchId}` }, class: filter.batch === b.batchId && 'row-selected' },
-            h('th', { scope: 'row', 'data-label': 'Batch' }, h('a', { href: filterHref('', b.batchId), class: 'mono', title: `Show the transfers of batch ${b.batchId}` }, short(b.batchId, 12))),
-            h('td', { 'data-label': 'Progress' },
+            cell('th', 'Batch', h('a', { href: filterHref('', b.batchId), class: 'mono', title: `Show the transfers of batch ${b.batchId}` }, short(b.batchId, 12))),
+            cell('td', 'Progress',
               h('progress', { max: String(b.total), value: String(done), 'aria-label': `${done} of ${b.total} settled` }),
               h('span', { class: 'progress-text' }, ` ${done} / ${b.total} settled`)),
-            h('td', { 'data-label': 'By status' }, h('span', { class: 'badges' }, Object.entries(b.byStatus).map(([st, n]) => h('span', { class: 'count' }, badge(st), ` ${n}`)))),
-            h('td', { 'data-label': 'Age' }, ageTime(b.createdAt)));
+            cell('td', 'By status', h('span', { class: 'badges' }, Object.entries(b.byStatus).map(([st, n]) => h('span', { class: 'count' }, badge(st), ` ${n}`)))),
+            cell('td', 'Age', ageTime(b.createdAt)));
         })))));
 }
 

@@ -1,4 +1,4 @@
-/* global HTMLDialogElement */
+/* global HTMLDialogElement, CSS */
 import { STATUS_LABELS, ageTime, badge, codeBlock, duration, formatTime, getJson, h, liveFeed, postJson, short, swap } from './dom.js';
 import { OUTCOME_LABELS, drawGraph, legend } from './graph.js';
 

@@ -1,0 +1,64 @@
+import { batchTransfers } from '../store.js';
+import { consoleUrl } from '../transfer/start.js';
+import { FINAL_STATUSES, OPEN_STATUSES, type FinalStatus } from '../types.js';
+import { listSkipped } from './store.js';
+import { MAX_SUMMARY_FAILURES, NOT_STARTED, PENDING, type BatchCounts, type BatchFailure, type BatchRecord, type BatchSummary } from './types.js';
+
+export interface BatchProgress {
+  counts: BatchCounts;
+  /** Certificates whose fate is sealed: a final transfer status, or not started. */
+  done: number;
+  accepted: number;
+  failures: BatchFailure[];
+}
+
+const isFinal = (s: string): s is FinalStatus => (FINAL_STATUSES as readonly string[]).includes(s);
+
+export function emptyCounts(): BatchCounts {
+  const counts = { [PENDING]: 0, [NOT_STARTED]: 0 } as BatchCounts;
+  for (const s of [...OPEN_STATUSES, ...FINAL_STATUSES]) counts[s] = 0;
+  return counts;
+}
+
+/**
+ * Where a batch stands, read from the store: its transfers (byBatch index)
+ * and the certificates it skipped. Certificates in neither are PENDING: the
+ * Map has not reached them yet.
+ */
+export async function batchProgress(batch: Pick<BatchRecord, 'batchId' | 'total'>): Promise<BatchProgress> {
+  const counts = emptyCounts();
+  const failures: BatchFailure[] = [];
+  let seen = 0;
+  for await (const t of batchTransfers(batch.batchId)) {
+    seen++;
+    counts[t.status]++;
+    if (isFinal(t.status) && t.status !== 'ACCEPTED') failures.push({ certificateId: t.certificateId, transferId: t.transferId, status: t.status, reason: t.reason });
+  }
+  for (const s of await listSkipped(batch.batchId)) {
+    seen++;
+    counts[NOT_STARTED]++;
+    failures.push({ certificateId: s.certificateId, status: NOT_STARTED, error: s.error, reason: s.reason });
+  }
+  counts[PENDING] = Math.max(0, batch.total - seen);
+  const done = FINAL_STATUSES.reduce((n, s) => n + counts[s], counts[NOT_STARTED]);
+  return { counts, done, accepted: counts.ACCEPTED, failures };
+}
+
+/** The summary the last step writes: the counts and (the first) failures with their reasons. */
+export function summarize(batch: Pick<BatchRecord, 'total'>, progress: BatchProgress): BatchSummary {
+  return {
+    total: batch.total,
+    counts: progress.counts,
+    accepted: progress.accepted,
+    failureCount: progress.failures.length,
+    failures: progress.failures.slice(0, MAX_SUMMARY_FAILURES).map((f) => ({ ...f, reason: f.reason?.slice(0, 300) })),
+    ...(progress.failures.length > MAX_SUMMARY_FAILURES ? { failuresTruncated: true } : {}),
+  };
+}
+
+/** A batch as the API shows it: the record, live counts, every failure, the console link. */
+export async function batchView(batch: BatchRecord) {
+  const progress = await batchProgress(batch);
+  const { summary: _summary, ...record } = batch;
+  return { ...record, consoleUrl: consoleUrl(batch.executionArn), ...progress };
+}

@@ -1,0 +1,122 @@
+import { TransferInProgress, CertificateNotFound } from '../errors.js';
+import { describeCertificate } from '../iot.js';
+import { logger } from '../logger.js';
+import { getTransfer, requireTransfer, settle } from '../store.js';
+import { idFrom, prepareTransfer, type PreparedTransfer } from '../transfer/start.js';
+import type { WorkflowInput } from '../types.js';
+import { validateTransferRequest } from '../validation.js';
+import { batchProgress, summarize } from './progress.js';
+import { closeBatch, recordSkipped, requireBatch } from './store.js';
+import type { BatchItem, BatchStatus } from './types.js';
+
+/** Time the batch gives a transfer beyond the target's decision time: the steps before and after it. */
+export const RUN_MARGIN_SECONDS = 3600;
+
+export interface PreparedItem {
+  transferId: string;
+  /** The certificate-transfer execution's input (plus the parent link AWS shows in the console). */
+  input: WorkflowInput & { AWS_STEP_FUNCTIONS_STARTED_BY_EXECUTION_ID?: string };
+  /** TimeoutSecondsPath of the Run Transfer task. */
+  waitSeconds: number;
+}
+
+/**
+ * Step "Prepare Transfer": the same validation and preparation as POST
+ * /transfers, with a transfer id derived from the batch and certificate, so a
+ * retried step finds the transfer it opened instead of tripping over its lock.
+ * Refusals (400, 403, 404, 409) are thrown with their names for the Catch.
+ */
+export async function prepareItem(item: BatchItem): Promise<PreparedItem> {
+  const request = validateTransferRequest({ certificateId: item.certificateId, ...item.request });
+  const transferId = idFrom('batch', item.batchId, request.certificateId);
+  let prepared: PreparedTransfer;
+  try {
+    prepared = await prepareTransfer(request, { transferId, batchId: item.batchId, requestId: request.requestId });
+  } catch (err) {
+    if (!(err instanceof TransferInProgress && err.openTransferId === transferId)) throw err;
+    prepared = await resumePrepared(transferId);
+  }
+  return {
+    transferId,
+    input: { ...prepared.input, ...(item.batchExecutionArn ? { AWS_STEP_FUNCTIONS_STARTED_BY_EXECUTION_ID: item.batchExecutionArn } : {}) },
+    waitSeconds: request.timeoutSeconds + RUN_MARGIN_SECONDS,
+  };
+}
+
+/** A previous attempt of this step recorded the transfer and then failed: carry on with that record. */
+async function resumePrepared(transferId: string): Promise<PreparedTransfer> {
+  const record = await requireTransfer(transferId);
+  const cert = await describeCertificate(record.certificateId);
+  if (!cert) throw new CertificateNotFound(`Certificate ${record.certificateId} is no longer in this account`);
+  return {
+    record,
+    input: {
+      transferId,
+      certificateId: record.certificateId,
+      certificateArn: record.certificateArn,
+      certificateStatus: cert.status,
+      sourceAccount: record.sourceAccount,
+      targetAccount: record.targetAccount,
+      transferMessage: record.transferMessage,
+      timeoutSeconds: record.timeoutSeconds,
+      restoreOnFailure: record.restoreOnFailure,
+    },
+  };
+}
+
+export interface ItemFailureInput extends BatchItem {
+  prepared?: { transferId?: string };
+  /** Written by Catch. For a Lambda error, Cause is `{"errorType","errorMessage",…}` as JSON. */
+  error: { Error: string; Cause?: string };
+}
+
+/** The error's name and message from a Catch result. */
+export function describeTaskError(error: { Error: string; Cause?: string }): { error: string; reason: string } {
+  if (error.Cause) {
+    try {
+      const cause = JSON.parse(error.Cause) as { errorType?: string; errorMessage?: string };
+      if (cause && typeof cause === 'object' && typeof cause.errorMessage === 'string') return { error: cause.errorType ?? error.Error, reason: cause.errorMessage };
+    } catch {
+      // Not JSON: a service error's message.
+    }
+    return { error: error.Error, reason: error.Cause };
+  }
+  return { error: error.Error, reason: error.Error };
+}
+
+/**
+ * Step "Record Item Failure". Without a transfer record the certificate is
+ * recorded as not started, with the reason. With one that never got its
+ * execution (Step Functions refused to start it), the record is closed FAILED
+ * and the certificate's lock released, as POST /transfers does. A transfer
+ * that is running is left alone: its record tells how it ends.
+ */
+export async function recordItemFailure(input: ItemFailureInput): Promise<{ recorded: 'NOT_STARTED' | 'TRANSFER_FAILED' | 'TRANSFER_RUNNING' }> {
+  const { error, reason } = describeTaskError(input.error);
+  const transferId = input.prepared?.transferId;
+  const record = transferId ? await getTransfer(transferId) : undefined;
+  if (record) {
+    if (record.status === 'REQUESTED' && input.error.Error !== 'States.Timeout') {
+      await settle(record, 'FAILED', { message: 'The batch could not start the workflow', reason: `${error}: ${reason}` });
+      return { recorded: 'TRANSFER_FAILED' };
+    }
+    logger.warn('Transfer of the batch outlived its task; its record tells how it ends', { transferId, status: record.status, error });
+    return { recorded: 'TRANSFER_RUNNING' };
+  }
+  await recordSkipped(input.batchId, { certificateId: input.certificateId, error, reason: reason.slice(0, 500) });
+  return { recorded: 'NOT_STARTED' };
+}
+
+/**
+ * Step "Summarize Batch": counts per outcome and the failures with their
+ * reasons, written to the batch record, which is closed COMPLETED (or FAILED
+ * when the Map itself failed).
+ */
+export async function summarizeBatch(state: { batchId: string; error?: { Error: string; Cause?: string } }): Promise<{ status: Exclude<BatchStatus, 'RUNNING'>; total: number; accepted: number; failureCount: number }> {
+  const batch = await requireBatch(state.batchId);
+  const summary = summarize(batch, await batchProgress(batch));
+  const status = state.error ? 'FAILED' : 'COMPLETED';
+  const error = state.error ? Object.values(describeTaskError(state.error)).join(': ') : undefined;
+  await closeBatch(batch.batchId, status, summary, error);
+  return { status, total: summary.total, accepted: summary.accepted, failureCount: summary.failureCount };
+}

@@ -1,0 +1,100 @@
+import { GetCommand, PutCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { ddb } from '../clients/dynamodb.js';
+import { config } from '../config.js';
+import { BatchNotFound } from '../errors.js';
+import type { BatchRecord, BatchStatus, BatchSummary } from './types.js';
+
+/*
+ * Batches live in the transfer table: the batch record (`BATCH#<id>` /
+ * `BATCH`) and, in the same partition, one item per certificate the batch
+ * could not start a transfer for (`SKIP#<certificateId>`). The transfers of a
+ * batch carry its id and are found through the byBatch index.
+ */
+
+const batchKey = (batchId: string) => ({ pk: `BATCH#${batchId}`, sk: 'BATCH' });
+const skipKey = (batchId: string, certificateId: string) => ({ pk: `BATCH#${batchId}`, sk: `SKIP#${certificateId}` });
+const now = () => new Date().toISOString();
+
+function strip<T>(item: Record<string, unknown>): T {
+  const { pk: _pk, sk: _sk, ...rest } = item;
+  return rest as T;
+}
+
+/** Records a new batch; its id is fresh, so the put is conditional only as a guard. */
+export async function createBatch(record: BatchRecord): Promise<void> {
+  await ddb.send(new PutCommand({
+    TableName: config.tableName,
+    Item: { ...batchKey(record.batchId), ...record },
+    ConditionExpression: 'attribute_not_exists(pk)',
+  }));
+}
+
+export async function getBatch(batchId: string): Promise<BatchRecord | undefined> {
+  const { Item } = await ddb.send(new GetCommand({ TableName: config.tableName, Key: batchKey(batchId), ConsistentRead: true }));
+  return Item ? strip<BatchRecord>(Item) : undefined;
+}
+
+export async function requireBatch(batchId: string): Promise<BatchRecord> {
+  const batch = await getBatch(batchId);
+  if (!batch) throw new BatchNotFound(`Batch ${batchId} does not exist`);
+  return batch;
+}
+
+/** Why a certificate of the batch got no transfer. Idempotent: a retried step overwrites the same item. */
+export interface SkippedCertificate {
+  certificateId: string;
+  error: string;
+  reason: string;
+  at: string;
+}
+
+export async function recordSkipped(batchId: string, skipped: Omit<SkippedCertificate, 'at'>): Promise<void> {
+  await ddb.send(new PutCommand({
+    TableName: config.tableName,
+    Item: { ...skipKey(batchId, skipped.certificateId), ...skipped, at: now() },
+  }));
+}
+
+/** Every certificate the batch skipped, across all pages. */
+export async function listSkipped(batchId: string): Promise<SkippedCertificate[]> {
+  const out: SkippedCertificate[] = [];
+  let key: Record<string, unknown> | undefined;
+  do {
+    const page = await ddb.send(new QueryCommand({
+      TableName: config.tableName,
+      KeyConditionExpression: 'pk = :pk AND begins_with(sk, :skip)',
+      ExpressionAttributeValues: { ':pk': `BATCH#${batchId}`, ':skip': 'SKIP#' },
+      ConsistentRead: true,
+      ExclusiveStartKey: key,
+    }));
+    for (const item of page.Items ?? []) out.push(strip<SkippedCertificate>(item));
+    key = page.LastEvaluatedKey;
+  } while (key);
+  return out;
+}
+
+/** Closes a batch with its summary (or the error that stopped it). */
+export async function closeBatch(batchId: string, status: Exclude<BatchStatus, 'RUNNING'>, summary: BatchSummary, error?: string): Promise<void> {
+  const at = now();
+  await ddb.send(new UpdateCommand({
+    TableName: config.tableName,
+    Key: batchKey(batchId),
+    UpdateExpression: `SET #status = :status, #summary = :summary, #completedAt = :at, #updatedAt = :at${error ? ', #error = :error' : ''}`,
+    ConditionExpression: 'attribute_exists(pk)',
+    ExpressionAttributeNames: { '#status': 'status', '#summary': 'summary', '#completedAt': 'completedAt', '#updatedAt': 'updatedAt', ...(error ? { '#error': 'error' } : {}) },
+    ExpressionAttributeValues: { ':status': status, ':summary': summary, ':at': at, ...(error ? { ':error': error } : {}) },
+  }));
+}
+
+/** Marks a batch FAILED without a summary (its workflow could not be started). */
+export async function failBatch(batchId: string, error: string): Promise<void> {
+  const at = now();
+  await ddb.send(new UpdateCommand({
+    TableName: config.tableName,
+    Key: batchKey(batchId),
+    UpdateExpression: 'SET #status = :failed, #error = :error, #completedAt = :at, #updatedAt = :at',
+    ConditionExpression: 'attribute_exists(pk)',
+    ExpressionAttributeNames: { '#status': 'status', '#error': 'error', '#completedAt': 'completedAt', '#updatedAt': 'updatedAt' },
+    ExpressionAttributeValues: { ':failed': 'FAILED', ':error': error, ':at': at },
+  }));
+}

@@ -1,0 +1,81 @@
+import type { BatchFilter } from '../validation.js';
+import type { FinalStatus, TransferStatus } from '../types.js';
+
+export type BatchStatus = 'RUNNING' | 'COMPLETED' | 'FAILED';
+
+/** A certificate the batch could not start a transfer for (404, 409 …): it has no transfer record. */
+export const NOT_STARTED = 'NOT_STARTED';
+/** A certificate the batch has not reached yet. */
+export const PENDING = 'PENDING';
+
+export type BatchItemStatus = TransferStatus | typeof NOT_STARTED | typeof PENDING;
+export type BatchCounts = Record<BatchItemStatus, number>;
+
+/** What the batch workflow and the API need to know about one batch (item `BATCH#<id>` / `BATCH`). */
+export interface BatchRecord {
+  batchId: string;
+  status: BatchStatus;
+  sourceAccount: string;
+  targetAccount: string;
+  transferMessage?: string;
+  timeoutSeconds: number;
+  restoreOnFailure: boolean;
+  maxConcurrency: number;
+  requestId?: string;
+  /** When the certificates were selected by a filter rather than listed. */
+  filter?: BatchFilter;
+  total: number;
+  executionArn: string;
+  createdAt: string;
+  updatedAt: string;
+  completedAt?: string;
+  summary?: BatchSummary;
+  /** Why the batch itself failed (not one of its certificates). */
+  error?: string;
+}
+
+/** A certificate of the batch that did not end ACCEPTED, and why. */
+export interface BatchFailure {
+  certificateId: string;
+  transferId?: string;
+  status: typeof NOT_STARTED | Exclude<FinalStatus, 'ACCEPTED'>;
+  /** NOT_STARTED: the error's name (`CertificateNotFound`, `TransferInProgress` …). */
+  error?: string;
+  reason?: string;
+}
+
+/** Written to the batch record by its last step. */
+export interface BatchSummary {
+  total: number;
+  counts: BatchCounts;
+  accepted: number;
+  failureCount: number;
+  /** The first {@link MAX_SUMMARY_FAILURES}; GET /transfer-batches/{batchId} lists them all. */
+  failures: BatchFailure[];
+  failuresTruncated?: boolean;
+}
+
+export const MAX_SUMMARY_FAILURES = 100;
+
+/** The batch machine's input, and what each Map iteration gets. */
+export interface BatchWorkflowInput {
+  batchId: string;
+  certificateIds: string[];
+  maxConcurrency: number;
+  request: BatchItemRequest;
+}
+
+export interface BatchItemRequest {
+  targetAccount: string;
+  transferMessage?: string;
+  timeoutSeconds: number;
+  restoreOnFailure: boolean;
+  requestId?: string;
+}
+
+export interface BatchItem {
+  batchId: string;
+  certificateId: string;
+  request: BatchItemRequest;
+  batchExecutionArn?: string;
+}

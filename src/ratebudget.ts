@@ -1,0 +1,88 @@
+import { UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { ddb } from './clients/dynamodb.js';
+import { awsErrorName } from './errors.js';
+
+/**
+ * A rate budget per IoT API, shared by every function of the deployment:
+ * single transfers, batches and the reconciler all draw from the same
+ * per-second allowance, so the account's IoT quotas are used to the full and
+ * throttling stays rare. One conditional counter per API per second in the
+ * transfer table; a call that finds its second spent waits for the next one.
+ *
+ * Configure with `IOT_RATE_LIMITS` (`DescribeCertificate=20,UpdateCertificate=20`)
+ * when quotas are raised; `off` disables the budget.
+ */
+
+/** AWS IoT default control-plane quotas, per account and region (transactions per second). */
+export const AWS_DEFAULT_IOT_TPS: Readonly<Record<string, number>> = {
+  DescribeCertificate: 10,
+  UpdateCertificate: 10,
+  ListCertificates: 10,
+  ListPrincipalThings: 10,
+  ListPrincipalThingsV2: 10,
+  ListOutgoingCertificates: 10,
+  TransferCertificate: 10,
+  AcceptCertificateTransfer: 10,
+  RejectCertificateTransfer: 10,
+  CancelCertificateTransfer: 10,
+  ListAttachedPolicies: 15,
+  AttachPolicy: 15,
+  DetachPolicy: 15,
+  AttachThingPrincipal: 100,
+  DetachThingPrincipal: 100,
+};
+
+export function parseRateLimits(raw: string | undefined): Record<string, number> | undefined {
+  if (raw?.trim().toLowerCase() === 'off') return undefined;
+  const limits: Record<string, number> = { ...AWS_DEFAULT_IOT_TPS };
+  for (const part of (raw ?? '').split(',').map((s) => s.trim()).filter(Boolean)) {
+    const [op, value] = part.split('=');
+    const n = Number(value);
+    if (!op || !Number.isFinite(n) || n <= 0) throw new Error(`IOT_RATE_LIMITS: "${part}" is not Operation=positiveNumber`);
+    limits[op.trim()] = n;
+  }
+  return limits;
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+export class RateBudget {
+  /** Calls that had to wait for a later second (for logs and benchmarks). */
+  waits = 0;
+
+  constructor(
+    private readonly tableName: string,
+    private readonly scope: string,
+    private readonly limits: Record<string, number>,
+    private readonly now: () => number = Date.now,
+  ) {}
+
+  /** Resolves when `operation` may be called; waits for a free slot if this second is spent. */
+  async acquire(operation: string): Promise<void> {
+    const limit = this.limits[operation];
+    if (!limit) return;
+    // Budgets below 1/s are granted in windows of several seconds.
+    const windowMs = limit >= 1 ? 1000 : Math.ceil(1000 / limit);
+    const perWindow = Math.max(1, Math.floor(limit * (windowMs / 1000)));
+    for (;;) {
+      const t = this.now();
+      const window = Math.floor(t / windowMs);
+      try {
+        await ddb.send(new UpdateCommand({
+          TableName: this.tableName,
+          Key: { pk: `RATE#${this.scope}#${operation}#${window}`, sk: 'RATE' },
+          UpdateExpression: 'SET #n = if_not_exists(#n, :zero) + :one, #exp = :exp',
+          ConditionExpression: 'attribute_not_exists(#n) OR #n < :limit',
+          ExpressionAttributeNames: { '#n': 'n', '#exp': 'expiresAt' },
+          // expiresAt lets a table TTL tidy old windows; correctness never depends on it.
+          ExpressionAttributeValues: { ':zero': 0, ':one': 1, ':limit': perWindow, ':exp': Math.floor(t / 1000) + 3600 },
+        }));
+        return;
+      } catch (err) {
+        if (awsErrorName(err) !== 'ConditionalCheckFailedException') throw err;
+        this.waits++;
+        await sleep((window + 1) * windowMs - this.now() + Math.floor(Math.random() * 25));
+      }
+    }
+  }
+}

@@ -1,0 +1,52 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { setSourceEnv } from '../support/env.js';
+import { startTransferTable } from '../support/dynamo.js';
+import type { DynamoServer } from '../../local/dynamodb/server.js';
+
+setSourceEnv();
+const { RateBudget, parseRateLimits, AWS_DEFAULT_IOT_TPS } = await import('../../src/ratebudget.js');
+
+let dynamo: DynamoServer;
+beforeAll(async () => {
+  dynamo = await startTransferTable();
+});
+afterAll(async () => {
+  await dynamo.close();
+});
+
+describe('IoT rate budget', () => {
+  it('never grants more calls in one second than the limit, across concurrent callers', async () => {
+    const budget = new RateBudget('transfers-test', `t-${crypto.randomUUID()}`, { DescribeCertificate: 4 });
+    const grants: number[] = [];
+    await Promise.all(Array.from({ length: 10 }, async () => {
+      await budget.acquire('DescribeCertificate');
+      grants.push(Math.floor(Date.now() / 1000));
+    }));
+    const perSecond = new Map<number, number>();
+    for (const s of grants) perSecond.set(s, (perSecond.get(s) ?? 0) + 1);
+    expect(grants).toHaveLength(10);
+    for (const n of perSecond.values()) expect(n).toBeLessThanOrEqual(4);
+    expect(perSecond.size).toBeGreaterThanOrEqual(3);
+    expect(budget.waits).toBeGreaterThan(0);
+  });
+
+  it('budgets are per operation: one spent does not hold another back', async () => {
+    const budget = new RateBudget('transfers-test', `t-${crypto.randomUUID()}`, { UpdateCertificate: 1, DetachPolicy: 100 });
+    await budget.acquire('UpdateCertificate');
+    await Promise.all(Array.from({ length: 20 }, () => budget.acquire('DetachPolicy')));
+    expect(budget.waits).toBe(0);
+  });
+
+  it('operations without a budget pass at once', async () => {
+    const budget = new RateBudget('transfers-test', 'scope', {});
+    await budget.acquire('CreateThing');
+    expect(budget.waits).toBe(0);
+  });
+
+  it('reads overrides for raised quotas and can be switched off', () => {
+    expect(parseRateLimits('DescribeCertificate=50, UpdateCertificate=40')).toMatchObject({ ...AWS_DEFAULT_IOT_TPS, DescribeCertificate: 50, UpdateCertificate: 40 });
+    expect(parseRateLimits('')).toEqual(AWS_DEFAULT_IOT_TPS);
+    expect(parseRateLimits('off')).toBeUndefined();
+    expect(() => parseRateLimits('DescribeCertificate=fast')).toThrow(/IOT_RATE_LIMITS/);
+  });
+});
