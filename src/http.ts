@@ -31,6 +31,10 @@ export function errorResponse(err: unknown, requestId?: string): APIGatewayProxy
     if (err.status >= 500) body.requestId = requestId;
     return json(err.status, body);
   }
+  if (err instanceof Error && err.name === 'ThrottlingException') {
+    // IoT (or our own rate budget) is at its quota: the caller should come back shortly.
+    return json(429, { error: 'TooManyRequests', message: 'The IoT rate budget is spent for now; retry in a few seconds', requestId } satisfies HttpError, { 'retry-after': '2' });
+  }
   logger.error('Unhandled error', { error: err instanceof Error ? { name: err.name, message: err.message, stack: err.stack } : String(err) });
   return json(500, { error: 'InternalError', message: 'Internal error; see the service logs', requestId } satisfies HttpError);
 }

@@ -46,6 +46,15 @@ export function parseRateLimits(raw: string | undefined): Record<string, number>
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
+/**
+ * The budget stayed spent for longer than the caller may wait. Named like
+ * IoT's own error, so the state machine's throttling retrier handles it and
+ * the API answers 429.
+ */
+export class BudgetExhausted extends Error {
+  override readonly name = 'ThrottlingException';
+}
+
 export class RateBudget {
   /** Calls that had to wait for a later second (for logs and benchmarks). */
   waits = 0;
@@ -54,6 +63,8 @@ export class RateBudget {
     private readonly tableName: string,
     private readonly scope: string,
     private readonly limits: Record<string, number>,
+    /** Longest a call waits for a slot before failing with ThrottlingException. */
+    private readonly maxWaitMs = 20_000,
     private readonly now: () => number = Date.now,
   ) {}
 
@@ -64,6 +75,7 @@ export class RateBudget {
     // Budgets below 1/s are granted in windows of several seconds.
     const windowMs = limit >= 1 ? 1000 : Math.ceil(1000 / limit);
     const perWindow = Math.max(1, Math.floor(limit * (windowMs / 1000)));
+    const giveUpAt = this.now() + this.maxWaitMs;
     for (;;) {
       const t = this.now();
       const window = Math.floor(t / windowMs);
@@ -81,6 +93,7 @@ export class RateBudget {
       } catch (err) {
         if (awsErrorName(err) !== 'ConditionalCheckFailedException') throw err;
         this.waits++;
+        if ((window + 1) * windowMs > giveUpAt) throw new BudgetExhausted(`Rate budget for ${operation} (${limit}/s) stayed spent for ${this.maxWaitMs} ms`);
         await sleep((window + 1) * windowMs - this.now() + Math.floor(Math.random() * 25));
       }
     }

@@ -45,10 +45,19 @@ export interface TransferRow {
 
 export interface BatchRow {
   batchId: string;
+  /** The batch record's status (RUNNING, COMPLETED, FAILED), else its execution's. */
+  status?: string;
+  targetAccount?: string;
+  /** Certificates in the batch (the record's total), else the transfers seen. */
   total: number;
   createdAt: string;
+  /** Transfers of the batch by status. */
   byStatus: Partial<Record<TransferStatus, number>>;
-  open: number;
+  /** Certificates the batch could not start a transfer for (from its summary). */
+  notStarted: number;
+  /** Certificates whose fate is sealed: a final transfer, or not started. */
+  done: number;
+  error?: string;
 }
 
 export interface Overview {
@@ -136,10 +145,19 @@ export class ConsoleData {
     }), { marshallOptions: { removeUndefinedValues: true } });
   }
 
+  private get sourceStack() {
+    return this.deps.stacks.find((s) => s.account === this.deps.sourceAccount) ?? this.deps.stacks[0];
+  }
+
   /** The transfer state machine's ARN in the source stack. */
   get stateMachineArn(): string | undefined {
-    const source = this.deps.stacks.find((s) => s.account === this.deps.sourceAccount) ?? this.deps.stacks[0];
-    return Object.values(source.stateMachines)[0];
+    const machines = this.sourceStack.stateMachines;
+    return machines.certificateTransfer ?? Object.values(machines)[0];
+  }
+
+  /** The batch state machine's ARN, when the stack has one (its executions are named after their batch). */
+  get batchStateMachineArn(): string | undefined {
+    return Object.entries(this.sourceStack.stateMachines).find(([key, arn]) => key !== 'certificateTransfer' && arn !== this.stateMachineArn && /batch/i.test(key))?.[1];
   }
 
   graphOf(definition: string): StateGraph {
@@ -177,17 +195,8 @@ export class ConsoleData {
     } while (key);
 
     const counts = Object.fromEntries(STATUSES.map((s) => [s, 0])) as Record<TransferStatus, number>;
-    const batches = new Map<string, BatchRow>();
-    for (const r of light) {
-      counts[r.status] = (counts[r.status] ?? 0) + 1;
-      if (!r.batchId) continue;
-      const b = batches.get(r.batchId) ?? { batchId: r.batchId, total: 0, createdAt: r.createdAt, byStatus: {}, open: 0 };
-      b.total += 1;
-      b.byStatus[r.status] = (b.byStatus[r.status] ?? 0) + 1;
-      if (!FINAL.has(r.status)) b.open += 1;
-      if (r.createdAt < b.createdAt) b.createdAt = r.createdAt;
-      batches.set(r.batchId, b);
-    }
+    for (const r of light) counts[r.status] = (counts[r.status] ?? 0) + 1;
+    const batches = await this.batches(light);
 
     const wanted = light.filter((r) => (!q.status || r.status === q.status || (q.status === 'CANCELLING' && displayStatus(r) === 'CANCELLING'))
       && (!q.batchId || r.batchId === q.batchId));
@@ -204,27 +213,68 @@ export class ConsoleData {
       counts,
       transfers,
       matching: wanted.length,
-      batches: [...batches.values()].sort((a, b) => b.createdAt.localeCompare(a.createdAt)),
+      batches,
     };
   }
 
+  /** Batches: every execution of the batch workflow and every batch id on a transfer, with the batch records. */
+  private async batches(light: Pick<TransferRecord, 'status' | 'batchId' | 'createdAt'>[]): Promise<BatchRow[]> {
+    const rows = new Map<string, BatchRow>();
+    const row = (batchId: string, createdAt: string) => {
+      let b = rows.get(batchId);
+      if (!b) rows.set(batchId, (b = { batchId, total: 0, createdAt, byStatus: {}, notStarted: 0, done: 0 }));
+      return b;
+    };
+    const batchArn = this.batchStateMachineArn;
+    const executions = batchArn ? this.deps.sfn.allExecutions({ stateMachineArn: batchArn }) : [];
+    for (const e of executions) row(e.name, e.startDate.toISOString()).status = e.status;
+    const seen = new Map<string, number>();
+    for (const r of light) {
+      if (!r.batchId) continue;
+      const b = row(r.batchId, r.createdAt);
+      b.byStatus[r.status] = (b.byStatus[r.status] ?? 0) + 1;
+      seen.set(r.batchId, (seen.get(r.batchId) ?? 0) + 1);
+      if (FINAL.has(r.status)) b.done += 1;
+      if (r.createdAt < b.createdAt) b.createdAt = r.createdAt;
+    }
+    const newest = [...rows.values()].sort((a, b) => b.createdAt.localeCompare(a.createdAt)).slice(0, 50);
+    const records = await this.getItems(newest.map((b) => ({ pk: `BATCH#${b.batchId}`, sk: 'BATCH' })), ['batchId', 'status', 'total', 'targetAccount', 'createdAt', 'summary', 'error']);
+    for (const b of newest) {
+      const rec = records.find((r) => r.batchId === b.batchId) as { status?: string; total?: number; targetAccount?: string; createdAt?: string; summary?: { counts?: Record<string, number> }; error?: string } | undefined;
+      b.notStarted = rec?.summary?.counts?.NOT_STARTED ?? 0;
+      b.done += b.notStarted;
+      b.total = Math.max(rec?.total ?? 0, seen.get(b.batchId) ?? 0, b.done);
+      if (rec?.status) b.status = rec.status;
+      if (rec?.targetAccount) b.targetAccount = rec.targetAccount;
+      if (rec?.createdAt) b.createdAt = rec.createdAt;
+      if (rec?.error) b.error = rec.error;
+    }
+    return newest;
+  }
+
   private async getMany(ids: string[]): Promise<Map<string, TransferRecord>> {
-    const found = new Map<string, TransferRecord>();
-    for (let i = 0; i < ids.length; i += 100) {
-      let keys: Record<string, unknown>[] | undefined = ids.slice(i, i + 100).map((id) => ({ pk: `TRANSFER#${id}`, sk: 'TRANSFER' }));
-      // The list never reads the task token: it is not in the projection.
-      while (keys?.length) {
+    // The list never reads the task token: it is not in the projection.
+    const items = await this.getItems(ids.map((id) => ({ pk: `TRANSFER#${id}`, sk: 'TRANSFER' })), LIST_FIELDS);
+    return new Map(items.map((item) => [String(item.transferId), item as unknown as TransferRecord]));
+  }
+
+  /** BatchGetItem over any number of keys, only the named attributes. */
+  private async getItems(keys: Record<string, unknown>[], fields: string[]): Promise<Record<string, unknown>[]> {
+    const found: Record<string, unknown>[] = [];
+    for (let i = 0; i < keys.length; i += 100) {
+      let pending: Record<string, unknown>[] | undefined = keys.slice(i, i + 100);
+      while (pending?.length) {
         const out = await this.ddb.send(new BatchGetCommand({
           RequestItems: {
             [this.tableName]: {
-              Keys: keys,
-              ProjectionExpression: LIST_FIELDS.map((_f, j) => `#f${j}`).join(', '),
-              ExpressionAttributeNames: Object.fromEntries(LIST_FIELDS.map((f, j) => [`#f${j}`, f])),
+              Keys: pending,
+              ProjectionExpression: fields.map((_f, j) => `#f${j}`).join(', '),
+              ExpressionAttributeNames: Object.fromEntries(fields.map((f, j) => [`#f${j}`, f])),
             },
           },
         }));
-        for (const item of out.Responses?.[this.tableName] ?? []) found.set(String(item.transferId), item as TransferRecord);
-        keys = out.UnprocessedKeys?.[this.tableName]?.Keys as Record<string, unknown>[] | undefined;
+        found.push(...(out.Responses?.[this.tableName] ?? []));
+        pending = out.UnprocessedKeys?.[this.tableName]?.Keys as Record<string, unknown>[] | undefined;
       }
     }
     return found;

@@ -66,13 +66,13 @@ interface AslDefinition {
   States?: Record<string, AslState>;
 }
 
-const NODE_HEIGHT = 44;
+const NODE_HEIGHT = 42;
 const TERMINAL = { width: 72, height: 30 };
-const LAYER_GAP = 46;
-const NODE_GAP = 28;
+const LAYER_GAP = 36;
+const NODE_GAP = 22;
 const DUMMY_WIDTH = 12;
 const MARGIN = 24;
-const CHAR_WIDTH = 7.4;
+const CHAR_WIDTH = 7.1;
 
 const COMPARATORS = ['StringEquals', 'StringEqualsPath', 'NumericEquals', 'BooleanEquals', 'StringMatches', 'IsPresent', 'IsNull',
   'NumericLessThan', 'NumericGreaterThan', 'NumericLessThanEquals', 'NumericGreaterThanEquals', 'TimestampEquals', 'IsString', 'IsBoolean', 'IsNumeric', 'IsTimestamp'];
@@ -228,7 +228,7 @@ export function layoutDefinition(definition: string | object): StateGraph {
   addNode(START, TERMINAL.width, TERMINAL.height);
   for (const [name, s] of Object.entries(states)) {
     const typeLine = `${s.Type ?? ''}`.length + 2;
-    addNode(name, Math.max(132, Math.ceil(Math.max(name.length, typeLine) * CHAR_WIDTH) + 32), NODE_HEIGHT);
+    addNode(name, Math.max(120, Math.ceil(Math.max(name.length, typeLine) * CHAR_WIDTH) + 28), NODE_HEIGHT);
   }
   addNode(END, TERMINAL.width, TERMINAL.height);
 
@@ -261,9 +261,13 @@ export function layoutDefinition(definition: string | object): StateGraph {
   const chains: { edge: RawEdge; reversed: boolean; path: string[] }[] = [];
   const down = new Map<string, string[]>();
   const up = new Map<string, string[]>();
-  const link = (a: string, b: string) => {
+  // How hard a link pulls its ends into line: the runbook's main path straight, catch edges loose.
+  const weight = new Map<string, number>();
+  const link = (a: string, b: string, w: number) => {
     down.set(a, [...(down.get(a) ?? []), b]);
     up.set(b, [...(up.get(b) ?? []), a]);
+    weight.set(`${a}\u0000${b}`, w);
+    weight.set(`${b}\u0000${a}`, w);
   };
   let dummies = 0;
   for (const f of forward) {
@@ -277,7 +281,8 @@ export function layoutDefinition(definition: string | object): StateGraph {
       path.push(id);
     }
     path.push(b.id);
-    for (let i = 0; i + 1 < path.length; i++) link(path[i], path[i + 1]);
+    const base = f.edge.kind === 'catch' ? 0.25 : f.edge.kind === 'end' ? 0.5 : 1.5;
+    for (let i = 0; i + 1 < path.length; i++) link(path[i], path[i + 1], base * (i > 0 && i + 2 < path.length ? 3 : 1));
     chains.push({ edge: f.edge, reversed: f.reversed, path });
   }
 
@@ -324,7 +329,7 @@ export function layoutDefinition(definition: string | object): StateGraph {
     const wanted = layer.map((n) => {
       const ns = (neighbours.get(n.id) ?? []).map((id) => byId.get(id)!);
       if (!ns.length) return n.x;
-      const w = ns.map((m) => (m.dummy || n.dummy ? 2 : 1));
+      const w = ns.map((m) => weight.get(`${n.id}\u0000${m.id}`) ?? 1);
       return ns.reduce((s, m, i) => s + m.x * w[i], 0) / w.reduce((s, v) => s + v, 0);
     });
     const xs = placeInOrder(wanted, gapsOf(layer));

@@ -3,7 +3,7 @@ import { describeCertificate } from '../iot.js';
 import { logger } from '../logger.js';
 import { getTransfer, requireTransfer, settle } from '../store.js';
 import { idFrom, prepareTransfer, type PreparedTransfer } from '../transfer/start.js';
-import type { WorkflowInput } from '../types.js';
+import type { TransferRecord, WorkflowInput } from '../types.js';
 import { validateTransferRequest } from '../validation.js';
 import { batchProgress, summarize } from './progress.js';
 import { closeBatch, recordSkipped, requireBatch } from './store.js';
@@ -29,12 +29,17 @@ export interface PreparedItem {
 export async function prepareItem(item: BatchItem): Promise<PreparedItem> {
   const request = validateTransferRequest({ certificateId: item.certificateId, ...item.request });
   const transferId = idFrom('batch', item.batchId, request.certificateId);
+  const existing = await getTransfer(transferId);
   let prepared: PreparedTransfer;
-  try {
-    prepared = await prepareTransfer(request, { transferId, batchId: item.batchId, requestId: request.requestId });
-  } catch (err) {
-    if (!(err instanceof TransferInProgress && err.openTransferId === transferId)) throw err;
-    prepared = await resumePrepared(transferId);
+  if (existing) prepared = await resumePrepared(existing);
+  else {
+    try {
+      prepared = await prepareTransfer(request, { transferId, batchId: item.batchId, requestId: request.requestId });
+    } catch (err) {
+      // Another attempt of this very step is between its lock and its record, or just wrote it.
+      if (!(err instanceof TransferInProgress && err.openTransferId === transferId)) throw err;
+      prepared = await resumePrepared(await requireTransfer(transferId));
+    }
   }
   return {
     transferId,
@@ -43,18 +48,26 @@ export async function prepareItem(item: BatchItem): Promise<PreparedItem> {
   };
 }
 
-/** A previous attempt of this step recorded the transfer and then failed: carry on with that record. */
-async function resumePrepared(transferId: string): Promise<PreparedTransfer> {
-  const record = await requireTransfer(transferId);
-  const cert = await describeCertificate(record.certificateId);
-  if (!cert) throw new CertificateNotFound(`Certificate ${record.certificateId} is no longer in this account`);
+/**
+ * A previous attempt of this step recorded the transfer and then failed:
+ * carry on with that record, and the same execution input (the certificate's
+ * status as it was before the workflow touched it), so that starting the
+ * execution again finds the one that may already run.
+ */
+async function resumePrepared(record: TransferRecord): Promise<PreparedTransfer> {
+  let status = record.snapshot?.status;
+  if (!status) {
+    const cert = await describeCertificate(record.certificateId);
+    if (!cert) throw new CertificateNotFound(`Certificate ${record.certificateId} is no longer in this account`);
+    status = cert.status;
+  }
   return {
     record,
     input: {
-      transferId,
+      transferId: record.transferId,
       certificateId: record.certificateId,
       certificateArn: record.certificateArn,
-      certificateStatus: cert.status,
+      certificateStatus: status,
       sourceAccount: record.sourceAccount,
       targetAccount: record.targetAccount,
       transferMessage: record.transferMessage,

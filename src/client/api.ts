@@ -72,7 +72,7 @@ export class TransferApiClient {
     return this.ok('GET', `/transfers/${encodeURIComponent(transferId)}`);
   }
 
-  listTransfers(query: { status?: string; certificateId?: string; targetAccount?: string; nextToken?: string; limit?: string } = {}) {
+  listTransfers(query: { status?: string; certificateId?: string; targetAccount?: string; batchId?: string; nextToken?: string; limit?: string } = {}) {
     return this.ok('GET', '/transfers', undefined, query);
   }
 

@@ -7,7 +7,7 @@ export const iot = /* @__PURE__ */ new IoTClient({ maxAttempts: 4 });
 
 /** The deployment-wide IoT rate budget, when the function is given a table for it. */
 export const rateBudget = process.env.RATE_BUDGET_TABLE
-  ? new RateBudget(process.env.RATE_BUDGET_TABLE, process.env.ACCOUNT_ID ?? 'account', parseRateLimits(process.env.IOT_RATE_LIMITS) ?? {})
+  ? new RateBudget(process.env.RATE_BUDGET_TABLE, process.env.ACCOUNT_ID ?? 'account', parseRateLimits(process.env.IOT_RATE_LIMITS) ?? {}, Number(process.env.RATE_BUDGET_MAX_WAIT_MS ?? 20_000))
   : undefined;
 
 if (rateBudget) {

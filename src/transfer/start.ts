@@ -2,9 +2,9 @@ import { createHash, randomUUID } from 'node:crypto';
 import { StartExecutionCommand } from '@aws-sdk/client-sfn';
 import { sfn } from '../clients/sfn.js';
 import { config } from '../config.js';
-import { CertificateNotFound, CertificateNotTransferable, WorkflowStartFailed } from '../errors.js';
+import { CertificateNotFound, CertificateNotTransferable, ValidationError, WorkflowStartFailed } from '../errors.js';
 import { describeCertificate } from '../iot.js';
-import { createTransfer, settle } from '../store.js';
+import { createTransfer, getTransfer, settle } from '../store.js';
 import type { TransferRecord, TransferRequest, WorkflowInput } from '../types.js';
 
 /** The execution ARN Step Functions will give an execution of this name. */
@@ -41,6 +41,8 @@ export interface PrepareOptions {
 
 export interface PreparedTransfer {
   record: TransferRecord;
+  /** The idempotency key named a transfer that already exists: nothing new was created. */
+  repeat?: boolean;
   /** The certificate-transfer execution's input; its name is the transferId. */
   input: WorkflowInput;
 }
@@ -53,6 +55,14 @@ export interface PreparedTransfer {
  * touched. The batch workflow starts the execution itself (startExecution.sync:2).
  */
 export async function prepareTransfer(request: TransferRequest, opts: PrepareOptions = {}): Promise<PreparedTransfer> {
+  // A repeat of a request that already opened its transfer (same idempotency key) gets that transfer back.
+  if (opts.transferId) {
+    const existing = await getTransfer(opts.transferId);
+    if (existing && existing.certificateId !== request.certificateId) {
+      throw new ValidationError('requestId', `requestId was already used for a transfer of another certificate (${existing.transferId})`);
+    }
+    if (existing) return { record: existing, input: inputOf(existing, request, existing.snapshot?.status ?? 'INACTIVE'), repeat: true };
+  }
   const cert = await describeCertificate(request.certificateId);
   if (!cert) throw new CertificateNotFound(`Certificate ${request.certificateId} was not found in account ${config.accountId}`);
   if (REFUSED.has(cert.status)) throw new CertificateNotTransferable(`Certificate ${request.certificateId} is ${cert.status} and cannot be transferred`);
@@ -73,18 +83,21 @@ export async function prepareTransfer(request: TransferRequest, opts: PrepareOpt
     requestId: opts.requestId,
   });
 
-  const input: WorkflowInput = {
-    transferId,
-    certificateId: request.certificateId,
-    certificateArn: cert.certificateArn,
-    certificateStatus: cert.status,
-    sourceAccount: config.accountId,
-    targetAccount: request.targetAccount,
-    transferMessage: request.transferMessage,
-    timeoutSeconds: request.timeoutSeconds,
+  return { record, input: inputOf(record, request, cert.status) };
+}
+
+function inputOf(record: TransferRecord, request: TransferRequest, certificateStatus: WorkflowInput['certificateStatus']): WorkflowInput {
+  return {
+    transferId: record.transferId,
+    certificateId: record.certificateId,
+    certificateArn: record.certificateArn,
+    certificateStatus,
+    sourceAccount: record.sourceAccount,
+    targetAccount: record.targetAccount,
+    transferMessage: record.transferMessage,
+    timeoutSeconds: record.timeoutSeconds,
     restoreOnFailure: request.restoreOnFailure,
   };
-  return { record, input };
 }
 
 /**
@@ -92,10 +105,14 @@ export async function prepareTransfer(request: TransferRequest, opts: PrepareOpt
  * a repeat is idempotent while it runs). If Step Functions refuses, the record
  * is closed FAILED so the certificate is free again.
  */
-export async function launchTransfer({ record, input }: PreparedTransfer): Promise<TransferRecord> {
+export async function launchTransfer({ record, input, repeat }: PreparedTransfer): Promise<TransferRecord> {
+  // A repeat whose workflow already left REQUESTED was launched before; its execution input may differ.
+  if (repeat && record.status !== 'REQUESTED') return record;
   try {
     await sfn.send(new StartExecutionCommand({ stateMachineArn: config.stateMachineArn, name: record.transferId, input: JSON.stringify(input) }));
   } catch (err) {
+    // Launched already (a repeat after the execution ended): the record tells the rest.
+    if ((err as Error).name === 'ExecutionAlreadyExists') return record;
     // Nothing in IoT was touched yet: close the record so the certificate is free again.
     await settle(record, 'FAILED', { message: 'The workflow could not be started', reason: err instanceof Error ? err.message : String(err) });
     throw new WorkflowStartFailed('The transfer workflow could not be started; nothing was changed, try again', { cause: err });

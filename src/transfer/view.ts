@@ -6,3 +6,9 @@ import { consoleUrl } from './start.js';
 export function publicTransfer(record: TransferRecord) {
   return { ...publicView(record), consoleUrl: consoleUrl(record.executionArn) };
 }
+
+/** A transfer in a list: what tells transfers apart, without the history and snapshot (GET /transfers/{id} has them). */
+export function transferSummary(record: TransferRecord) {
+  const { history: _history, snapshot: _snapshot, ...rest } = publicTransfer(record);
+  return rest;
+}

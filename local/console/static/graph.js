@@ -48,8 +48,8 @@ export function drawGraph(graph, run, { selected, onSelect } = {}) {
     'aria-label': `State machine graph: ${graph.nodes.filter((n) => n.kind === 'state').length} states. Use Tab to move between states and Enter to see a state's input and output.`,
   });
   svg.append(s('defs', {},
-    s('marker', { id: 'arrow', viewBox: '0 0 10 10', refX: '9', refY: '5', markerWidth: '7', markerHeight: '7', orient: 'auto-start-reverse' }, s('path', { d: 'M 0 0 L 10 5 L 0 10 z', class: 'arrow' })),
-    s('marker', { id: 'arrow-taken', viewBox: '0 0 10 10', refX: '9', refY: '5', markerWidth: '7', markerHeight: '7', orient: 'auto-start-reverse' }, s('path', { d: 'M 0 0 L 10 5 L 0 10 z', class: 'arrow-taken' }))));
+    s('marker', { id: 'arrow', viewBox: '0 0 10 10', refX: '9', refY: '5', markerUnits: 'userSpaceOnUse', markerWidth: '9', markerHeight: '9', orient: 'auto-start-reverse' }, s('path', { d: 'M 0 0 L 10 5 L 0 10 z', class: 'arrow' })),
+    s('marker', { id: 'arrow-taken', viewBox: '0 0 10 10', refX: '9', refY: '5', markerUnits: 'userSpaceOnUse', markerWidth: '11', markerHeight: '11', orient: 'auto-start-reverse' }, s('path', { d: 'M 0 0 L 10 5 L 0 10 z', class: 'arrow-taken' }))));
 
   const edges = s('g', { class: 'edges', 'aria-hidden': 'true' });
   const labels = s('g', { class: 'edge-labels', 'aria-hidden': 'true' });
@@ -64,7 +64,10 @@ export function drawGraph(graph, run, { selected, onSelect } = {}) {
     if (e.label) {
       const a = e.points[0];
       const b = e.points[1];
-      labels.append(s('text', { x: String((a.x + b.x) / 2 + 4), y: String(a.y + Math.min(18, (b.y - a.y) / 2)), class: ['edge-label', isTaken && 'edge-label-taken'] }, e.label));
+      // Halfway along the first segment, written away from the line so neighbouring labels do not collide.
+      const anchor = b.x < a.x - 10 ? 'end' : b.x > a.x + 10 ? 'start' : 'middle';
+      const x = (a.x + b.x) / 2 + (anchor === 'end' ? -6 : 6);
+      labels.append(s('text', { x: String(x), y: String((a.y + b.y) / 2 + (anchor === 'middle' ? 0 : -3)), 'text-anchor': anchor, class: ['edge-label', isTaken && 'edge-label-taken'] }, e.label));
     }
   }
   svg.append(edges, labels);

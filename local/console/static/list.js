@@ -39,7 +39,7 @@ const cell = (tag, label, ...children) => h(tag, { 'data-label': label, ...(tag 
 function transfersTable(data, filter) {
   const caption = filter.status || filter.batch
     ? `${data.matching} of ${data.total} transfers${filter.status ? `, ${STATUS_LABELS[filter.status] ?? filter.status}` : ''}${filter.batch ? `, batch ${short(filter.batch)}` : ''}${data.matching > data.transfers.length ? ` (newest ${data.transfers.length} shown)` : ''}`
-    : `${data.total} transfers, newest first${data.matching > data.transfers.length ? ` (newest ${data.transfers.length} shown)` : ''}`;
+    : `${data.total} transfer${data.total === 1 ? '' : 's'}, newest first${data.matching > data.transfers.length ? ` (newest ${data.transfers.length} shown)` : ''}`;
   if (!data.transfers.length) {
     return h('div', { class: 'empty', id: 'transfers' },
       h('p', {}, data.total ? 'No transfer matches this filter.' : 'No transfers yet.'),
@@ -75,19 +75,22 @@ function batchesSection(data, filter) {
         h('caption', { class: 'sr-only' }, 'Batches of transfers, newest first'),
         h('thead', {}, h('tr', {},
           h('th', { scope: 'col' }, 'Batch'),
+          h('th', { scope: 'col' }, 'Status'),
+          h('th', { scope: 'col' }, 'Target'),
           h('th', { scope: 'col' }, 'Progress'),
-          h('th', { scope: 'col' }, 'By status'),
+          h('th', { scope: 'col' }, 'Transfers by status'),
           h('th', { scope: 'col' }, 'Age'))),
-        h('tbody', {}, data.batches.map((b) => {
-          const done = b.total - b.open;
-          return h('tr', { dataset: { key: `b-${b.batchId}` }, class: filter.batch === b.batchId && 'row-selected' },
-            cell('th', 'Batch', h('a', { href: filterHref('', b.batchId), class: 'mono', title: `Show the transfers of batch ${b.batchId}` }, short(b.batchId, 12))),
-            cell('td', 'Progress',
-              h('progress', { max: String(b.total), value: String(done), 'aria-label': `${done} of ${b.total} settled` }),
-              h('span', { class: 'progress-text' }, ` ${done} / ${b.total} settled`)),
-            cell('td', 'By status', h('span', { class: 'badges' }, Object.entries(b.byStatus).map(([st, n]) => h('span', { class: 'count' }, badge(st), ` ${n}`)))),
-            cell('td', 'Age', ageTime(b.createdAt)));
-        })))));
+        h('tbody', {}, data.batches.map((b) => h('tr', { dataset: { key: `b-${b.batchId}`, batchId: b.batchId }, class: filter.batch === b.batchId && 'row-selected' },
+          cell('th', 'Batch', h('a', { href: filterHref('', b.batchId), class: 'mono', title: `Show the transfers of batch ${b.batchId}` }, short(b.batchId, 12))),
+          cell('td', 'Status', b.status ? badge(b.status) : h('span', { class: 'muted' }, 'unknown'), b.error ? h('span', { class: 'reason', title: b.error }, b.error) : null),
+          cell('td', 'Target', h('span', { class: 'mono' }, b.targetAccount ?? '')),
+          cell('td', 'Progress',
+            h('progress', { max: String(b.total || 1), value: String(b.done), 'aria-label': `${b.done} of ${b.total} settled` }),
+            h('span', { class: 'progress-text' }, ` ${b.done} / ${b.total} settled`)),
+          cell('td', 'Transfers by status', h('span', { class: 'badges' },
+            Object.entries(b.byStatus).map(([st, n]) => h('span', { class: 'count' }, badge(st), ` ${n}`)),
+            b.notStarted ? h('span', { class: 'count' }, h('span', { class: 'badge badge-failed' }, 'Not started'), ` ${b.notStarted}`) : null)),
+          cell('td', 'Age', ageTime(b.createdAt))))))));
 }
 
 function filters(data, filter) {

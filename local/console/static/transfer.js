@@ -3,11 +3,11 @@ import { STATUS_LABELS, ageTime, badge, codeBlock, duration, formatTime, getJson
 import { OUTCOME_LABELS, drawGraph, legend } from './graph.js';
 
 const TABS = [
-  { id: 'history', label: 'Execution history' },
+  { id: 'history', label: 'History' },
   { id: 'certificate', label: 'Certificate' },
   { id: 'events', label: 'Events' },
   { id: 'notifications', label: 'Notifications' },
-  { id: 'record', label: 'Transfer record' },
+  { id: 'record', label: 'Record' },
 ];
 
 const FAILED_EVENT = /Failed$|TimedOut$|Aborted$/;
@@ -33,31 +33,17 @@ function head(d) {
 
 function actions(d, act) {
   const a = d.actions;
-  const parts = [];
-  if (a.cancel.allowed) {
-    const reason = h('input', { id: 'cancel-reason', name: 'reason', type: 'text', maxlength: '256', autocomplete: 'off', placeholder: 'Cancelled from the local console', dataset: { key: 'cancel-reason' } });
-    parts.push(h('form', { class: 'action', dataset: { action: 'cancel' }, on: { submit: (ev) => { ev.preventDefault(); act('cancel', { reason: reason.value }); } } },
-      h('h3', {}, 'Cancel the transfer'),
-      h('p', { class: 'muted' }, 'Withdraws the offer and restores the certificate (policies, things, ACTIVE). Sent as ', h('code', {}, `DELETE /transfers/${short(d.transfer.transferId)}`), ', signed as the source account.'),
-      h('label', { for: 'cancel-reason' }, 'Reason (optional)'),
-      h('div', { class: 'row' }, reason, h('button', { type: 'submit', class: 'btn btn-danger', dataset: { key: 'btn-cancel' } }, 'Cancel transfer'))));
-  }
-  if (a.decide.allowed) {
-    const setActive = h('input', { id: 'set-active', type: 'checkbox', checked: true, dataset: { key: 'set-active' } });
-    const rejectReason = h('input', { id: 'reject-reason', type: 'text', maxlength: '128', autocomplete: 'off', placeholder: 'not our devices', dataset: { key: 'reject-reason' } });
-    parts.push(h('div', { class: 'action', dataset: { action: 'decide' } },
-      h('h3', {}, 'Decide as the target account ', h('span', { class: 'mono' }, a.decide.account), h('span', { class: 'tag' }, 'local demo')),
-      h('p', { class: 'muted' }, 'Makes the target account\'s own IoT call, as ', h('code', {}, 'aws iot accept-certificate-transfer'), ' would. Such a decision sends no event: the reconciler notices it and settles the transfer.'),
+  if (!a.cancel.allowed && !a.decide.allowed) return null;
+  return h('div', { class: 'actions-bar' },
+    a.cancel.allowed ? h('div', { class: 'action-group' },
+      h('button', { type: 'button', class: 'btn btn-danger', dataset: { key: 'btn-cancel' }, 'aria-describedby': 'cancel-help', on: { click: () => act('cancel') } }, 'Cancel transfer…'),
+      h('p', { class: 'muted small', id: 'cancel-help' }, 'Withdraws the offer and restores the certificate: a signed ', h('code', {}, 'DELETE /transfers/{id}'), ' as the source account.')) : null,
+    a.decide.allowed ? h('div', { class: 'action-group' },
       h('div', { class: 'row' },
-        h('span', { class: 'check' }, setActive, h('label', { for: 'set-active' }, 'Activate in the target (', h('code', {}, '--set-as-active'), ')')),
-        h('button', { type: 'button', class: 'btn btn-primary', dataset: { key: 'btn-accept' }, on: { click: () => act('accept', { setAsActive: setActive.checked }) } }, `Accept as ${a.decide.account}`)),
-      h('label', { for: 'reject-reason' }, 'Reject reason (optional)'),
-      h('div', { class: 'row' }, rejectReason, h('button', { type: 'button', class: 'btn', dataset: { key: 'btn-reject' }, on: { click: () => act('reject', { reason: rejectReason.value }) } }, `Reject as ${a.decide.account}`))));
-  }
-  if (!parts.length) {
-    return h('p', { class: 'muted no-actions' }, 'No operator action: ', a.cancel.why ?? 'nothing to do', '.');
-  }
-  return h('div', { class: 'actions-grid' }, parts);
+        h('span', { class: 'as' }, 'As the target ', h('span', { class: 'mono' }, a.decide.account), h('span', { class: 'tag' }, 'local demo')),
+        h('button', { type: 'button', class: 'btn btn-primary', dataset: { key: 'btn-accept' }, 'aria-describedby': 'decide-help', on: { click: () => act('accept') } }, 'Accept…'),
+        h('button', { type: 'button', class: 'btn', dataset: { key: 'btn-reject' }, 'aria-describedby': 'decide-help', on: { click: () => act('reject') } }, 'Reject…')),
+      h('p', { class: 'muted small', id: 'decide-help' }, 'The target account\'s own IoT call, as ', h('code', {}, 'aws iot accept-certificate-transfer'), ' makes it; it sends no event, so the reconciler settles the transfer.')) : null);
 }
 
 function stateDetail(d, name) {
@@ -87,7 +73,8 @@ function historyPanel(d) {
       h('span', { class: 'ev-state' }, r.state ?? ''),
       h('span', { class: 'ev-time', title: formatTime(r.timestamp) }, `+${duration(r.elapsedMs)}`),
     ];
-    const details = r.details ? Object.entries(r.details).filter(([k]) => k !== 'name' || !r.type.includes('State')) : [];
+    // The state's name is already in the row; "not truncated" says nothing.
+    const details = r.details ? Object.entries(r.details).filter(([k, v]) => !(k === 'name' && r.type.includes('State')) && !(/Details$/.test(k) && v && v.truncated === false)) : [];
     if (!details.length) return h('li', { class: cls, dataset: { eventId: r.id } }, h('div', { class: 'ev-row' }, cols));
     details.sort(([a], [b]) => (DETAIL_ORDER.indexOf(a) + 1 || 99) - (DETAIL_ORDER.indexOf(b) + 1 || 99));
     return h('li', { class: cls, dataset: { eventId: r.id } },
@@ -197,25 +184,38 @@ function region(el, signature, build) {
   swap(el, h('div', {}, build()));
 }
 
-function confirmDialog(title, text, confirmLabel, danger) {
+/**
+ * Asks before acting, with the action's optional inputs; resolves with their
+ * values, or null when the operator keeps things as they are (Escape too).
+ */
+function confirmDialog({ title, text, confirmLabel, danger, fields = [] }) {
   return new Promise((resolve) => {
-    const dialog = h('dialog', { class: 'confirm', 'aria-labelledby': 'confirm-title' },
-      h('h2', { id: 'confirm-title' }, title),
-      h('p', {}, text),
-      h('div', { class: 'row end' },
-        h('button', { type: 'button', class: 'btn', dataset: { answer: 'no' } }, 'Keep it'),
-        h('button', { type: 'button', class: ['btn', danger ? 'btn-danger' : 'btn-primary'], dataset: { answer: 'yes' } }, confirmLabel)));
+    const inputs = fields.map((f) => (f.type === 'checkbox'
+      ? h('input', { id: `dialog-${f.id}`, type: 'checkbox', checked: f.checked })
+      : h('input', { id: `dialog-${f.id}`, type: 'text', maxlength: String(f.maxlength), autocomplete: 'off', placeholder: f.placeholder ?? '' })));
+    const dialog = h('dialog', { class: 'confirm', 'aria-labelledby': 'confirm-title', 'aria-describedby': 'confirm-text' },
+      h('form', { method: 'dialog' },
+        h('h2', { id: 'confirm-title' }, title),
+        h('p', { id: 'confirm-text' }, text),
+        fields.map((f, i) => (f.type === 'checkbox'
+          ? h('p', { class: 'check' }, inputs[i], h('label', { for: `dialog-${f.id}` }, f.label))
+          : h('p', {}, h('label', { for: `dialog-${f.id}` }, f.label), inputs[i]))),
+        h('div', { class: 'row end' },
+          h('button', { type: 'button', class: 'btn', dataset: { answer: 'no' } }, 'Keep it'),
+          h('button', { type: 'submit', class: ['btn', danger ? 'btn-danger' : 'btn-primary'], dataset: { answer: 'yes' } }, confirmLabel))));
     document.body.append(dialog);
+    const opener = document.activeElement;
     const done = (answer) => {
       dialog.close();
       dialog.remove();
-      resolve(answer);
+      opener?.focus?.();
+      resolve(answer ? Object.fromEntries(fields.map((f, i) => [f.id, f.type === 'checkbox' ? inputs[i].checked : inputs[i].value.trim()])) : null);
     };
     dialog.addEventListener('cancel', (ev) => { ev.preventDefault(); done(false); });
+    dialog.querySelector('form').addEventListener('submit', (ev) => { ev.preventDefault(); done(true); });
     dialog.querySelector('[data-answer="no"]').addEventListener('click', () => done(false));
-    dialog.querySelector('[data-answer="yes"]').addEventListener('click', () => done(true));
     if (dialog instanceof HTMLDialogElement) dialog.showModal();
-    dialog.querySelector('[data-answer="yes"]').focus();
+    (inputs.find((i) => i.type === 'text') ?? dialog.querySelector('[data-answer="yes"]')).focus();
   });
 }
 
@@ -226,16 +226,26 @@ export function showTransfer(main, transferId) {
   let selectedState;
   let selectedTab = TABS.some((t) => `#${t.id}` === window.location.hash) ? window.location.hash.slice(1) : 'history';
   let fit;
+  let fitChosen = false;
   let lastCurrent = '';
 
   const headEl = h('div', { id: 'head' });
   const result = h('p', { class: 'action-result', id: 'action-result', role: 'status', 'aria-live': 'polite' });
   const actionsEl = h('div', { id: 'actions' });
+  const actionsPanel = h('section', { class: 'panel actions-panel', 'aria-labelledby': 'actions-h', hidden: true }, h('h2', { id: 'actions-h', class: 'sr-only' }, 'Actions'), actionsEl);
+  const noActions = h('p', { class: 'muted no-actions', id: 'no-actions' });
   const graphEl = h('div', { class: 'graph-scroll', 'data-scroll-key': 'graph', tabindex: '-1' });
-  const fitButton = h('button', { type: 'button', class: 'btn btn-small', 'aria-pressed': 'true', on: { click: () => { fit = !fit; applyFit(); } } }, 'Fit to width');
+  const fitButton = h('button', { type: 'button', class: 'btn btn-small', 'aria-pressed': 'true', on: { click: () => { fit = !fit; fitChosen = true; applyFit(); } } }, 'Fit to width');
   const stateEl = h('div', { id: 'state-detail', 'aria-live': 'polite' });
   const panels = Object.fromEntries(TABS.map((t) => [t.id, h('div', { role: 'tabpanel', id: `panel-${t.id}`, 'aria-labelledby': `tab-${t.id}`, tabindex: '0', class: 'tabpanel', hidden: t.id !== selectedTab })]));
 
+  // Fit the graph to the panel when it stays readable; otherwise full size, scrolled to the current state.
+  const autoFit = () => {
+    if (fitChosen || !data?.graph) return;
+    fit = graphEl.clientWidth >= data.graph.width * 0.6;
+    applyFit();
+  };
+  window.addEventListener('resize', autoFit);
   const applyFit = () => {
     graphEl.classList.toggle('fit', fit);
     fitButton.setAttribute('aria-pressed', String(fit));
@@ -280,19 +290,38 @@ export function showTransfer(main, transferId) {
     }
   }
 
-  async function act(kind, payload) {
+  async function act(kind) {
     const t = data.transfer;
-    const questions = {
-      cancel: ['Cancel this transfer?', `The offer to ${t.targetAccount} is withdrawn and certificate ${short(t.certificateId, 12)} restored in ${t.sourceAccount}.`, 'Cancel transfer', true],
-      accept: [`Accept as ${t.targetAccount}?`, `Account ${t.targetAccount} takes certificate ${short(t.certificateId, 12)}${payload.setAsActive ? ' and activates it' : ''}.`, 'Accept', false],
-      reject: [`Reject as ${t.targetAccount}?`, `The certificate goes back to ${t.sourceAccount} and is restored there.`, 'Reject', true],
+    const cert = short(t.certificateId, 12);
+    const question = {
+      cancel: {
+        title: 'Cancel this transfer?',
+        text: `The offer to ${t.targetAccount} is withdrawn and certificate ${cert} restored in ${t.sourceAccount} (its policies, things and status).`,
+        confirmLabel: 'Cancel transfer',
+        danger: true,
+        fields: [{ id: 'reason', label: 'Reason (optional)', maxlength: 256, placeholder: 'Cancelled from the local console' }],
+      },
+      accept: {
+        title: `Accept as ${t.targetAccount}?`,
+        text: `Account ${t.targetAccount} takes certificate ${cert}.`,
+        confirmLabel: 'Accept',
+        fields: [{ id: 'setAsActive', type: 'checkbox', checked: true, label: 'Activate it in the target (--set-as-active)' }],
+      },
+      reject: {
+        title: `Reject as ${t.targetAccount}?`,
+        text: `Certificate ${cert} goes back to ${t.sourceAccount}, where the workflow restores it.`,
+        confirmLabel: 'Reject',
+        danger: true,
+        fields: [{ id: 'reason', label: 'Reject reason (optional)', maxlength: 128, placeholder: 'not our devices' }],
+      },
     }[kind];
-    if (!(await confirmDialog(...questions))) return;
+    const values = await confirmDialog(question);
+    if (!values) return;
     result.className = 'action-result';
     result.textContent = 'Working…';
     const out = kind === 'cancel'
-      ? await postJson(`/console/api/transfers/${encodeURIComponent(transferId)}/cancel`, payload)
-      : await postJson(`/console/api/transfers/${encodeURIComponent(transferId)}/decision`, { decision: kind, ...payload });
+      ? await postJson(`/console/api/transfers/${encodeURIComponent(transferId)}/cancel`, values)
+      : await postJson(`/console/api/transfers/${encodeURIComponent(transferId)}/decision`, { decision: kind, ...values });
     result.className = `action-result ${out.ok ? 'ok' : 'bad'}`;
     result.textContent = out.ok
       ? `${kind === 'cancel' ? `Cancel requested (${out.body.status})` : `${out.body.decision} as ${out.body.account}`}: ${out.body.message ?? ''}`
@@ -303,10 +332,10 @@ export function showTransfer(main, transferId) {
   function render() {
     region(headEl, JSON.stringify([data.transfer, data.execution?.status, data.execution?.error]), () => head(data));
     region(actionsEl, JSON.stringify(data.actions), () => actions(data, act));
-    if (fit === undefined) {
-      fit = graphEl.clientWidth === 0 || !data.graph || graphEl.clientWidth >= data.graph.width * 0.6;
-      applyFit();
-    }
+    // Nothing to do (a finished transfer, say): no panel, one line in the header says why.
+    actionsPanel.hidden = !data.actions.cancel.allowed && !data.actions.decide.allowed;
+    noActions.textContent = actionsPanel.hidden ? `No operator action: ${data.actions.cancel.why ?? 'nothing to do'}.` : '';
+    if (fit === undefined) autoFit();
     if (selectedState === undefined) selectedState = data.current[0] ?? data.graph?.startAt;
     renderGraph(false);
     region(stateEl, `${selectedState}|${JSON.stringify(data.states[selectedState] ?? null)}|${data.history.length}`, () => stateDetail(data, selectedState));
@@ -336,7 +365,8 @@ export function showTransfer(main, transferId) {
         built = true;
         main.replaceChildren(
           headEl,
-          h('section', { class: 'panel actions-panel', 'aria-labelledby': 'actions-h' }, h('h2', { id: 'actions-h' }, 'Actions'), actionsEl, result),
+          h('div', { class: 'status-lines' }, noActions, result),
+          actionsPanel,
           h('div', { class: 'layout' },
             h('section', { class: 'panel graph-panel', 'aria-labelledby': 'graph-h' },
               h('div', { class: 'panel-head' }, h('h2', { id: 'graph-h' }, 'Workflow'), fitButton),

@@ -1,0 +1,92 @@
+/** Exit codes of `cert-transfer` (contract: scripts rely on them). */
+export const EXIT = {
+  OK: 0,
+  /** A bug or an unexpected fault in the CLI itself. */
+  INTERNAL: 1,
+  /** Bad command line or input file: nothing was sent. */
+  USAGE: 2,
+  /** The API refused the request (4xx/5xx) or could not be reached (network, credentials). */
+  API: 3,
+  /** The transfer (or a transfer of the batch) ended other than ACCEPTED. */
+  NOT_ACCEPTED: 4,
+} as const;
+
+/** A command-line mistake; the message names the argument. */
+export class UsageError extends Error {
+  override readonly name = 'UsageError';
+}
+
+const CERTIFICATE_ID = /^[0-9a-fA-F]{64}$/;
+const ACCOUNT = /^[0-9]{12}$/;
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+
+export function certificateIdArg(value: string | undefined, name = '<certificateId>'): string {
+  if (!value) throw new UsageError(`${name} is required`);
+  if (!CERTIFICATE_ID.test(value)) throw new UsageError(`${name} must be 64 hexadecimal characters (the certificate id), got "${value}"`);
+  return value.toLowerCase();
+}
+
+export function accountArg(value: string | undefined, name: string): string {
+  if (!value) throw new UsageError(`${name} <account> is required`);
+  if (!ACCOUNT.test(value)) throw new UsageError(`${name} must be a 12-digit AWS account id, got "${value}"`);
+  return value;
+}
+
+export function idArg(value: string | undefined, name: string): string {
+  if (!value) throw new UsageError(`${name} is required`);
+  if (!UUID.test(value)) throw new UsageError(`${name} must be an id like 0b6f2c1e-…-…, got "${value}"`);
+  return value;
+}
+
+export function intArg(value: string | undefined, name: string, min: number, max: number): number | undefined {
+  if (value === undefined) return undefined;
+  const n = Number(value);
+  if (!/^\d+$/.test(value) || n < min || n > max) throw new UsageError(`${name} must be a whole number from ${min} to ${max}, got "${value}"`);
+  return n;
+}
+
+const UNIT_SECONDS: Record<string, number> = { s: 1, m: 60, h: 3600, d: 86_400, w: 604_800 };
+
+/**
+ * `90`, `90s`, `15m`, `12h`, `7d`, `2w`, or combined (`1h30m`) → seconds.
+ * Throws a UsageError naming `name` for anything else.
+ */
+export function durationArg(value: string | undefined, name: string): number | undefined {
+  if (value === undefined) return undefined;
+  const v = value.trim().toLowerCase();
+  if (/^\d+$/.test(v)) return Number(v);
+  const parts = [...v.matchAll(/(\d+)([smhdw])/g)];
+  if (!parts.length || parts.map((p) => p[0]).join('') !== v) {
+    throw new UsageError(`${name} must be a duration like 90s, 15m, 12h, 7d or 1h30m (or seconds), got "${value}"`);
+  }
+  return parts.reduce((total, [, n, unit]) => total + Number(n) * UNIT_SECONDS[unit], 0);
+}
+
+/**
+ * Certificate ids from a file or stdin: one or more per line, separated by
+ * spaces or commas; blank lines and `#` comments are skipped. Every id is
+ * checked, and repeats refused, naming the line.
+ */
+export function parseCertificateList(text: string, source: string): string[] {
+  const ids: string[] = [];
+  const lineOf = new Map<string, number>();
+  text.split(/\r?\n/).forEach((raw, i) => {
+    const line = raw.replace(/#.*/, '').trim();
+    if (!line) return;
+    for (const token of line.split(/[\s,]+/).filter(Boolean)) {
+      if (!CERTIFICATE_ID.test(token)) throw new UsageError(`${source}:${i + 1}: "${token}" is not a certificate id (64 hexadecimal characters)`);
+      const id = token.toLowerCase();
+      const first = lineOf.get(id);
+      if (first !== undefined) throw new UsageError(`${source}:${i + 1}: certificate ${id} is already listed on line ${first}`);
+      lineOf.set(id, i + 1);
+      ids.push(id);
+    }
+  });
+  if (!ids.length) throw new UsageError(`${source} lists no certificate id`);
+  return ids;
+}
+
+/** `https://abc.execute-api.eu-west-1.amazonaws.com/dev` → `eu-west-1`. */
+export function regionOfEndpoint(endpoint: string): string | undefined {
+  return new URL(endpoint).hostname.match(/\.execute-api\.([a-z0-9-]+)\.amazonaws\.com$/)?.[1];
+}

@@ -1,0 +1,456 @@
+import { readFile } from 'node:fs/promises';
+import { parseArgs } from 'node:util';
+import { fromNodeProviderChain } from '@aws-sdk/credential-providers';
+import type { AwsCredentialIdentity, AwsCredentialIdentityProvider } from '@smithy/types';
+import { ApiError, TransferApiClient } from '../client/api.js';
+import {
+  EXIT, UsageError, accountArg, certificateIdArg, durationArg, idArg, intArg, parseCertificateList, regionOfEndpoint,
+} from './args.js';
+import {
+  batchSummary, historyLine, isFinalStatus, outcomeLine, progressBar, transferDetails, transferTable, type Writer,
+} from './output.js';
+
+type Json = Record<string, unknown>;
+
+/** What the CLI needs from the outside world; tests pass fakes. */
+export interface CliDeps {
+  stdout: Writer;
+  stderr: Writer;
+  stdin: AsyncIterable<string | Buffer> & { isTTY?: boolean };
+  env: Record<string, string | undefined>;
+  readFile(path: string): Promise<string>;
+  sleep(ms: number): Promise<void>;
+  /** Builds the API client; default: SigV4 with the standard AWS credential chain. */
+  makeClient?(opts: ClientOptions): ApiClient;
+}
+
+export type ApiClient = Pick<TransferApiClient, 'startTransfer' | 'getTransfer' | 'listTransfers' | 'cancelTransfer' | 'startBatch' | 'getBatch'>;
+
+export interface ClientOptions {
+  endpoint: string;
+  region: string;
+  credentials: AwsCredentialIdentity | AwsCredentialIdentityProvider;
+}
+
+export const LOCAL_CREDENTIALS = { accessKeyId: '111111111111', secretAccessKey: 'x' };
+
+const OPTIONS = {
+  endpoint: { type: 'string' },
+  local: { type: 'boolean' },
+  region: { type: 'string' },
+  profile: { type: 'string' },
+  json: { type: 'boolean' },
+  interval: { type: 'string' },
+  help: { type: 'boolean', short: 'h' },
+  version: { type: 'boolean' },
+  to: { type: 'string' },
+  message: { type: 'string' },
+  timeout: { type: 'string' },
+  'no-restore': { type: 'boolean' },
+  'request-id': { type: 'string' },
+  wait: { type: 'boolean' },
+  'no-wait': { type: 'boolean' },
+  status: { type: 'string' },
+  certificate: { type: 'string' },
+  batch: { type: 'string' },
+  limit: { type: 'string' },
+  all: { type: 'boolean' },
+  'next-token': { type: 'string' },
+  reason: { type: 'string' },
+  'max-concurrency': { type: 'string' },
+} as const;
+
+type Values = { [K in keyof typeof OPTIONS]?: (typeof OPTIONS)[K]['type'] extends 'string' ? string : boolean };
+
+const GLOBAL_OPTIONS = ['endpoint', 'local', 'region', 'profile', 'json', 'interval', 'help'];
+
+interface Command {
+  usage: string;
+  summary: string;
+  options: (keyof typeof OPTIONS)[];
+  /** API request field → the argument that sets it, so an API error names what to fix. */
+  fields?: Record<string, string>;
+  run(ctx: Context, positionals: string[], v: Values): Promise<number>;
+}
+
+interface Context {
+  deps: CliDeps;
+  client(): ApiClient;
+  json: boolean;
+  intervalMs: number;
+  out(text: string): void;
+  err(text: string): void;
+}
+
+const TRANSFER_FIELDS = { certificateId: '<certificateId>', targetAccount: '--to', transferMessage: '--message', timeoutSeconds: '--timeout', restoreOnFailure: '--no-restore', requestId: '--request-id', transferId: '<transferId>' };
+
+const COMMANDS: Record<string, Command> = {
+  start: {
+    usage: 'start <certificateId> --to <account> [--message <text>] [--timeout <duration>] [--no-restore] [--request-id <id>] [--wait]',
+    summary: 'Transfer a certificate to another account; --wait follows it to its outcome',
+    options: ['to', 'message', 'timeout', 'no-restore', 'request-id', 'wait'],
+    fields: TRANSFER_FIELDS,
+    async run(ctx, [id, ...extra], v) {
+      noExtra(extra);
+      const body = {
+        certificateId: certificateIdArg(id),
+        targetAccount: accountArg(v.to, '--to'),
+        transferMessage: v.message,
+        timeoutSeconds: durationArg(v.timeout, '--timeout'),
+        restoreOnFailure: v['no-restore'] ? false : undefined,
+        requestId: v['request-id'],
+      };
+      const started = await ctx.client().startTransfer(body);
+      const transferId = String(started.transferId);
+      if (!v.wait) {
+        if (ctx.json) ctx.out(JSON.stringify(started, null, 2));
+        else ctx.out(`Transfer ${transferId} ${String(started.status)}: ${body.certificateId} → ${body.targetAccount}\n  console  ${String(started.consoleUrl)}\nFollow it: cert-transfer watch ${transferId}`);
+        return EXIT.OK;
+      }
+      if (!ctx.json) ctx.out(`Transfer ${transferId}: ${body.certificateId} → ${body.targetAccount}\n  console  ${String(started.consoleUrl)}`);
+      const final = await follow(ctx, transferId, !ctx.json);
+      if (ctx.json) ctx.out(JSON.stringify(final, null, 2));
+      else ctx.out(outcomeLine(final));
+      return final.status === 'ACCEPTED' ? EXIT.OK : EXIT.NOT_ACCEPTED;
+    },
+  },
+
+  status: {
+    usage: 'status <transferId>',
+    summary: 'A transfer: status, history, restore outcome, console link',
+    options: [],
+    fields: TRANSFER_FIELDS,
+    async run(ctx, [id, ...extra]) {
+      noExtra(extra);
+      const t = await ctx.client().getTransfer(idArg(id, '<transferId>'));
+      ctx.out(ctx.json ? JSON.stringify(t, null, 2) : transferDetails(t));
+      return EXIT.OK;
+    },
+  },
+
+  list: {
+    usage: 'list [--status <status>] [--certificate <id>] [--to <account>] [--batch <batchId>] [--limit <n>] [--all] [--next-token <token>]',
+    summary: 'Transfers, newest first',
+    options: ['status', 'certificate', 'to', 'batch', 'limit', 'all', 'next-token'],
+    fields: { status: '--status', certificateId: '--certificate', targetAccount: '--to', batchId: '--batch', limit: '--limit', nextToken: '--next-token' },
+    async run(ctx, extra, v) {
+      noExtra(extra);
+      const want = v.all ? Infinity : intArg(v.limit, '--limit', 1, 10_000) ?? 20;
+      const query = {
+        status: v.status?.toUpperCase(),
+        certificateId: v.certificate === undefined ? undefined : certificateIdArg(v.certificate, '--certificate'),
+        targetAccount: v.to === undefined ? undefined : accountArg(v.to, '--to'),
+        batchId: v.batch === undefined ? undefined : idArg(v.batch, '--batch'),
+      };
+      const items: Json[] = [];
+      let nextToken = v['next-token'];
+      do {
+        const page = await ctx.client().listTransfers({ ...query, nextToken, limit: String(Math.min(100, Math.max(1, want - items.length))) });
+        items.push(...(page.items as Json[]));
+        nextToken = page.nextToken as string | undefined;
+      } while (nextToken && items.length < want);
+      if (ctx.json) ctx.out(JSON.stringify({ items, ...(nextToken ? { nextToken } : {}) }, null, 2));
+      else {
+        ctx.out(items.length ? transferTable(items) : 'No transfers match.');
+        if (nextToken) ctx.out(`More: add --next-token ${nextToken} (or --all)`);
+      }
+      return EXIT.OK;
+    },
+  },
+
+  cancel: {
+    usage: 'cancel <transferId> [--reason <text>]',
+    summary: 'Cancel a transfer awaiting the target\'s decision; the certificate is restored',
+    options: ['reason'],
+    fields: { ...TRANSFER_FIELDS, reason: '--reason' },
+    async run(ctx, [id, ...extra], v) {
+      noExtra(extra);
+      const res = await ctx.client().cancelTransfer(idArg(id, '<transferId>'), v.reason);
+      ctx.out(ctx.json ? JSON.stringify(res, null, 2) : `Transfer ${String(res.transferId)} ${String(res.status)}: ${String(res.message)}\nFollow it: cert-transfer watch ${String(res.transferId)}`);
+      return EXIT.OK;
+    },
+  },
+
+  watch: {
+    usage: 'watch <transferId>',
+    summary: 'Follow a transfer\'s state changes until it ends (exit 0 if ACCEPTED, 4 otherwise)',
+    options: [],
+    fields: TRANSFER_FIELDS,
+    async run(ctx, [id, ...extra]) {
+      noExtra(extra);
+      const final = await follow(ctx, idArg(id, '<transferId>'), true);
+      if (!ctx.json) ctx.out(outcomeLine(final));
+      return final.status === 'ACCEPTED' ? EXIT.OK : EXIT.NOT_ACCEPTED;
+    },
+  },
+
+  batch: {
+    usage: 'batch --to <account> <file|-> [--message <text>] [--timeout <duration>] [--max-concurrency <n>] [--no-restore] [--request-id <id>] [--no-wait]',
+    summary: 'Transfer the certificates listed in a file (or stdin: -), with a progress bar and a summary',
+    options: ['to', 'message', 'timeout', 'no-restore', 'request-id', 'max-concurrency', 'no-wait'],
+    fields: { ...TRANSFER_FIELDS, certificateIds: '<file>', maxConcurrency: '--max-concurrency' },
+    async run(ctx, [file, ...extra], v) {
+      noExtra(extra);
+      if (!file) throw new UsageError('<file|-> is required: a file of certificate ids, or - for stdin');
+      const targetAccount = accountArg(v.to, '--to');
+      const body = {
+        targetAccount,
+        transferMessage: v.message,
+        timeoutSeconds: durationArg(v.timeout, '--timeout'),
+        maxConcurrency: intArg(v['max-concurrency'], '--max-concurrency', 1, 40),
+        restoreOnFailure: v['no-restore'] ? false : undefined,
+        requestId: v['request-id'],
+      };
+      const source = file === '-' ? 'stdin' : file;
+      const certificateIds = parseCertificateList(await readInput(ctx, file), source);
+      if (certificateIds.length > 1000) throw new UsageError(`${source} lists ${certificateIds.length} certificates; a batch takes at most 1000: split the list`);
+      const started = await ctx.client().startBatch({ ...body, certificateIds });
+      const batchId = String(started.batchId);
+      if (v['no-wait']) {
+        ctx.out(ctx.json ? JSON.stringify(started, null, 2) : `Batch ${batchId} started: ${certificateIds.length} certificates → ${targetAccount}\nFollow it: cert-transfer batch-status ${batchId} --wait`);
+        return EXIT.OK;
+      }
+      ctx.err(`Batch ${batchId}: ${certificateIds.length} certificates → ${targetAccount}`);
+      const final = await followBatch(ctx, batchId);
+      ctx.out(ctx.json ? JSON.stringify(final, null, 2) : batchSummary(final));
+      return final.status === 'COMPLETED' && final.accepted === final.total ? EXIT.OK : EXIT.NOT_ACCEPTED;
+    },
+  },
+
+  'batch-status': {
+    usage: 'batch-status <batchId> [--wait]',
+    summary: 'A batch\'s counts per status and its failures; --wait follows it to the end',
+    options: ['wait'],
+    fields: { batchId: '<batchId>' },
+    async run(ctx, [id, ...extra], v) {
+      noExtra(extra);
+      const batchId = idArg(id, '<batchId>');
+      const batch = v.wait ? await followBatch(ctx, batchId) : await ctx.client().getBatch(batchId);
+      ctx.out(ctx.json ? JSON.stringify(batch, null, 2) : `${batch.status === 'RUNNING' ? `${progressBar(batch)}\n` : ''}${batchSummary(batch)}`);
+      if (batch.status === 'RUNNING') return EXIT.OK;
+      return batch.status === 'COMPLETED' && batch.accepted === batch.total ? EXIT.OK : EXIT.NOT_ACCEPTED;
+    },
+  },
+};
+
+function noExtra(extra: string[]): void {
+  if (extra.length) throw new UsageError(`unexpected argument "${extra[0]}"`);
+}
+
+async function readInput(ctx: Context, file: string): Promise<string> {
+  if (file !== '-') {
+    try {
+      return await ctx.deps.readFile(file);
+    } catch (err) {
+      throw new UsageError(`cannot read ${file}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
+    }
+  }
+  if (ctx.deps.stdin.isTTY) ctx.err('Reading certificate ids from stdin, one per line (Ctrl-D to end)…');
+  let text = '';
+  for await (const chunk of ctx.deps.stdin) text += typeof chunk === 'string' ? chunk : chunk.toString('utf8');
+  return text;
+}
+
+/** Polls a call, riding out a few transient faults (network, 5xx) in a row. */
+async function poll<T>(ctx: Context, call: () => Promise<T>): Promise<T> {
+  for (let failures = 0; ; failures++) {
+    try {
+      return await call();
+    } catch (err) {
+      const transient = !(err instanceof ApiError) || err.status >= 500 || err.status === 429;
+      if (!transient || failures >= 3) throw err;
+      await ctx.deps.sleep(ctx.intervalMs);
+    }
+  }
+}
+
+/** Follows a transfer until it ends, printing each new history entry. */
+async function follow(ctx: Context, transferId: string, print: boolean): Promise<Json> {
+  let shown = 0;
+  for (;;) {
+    const t = await poll(ctx, () => ctx.client().getTransfer(transferId));
+    const history = Array.isArray(t.history) ? (t.history as Json[]) : [];
+    if (print) {
+      for (const h of history.slice(shown)) ctx.out(ctx.json ? JSON.stringify({ transferId, ...h }) : historyLine(h));
+    }
+    shown = history.length;
+    if (isFinalStatus(t.status)) return t;
+    await ctx.deps.sleep(ctx.intervalMs);
+  }
+}
+
+/** Follows a batch until it is no longer RUNNING, drawing the progress bar on stderr. */
+async function followBatch(ctx: Context, batchId: string): Promise<Json> {
+  const tty = Boolean(ctx.deps.stderr.isTTY);
+  let last = '';
+  for (;;) {
+    const batch = await poll(ctx, () => ctx.client().getBatch(batchId));
+    const bar = progressBar(batch);
+    if (bar !== last) {
+      // On a terminal the bar is redrawn in place; in a pipe or log, one line per change.
+      ctx.deps.stderr.write(tty ? `\r\x1b[2K${bar}` : `${bar}\n`);
+      last = bar;
+    }
+    if (batch.status !== 'RUNNING') {
+      if (tty) ctx.deps.stderr.write('\n');
+      return batch;
+    }
+    await ctx.deps.sleep(ctx.intervalMs);
+  }
+}
+
+function intervalArg(value: string | undefined, fallbackMs: number): number {
+  if (value === undefined) return fallbackMs;
+  const ms = value.match(/^(\d+)ms$/);
+  if (ms) return Number(ms[1]);
+  const seconds = durationArg(value, '--interval');
+  if (!seconds) throw new UsageError(`--interval must be positive, got "${value}"`);
+  return seconds! * 1000;
+}
+
+function help(): string {
+  const width = Math.max(...Object.keys(COMMANDS).map((c) => c.length));
+  return `cert-transfer: move AWS IoT certificates to another account through the transfer API
+
+Usage: cert-transfer <command> [arguments] [--endpoint <url> | --local] [--json]
+
+Commands:
+${Object.entries(COMMANDS).map(([name, c]) => `  ${name.padEnd(width)}  ${c.summary}`).join('\n')}
+
+Options for every command:
+  --endpoint <url>     the deployed API (the stack's ServiceEndpoint); or env CERT_TRANSFER_ENDPOINT
+  --local              the local cloud (http://127.0.0.1:$LOCAL_API_PORT, default 3000); signs as
+                       111111111111 unless AWS_ACCESS_KEY_ID or AWS_PROFILE is set
+  --region <region>    signing region (default: AWS_REGION, the endpoint's region, us-east-1)
+  --profile <name>     AWS profile (default: the standard credential chain)
+  --json               machine-readable output on stdout
+  --interval <time>    polling interval for --wait, watch and batch (e.g. 500ms, 2s)
+
+Durations: 90s, 15m, 12h, 7d, 1h30m, or seconds.
+Exit codes: 0 done (and ACCEPTED); 2 usage error; 3 API error or API unreachable;
+4 the transfer (or one in the batch) ended other than ACCEPTED; 1 internal error.
+
+cert-transfer <command> --help shows the command's arguments.`;
+}
+
+function commandHelp(name: string, c: Command): string {
+  return `Usage: cert-transfer ${c.usage} [--endpoint <url> | --local] [--json]\n\n${c.summary}.`;
+}
+
+/** `--to: targetAccount must be …`: the API's field, as the argument that sets it. */
+function describeApiError(err: ApiError, fields: Record<string, string> = {}): string {
+  const field = typeof err.body.field === 'string' ? err.body.field : undefined;
+  const arg = field ? fields[field.split('.')[0]] : undefined;
+  const extra = [
+    typeof err.body.currentStatus === 'string' ? `current status ${err.body.currentStatus}` : undefined,
+    typeof err.body.openTransferId === 'string' ? `open transfer ${err.body.openTransferId}` : undefined,
+    typeof err.body.requestId === 'string' ? `request id ${err.body.requestId}` : undefined,
+  ].filter(Boolean);
+  return `${arg ? `${arg}: ` : ''}${err.message} (HTTP ${err.status} ${err.name}${extra.length ? `; ${extra.join('; ')}` : ''})`;
+}
+
+function networkError(err: unknown, endpoint: string): string | undefined {
+  if (!(err instanceof TypeError) || !/fetch failed/i.test(err.message)) return undefined;
+  const cause = (err as { cause?: { code?: string; message?: string } }).cause;
+  const code = cause?.code ?? cause?.message ?? 'network error';
+  const local = /127\.0\.0\.1|localhost/.test(endpoint);
+  return `cannot reach ${endpoint} (${code})${local ? ': is the local cloud running (npm start)?' : ''}`;
+}
+
+function defaultDeps(): CliDeps {
+  return {
+    stdout: process.stdout,
+    stderr: process.stderr,
+    stdin: process.stdin,
+    env: process.env,
+    readFile: (path) => readFile(path, 'utf8'),
+    sleep: (ms) => new Promise((r) => setTimeout(r, ms)),
+  };
+}
+
+/** Runs `cert-transfer` with these arguments; resolves with the exit code. */
+export async function main(argv: string[], partial: Partial<CliDeps> = {}): Promise<number> {
+  const deps = { ...defaultDeps(), ...partial };
+  const err = (text: string) => deps.stderr.write(`${text}\n`);
+  let endpoint = '';
+  let command: Command | undefined;
+  try {
+    let parsed;
+    try {
+      parsed = parseArgs({ args: argv, options: OPTIONS, allowPositionals: true, strict: true });
+    } catch (e) {
+      throw new UsageError((e as Error).message.replace(/\. To specify a positional argument.*$/s, ''));
+    }
+    const v = parsed.values as Values;
+    const [name, ...positionals] = parsed.positionals;
+    if (v.version) {
+      deps.stdout.write('cert-transfer 0.1.0\n');
+      return EXIT.OK;
+    }
+    if (!name) {
+      (v.help ? deps.stdout : deps.stderr).write(`${help()}\n`);
+      return v.help ? EXIT.OK : EXIT.USAGE;
+    }
+    command = COMMANDS[name];
+    if (!command) throw new UsageError(`unknown command "${name}"; commands: ${Object.keys(COMMANDS).join(', ')}`);
+    if (v.help) {
+      deps.stdout.write(`${commandHelp(name, command)}\n`);
+      return EXIT.OK;
+    }
+    const allowed = new Set([...GLOBAL_OPTIONS, ...command.options]);
+    const misplaced = Object.keys(v).find((k) => !allowed.has(k));
+    if (misplaced) throw new UsageError(`--${misplaced} is not an option of ${name} (usage: cert-transfer ${command.usage})`);
+    if (v.local && v.endpoint) throw new UsageError('give --endpoint or --local, not both');
+
+    endpoint = v.endpoint ?? (v.local ? `http://127.0.0.1:${deps.env.LOCAL_API_PORT || '3000'}` : deps.env.CERT_TRANSFER_ENDPOINT ?? '');
+    const local = Boolean(v.local);
+    const intervalMs = intervalArg(v.interval, local || /127\.0\.0\.1|localhost/.test(endpoint) ? 500 : 2000);
+    let client: ApiClient | undefined;
+    const ctx: Context = {
+      deps,
+      json: Boolean(v.json),
+      intervalMs,
+      out: (text) => deps.stdout.write(`${text}\n`),
+      err,
+      client() {
+        if (client) return client;
+        if (!endpoint) throw new UsageError('no API endpoint: pass --endpoint <url> (the deployed stack\'s ServiceEndpoint), set CERT_TRANSFER_ENDPOINT, or use --local');
+        let url: URL;
+        try {
+          url = new URL(endpoint);
+        } catch {
+          throw new UsageError(`--endpoint must be a URL like https://abc123.execute-api.us-east-1.amazonaws.com/dev, got "${endpoint}"`);
+        }
+        const region = v.region ?? deps.env.AWS_REGION ?? deps.env.AWS_DEFAULT_REGION ?? regionOfEndpoint(url.href) ?? 'us-east-1';
+        const credentials = local && !deps.env.AWS_ACCESS_KEY_ID && !deps.env.AWS_PROFILE && !v.profile
+          ? LOCAL_CREDENTIALS
+          : fromNodeProviderChain(v.profile ? { profile: v.profile } : {});
+        const opts = { endpoint: url.href, region, credentials };
+        client = deps.makeClient ? deps.makeClient(opts) : new TransferApiClient(opts);
+        return client;
+      },
+    };
+    return await command.run(ctx, positionals, v);
+  } catch (e) {
+    if (e instanceof UsageError) {
+      err(`cert-transfer: ${e.message}`);
+      if (!command) err('Run cert-transfer --help for the commands.');
+      return EXIT.USAGE;
+    }
+    if (e instanceof ApiError) {
+      err(`cert-transfer: ${describeApiError(e, command?.fields)}`);
+      return EXIT.API;
+    }
+    const unreachable = networkError(e, endpoint);
+    if (unreachable) {
+      err(`cert-transfer: ${unreachable}`);
+      return EXIT.API;
+    }
+    if (e instanceof Error && (e.name === 'CredentialsProviderError' || /credential/i.test(e.message))) {
+      err(`cert-transfer: no AWS credentials: ${e.message} (set AWS_PROFILE or AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY, or use --local)`);
+      return EXIT.API;
+    }
+    err(`cert-transfer: internal error: ${e instanceof Error ? e.stack ?? e.message : String(e)}`);
+    return EXIT.INTERNAL;
+  }
+}

@@ -1,0 +1,199 @@
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { mockClient } from 'aws-sdk-client-mock';
+import 'aws-sdk-client-mock-vitest/extend';
+import { IoTClient, ListCertificatesCommand } from '@aws-sdk/client-iot';
+import { SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
+import { setSourceEnv, SOURCE, STRANGER, TARGET } from '../../support/env.js';
+import { startTransferTable } from '../../support/dynamo.js';
+import { certArn, certId } from '../../support/certs.js';
+import { apiEvent } from '../../fixtures/apigw.js';
+import { lambdaContext } from '../../fixtures/context.js';
+import type { DynamoServer } from '../../../local/dynamodb/server.js';
+
+const BATCH_MACHINE = `arn:aws:states:us-east-1:${SOURCE}:stateMachine:certificate-transfer-batch-test`;
+setSourceEnv({ BATCH_STATE_MACHINE_ARN: BATCH_MACHINE });
+const iot = mockClient(IoTClient);
+const sfn = mockClient(SFNClient);
+const { handler: create } = await import('../../../functions/api/create-batch.js');
+const { handler: get } = await import('../../../functions/api/get-batch.js');
+const store = await import('../../../src/store.js');
+const batches = await import('../../../src/batch/store.js');
+
+let dynamo: DynamoServer;
+beforeAll(async () => {
+  dynamo = await startTransferTable();
+});
+afterAll(async () => {
+  await dynamo.close();
+});
+beforeEach(() => {
+  iot.reset();
+  sfn.reset();
+  sfn.on(StartExecutionCommand).callsFake((input: { stateMachineArn: string; name: string }) => ({ executionArn: `${input.stateMachineArn.replace(':stateMachine:', ':execution:')}:${input.name}`, startDate: new Date() }));
+});
+
+async function post(body: unknown) {
+  const res = await create(apiEvent('POST', '/transfer-batches', { body }), lambdaContext());
+  return { status: res.statusCode, headers: res.headers, body: JSON.parse(res.body) as Record<string, unknown> };
+}
+
+async function getBatch(batchId: string) {
+  const res = await get(apiEvent('GET', '/transfer-batches/{batchId}', { pathParameters: { batchId } }), lambdaContext());
+  return { status: res.statusCode, body: JSON.parse(res.body) as Record<string, unknown> };
+}
+
+const startedInput = () => JSON.parse(sfn.commandCalls(StartExecutionCommand)[0].args[0].input.input!) as Record<string, unknown>;
+
+describe('POST /transfer-batches', () => {
+  it('records the batch and starts the batch workflow named after it (202)', async () => {
+    const ids = [certId(), certId(), certId()];
+    const res = await post({ certificateIds: ids, targetAccount: TARGET, transferMessage: 'fleet B', timeoutSeconds: 3600, maxConcurrency: 2, requestId: 'chg-1' });
+
+    expect(res.status).toBe(202);
+    expect(res.body).toEqual({
+      batchId: expect.stringMatching(/^[0-9a-f-]{36}$/),
+      status: 'RUNNING',
+      total: 3,
+      executionArn: `arn:aws:states:us-east-1:${SOURCE}:execution:certificate-transfer-batch-test:${String(res.body.batchId)}`,
+      consoleUrl: expect.stringContaining('/v2/executions/details/arn:aws:states:'),
+    });
+    expect(res.headers).toMatchObject({ location: `/transfer-batches/${String(res.body.batchId)}` });
+    expect(sfn).toHaveReceivedCommandWith(StartExecutionCommand, { stateMachineArn: BATCH_MACHINE, name: res.body.batchId as string });
+    expect(startedInput()).toEqual({
+      batchId: res.body.batchId,
+      certificateIds: ids,
+      maxConcurrency: 2,
+      request: { targetAccount: TARGET, transferMessage: 'fleet B', timeoutSeconds: 3600, restoreOnFailure: true, requestId: 'chg-1' },
+    });
+    expect(await batches.getBatch(res.body.batchId as string)).toMatchObject({ status: 'RUNNING', total: 3, targetAccount: TARGET, maxConcurrency: 2 });
+  });
+
+  it('defaults: 10 at a time, 7 days, restore on failure; ids are lower-cased', async () => {
+    const id = certId();
+    await post({ certificateIds: [id.toUpperCase()], targetAccount: TARGET });
+    expect(startedInput()).toMatchObject({ certificateIds: [id], maxConcurrency: 10, request: { timeoutSeconds: 604_800, restoreOnFailure: true } });
+  });
+
+  const id = certId('fixed');
+  it.each([
+    ['no certificates and no filter', { targetAccount: TARGET }, 'certificateIds', 'certificateIds (or filter) is required'],
+    ['an empty list', { certificateIds: [], targetAccount: TARGET }, 'certificateIds', '1 to 1000'],
+    ['1,001 certificates', { certificateIds: Array.from({ length: 1001 }, (_, i) => certId(String(i))), targetAccount: TARGET }, 'certificateIds', '1 to 1000'],
+    ['a bad id in the list', { certificateIds: [id, 'xyz'], targetAccount: TARGET }, 'certificateIds', 'certificateIds[1] must be 64 hexadecimal'],
+    ['the same certificate twice', { certificateIds: [id, id.toUpperCase()], targetAccount: TARGET }, 'certificateIds', 'certificateIds[1] repeats'],
+    ['both a list and a filter', { certificateIds: [id], filter: {}, targetAccount: TARGET }, 'filter', 'not both'],
+    ['a bad filter status', { filter: { status: 'REVOKED' }, targetAccount: TARGET }, 'filter.status', 'ACTIVE or INACTIVE'],
+    ['an unknown filter field', { filter: { thingGroup: 'x' }, targetAccount: TARGET }, 'filter.thingGroup', 'not a known field'],
+    ['a filter date that is no date', { filter: { createdAfter: 'yesterday' }, targetAccount: TARGET }, 'filter.createdAfter', 'date-time'],
+    ['a filter window ending before it starts', { filter: { createdAfter: '2026-02-01T00:00:00Z', createdBefore: '2026-01-01T00:00:00Z' }, targetAccount: TARGET }, 'filter.createdBefore', 'later than'],
+    ['no targetAccount', { certificateIds: [id] }, 'targetAccount', 'targetAccount is required'],
+    ['the source account as target', { certificateIds: [id], targetAccount: SOURCE }, 'targetAccount', 'differ'],
+    ['maxConcurrency 0', { certificateIds: [id], targetAccount: TARGET, maxConcurrency: 0 }, 'maxConcurrency', 'from 1 to 40'],
+    ['maxConcurrency 41', { certificateIds: [id], targetAccount: TARGET, maxConcurrency: 41 }, 'maxConcurrency', 'from 1 to 40'],
+    ['a timeout under 60 s', { certificateIds: [id], targetAccount: TARGET, timeoutSeconds: 59 }, 'timeoutSeconds', 'from 60'],
+    ['an unknown field', { certificateIds: [id], targetAccount: TARGET, dryRun: true }, 'dryRun', 'not a known field'],
+  ])('400 naming the field for %s, starting nothing', async (_name, body, field, text) => {
+    const res = await post(body);
+    expect(res.status).toBe(400);
+    expect(res.body).toMatchObject({ error: 'ValidationError', field });
+    expect(String(res.body.message)).toContain(text);
+    expect(sfn.calls()).toHaveLength(0);
+    expect(iot.calls()).toHaveLength(0);
+  });
+
+  it('403 for a target not on the allow-list', async () => {
+    const res = await post({ certificateIds: [certId()], targetAccount: STRANGER });
+    expect(res).toMatchObject({ status: 403, body: { error: 'TargetNotAllowed', field: 'targetAccount' } });
+    expect(sfn.calls()).toHaveLength(0);
+  });
+
+  it('503 when the workflow cannot start, and the batch is marked FAILED', async () => {
+    sfn.on(StartExecutionCommand).rejects(Object.assign(new Error('boom'), { name: 'ServiceUnavailable' }));
+    const res = await post({ certificateIds: [certId()], targetAccount: TARGET });
+    expect(res).toMatchObject({ status: 503, body: { error: 'WorkflowStartFailed' } });
+    const batchId = sfn.commandCalls(StartExecutionCommand)[0].args[0].input.name!;
+    expect(await batches.getBatch(batchId)).toMatchObject({ status: 'FAILED', error: expect.stringContaining('boom') });
+  });
+});
+
+describe('POST /transfer-batches with a filter', () => {
+  const cert = (n: number, status: string, day: number) => {
+    const certificateId = certId(`filter-${n}`);
+    return { certificateId, certificateArn: certArn(certificateId), status: status as never, creationDate: new Date(Date.UTC(2026, 0, day)) };
+  };
+  const fleet = [cert(1, 'ACTIVE', 1), cert(2, 'INACTIVE', 2), cert(3, 'REVOKED', 3), cert(4, 'PENDING_TRANSFER', 4), cert(5, 'ACTIVE', 5), cert(6, 'ACTIVE', 6)];
+
+  beforeEach(() => {
+    // Two pages, oldest first, as ListCertificates answers with ascendingOrder.
+    iot.on(ListCertificatesCommand, { marker: undefined }).resolves({ certificates: fleet.slice(0, 3), nextMarker: 'page-2' });
+    iot.on(ListCertificatesCommand, { marker: 'page-2' }).resolves({ certificates: fleet.slice(3) });
+  });
+
+  it('selects the transferable certificates across pages, oldest first', async () => {
+    const res = await post({ filter: {}, targetAccount: TARGET });
+    expect(res).toMatchObject({ status: 202, body: { total: 4 } });
+    expect(res.body).not.toHaveProperty('truncated');
+    expect(startedInput().certificateIds).toEqual([fleet[0], fleet[1], fleet[4], fleet[5]].map((c) => c.certificateId));
+    expect(iot).toHaveReceivedCommandWith(ListCertificatesCommand, { ascendingOrder: true, pageSize: 250 });
+  });
+
+  it('honours status, the creation window and the limit, and says when more matched', async () => {
+    const res = await post({ filter: { status: 'ACTIVE', createdAfter: '2026-01-01T12:00:00Z', limit: 1 }, targetAccount: TARGET });
+    expect(res).toMatchObject({ status: 202, body: { total: 1, truncated: true } });
+    expect(startedInput().certificateIds).toEqual([fleet[4].certificateId]);
+  });
+
+  it('stops reading at createdBefore', async () => {
+    const res = await post({ filter: { createdBefore: '2026-01-03T00:00:00Z' }, targetAccount: TARGET });
+    expect(startedInput().certificateIds).toEqual([fleet[0].certificateId, fleet[1].certificateId]);
+    expect(res.body.total).toBe(2);
+    expect(iot).toHaveReceivedCommandTimes(ListCertificatesCommand, 1);
+  });
+
+  it('400 naming filter when it selects nothing', async () => {
+    const res = await post({ filter: { createdAfter: '2030-01-01T00:00:00Z' }, targetAccount: TARGET });
+    expect(res).toMatchObject({ status: 400, body: { field: 'filter' } });
+    expect(sfn.calls()).toHaveLength(0);
+  });
+});
+
+describe('GET /transfer-batches/{batchId}', () => {
+  it('counts the batch per status, lists its failures with reasons, and the certificates not reached yet', async () => {
+    const res = await post({ certificateIds: [certId(), certId(), certId(), certId(), certId()], targetAccount: TARGET });
+    const batchId = res.body.batchId as string;
+    const ids = startedInput().certificateIds as string[];
+    const make = (certificateId: string) => {
+      const transferId = crypto.randomUUID();
+      return store.createTransfer({ transferId, certificateId, certificateArn: certArn(certificateId), sourceAccount: SOURCE, targetAccount: TARGET, timeoutSeconds: 600, restoreOnFailure: true, executionArn: `x:${transferId}`, batchId });
+    };
+    const accepted = await make(ids[0]);
+    await store.settle(accepted, 'ACCEPTED', { message: 'accepted' });
+    const rejected = await make(ids[1]);
+    await store.settle(rejected, 'REJECTED', { message: 'rejected', reason: 'Not our devices' });
+    await make(ids[2]);
+    await batches.recordSkipped(batchId, { certificateId: ids[3], error: 'CertificateNotFound', reason: 'Certificate was not found' });
+
+    const view = await getBatch(batchId);
+
+    expect(view.status).toBe(200);
+    expect(view.body).toMatchObject({
+      batchId,
+      status: 'RUNNING',
+      total: 5,
+      done: 3,
+      accepted: 1,
+      counts: { PENDING: 1, NOT_STARTED: 1, REQUESTED: 1, ACCEPTED: 1, REJECTED: 1, FAILED: 0 },
+      consoleUrl: expect.stringContaining(batchId),
+    });
+    expect(view.body.failures).toEqual(expect.arrayContaining([
+      { certificateId: ids[1], transferId: rejected.transferId, status: 'REJECTED', reason: 'Not our devices' },
+      { certificateId: ids[3], status: 'NOT_STARTED', error: 'CertificateNotFound', reason: 'Certificate was not found' },
+    ]));
+    expect(view.body.failures).toHaveLength(2);
+  });
+
+  it('404 for an unknown batch, 400 for a malformed id', async () => {
+    expect(await getBatch(crypto.randomUUID())).toMatchObject({ status: 404, body: { error: 'BatchNotFound', field: 'batchId' } });
+    expect(await getBatch('../etc')).toMatchObject({ status: 400, body: { field: 'batchId' } });
+  });
+});
