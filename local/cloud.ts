@@ -56,6 +56,8 @@ export interface LocalCloudOptions {
   /** Log level of the functions (Powertools). */
   logLevel?: 'DEBUG' | 'INFO' | 'WARN' | 'ERROR' | 'SILENT';
   onInvocation?: (r: InvocationRecord) => void;
+  /** Function log lines; default: printed with the function's name. */
+  onLog?: (functionArn: string, line: string) => void;
   intercept?: ConstructorParameters<typeof LambdaRuntime>[0]['intercept'];
   /** Where function bundles go. */
   buildDir?: string;
@@ -213,6 +215,7 @@ export async function startLocalCloud(opts: LocalCloudOptions = {}): Promise<Loc
       endpoint: edge.url,
       environment: { POWERTOOLS_LOG_LEVEL: opts.logLevel ?? 'WARN', POWERTOOLS_DEV: 'true' },
       onInvocation: opts.onInvocation,
+      onLog: opts.onLog,
       intercept: opts.intercept,
     });
 

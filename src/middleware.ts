@@ -11,7 +11,8 @@ import { logger, redact } from './logger.js';
  */
 export function withMiddleware<E, R>(name: string, fn: (event: E, context: Context) => Promise<R>) {
   return middy<E, R>()
-    .use(injectLambdaContext(logger, { resetKeys: true }))
+    // Never log raw events (a task token rides in one); failures log a redacted copy below.
+    .use(injectLambdaContext(logger, { resetKeys: true, logEvent: false }))
     .use({
       before: (request) => {
         const event = request.event as { transferId?: string; detail?: { transferId?: string }; pathParameters?: { transferId?: string } } | undefined;

@@ -30,7 +30,7 @@ export class Redactor {
     if (value && typeof value === 'object') {
       const out: Record<string, unknown> = {};
       for (const [k, v] of Object.entries(value)) {
-        if (TOKEN_KEY.test(k) || k.endsWith('.$') && TOKEN_KEY.test(k.slice(0, -2))) {
+        if (TOKEN_KEY.test(k) || (k.endsWith('.$') && TOKEN_KEY.test(k.slice(0, -2)))) {
           this.remember(v);
           out[k] = HIDDEN;
         } else out[k] = this.strip(v);

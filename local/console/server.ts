@@ -73,6 +73,14 @@ async function sendStatic(res: ServerResponse, file: string): Promise<void> {
   res.end(content);
 }
 
+function decode(segment: string): string {
+  try {
+    return decodeURIComponent(segment);
+  } catch {
+    throw new HttpError(400, 'BadRequest', 'Invalid path encoding');
+  }
+}
+
 function readJsonBody(body: Buffer): Record<string, unknown> {
   if (!body.length) return {};
   try {
@@ -121,9 +129,19 @@ export function createConsole(opts: ConsoleOptions): WebConsole {
         res.write(`event: change\ndata: ${JSON.stringify({ kinds, at: new Date().toISOString() })}\n\n`);
       }, 150);
     };
+    // Scheduled events (the reconciler's tick, every few seconds) change nothing a page shows: not a reason to refresh.
+    const ticks = new Set<string>();
     const unsubscribe = [
       opts.sfn.onExecutionEvent((e) => changed(e.type === 'HistoryEvent' ? `history:${e.execution.name}` : `execution:${e.execution.name}`)),
-      opts.events.onEvent(() => changed('event')),
+      opts.events.onEvent((c) => {
+        if (c.type === 'event' && c.record.event.source === 'aws.events') {
+          ticks.add(c.record.eventId);
+          if (ticks.size > 200) ticks.delete(ticks.values().next().value!);
+          return;
+        }
+        if (c.type === 'delivery' && ticks.has(c.eventId)) return;
+        changed('event');
+      }),
       opts.sns.onMessage(() => changed('notification')),
     ];
     const heartbeat = setInterval(() => res.write(': keep-alive\n\n'), 15_000);
@@ -172,7 +190,7 @@ export function createConsole(opts: ConsoleOptions): WebConsole {
   async function route(req: IncomingMessage, res: ServerResponse, path: string, query: URLSearchParams, body: Buffer): Promise<void> {
     const method = (req.method ?? 'GET').toUpperCase();
     if (method === 'GET' && (path === '/console' || path === '/console/' || /^\/console\/transfers\/[^/]+\/?$/.test(path))) return sendStatic(res, 'index.html');
-    if (method === 'GET' && path.startsWith('/console/static/')) return sendStatic(res, decodeURIComponent(path.slice('/console/static/'.length)));
+    if (method === 'GET' && path.startsWith('/console/static/')) return sendStatic(res, decode(path.slice('/console/static/'.length)));
     if (method === 'GET' && path === '/console/api/stream') return stream(req, res);
     if (method === 'GET' && path === '/console/api/transfers') {
       const limit = query.get('limit');
@@ -180,7 +198,7 @@ export function createConsole(opts: ConsoleOptions): WebConsole {
     }
     const m = path.match(/^\/console\/api\/transfers\/([^/]+)(?:\/(cancel|decision))?$/);
     if (m) {
-      const transferId = decodeURIComponent(m[1]);
+      const transferId = decode(m[1]);
       if (!TRANSFER_ID.test(transferId)) throw new HttpError(400, 'BadRequest', 'Not a transfer id');
       if (!m[2] && method === 'GET') {
         const detail = await data.detail(transferId);

@@ -71,12 +71,15 @@ class LocalFunction {
     private readonly bundle: string,
     private readonly baseEnv: Record<string, string>,
     private readonly overrideEnv: Record<string, string>,
+    private readonly onLog: (functionArn: string, line: string) => void,
   ) {
     this.arn = functionArn(config.account, config.region, config.name);
   }
 
   private spawn(): Worker {
     const worker = new Worker(WORKER, {
+      stdout: true,
+      stderr: true,
       workerData: {
         bundle: this.bundle,
         handlerExport: this.config.handlerExport,
@@ -96,6 +99,18 @@ class LocalFunction {
         ...this.overrideEnv,
       },
     });
+    for (const stream of [worker.stdout, worker.stderr]) {
+      let buffered = '';
+      stream.setEncoding('utf8');
+      stream.on('data', (chunk: string) => {
+        buffered += chunk;
+        let nl: number;
+        while ((nl = buffered.indexOf('\n')) !== -1) {
+          this.onLog(this.arn, buffered.slice(0, nl));
+          buffered = buffered.slice(nl + 1);
+        }
+      });
+    }
     let markLoaded!: () => void;
     this.loaded = new Promise<void>((resolve) => {
       markLoaded = resolve;
@@ -164,6 +179,8 @@ export interface RuntimeOptions {
   environment?: Record<string, string>;
   /** Observes every invocation (benchmarks count Lambda time; the console shows it). */
   onInvocation?: (r: InvocationRecord) => void;
+  /** Every line a function writes (its CloudWatch Logs, locally); default: prefixed to stdout. */
+  onLog?: (functionArn: string, line: string) => void;
   /** Fault injection hook: may throw before the handler runs, or after it returned. */
   intercept?: (fn: LocalFunctionConfig & { arn: string }, event: unknown, run: () => Promise<unknown>) => Promise<unknown>;
 }
@@ -199,7 +216,7 @@ export class LambdaRuntime {
         AWS_ENDPOINT_URL: this.opts.endpoint,
         AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
         PATH: process.env.PATH ?? '',
-      }, this.opts.environment ?? {});
+      }, this.opts.environment ?? {}, this.opts.onLog ?? ((arn, line) => process.stdout.write(`[${arn.split(':').pop()}] ${line}\n`)));
       this.functions.set(fn.arn, fn);
       arns.push(fn.arn);
     }

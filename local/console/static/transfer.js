@@ -96,7 +96,7 @@ function certCard(v, d) {
         h('dt', {}, 'Owned by'), h('dd', { class: 'mono' }, v.ownedBy),
         v.previousOwnedBy ? [h('dt', {}, 'Previously'), h('dd', { class: 'mono' }, v.previousOwnedBy)] : null,
         h('dt', {}, 'Policies'), h('dd', {}, v.policies.length ? h('ul', { class: 'plain' }, v.policies.map((p) => h('li', { class: 'mono' }, p))) : h('span', { class: 'muted' }, 'none')),
-        h('dt', {}, 'Things'), h('dd', {}, v.things.length ? h('ul', { class: 'plain' }, v.things.map((t) => h('li', {}, h('span', { class: 'mono' }, t.thingName), h('span', { class: 'muted small' }, ` ${t.thingPrincipalType}`)))) : h('span', { class: 'muted' }, 'none')),
+        h('dt', {}, 'Things'), h('dd', {}, v.things.length ? h('ul', { class: 'plain' }, v.things.map((t) => h('li', {}, h('span', { class: 'mono' }, t.thingName), h('span', { class: 'principal-type' }, t.thingPrincipalType)))) : h('span', { class: 'muted' }, 'none')),
         v.transferData && Object.keys(v.transferData).length ? [h('dt', {}, 'Transfer data'), h('dd', {}, h('ul', { class: 'plain' }, Object.entries(v.transferData).map(([k, val]) => h('li', {}, h('span', { class: 'k' }, `${k}: `), /Date$/.test(k) ? formatTime(val) : String(val)))))] : null,
         h('dt', {}, 'Modified'), h('dd', {}, formatTime(v.lastModifiedDate)))
       : h('p', { class: 'muted' }, 'Not visible to this account: ', h('code', {}, v.error ?? 'ResourceNotFoundException')),
@@ -392,7 +392,7 @@ export function showTransfer(main, transferId) {
     }
   }
 
-  const feed = liveFeed(() => void load());
+  const feed = liveFeed(() => void load(), { everyMs: 10_000 });
   void load();
   return { statusLabel: () => STATUS_LABELS[data?.transfer.displayStatus] };
 }

@@ -1,0 +1,44 @@
+import { beforeAll, describe, expect, it } from 'vitest';
+import { asArray, packageStack, resourcesOfType, roleStatements, RESOURCE_WILDCARD_ONLY, type PackagedStack } from '../support/packaged.js';
+
+let stack: PackagedStack;
+beforeAll(() => {
+  stack = packageStack('serverless.target.yml');
+}, 180_000);
+
+describe('packaged target-account kit', () => {
+  it('packages the responder offline', () => {
+    expect(stack.bundles.responder).toBeGreaterThan(10_000);
+  });
+
+  it('gives every function its own role, with no wildcard action and Resource "*" only where AWS allows nothing narrower', () => {
+    const functions = resourcesOfType(stack, 'AWS::Lambda::Function');
+    expect(new Set(functions.map(([, f]) => JSON.stringify(f.Properties.Role))).size).toBe(functions.length);
+    for (const [id, role] of resourcesOfType(stack, 'AWS::IAM::Role')) {
+      for (const s of roleStatements(role)) {
+        for (const action of asArray(s.Action)) expect(action, id).not.toMatch(/\*/);
+        const resources = JSON.stringify(s.Resource);
+        if (resources === '"*"' || resources === '["*"]') for (const a of asArray(s.Action)) expect(RESOURCE_WILDCARD_ONLY.has(a), `${id}: ${a}`).toBe(true);
+      }
+    }
+  });
+
+  it('lets the responder publish decisions only to the configured source accounts\' buses', () => {
+    const role = resourcesOfType(stack, 'AWS::IAM::Role').find(([id]) => id.startsWith('Responder'))![1];
+    const put = roleStatements(role).find((s) => asArray(s.Action).includes('events:PutEvents'))!;
+    expect(JSON.stringify(put.Resource)).toContain('111111111111');
+    expect(JSON.stringify(put.Resource)).toContain(':event-bus/certificate-transfer');
+  });
+
+  it('admits only the configured source accounts on its bus, and its rule only hears them', () => {
+    const [, policy] = resourcesOfType(stack, 'AWS::Events::EventBusPolicy')[0];
+    expect(policy.Properties.Statement).toMatchObject({ Effect: 'Allow', Action: 'events:PutEvents', Principal: { AWS: { 'Fn::Split': [',', '111111111111'] } } });
+    const [, rule] = resourcesOfType(stack, 'AWS::Events::Rule')[0];
+    expect(rule.Properties.EventPattern).toEqual({ source: ['iot.certificate-transfer'], 'detail-type': ['Certificate Transfer Offered'], account: { 'Fn::Split': [',', '111111111111'] } });
+  });
+
+  it('encrypts the notification topic', () => {
+    const [, topic] = resourcesOfType(stack, 'AWS::SNS::Topic')[0];
+    expect(topic.Properties.KmsMasterKeyId).toBeTruthy();
+  });
+});
