@@ -221,7 +221,7 @@ export async function startLocalCloud(opts: LocalCloudOptions = {}): Promise<Loc
 
     const allowedTargets = targets.map((t) => t.account).join(',');
     const installs: { account: string; file: string; params: Record<string, string> }[] = [
-      { account: sourceAccount, file: join(root, 'serverless.yml'), params: { allowedTargetAccounts: allowedTargets, reconcilerRate: 'rate(1 minute)', minTimeoutSeconds: '5', ...opts.sourceParams } },
+      { account: sourceAccount, file: join(root, 'serverless.yml'), params: { allowedTargetAccounts: allowedTargets, reconcilerRate: 'rate(1 minute)', minTimeoutSeconds: '5', reconcilerGraceSeconds: '1', ...opts.sourceParams } },
       ...(existsSync(join(root, 'serverless.target.yml')) ? targets.map((t) => ({ account: t.account, file: join(root, 'serverless.target.yml'), params: t.params })) : []),
     ];
 

@@ -47,5 +47,7 @@ export const config = {
   get defaultTimeoutSeconds(): number { return optionalInt('DEFAULT_TIMEOUT_SECONDS', DEFAULT_TIMEOUT_SECONDS); },
   /** Calls per second the reconciler may spend on DescribeCertificate. */
   get reconcilerDescribeRate(): number { return optionalInt('RECONCILER_DESCRIBE_TPS', 2); },
+  /** Offers younger than this are left to the event path: the reconciler only looks at older ones. */
+  get reconcilerGraceSeconds(): number { return optionalInt('RECONCILER_GRACE_SECONDS', 30); },
   get reconcilerMaxPerRun(): number { return optionalInt('RECONCILER_MAX_PER_RUN', 500); },
 };

@@ -80,7 +80,7 @@ export class RateBudget {
       const t = this.now();
       const window = Math.floor(t / windowMs);
       try {
-        await ddb.send(new UpdateCommand({
+        const { Attributes } = await ddb.send(new UpdateCommand({
           TableName: this.tableName,
           Key: { pk: `RATE#${this.scope}#${operation}#${window}`, sk: 'RATE' },
           UpdateExpression: 'SET #n = if_not_exists(#n, :zero) + :one, #exp = :exp',
@@ -88,7 +88,14 @@ export class RateBudget {
           ExpressionAttributeNames: { '#n': 'n', '#exp': 'expiresAt' },
           // expiresAt lets a table TTL tidy old windows; correctness never depends on it.
           ExpressionAttributeValues: { ':zero': 0, ':one': 1, ':limit': perWindow, ':exp': Math.floor(t / 1000) + 3600 },
+          ReturnValues: 'UPDATED_NEW',
         }));
+        // Slot k of the window is used at k/perWindow of the way through it: calls come evenly
+        // spaced, as the service's token bucket refills, instead of in a burst at each second.
+        const slot = Number(Attributes?.n ?? 1) - 1;
+        const at = window * windowMs + (slot * windowMs) / perWindow;
+        const wait = at - this.now();
+        if (wait > 0) await sleep(wait);
         return;
       } catch (err) {
         if (awsErrorName(err) !== 'ConditionalCheckFailedException') throw err;

@@ -26,7 +26,14 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 export async function reconcile(opts: { remainingMs?: () => number } = {}): Promise<ReconcileReport> {
   const report: ReconcileReport = { awaiting: 0, stillPending: 0, accepted: 0, rejected: 0, late: 0, deferred: 0, iotCalls: 0 };
   const awaiting: TransferRecord[] = [];
-  for await (const record of awaitingDecision()) if (!record.cancelRequestedAt) awaiting.push(record);
+  // Offers younger than the grace period are usually settled by their decision event within
+  // seconds; looking at them would only spend IoT quota. Hand decisions take longer than that.
+  const offeredBefore = Date.now() - config.reconcilerGraceSeconds * 1000;
+  for await (const record of awaitingDecision()) {
+    if (record.cancelRequestedAt) continue;
+    if (record.offeredAt && Date.parse(record.offeredAt) > offeredBefore) continue;
+    awaiting.push(record);
+  }
   report.awaiting = awaiting.length;
   if (awaiting.length === 0) return report; // nothing waits: no IoT call at all
 

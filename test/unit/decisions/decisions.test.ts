@@ -12,7 +12,7 @@ import { lambdaContext } from '../../fixtures/context.js';
 import type { DynamoServer } from '../../../local/dynamodb/server.js';
 import type { TransferRecord } from '../../../src/types.js';
 
-setSourceEnv({ RECONCILER_DESCRIBE_TPS: '1000' });
+setSourceEnv({ RECONCILER_DESCRIBE_TPS: '1000', RECONCILER_GRACE_SECONDS: '0' });
 const sfn = mockClient(SFNClient);
 const iot = mockClient(IoTClient);
 const store = await import('../../../src/store.js');
