@@ -56,6 +56,8 @@ export interface LocalCloudOptions {
   /** Log level of the functions (Powertools). */
   logLevel?: 'DEBUG' | 'INFO' | 'WARN' | 'ERROR' | 'SILENT';
   onInvocation?: (r: InvocationRecord) => void;
+  /** Every DynamoDB request (operation name), for cost estimates. */
+  onDynamoRequest?: (operation: string) => void;
   /** Function log lines; default: printed with the function's name. */
   onLog?: (functionArn: string, line: string) => void;
   intercept?: ConstructorParameters<typeof LambdaRuntime>[0]['intercept'];
@@ -206,7 +208,7 @@ export async function startLocalCloud(opts: LocalCloudOptions = {}): Promise<Loc
       createStepFunctionsProvider(sfn),
       createEventBridgeProvider(events),
       createSnsProvider(sns),
-      createDynamoProvider(dynamo.url),
+      createDynamoProvider(dynamo.url, opts.onDynamoRequest),
     ], opts.awsPort ?? 4566, host);
     edgeClose = edge.close;
 

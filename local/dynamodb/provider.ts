@@ -2,13 +2,14 @@ import { request } from 'node:http';
 import type { AwsRequest, AwsResponse, ServiceProvider } from '../edge/types.js';
 
 /** Forwards DynamoDB requests arriving at the edge to the in-process dynalite server. */
-export function createDynamoProvider(dynaliteUrl: string): ServiceProvider {
+export function createDynamoProvider(dynaliteUrl: string, onRequest?: (operation: string) => void): ServiceProvider {
   const target = new URL(dynaliteUrl);
   return {
     name: 'dynamodb',
     signingNames: ['dynamodb'],
     handle: (req: AwsRequest) =>
       new Promise<AwsResponse>((resolve, reject) => {
+        onRequest?.((req.headers['x-amz-target'] ?? '').split('.').pop() ?? '');
         const headers = { ...req.headers, host: target.host, 'content-length': String(req.body.length) };
         const out = request({ hostname: target.hostname, port: target.port, path: req.rawPath, method: req.method, headers }, (res) => {
           const chunks: Buffer[] = [];

@@ -3,7 +3,11 @@ import { parseRateLimits, RateBudget } from '../ratebudget.js';
 
 // Created once per cold start. SDK retries cover transient network faults;
 // IoT throttling is also retried by the state machine with full jitter.
-export const iot = /* @__PURE__ */ new IoTClient({ maxAttempts: 4 });
+export const iot = /* @__PURE__ */ new IoTClient({
+  maxAttempts: Number(process.env.IOT_MAX_ATTEMPTS ?? 4),
+  // Adaptive: after a throttle the client paces itself (used where no rate budget is configured).
+  retryMode: process.env.RATE_BUDGET_TABLE ? 'standard' : 'adaptive',
+});
 
 /** The deployment-wide IoT rate budget, when the function is given a table for it. */
 export const rateBudget = process.env.RATE_BUDGET_TABLE

@@ -109,7 +109,7 @@ describe.skipIf(!HAVE_CHROMIUM)(HAVE_CHROMIUM ? 'web console in Chromium' : `web
     await page.waitForSelector(row);
     await page.screenshot({ path: join(ARTEFACTS, 'console-list-1280x800.png') });
     await page.setViewportSize({ width: 390, height: 844 });
-    await page.screenshot({ path: join(ARTEFACTS, 'console-list-390.png') });
+    await page.screenshot({ path: join(ARTEFACTS, 'console-list-390.png'), fullPage: true });
     expect(problems).toEqual([]);
   });
 
@@ -141,7 +141,7 @@ describe.skipIf(!HAVE_CHROMIUM)(HAVE_CHROMIUM ? 'web console in Chromium' : `web
 
     await page.screenshot({ path: join(ARTEFACTS, 'console-detail-1280x800.png') });
     await page.setViewportSize({ width: 390, height: 844 });
-    await page.screenshot({ path: join(ARTEFACTS, 'console-detail-390.png') });
+    await page.screenshot({ path: join(ARTEFACTS, 'console-detail-390.png'), fullPage: true });
 
     // The record holds the task token; nothing the console shows or serves may.
     const ddb = DynamoDBDocumentClient.from(new DynamoDBClient({ endpoint: t.cloud.awsUrl, region: t.cloud.region, credentials: { accessKeyId: SOURCE, secretAccessKey: 'x' } }));
@@ -173,6 +173,7 @@ describe.skipIf(!HAVE_CHROMIUM)(HAVE_CHROMIUM ? 'web console in Chromium' : `web
     expect(record).toMatchObject({ status: 'CANCELLED', cancelReason: 'sent to the wrong account', restore: { status: 'RESTORED' } });
     await expectRestored(cert);
     expect(await page.isHidden('[data-key="btn-cancel"]')).toBe(true);
+    await page.screenshot({ path: join(ARTEFACTS, 'console-cancelled-1280x800.png') });
     expect(problems).toEqual([]);
   });
 

@@ -75,8 +75,14 @@ export function badge(status, extra) {
 
 export const short = (id, n = 8) => (id && id.length > n + 1 ? `${id.slice(0, n)}…` : id ?? '');
 
-const timeFormat = new Intl.DateTimeFormat(undefined, { dateStyle: 'medium', timeStyle: 'medium' });
-export const formatTime = (iso) => (iso ? timeFormat.format(new Date(iso)) : '');
+const fullFormat = new Intl.DateTimeFormat(undefined, { dateStyle: 'medium', timeStyle: 'medium' });
+const todayFormat = new Intl.DateTimeFormat(undefined, { timeStyle: 'medium' });
+/** Today: the time only; other days: date and time. */
+export function formatTime(iso) {
+  if (!iso) return '';
+  const d = new Date(iso);
+  return (d.toDateString() === new Date().toDateString() ? todayFormat : fullFormat).format(d);
+}
 
 /** "12 s", "4 min", "3 h", "2 d". */
 export function age(iso, now = Date.now()) {

@@ -19,16 +19,16 @@ function head(d) {
   const t = d.transfer;
   const ex = d.execution;
   return h('div', { class: 'page-head' },
-    h('nav', { 'aria-label': 'Breadcrumb', class: 'crumbs' }, h('ol', {}, h('li', {}, h('a', { href: '/console' }, 'Transfers')), h('li', { 'aria-current': 'page' }, h('span', { class: 'mono' }, short(t.transferId, 13))))),
-    h('h1', {}, 'Transfer ', h('span', { class: 'mono' }, short(t.transferId, 13)), ' ', badge(t.displayStatus, 'badge-lg')),
+    h('nav', { 'aria-label': 'Breadcrumb', class: 'crumbs' }, h('ol', {}, h('li', {}, h('a', { href: '/console' }, 'Transfers')), h('li', { 'aria-current': 'page' }, h('span', { class: 'mono' }, t.transferId)))),
+    h('h1', {}, 'Transfer ', h('span', { class: 'mono', title: t.transferId }, short(t.transferId, 13)), ' ', badge(t.displayStatus, 'badge-lg')),
     h('dl', { class: 'facts' },
-      h('div', {}, h('dt', {}, 'Certificate'), h('dd', { class: 'mono wrap' }, t.certificateId)),
+      h('div', {}, h('dt', {}, 'Certificate'), h('dd', { class: 'mono', title: t.certificateId }, short(t.certificateId, 16))),
       h('div', {}, h('dt', {}, 'Source → target'), h('dd', {}, h('span', { class: 'mono' }, t.sourceAccount), ' → ', h('span', { class: 'mono' }, t.targetAccount))),
-      h('div', {}, h('dt', {}, 'Created'), h('dd', {}, h('time', { datetime: t.createdAt }, formatTime(t.createdAt)), ' (', ageTime(t.createdAt), ' ago)')),
-      h('div', {}, h('dt', {}, 'Execution'), h('dd', {}, ex ? [badge(ex.status), ' ', h('span', { class: 'mono small wrap', title: ex.executionArn }, ex.name)] : h('span', { class: 'muted' }, 'not found in the local Step Functions'))),
-      ex?.error ? h('div', {}, h('dt', {}, 'Error'), h('dd', {}, h('strong', {}, ex.error), ex.cause ? ` ${ex.cause}` : '')) : null,
-      t.batchId ? h('div', {}, h('dt', {}, 'Batch'), h('dd', {}, h('a', { href: `/console?batch=${encodeURIComponent(t.batchId)}`, class: 'mono' }, short(t.batchId, 12)))) : null,
-      t.transferMessage ? h('div', {}, h('dt', {}, 'Message'), h('dd', {}, t.transferMessage)) : null));
+      h('div', {}, h('dt', {}, 'Created'), h('dd', {}, h('time', { datetime: t.createdAt, title: t.createdAt }, formatTime(t.createdAt)), ' · ', ageTime(t.createdAt), ' ago')),
+      h('div', {}, h('dt', {}, 'Execution'), h('dd', {}, ex ? badge(ex.status) : h('span', { class: 'muted' }, 'not in the local Step Functions'))),
+      ex?.error ? h('div', { class: 'fact-wide' }, h('dt', {}, 'Error'), h('dd', {}, h('strong', {}, ex.error), ex.cause ? h('span', { class: 'muted' }, ` ${ex.cause}`) : '')) : null,
+      t.batchId ? h('div', {}, h('dt', {}, 'Batch'), h('dd', {}, h('a', { href: `/console?batch=${encodeURIComponent(t.batchId)}`, class: 'mono', title: t.batchId }, short(t.batchId, 12)))) : null,
+      t.transferMessage ? h('div', { class: 'fact-wide' }, h('dt', {}, 'Message'), h('dd', {}, t.transferMessage)) : null));
 }
 
 function actions(d, act) {
@@ -245,10 +245,24 @@ export function showTransfer(main, transferId) {
     fit = graphEl.clientWidth >= data.graph.width * 0.6;
     applyFit();
   };
-  window.addEventListener('resize', autoFit);
+  // The graph's box ends at the bottom of the window, so the current state it scrolls to is on screen.
+  const sizeGraph = () => {
+    if (window.innerWidth < 1100) {
+      graphEl.style.maxHeight = '';
+      return;
+    }
+    const top = graphEl.getBoundingClientRect().top + window.scrollY;
+    graphEl.style.maxHeight = `${Math.max(360, window.innerHeight - top - 70)}px`;
+  };
+  window.addEventListener('resize', () => {
+    autoFit();
+    sizeGraph();
+  });
   const applyFit = () => {
+    const changed = graphEl.classList.contains('fit') !== fit;
     graphEl.classList.toggle('fit', fit);
     fitButton.setAttribute('aria-pressed', String(fit));
+    if (changed) scrollToCurrent();
   };
   const selectTab = (id) => {
     selectedTab = id;
@@ -260,8 +274,10 @@ export function showTransfer(main, transferId) {
     }
     window.history.replaceState({}, '', `#${id}`);
   };
+  let stateChosen = false;
   const selectState = (name) => {
     selectedState = name;
+    stateChosen = true;
     renderGraph(true);
     region(stateEl, `${name}|${JSON.stringify(data.states[name] ?? null)}`, () => stateDetail(data, name));
   };
@@ -281,13 +297,16 @@ export function showTransfer(main, transferId) {
     const cur = data.current.join('|');
     if (cur && cur !== lastCurrent) {
       lastCurrent = cur;
-      const node = data.graph.nodes.find((n) => n.id === data.current[0]);
-      if (node) {
-        const scale = fit ? graphEl.clientWidth / data.graph.width : 1;
-        graphEl.scrollTop = Math.max(0, node.y * scale - graphEl.clientHeight / 2);
-        graphEl.scrollLeft = Math.max(0, node.x * scale - graphEl.clientWidth / 2);
-      }
+      scrollToCurrent();
     }
+  }
+
+  function scrollToCurrent() {
+    const node = data?.graph?.nodes.find((n) => n.id === data.current[0]);
+    if (!node) return;
+    const scale = fit ? graphEl.clientWidth / data.graph.width : 1;
+    graphEl.scrollTop = Math.max(0, node.y * scale - graphEl.clientHeight / 2);
+    graphEl.scrollLeft = Math.max(0, node.x * scale - graphEl.clientWidth / 2);
   }
 
   async function act(kind) {
@@ -335,8 +354,12 @@ export function showTransfer(main, transferId) {
     // Nothing to do (a finished transfer, say): no panel, one line in the header says why.
     actionsPanel.hidden = !data.actions.cancel.allowed && !data.actions.decide.allowed;
     noActions.textContent = actionsPanel.hidden ? `No operator action: ${data.actions.cancel.why ?? 'nothing to do'}.` : '';
-    if (fit === undefined) autoFit();
-    if (selectedState === undefined) selectedState = data.current[0] ?? data.graph?.startAt;
+    if (fit === undefined) {
+      autoFit();
+      sizeGraph();
+    }
+    // Until the operator picks a state, the panel follows the execution.
+    if (!stateChosen) selectedState = data.current[0] ?? data.graph?.startAt;
     renderGraph(false);
     region(stateEl, `${selectedState}|${JSON.stringify(data.states[selectedState] ?? null)}|${data.history.length}`, () => stateDetail(data, selectedState));
     const counts = { history: data.history.length, events: data.events.length, notifications: data.notifications.length, record: data.transfer.history.length };

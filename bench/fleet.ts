@@ -1,0 +1,306 @@
+import '../local/polyfills.js';
+import { execFile } from 'node:child_process';
+import { existsSync, mkdtempSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parseArgs, promisify } from 'node:util';
+import { build } from 'esbuild';
+import { GetExecutionHistoryCommand, SFNClient, type HistoryEvent } from '@aws-sdk/client-sfn';
+import { AWS_DEFAULT_IOT_QUOTAS, type IotOperation } from '../local/iot/model.js';
+import { startLocalCloud, type LocalCloud } from '../local/cloud.js';
+import { loadServerlessStack } from '../local/serverless/stack.js';
+import { TransferApiClient } from '../src/client/api.js';
+
+/**
+ * `npm run bench`: a fleet of certificates moved to the auto-accept account
+ * through POST /transfer-batches, on the local cloud with AWS default IoT
+ * quotas and realistic latency, measured side by side with the documented
+ * AWS CLI procedure on a sample. Prints a table, then one JSON line.
+ */
+const { values: args } = parseArgs({
+  options: {
+    transfers: { type: 'string', default: '1000' },
+    'cli-sample': { type: 'string', default: '5' },
+    'max-concurrency': { type: 'string', default: '40' },
+    'latency-min': { type: 'string', default: '20' },
+    'latency-max': { type: 'string', default: '60' },
+  },
+});
+const N = Number(args.transfers);
+const CLI_SAMPLE = Number(args['cli-sample']);
+const SOURCE = '111111111111';
+const TARGET = '222222222222';
+const region = 'us-east-1';
+const run = promisify(execFile);
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** The IoT calls one transfer of a certificate with one policy and one thing needs, at the least. */
+const MINIMAL: Partial<Record<IotOperation, number>> = {
+  DescribeCertificate: 1, // the request's validation; Preflight reuses its answer
+  ListAttachedPolicies: 1,
+  ListPrincipalThingsV2: 1,
+  UpdateCertificate: 1, // deactivate (it is ACTIVE)
+  DetachPolicy: 1,
+  DetachThingPrincipal: 1,
+  TransferCertificate: 1,
+  AcceptCertificateTransfer: 1, // in the target account
+};
+const minimalCalls = Object.values(MINIMAL).reduce((a, b) => a + (b ?? 0), 0);
+
+/** Public us-east-1 prices (late 2026) used for the cost estimate. */
+const PRICES = {
+  sfnPerTransition: 0.025 / 1000,
+  lambdaPerRequest: 0.2 / 1e6,
+  lambdaPerGbSecondArm: 0.0000133334,
+  lambdaMemoryGb: 0.25,
+  eventBridgePerEvent: 1.0 / 1e6,
+  dynamoPerWrite: 1.25 / 1e6,
+  dynamoPerRead: 0.25 / 1e6,
+};
+
+interface Counters {
+  lambdaInvocations: number;
+  lambdaMs: number;
+  dynamoWrites: number;
+  dynamoReads: number;
+}
+
+async function setUpFleet(cloud: LocalCloud, n: number): Promise<{ id: string; arn: string }[]> {
+  // Set-up goes straight to the model: it is not what is measured, and it skips the quotas.
+  const ctx = { account: SOURCE, region };
+  const policyName = 'fleet-device-policy';
+  cloud.iot.createPolicy(ctx, { policyName, policyDocument: JSON.stringify({ Version: '2012-10-17', Statement: [{ Effect: 'Allow', Action: 'iot:Connect', Resource: '*' }] }) });
+  const certs: { id: string; arn: string }[] = [];
+  for (let i = 0; i < n; i++) {
+    const c = await cloud.iot.createKeysAndCertificate(ctx, { setAsActive: true });
+    cloud.iot.attachPolicy(ctx, { policyName, target: c.certificateArn! });
+    const thingName = `fleet-device-${i}`;
+    cloud.iot.createThing(ctx, { thingName });
+    cloud.iot.attachThingPrincipal(ctx, { thingName, principal: c.certificateArn! });
+    certs.push({ id: c.certificateId!, arn: c.certificateArn! });
+  }
+  return certs;
+}
+
+async function cliProcedure(cloud: LocalCloud, certs: { id: string; arn: string }[]): Promise<number | undefined> {
+  const aws = '/usr/bin/aws';
+  if (!existsSync(aws)) {
+    console.warn('  (skipping the CLI comparison: /usr/bin/aws not found; apt-get install awscli)');
+    return undefined;
+  }
+  const home = mkdtempSync(join(tmpdir(), 'bench-aws-'));
+  const cli = async (account: string, ...a: string[]) => {
+    const { stdout } = await run(aws, ['--endpoint-url', cloud.awsUrl, '--region', region, '--output', 'json', ...a], {
+      env: { PATH: '/usr/bin:/bin', HOME: home, AWS_ACCESS_KEY_ID: account, AWS_SECRET_ACCESS_KEY: 'x', AWS_PAGER: '', AWS_CONFIG_FILE: join(home, 'none') },
+    });
+    return stdout.trim() ? (JSON.parse(stdout) as Record<string, unknown>) : {};
+  };
+  const t0 = performance.now();
+  for (const c of certs) {
+    // The seed's documented procedure, one certificate at a time.
+    await cli(SOURCE, 'iot', 'update-certificate', '--certificate-id', c.id, '--new-status', 'INACTIVE');
+    const policies = (await cli(SOURCE, 'iot', 'list-attached-policies', '--target', c.arn)).policies as { policyName: string }[];
+    for (const p of policies) await cli(SOURCE, 'iot', 'detach-policy', '--target', c.arn, '--policy-name', p.policyName);
+    const things = (await cli(SOURCE, 'iot', 'list-principal-things', '--principal', c.arn)).things as string[];
+    for (const t of things) await cli(SOURCE, 'iot', 'detach-thing-principal', '--principal', c.arn, '--thing-name', t);
+    for (let attempt = 0; ; attempt++) {
+      try {
+        await cli(SOURCE, 'iot', 'transfer-certificate', '--certificate-id', c.id, '--target-aws-account', TARGET);
+        break;
+      } catch (err) {
+        if (attempt > 5) throw err;
+      }
+    }
+    await cli(TARGET, 'iot', 'accept-certificate-transfer', '--certificate-id', c.id, '--set-as-active');
+  }
+  return (performance.now() - t0) / 1000 / certs.length;
+}
+
+async function bundleSizes(): Promise<Record<string, number>> {
+  // The same esbuild settings serverless.yml gives serverless-esbuild (minified, node22, cjs).
+  const out = mkdtempSync(join(tmpdir(), 'bench-bundles-'));
+  const sizes: Record<string, number> = {};
+  for (const file of ['serverless.yml', 'serverless.target.yml']) {
+    const stack = loadServerlessStack(file, { stage: 'bench' });
+    for (const fn of stack.functions) {
+      const outfile = join(out, `${stack.service}-${fn.key}.js`);
+      await build({ entryPoints: [`${fn.handlerFile}.ts`], outfile, bundle: true, minify: true, platform: 'node', target: 'node22', format: 'cjs', keepNames: true, logLevel: 'silent' });
+      sizes[fn.key] = Math.round(statSync(outfile).size / 102.4) / 10;
+    }
+  }
+  return sizes;
+}
+
+async function main(): Promise<number> {
+  console.log(`bench: ${N} certificates (1 policy, 1 thing each) → ${TARGET} through POST /transfer-batches`);
+  console.log(`local cloud with AWS default IoT quotas and ${args['latency-min']}–${args['latency-max']} ms IoT latency`);
+  const counters: Counters = { lambdaInvocations: 0, lambdaMs: 0, dynamoWrites: 0, dynamoReads: 0 };
+  const cloud = await startLocalCloud({
+    awsPort: 0,
+    apiPort: 0,
+    logLevel: 'ERROR',
+    scheduleIntervalMs: 5_000,
+    sourceParams: { reconcilerGraceSeconds: '30', minTimeoutSeconds: '60' },
+    iot: { keyAlgorithm: 'ec', quotas: AWS_DEFAULT_IOT_QUOTAS, latencyMs: { min: Number(args['latency-min']), max: Number(args['latency-max']) } },
+    onInvocation: (r) => {
+      counters.lambdaInvocations++;
+      counters.lambdaMs += r.durationMs;
+    },
+    onDynamoRequest: (op) => {
+      if (/^(Get|Query|Scan|BatchGet)/.test(op)) counters.dynamoReads++;
+      else if (/^(Put|Update|Delete|BatchWrite)/.test(op)) counters.dynamoWrites++;
+    },
+  });
+  await cloud.warmed;
+  const api = new TransferApiClient({ endpoint: cloud.apiUrl, region, credentials: { accessKeyId: SOURCE, secretAccessKey: 'x' } });
+
+  const setup0 = performance.now();
+  const certs = await setUpFleet(cloud, N + CLI_SAMPLE);
+  const fleet = certs.slice(0, N);
+  const sample = certs.slice(N);
+  console.log(`set-up: ${certs.length} certificates in ${((performance.now() - setup0) / 1000).toFixed(1)} s (not measured)`);
+
+  // --- the product: one batch request for the whole fleet ---
+  cloud.iot.resetStats();
+  Object.assign(counters, { lambdaInvocations: 0, lambdaMs: 0, dynamoWrites: 0, dynamoReads: 0 });
+  const t0 = Date.now();
+  const batch = await api.startBatch({ certificateIds: fleet.map((c) => c.id), targetAccount: TARGET, maxConcurrency: Number(args['max-concurrency']) });
+  const batchId = String(batch.batchId);
+  let last = '';
+  for (;;) {
+    const b = await api.getBatch(batchId);
+    const counts = (b.counts ?? {}) as Record<string, number>;
+    const line = JSON.stringify(counts);
+    if (line !== last) {
+      process.stdout.write(`\r  ${((Date.now() - t0) / 1000).toFixed(0).padStart(4)} s  ${line.padEnd(90)}`);
+      last = line;
+    }
+    const done = ['ACCEPTED', 'REJECTED', 'CANCELLED', 'EXPIRED', 'FAILED'].reduce((a, s) => a + (counts[s] ?? 0), 0);
+    if (done >= N && b.status !== 'RUNNING') break;
+    if (Date.now() - t0 > Math.max(600_000, N * 2_000)) throw new Error('the batch did not finish in time');
+    await sleep(500);
+  }
+  process.stdout.write('\n');
+
+  // First request to last ACCEPTED, from the records' own history.
+  let lastAccepted = 0;
+  let accepted = 0;
+  const notAccepted: { status: string; reason?: string }[] = [];
+  let nextToken: string | undefined;
+  const records: Record<string, unknown>[] = [];
+  do {
+    const page = await api.request('GET', `/transfer-batches/${batchId}/transfers`, undefined, { nextToken, limit: '100' }).catch(() => undefined);
+    if (!page || page.status !== 200) break;
+    records.push(...((page.body.items ?? []) as Record<string, unknown>[]));
+    nextToken = page.body.nextToken as string | undefined;
+  } while (nextToken);
+  if (records.length < N) {
+    // Fall back to the transfer list filtered by target.
+    records.length = 0;
+    let tok: string | undefined;
+    do {
+      const page = await api.listTransfers({ targetAccount: TARGET, nextToken: tok, limit: '100' });
+      records.push(...((page.items ?? []) as Record<string, unknown>[]).filter((r) => r.batchId === batchId));
+      tok = page.nextToken as string | undefined;
+    } while (tok);
+  }
+  for (const r of records) {
+    if (r.status === 'ACCEPTED') {
+      accepted++;
+      const at = ((r.history ?? []) as { at: string; status: string }[]).find((h) => h.status === 'ACCEPTED')?.at;
+      lastAccepted = Math.max(lastAccepted, Date.parse(at ?? String(r.updatedAt)));
+    } else notAccepted.push({ status: String(r.status), reason: r.reason as string | undefined });
+  }
+  const fleetSeconds = (lastAccepted - t0) / 1000;
+  const throttledFailures = notAccepted.filter((r) => /Throttl|rate budget/i.test(r.reason ?? '')).length;
+
+  // IoT calls counted by the emulator, during the batch only.
+  const stats = cloud.iot.stats();
+  const byOp: Record<string, { ok: number; throttled: number }> = {};
+  for (const ops of Object.values(stats.byAccount)) {
+    for (const [op, s] of Object.entries(ops)) {
+      byOp[op] ??= { ok: 0, throttled: 0 };
+      byOp[op].ok += s!.succeeded;
+      byOp[op].throttled += s!.throttled;
+    }
+  }
+  const okCalls = Object.values(byOp).reduce((a, s) => a + s.ok, 0);
+  const apiCallsPerTransfer = okCalls / N;
+  // The fastest any client could go: the busiest API's calls over its quota (accounts run in parallel).
+  const quotaBoundSeconds = Math.max(...Object.entries(MINIMAL).map(([op, per]) => (N * (per ?? 0)) / Number(AWS_DEFAULT_IOT_QUOTAS[op as IotOperation] ?? Infinity)));
+  const quotaEfficiency = quotaBoundSeconds / fleetSeconds;
+
+  // State transitions, from the execution histories (children and the batch itself).
+  const sfn = new SFNClient({ endpoint: cloud.awsUrl, region, credentials: { accessKeyId: SOURCE, secretAccessKey: 'x' } });
+  const transitions = async (executionArn: string) => {
+    let count = 0;
+    let token: string | undefined;
+    do {
+      const page = await sfn.send(new GetExecutionHistoryCommand({ executionArn, nextToken: token, maxResults: 1000 }));
+      count += (page.events ?? []).filter((e: HistoryEvent) => e.type?.endsWith('StateEntered') || e.type === 'MapIterationStarted').length;
+      token = page.nextToken;
+    } while (token);
+    return count;
+  };
+  let totalTransitions = await transitions(String(batch.executionArn));
+  for (const r of records) totalTransitions += await transitions(String(r.executionArn));
+  sfn.destroy();
+  const stateTransitionsPerTransfer = totalTransitions / N;
+
+  const eventsPublished = cloud.events.recentEvents({ limit: 1_000_000 }).filter((e) => Date.parse(e.receivedAt) >= t0).length;
+  const cost = {
+    stepFunctions: totalTransitions * PRICES.sfnPerTransition,
+    lambda: counters.lambdaInvocations * PRICES.lambdaPerRequest + (counters.lambdaMs / 1000) * PRICES.lambdaMemoryGb * PRICES.lambdaPerGbSecondArm,
+    eventBridge: eventsPublished * PRICES.eventBridgePerEvent,
+    dynamodb: counters.dynamoWrites * PRICES.dynamoPerWrite + counters.dynamoReads * PRICES.dynamoPerRead,
+  };
+  const costPer1000TransfersUsd = ((cost.stepFunctions + cost.lambda + cost.eventBridge + cost.dynamodb) / N) * 1000;
+
+  // --- the documented alternative, on the same cloud ---
+  cloud.iot.resetStats();
+  const cliSecondsPerCert = sample.length ? await cliProcedure(cloud, sample) : undefined;
+  const speedupVsCli = cliSecondsPerCert ? (cliSecondsPerCert * N) / fleetSeconds : null;
+
+  const bundles = await bundleSizes();
+  await cloud.stop();
+
+  const fmt = (n: number | null | undefined, d = 2) => (n === null || n === undefined ? 'n/a' : n.toFixed(d));
+  console.log('\nresults');
+  console.log(`  transfers accepted            ${accepted} / ${N}${notAccepted.length ? `  (others: ${JSON.stringify(notAccepted.slice(0, 5))})` : ''}`);
+  console.log(`  fleetSeconds                  ${fmt(fleetSeconds, 1)}   first request to last ACCEPTED`);
+  console.log(`  quotaBoundSeconds             ${fmt(quotaBoundSeconds, 1)}   busiest API's calls / its quota (10 TPS)`);
+  console.log(`  quotaEfficiency               ${fmt(quotaEfficiency, 3)}`);
+  console.log(`  cliSecondsPerCert             ${fmt(cliSecondsPerCert)}   documented procedure with the Debian AWS CLI, ${sample.length} certificates`);
+  console.log(`  speedupVsCli                  ${fmt(speedupVsCli, 1)}`);
+  console.log(`  apiCallsPerTransfer           ${fmt(apiCallsPerTransfer, 3)}   (minimal ${minimalCalls})`);
+  for (const [op, s] of Object.entries(byOp).sort()) console.log(`    ${op.padEnd(28)} ${String(s.ok).padStart(6)} ok ${String(s.throttled).padStart(5)} throttled`);
+  console.log(`  stateTransitionsPerTransfer   ${fmt(stateTransitionsPerTransfer, 1)}`);
+  console.log(`  costPer1000TransfersUsd       ${fmt(costPer1000TransfersUsd, 4)}   SFN ${fmt((cost.stepFunctions / N) * 1000, 4)}, Lambda ${fmt((cost.lambda / N) * 1000, 4)}, EventBridge ${fmt((cost.eventBridge / N) * 1000, 4)}, DynamoDB ${fmt((cost.dynamodb / N) * 1000, 4)}`);
+  console.log(`    assumptions: us-east-1 list prices; Step Functions Standard $0.025 per 1,000 transitions; Lambda arm64 256 MB, $0.20 per 1M requests + $0.0000133334 per GB-s,`);
+  console.log(`    durations as measured locally (${counters.lambdaInvocations} invocations, ${(counters.lambdaMs / 1000).toFixed(0)} s); EventBridge $1.00 per 1M events (${eventsPublished} events);`);
+  console.log(`    DynamoDB on demand $1.25 per 1M writes, $0.25 per 1M reads (${counters.dynamoWrites} writes, ${counters.dynamoReads} reads, 1 unit each); free tiers ignored.`);
+  console.log(`  throttledFailures             ${throttledFailures}`);
+  console.log('  bundle size (KiB, minified)');
+  for (const [fn, kb] of Object.entries(bundles)) console.log(`    ${fn.padEnd(28)} ${kb.toFixed(1).padStart(8)}`);
+
+  const round = (n: number | null | undefined, d: number) => (n === null || n === undefined ? null : Number(n.toFixed(d)));
+  console.log(JSON.stringify({
+    fleetSeconds: round(fleetSeconds, 2),
+    quotaBoundSeconds: round(quotaBoundSeconds, 2),
+    quotaEfficiency: round(quotaEfficiency, 3),
+    cliSecondsPerCert: round(cliSecondsPerCert, 3),
+    speedupVsCli: round(speedupVsCli, 1),
+    apiCallsPerTransfer: round(apiCallsPerTransfer, 3),
+    minimalApiCallsPerTransfer: minimalCalls,
+    stateTransitionsPerTransfer: round(stateTransitionsPerTransfer, 2),
+    costPer1000TransfersUsd: round(costPer1000TransfersUsd, 4),
+    throttledFailures,
+    bundleSizeKiB: bundles,
+  }));
+  return accepted === N ? 0 : 1;
+}
+
+main().then((code) => process.exit(code), (err: unknown) => {
+  console.error(err);
+  process.exit(1);
+});
