@@ -133,7 +133,7 @@ export class LocalApiGateway {
     let identityAccount: string | null = null;
     let accessKey: string | null = null;
     if (route.authorizer === 'aws_iam') {
-      const auth = await verifySigV4({ method, rawPath, query, headers, body }, this.opts.secretFor);
+      const auth = await verifySigV4({ method, rawPath, query, headers, body }, this.opts.secretFor, Date.now(), { service: 'execute-api', region: this.opts.region });
       if (!auth.ok) return gatewayError(res, auth.status, auth.type, auth.message);
       identityAccount = auth.account;
       accessKey = auth.accessKeyId;

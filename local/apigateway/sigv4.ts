@@ -32,12 +32,18 @@ function parseAmzDate(v: string): Date | undefined {
   return m ? new Date(Date.UTC(+m[1], +m[2] - 1, +m[3], +m[4], +m[5], +m[6])) : undefined;
 }
 
-export async function verifySigV4(req: VerifyInput, secretFor: (accessKeyId: string) => string | undefined, now = Date.now()): Promise<VerifyResult> {
+export async function verifySigV4(req: VerifyInput, secretFor: (accessKeyId: string) => string | undefined, now = Date.now(), opts: { service?: string; region?: string } = {}): Promise<VerifyResult> {
   const auth = req.headers['authorization'];
   if (!auth) return { ok: false, status: 403, type: 'MissingAuthenticationTokenException', message: 'Missing Authentication Token' };
   const m = auth.match(AUTH);
   if (!m) return { ok: false, status: 403, type: 'IncompleteSignatureException', message: `Authorization header requires 'Credential', 'Signature' and 'SignedHeaders' parameters` };
   const [, accessKeyId, , region, service, signedHeaderList, signature] = m;
+  if (opts.service && service !== opts.service) {
+    return { ok: false, status: 403, type: 'InvalidSignatureException', message: `Credential should be scoped to correct service: '${opts.service}'. ` };
+  }
+  if (opts.region && region !== opts.region) {
+    return { ok: false, status: 403, type: 'InvalidSignatureException', message: `Credential should be scoped to a valid region, not '${region}'. ` };
+  }
   const secret = secretFor(accessKeyId);
   if (secret === undefined) return { ok: false, status: 403, type: 'UnrecognizedClientException', message: 'The security token included in the request is invalid.' };
 

@@ -50,6 +50,13 @@ describe('SigV4 verification (API Gateway AWS_IAM)', () => {
     await expect(verifySigV4(await signed({ date: new Date(Date.now() - 20 * 60_000) }), secretFor)).resolves.toMatchObject({ ok: false, message: expect.stringContaining('expired') });
   });
 
+  it('refuses a signature scoped to another service or region, as API Gateway does', async () => {
+    const req = await signed();
+    await expect(verifySigV4(req, secretFor, Date.now(), { service: 's3' })).resolves.toMatchObject({ ok: false, message: expect.stringContaining("scoped to correct service: 's3'") });
+    await expect(verifySigV4(req, secretFor, Date.now(), { region: 'eu-west-1' })).resolves.toMatchObject({ ok: false, type: 'InvalidSignatureException' });
+    await expect(verifySigV4(req, secretFor, Date.now(), { service: 'execute-api', region: 'us-east-1' })).resolves.toMatchObject({ ok: true });
+  });
+
   it('refuses a garbled Authorization header', async () => {
     const req = await signed();
     req.headers.authorization = 'AWS4-HMAC-SHA256 nonsense';
