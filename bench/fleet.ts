@@ -152,6 +152,11 @@ async function main(): Promise<number> {
     },
   });
   await cloud.warmed;
+  let eventsPublished = 0;
+  let counting = false;
+  cloud.events.onEvent((change) => {
+    if (counting && change.type === 'event') eventsPublished++;
+  });
   const api = new TransferApiClient({ endpoint: cloud.apiUrl, region, credentials: { accessKeyId: SOURCE, secretAccessKey: 'x' } });
 
   const setup0 = performance.now();
@@ -164,6 +169,7 @@ async function main(): Promise<number> {
   cloud.iot.resetStats();
   Object.assign(counters, { lambdaInvocations: 0, lambdaMs: 0, dynamoWrites: 0, dynamoReads: 0 });
   const t0 = Date.now();
+  counting = true;
   const batch = await api.startBatch({ certificateIds: fleet.map((c) => c.id), targetAccount: TARGET, maxConcurrency: Number(args['max-concurrency']) });
   const batchId = String(batch.batchId);
   let last = '';
@@ -247,7 +253,7 @@ async function main(): Promise<number> {
   sfn.destroy();
   const stateTransitionsPerTransfer = totalTransitions / N;
 
-  const eventsPublished = cloud.events.recentEvents({ limit: 1_000_000 }).filter((e) => Date.parse(e.receivedAt) >= t0).length;
+  counting = false;
   const cost = {
     stepFunctions: totalTransitions * PRICES.sfnPerTransition,
     lambda: counters.lambdaInvocations * PRICES.lambdaPerRequest + (counters.lambdaMs / 1000) * PRICES.lambdaMemoryGb * PRICES.lambdaPerGbSecondArm,

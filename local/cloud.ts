@@ -90,6 +90,8 @@ export interface LocalCloud {
   warmed: Promise<void>;
   /** The certificate-transfer state machine's ARN. */
   transferStateMachineArn: string;
+  /** The transfer-batch state machine's ARN. */
+  batchStateMachineArn: string;
   save(): void;
   stop(): Promise<void>;
 }
@@ -190,6 +192,8 @@ export async function startLocalCloud(opts: LocalCloudOptions = {}): Promise<Loc
     if (evSnap) events.restore(evSnap as never);
 
     sfn = new StepFunctionsModel({
+      // Lambda tasks only: `arn:aws:states:::states:startExecution[.sync[:2]]` (the batch
+      // workflow's child executions) never gets here, the model runs them itself.
       invokeTask: async (call: TaskCall) => {
         if (call.kind === 'lambda' || call.kind === 'lambda:invoke') {
           const l = call.lambda!;
@@ -322,6 +326,7 @@ export async function startLocalCloud(opts: LocalCloudOptions = {}): Promise<Loc
       stacks,
       warmed,
       transferStateMachineArn: source.stateMachines.certificateTransfer,
+      batchStateMachineArn: source.stateMachines.transferBatch,
       save() {
         if (!dataDir) return;
         writeFileSync(snapshotFile('iot')!, JSON.stringify(iot.snapshot()));

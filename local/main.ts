@@ -38,7 +38,7 @@ console.log(`
 Local cloud ready in ${seconds}s${values['data-dir'] ? ` (data in ${values['data-dir']})` : ' (in memory)'}
 
   AWS endpoint   ${cloud.awsUrl}   IoT, Step Functions, EventBridge, DynamoDB, SNS
-  Transfer API   ${cloud.apiUrl}   POST/GET/DELETE /transfers (SigV4, AWS_IAM)
+  Transfer API   ${cloud.apiUrl}   /transfers, /transfer-batches (SigV4, AWS_IAM; docs/openapi.yaml)
   Web console    ${cloud.apiUrl}/console
 
   Accounts (access key id = account id, any secret, region ${cloud.region})

@@ -102,10 +102,10 @@ export function batchSummary(batch: Json): string {
     ...BATCH_ORDER.filter((s) => counts[s]).map((s) => `  ${s.padEnd(17)}  ${String(counts[s]).padStart(5)}`),
   ];
   if (batch.error) lines.push(`  batch error: ${str(batch.error)}`);
+  if (batch.consoleUrl) lines.push(`  console  ${str(batch.consoleUrl)}`);
   if (failures.length) {
     lines.push('Failures');
     for (const f of failures) lines.push(`  ${str(f.certificateId)}  ${str(f.status).padEnd(11)}  ${[f.error && !str(f.reason).startsWith(str(f.error)) ? `${str(f.error)}:` : '', str(f.reason)].filter(Boolean).join(' ')}`);
   }
-  lines.push(`  console  ${str(batch.consoleUrl)}`);
   return lines.join('\n');
 }
