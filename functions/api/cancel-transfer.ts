@@ -15,7 +15,7 @@ export const handler = httpHandler('cancel-transfer', async (event) => {
   const reason = validateCancelRequest(event.body, event.isBase64Encoded) ?? 'Cancelled by an operator';
   await requireTransfer(transferId);
   const record = await requestCancel(transferId, reason);
-  const handOff = await deliverCancel(record, `TransferCancelled: ${reason}`);
+  const handOff = await deliverCancel(record, reason);
   if (handOff === 'TOO_LATE') {
     const now = await requireTransfer(transferId);
     throw new TransferStateConflict(`Transfer ${transferId} is no longer waiting for a decision (${now.status})`, now.status);

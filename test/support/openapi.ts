@@ -63,7 +63,7 @@ export function responseErrors(method: string, path: string, status: number, bod
   if (!op) return [`${method} ${path} is not documented`];
   const response = op.responses[String(status)];
   if (!response) return [`${method} ${path} does not document status ${status}`];
-  const content = deref(doc, response as { $ref: string }).content?.['application/json'];
+  const content = deref<{ content?: Record<string, { schema: Schema }> }>(doc, response).content?.['application/json'];
   if (!content) return [`${method} ${path} ${status} documents no JSON body`];
   const key = `${method} ${path} ${status}`;
   let validate = compiled.cache.get(key);

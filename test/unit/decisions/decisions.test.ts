@@ -163,7 +163,7 @@ describe('DELETE /transfers/{transferId}', () => {
     const res = await del(record.transferId, { reason: 'wrong target' });
     expect(res.statusCode).toBe(202);
     expect(JSON.parse(res.body)).toMatchObject({ status: 'CANCELLING' });
-    expect(sfn).toHaveReceivedCommandWith(SendTaskFailureCommand, { taskToken: record.taskToken, error: 'TransferCancelled', cause: 'TransferCancelled: wrong target' });
+    expect(sfn).toHaveReceivedCommandWith(SendTaskFailureCommand, { taskToken: record.taskToken, error: 'TransferCancelled', cause: 'wrong target' });
   });
 
   it('409 with the current status for a transfer not awaiting a decision', async () => {
