@@ -53,6 +53,8 @@ export interface LocalCloudOptions {
   eventBridge?: Pick<EventBridgeModelOptions, 'faults' | 'retry'>;
   /** Step Functions retry pause (ms) for every retrier: keeps tests and chaos runs short. */
   retryIntervalMs?: number;
+  /** Indented, human-friendly function logs (npm start) instead of one JSON object a line. */
+  prettyLogs?: boolean;
   /** Log level of the functions (Powertools). */
   logLevel?: 'DEBUG' | 'INFO' | 'WARN' | 'ERROR' | 'SILENT';
   onInvocation?: (r: InvocationRecord) => void;
@@ -219,7 +221,7 @@ export async function startLocalCloud(opts: LocalCloudOptions = {}): Promise<Loc
     runtime = new LambdaRuntime({
       buildDir: opts.buildDir ?? join(root, '.build', 'local'),
       endpoint: edge.url,
-      environment: { POWERTOOLS_LOG_LEVEL: opts.logLevel ?? 'WARN', POWERTOOLS_DEV: 'true' },
+      environment: { POWERTOOLS_LOG_LEVEL: opts.logLevel ?? 'WARN', POWERTOOLS_DEV: opts.prettyLogs ? 'true' : 'false' },
       onInvocation: opts.onInvocation,
       onLog: opts.onLog,
       intercept: opts.intercept,

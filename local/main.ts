@@ -31,6 +31,7 @@ const cloud = await startLocalCloud({
   apiPort: num(values['api-port'] ?? process.env.LOCAL_API_PORT) ?? 3000,
   scheduleIntervalMs: num(values['schedule-interval'] ?? process.env.LOCAL_SCHEDULE_INTERVAL_MS) ?? 5000,
   logLevel: (values['log-level'] ?? process.env.LOCAL_LOG_LEVEL ?? 'WARN') as 'WARN',
+  prettyLogs: true,
 });
 
 const seconds = ((Date.now() - started) / 1000).toFixed(1);

@@ -1,5 +1,5 @@
 import { config } from './config.js';
-import { DomainError, TransferInProgress } from './errors.js';
+import { DomainError, TransferInProgress, ValidationError } from './errors.js';
 import { DetailType, entry, publish, type CompletedDetail } from './events.js';
 import { logger } from './logger.js';
 import { getTransfer } from './store.js';
@@ -31,26 +31,40 @@ const CERTIFICATE_ID = /^[0-9a-fA-F]{64}$/;
 const ACCOUNT = /^[0-9]{12}$/;
 
 /**
+ * The transfer a request names: its requestId when it has one (the same key
+ * POST /transfers uses, so a request sent again, by event or by API, finds its
+ * transfer), else the event's id (EventBridge delivers at least once).
+ */
+export function triggeredTransferId(event: Pick<RequestedEvent, 'id'>, requestId: string | undefined): string {
+  return requestId ? idFrom(config.accountId, 'request', requestId) : idFrom('requested-event', event.id);
+}
+
+/**
  * Starts a transfer from a Certificate Transfer Requested event exactly as
- * POST /transfers does (same validation, same preparation). The transfer id
- * is derived from the event id, so a redelivered event finds its transfer
- * instead of opening a second one or reporting a conflict. Any refusal (bad
- * field, target not allowed, no such certificate, transfer already open, or an
- * internal fault) is answered with a Completed event, outcome FAILED, naming
- * the reason and echoing the requestId: never a silent drop.
+ * POST /transfers does (same validation, same preparation, same idempotency).
+ * A repeat finds its transfer instead of opening a second one or reporting a
+ * conflict. Any refusal (bad field, target not allowed, no such certificate,
+ * transfer already open, or an internal fault) is answered with a Completed
+ * event, outcome FAILED, naming the reason and echoing the requestId: never a
+ * silent drop.
  */
 export async function handleRequestedEvent(event: RequestedEvent): Promise<TriggerOutcome> {
   if (event.account !== config.accountId) {
     return { outcome: 'IGNORED', reason: `Requests are accepted from account ${config.accountId} only, not ${event.account}` };
   }
-  const transferId = idFrom('requested-event', event.id);
-  if (await getTransfer(transferId)) return { outcome: 'DUPLICATE', transferId };
+  let transferId: string | undefined;
   try {
     const request = validateTransferRequest(event.detail);
+    transferId = triggeredTransferId(event, request.requestId);
+    const existing = await getTransfer(transferId);
+    if (existing && existing.certificateId !== request.certificateId) {
+      throw new ValidationError('requestId', `requestId was already used for a transfer of another certificate (${existing.transferId})`);
+    }
+    if (existing) return { outcome: 'DUPLICATE', transferId };
     const record = await startTransfer(request, { transferId, requestId: request.requestId });
     return { outcome: 'STARTED', transferId: record.transferId };
   } catch (err) {
-    if (err instanceof TransferInProgress && err.openTransferId === transferId) return { outcome: 'DUPLICATE', transferId };
+    if (err instanceof TransferInProgress && transferId && err.openTransferId === transferId) return { outcome: 'DUPLICATE', transferId };
     const refusal = err instanceof DomainError
       ? { error: err.name, reason: `${err.name}: ${err.message}` }
       : { error: 'InternalError', reason: 'InternalError: the request could not be processed; nothing was changed, send it again' };

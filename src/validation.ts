@@ -75,11 +75,18 @@ export function describeSchemaError(e: ErrorObject, rules: Record<string, string
 export function parseJsonBody(body: string | null | undefined, isBase64 = false): unknown {
   if (body === null || body === undefined || body === '') throw new ValidationError('body', 'The request body is required and must be a JSON object');
   const text = isBase64 ? Buffer.from(body, 'base64').toString('utf8') : body;
+  let parsed: unknown;
   try {
-    return JSON.parse(text) as unknown;
-  } catch {
+    parsed = JSON.parse(text, (key, value: unknown) => {
+      // Keys that could reach an object's prototype are refused outright.
+      if (key === '__proto__' || key === 'constructor' || key === 'prototype') throw new ValidationError(key, `${key} is not a known field`);
+      return value;
+    }) as unknown;
+  } catch (err) {
+    if (err instanceof ValidationError) throw err;
     throw new ValidationError('body', 'The request body is not valid JSON');
   }
+  return parsed;
 }
 
 /**

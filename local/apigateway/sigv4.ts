@@ -72,7 +72,8 @@ export async function verifySigV4(req: VerifyInput, secretFor: (accessKeyId: str
     method: req.method,
     protocol: 'http:',
     hostname: (headers.host ?? '').split(':')[0],
-    path: decodeURIComponentSafe(req.rawPath),
+    // The path as sent (encoded once); the signer encodes it again, as SigV4 does for every service but S3.
+    path: req.rawPath,
     query,
     headers,
     body: req.body.length ? req.body : undefined,
@@ -84,12 +85,4 @@ export async function verifySigV4(req: VerifyInput, secretFor: (accessKeyId: str
     return { ok: false, status: 403, type: 'InvalidSignatureException', message: 'The request signature we calculated does not match the signature you provided. Check your AWS Secret Access Key and signing method.' };
   }
   return { ok: true, accessKeyId, account: /^\d{12}$/.test(accessKeyId) ? accessKeyId : '000000000000', region, service };
-}
-
-function decodeURIComponentSafe(p: string): string {
-  try {
-    return decodeURIComponent(p);
-  } catch {
-    return p;
-  }
 }

@@ -34,7 +34,8 @@ export class TransferApiClient {
     const url = new URL(path.replace(/^\//, ''), this.base);
     const q: Record<string, string> = {};
     for (const [k, v] of Object.entries(query)) if (v !== undefined && v !== '') q[k] = v;
-    const payload = body === undefined ? undefined : JSON.stringify(body);
+    // A string is sent as it is (for tests of malformed bodies); anything else as JSON.
+    const payload = body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body);
     const request = new HttpRequest({
       method,
       protocol: url.protocol,

@@ -61,7 +61,14 @@ export async function prepareTransfer(request: TransferRequest, opts: PrepareOpt
     if (existing && existing.certificateId !== request.certificateId) {
       throw new ValidationError('requestId', `requestId was already used for a transfer of another certificate (${existing.transferId})`);
     }
-    if (existing) return { record: existing, input: inputOf(existing, request, existing.snapshot?.status ?? 'INACTIVE'), repeat: true };
+    if (existing) {
+      // Never launched (a crash between record and StartExecution): nothing touched the
+      // certificate yet, so read its status as the first attempt did; Preflight snapshots it.
+      const status = existing.snapshot?.status
+        ?? (existing.status === 'REQUESTED' ? (await describeCertificate(existing.certificateId))?.status : undefined)
+        ?? 'INACTIVE';
+      return { record: existing, input: inputOf(existing, request, status), repeat: true };
+    }
   }
   const cert = await describeCertificate(request.certificateId);
   if (!cert) throw new CertificateNotFound(`Certificate ${request.certificateId} was not found in account ${config.accountId}`);

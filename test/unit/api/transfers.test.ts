@@ -137,6 +137,19 @@ describe('POST /transfers', () => {
     expect(retry.status).toBe(202);
   });
 
+  it('a POST retried after its first attempt recorded the transfer but never started it: started once, with the certificate\'s real status', async () => {
+    const certificateId = certificate();
+    const { prepareTransfer, idFrom } = await import('../../../src/transfer/start.js');
+    const first = await prepareTransfer({ certificateId, targetAccount: TARGET, timeoutSeconds: 3600, restoreOnFailure: true }, { transferId: idFrom(SOURCE, 'request', 'retry-1'), requestId: 'retry-1' });
+
+    const res = await post({ certificateId, targetAccount: TARGET, requestId: 'retry-1' });
+
+    expect(res).toMatchObject({ status: 202, body: { transferId: first.record.transferId } });
+    expect(sfn).toHaveReceivedCommandTimes(StartExecutionCommand, 1);
+    const input = JSON.parse(sfn.commandCalls(StartExecutionCommand)[0].args[0].input.input!) as Record<string, unknown>;
+    expect(input).toMatchObject({ transferId: first.record.transferId, certificateStatus: 'ACTIVE' });
+  });
+
   it('500 without internals for an unexpected fault', async () => {
     iot.on(DescribeCertificateCommand).rejects(new Error('socket hang up at 10.0.0.1'));
     const res = await post({ certificateId: certId(), targetAccount: TARGET });

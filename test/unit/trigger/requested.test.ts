@@ -10,6 +10,7 @@ import { certArn, certId } from '../../support/certs.js';
 import { entryErrors } from '../../support/events.js';
 import { iotError } from '../../support/iot-errors.js';
 import { lambdaContext } from '../../fixtures/context.js';
+import { apiEvent } from '../../fixtures/apigw.js';
 import type { DynamoServer } from '../../../local/dynamodb/server.js';
 
 setSourceEnv();
@@ -17,6 +18,7 @@ const iot = mockClient(IoTClient);
 const sfn = mockClient(SFNClient);
 const events = mockClient(EventBridgeClient);
 const { handler } = await import('../../../functions/trigger/requested.js');
+const { handler: post } = await import('../../../functions/api/create-transfer.js');
 const store = await import('../../../src/store.js');
 
 let dynamo: DynamoServer;
@@ -86,6 +88,29 @@ describe('Certificate Transfer Requested trigger', () => {
     expect(again).toEqual({ outcome: 'DUPLICATE', transferId: (first as { transferId: string }).transferId });
     expect(sfn).toHaveReceivedCommandTimes(StartExecutionCommand, 1);
     expect(published()).toHaveLength(0);
+  });
+
+  it('a request sent again with the same requestId, by event or by POST /transfers, finds its transfer', async () => {
+    const certificateId = certificate();
+    const res = await post(apiEvent('POST', '/transfers', { body: { certificateId, targetAccount: TARGET, requestId: 'chg-77' } }), lambdaContext());
+    const { transferId } = JSON.parse(res.body) as { transferId: string };
+
+    const byEvent = await run(requested({ certificateId, targetAccount: TARGET, requestId: 'chg-77' }));
+
+    expect(res.statusCode).toBe(202);
+    expect(byEvent).toEqual({ outcome: 'DUPLICATE', transferId });
+    expect(sfn).toHaveReceivedCommandTimes(StartExecutionCommand, 1);
+    expect(published()).toHaveLength(0);
+  });
+
+  it('refuses a requestId already used for another certificate, naming requestId', async () => {
+    await run(requested({ certificateId: certificate(), targetAccount: TARGET, requestId: 'chg-88' }));
+    const out = await run(requested({ certificateId: certificate(), targetAccount: TARGET, requestId: 'chg-88' }));
+    expect(out).toMatchObject({ outcome: 'REFUSED', error: 'ValidationError' });
+    const [entry] = published();
+    expect(entryErrors(entry)).toEqual([]);
+    expect(JSON.parse(entry.Detail!)).toMatchObject({ outcome: 'FAILED', requestId: 'chg-88', reason: expect.stringContaining('requestId was already used') });
+    expect(sfn).toHaveReceivedCommandTimes(StartExecutionCommand, 1);
   });
 
   it.each([
