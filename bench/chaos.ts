@@ -10,6 +10,7 @@ import {
 } from '@aws-sdk/client-iot';
 import { startLocalCloud, type LocalCloud } from '../local/cloud.js';
 import { LambdaInvocationError } from '../local/lambda/runtime.js';
+import { seededRandom as prng } from '../local/shared/prng.js';
 import { TransferApiClient } from '../src/client/api.js';
 import { makeDeviceCertificate, type DeviceCertificate } from '../test/support/cloud.js';
 
@@ -38,18 +39,6 @@ const SOURCE = '111111111111';
 const AUTO = '222222222222';
 const HUMAN = '333333333333';
 const FINAL = ['ACCEPTED', 'REJECTED', 'CANCELLED', 'EXPIRED', 'FAILED'];
-
-/** mulberry32: small, seeded, good enough to pick faults reproducibly. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 type Plan = 'auto-accept' | 'manual-accept' | 'manual-reject' | 'expire' | 'accept-at-timeout' | 'cancel';
 const PLANS: [Plan, number][] = [['auto-accept', 0.3], ['manual-accept', 0.15], ['manual-reject', 0.15], ['expire', 0.1], ['accept-at-timeout', 0.1], ['cancel', 0.2]];

@@ -1,5 +1,6 @@
 import { parseArgs } from 'node:util';
 import { DEMO_ACCOUNTS, startLocalCloud } from './cloud.js';
+import { AWS_DEFAULT_IOT_QUOTAS } from './iot/model.js';
 
 /** `npm start`: the local cloud, until Ctrl-C. */
 const { values } = parseArgs({
@@ -9,6 +10,10 @@ const { values } = parseArgs({
     'api-port': { type: 'string' },
     'schedule-interval': { type: 'string' },
     'log-level': { type: 'string' },
+    'iot-quotas': { type: 'string' },
+    'iot-latency': { type: 'string' },
+    'iot-faults': { type: 'string' },
+    seed: { type: 'string' },
     help: { type: 'boolean', short: 'h' },
   },
 });
@@ -19,11 +24,19 @@ if (values.help) {
   --data-dir DIR          keep state across restarts (default: in memory)
   --aws-port, --api-port  ports (or env LOCAL_AWS_PORT, LOCAL_API_PORT)
   --schedule-interval MS  how often scheduled rules (the reconciler) fire (or env LOCAL_SCHEDULE_INTERVAL_MS)
-  --log-level LEVEL       function log level: DEBUG, INFO, WARN, ERROR`);
+  --log-level LEVEL       function log level: DEBUG, INFO, WARN, ERROR
+  --iot-quotas aws        throttle IoT at the AWS default quotas (default: off)
+  --iot-latency MIN-MAX   delay every IoT call by MIN to MAX ms (default: none)
+  --iot-faults RATE       fail this share of IoT calls with Throttling/ServiceUnavailable/InternalFailure (default: 0)
+  --seed N                seed of the fault injection (default 1)`);
   process.exit(0);
 }
 
 const started = Date.now();
+const latency = values['iot-latency']?.match(/^(\d+)(?:-(\d+))?$/);
+if (values['iot-latency'] && !latency) throw new Error('--iot-latency takes MIN-MAX in milliseconds, e.g. 20-60');
+const faultRate = values['iot-faults'] === undefined ? 0 : Number(values['iot-faults']);
+if (!(faultRate >= 0 && faultRate <= 1)) throw new Error('--iot-faults takes a rate from 0 to 1, e.g. 0.05');
 const num = (v: string | undefined) => (v === undefined || v === '' ? undefined : Number(v));
 const cloud = await startLocalCloud({
   dataDir: values['data-dir'],
@@ -32,6 +45,11 @@ const cloud = await startLocalCloud({
   scheduleIntervalMs: num(values['schedule-interval'] ?? process.env.LOCAL_SCHEDULE_INTERVAL_MS) ?? 5000,
   logLevel: (values['log-level'] ?? process.env.LOCAL_LOG_LEVEL ?? 'WARN') as 'WARN',
   prettyLogs: true,
+  iot: {
+    quotas: values['iot-quotas'] === 'aws' ? AWS_DEFAULT_IOT_QUOTAS : undefined,
+    latencyMs: latency ? { min: Number(latency[1]), max: Number(latency[2] ?? latency[1]) } : undefined,
+    faults: faultRate > 0 ? { rate: faultRate, seed: Number(values.seed ?? 1) } : undefined,
+  },
 });
 
 const seconds = ((Date.now() - started) / 1000).toFixed(1);

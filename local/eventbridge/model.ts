@@ -5,6 +5,7 @@
  * knows about HTTP (see protocol.ts).
  */
 import { randomUUID } from 'node:crypto';
+import { seededRandom } from '../shared/prng.js';
 import { AwsError } from '../edge/types.js';
 import { type CompiledPattern, compilePattern, MAX_PATTERN_LENGTH } from './pattern.js';
 
@@ -289,17 +290,6 @@ function toDate(v: Date | number | string | undefined): Date | undefined {
   return Number.isNaN(d.getTime()) ? undefined : d;
 }
 
-/** mulberry32: small, fast, seedable. */
-function seededRandom(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 function paginate<T>(items: T[], nextToken: unknown, limit: unknown): { page: T[]; NextToken?: string } {
   let offset = 0;

@@ -9,6 +9,7 @@
  * between accounts by TransferCertificate / AcceptCertificateTransfer.
  */
 import { randomUUID } from 'node:crypto';
+import { seededRandom as prng } from '../shared/prng.js';
 import { AwsError } from '../edge/types.js';
 import { KeySource, issueDeviceCertificate, parseCertificatePem, type KeyAlgorithm } from './certs.js';
 
@@ -534,17 +535,6 @@ function certKey(c: CertRecord): string {
   return `${String(c.creationDate).padStart(15, '0')}#${c.certificateId}`;
 }
 
-/** mulberry32: small, fast, seedable. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const FAULT_ERRORS: Record<FaultKind, () => IotError> = {
   ThrottlingException: () => new IotError('ThrottlingException', 'Rate exceeded', 400),

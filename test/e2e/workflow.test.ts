@@ -1,7 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DescribeCertificateCommand, ListAttachedPoliciesCommand, ListPrincipalThingsV2Command, RejectCertificateTransferCommand } from '@aws-sdk/client-iot';
 import { DescribeExecutionCommand, GetExecutionHistoryCommand } from '@aws-sdk/client-sfn';
+import { PutEventsCommand } from '@aws-sdk/client-eventbridge';
 import { makeDeviceCertificate, startTestCloud, until, type TestCloud } from '../support/cloud.js';
+import { eventErrors } from '../support/events.js';
 
 const SOURCE = '111111111111';
 const AUTO = '222222222222';
@@ -99,5 +101,33 @@ describe('certificate transfer, end to end on the local cloud', () => {
     expect(done).toMatchObject({ status: 'CANCELLED', restore: { status: 'RESTORED' } });
     await expectRestored(cert);
     await expect(t.api().cancelTransfer(id)).rejects.toMatchObject({ status: 409 });
+  });
+
+  it('a decision that arrives after expiry is ignored: the certificate stays restored', async () => {
+    const cert = await makeDeviceCertificate(t.iot(SOURCE), { policies: 1, things: 1 });
+    const started = await t.api().startTransfer({ certificateId: cert.certificateId, targetAccount: HUMAN, timeoutSeconds: 5 });
+    const id = String(started.transferId);
+    expect((await finalTransfer(id, 40_000)).status).toBe('EXPIRED');
+    await finalExecution(String(started.executionArn));
+
+    const late = await t.events(HUMAN).send(new PutEventsCommand({ Entries: [{
+      EventBusName: `arn:aws:events:us-east-1:${SOURCE}:event-bus/certificate-transfer`,
+      Source: 'iot.certificate-transfer',
+      DetailType: 'Certificate Transfer Accepted',
+      Detail: JSON.stringify({ transferId: id, certificateId: cert.certificateId, sourceAccount: SOURCE, targetAccount: HUMAN, decidedAt: new Date().toISOString() }),
+    }] }));
+    expect(late.FailedEntryCount).toBe(0);
+    await t.cloud.events.waitForIdle();
+
+    expect((await t.api().getTransfer(id)).status).toBe('EXPIRED');
+    await expectRestored(cert);
+    await expect(t.iot(HUMAN).send(new DescribeCertificateCommand({ certificateId: cert.certificateId }))).rejects.toMatchObject({ name: 'ResourceNotFoundException' });
+  }, 60_000);
+
+  it('every event the system published validates against its schema in events/', () => {
+    const published = t.cloud.events.recentEvents({ limit: 10_000 }).map((r) => r.event).filter((e) => e.source === 'iot.certificate-transfer');
+    const types = new Set(published.map((e) => e['detail-type']));
+    expect([...types].sort()).toEqual(expect.arrayContaining(['Certificate Transfer Accepted', 'Certificate Transfer Completed', 'Certificate Transfer Offered']));
+    for (const event of published) expect(eventErrors(event as never), `${event['detail-type']} ${JSON.stringify(event.detail)}`).toEqual([]);
   });
 });

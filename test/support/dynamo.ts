@@ -1,3 +1,4 @@
+import { afterAll, beforeAll } from 'vitest';
 import { createTableInput, ensureTable, startDynamo, type DynamoServer } from '../../local/dynamodb/server.js';
 import { sourceStack } from './template.js';
 
@@ -10,4 +11,15 @@ export async function startTransferTable(tableName = process.env.TABLE_NAME ?? '
   process.env.AWS_ENDPOINT_URL_DYNAMODB = server.url;
   await ensureTable(server.url, createTableInput(tableName, sourceStack().resources.Resources.TransferTable.Properties));
   return server;
+}
+
+/** Registers a real transfer table for the test file: started before its tests, closed after. */
+export function useTransferTable(): void {
+  let server: DynamoServer | undefined;
+  beforeAll(async () => {
+    server = await startTransferTable();
+  });
+  afterAll(async () => {
+    await server?.close();
+  });
 }

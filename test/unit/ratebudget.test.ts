@@ -1,18 +1,11 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { setSourceEnv } from '../support/env.js';
-import { startTransferTable } from '../support/dynamo.js';
-import type { DynamoServer } from '../../local/dynamodb/server.js';
+import { useTransferTable } from '../support/dynamo.js';
 
 setSourceEnv();
 const { RateBudget, parseRateLimits, AWS_DEFAULT_IOT_TPS } = await import('../../src/ratebudget.js');
 
-let dynamo: DynamoServer;
-beforeAll(async () => {
-  dynamo = await startTransferTable();
-});
-afterAll(async () => {
-  await dynamo.close();
-});
+useTransferTable();
 
 describe('IoT rate budget', () => {
   it('never grants more calls in one second than the limit, across concurrent callers', async () => {

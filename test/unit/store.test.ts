@@ -1,19 +1,12 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { setSourceEnv, SOURCE, TARGET, HUMAN_TARGET } from '../support/env.js';
-import { startTransferTable } from '../support/dynamo.js';
+import { useTransferTable } from '../support/dynamo.js';
 import { certArn, certId } from '../support/certs.js';
-import type { DynamoServer } from '../../local/dynamodb/server.js';
 
 setSourceEnv();
 const store = await import('../../src/store.js');
 
-let dynamo: DynamoServer;
-beforeAll(async () => {
-  dynamo = await startTransferTable();
-});
-afterAll(async () => {
-  await dynamo.close();
-});
+useTransferTable();
 
 function draft(certificateId = certId(), targetAccount = TARGET) {
   const transferId = crypto.randomUUID();

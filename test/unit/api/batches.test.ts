@@ -1,14 +1,13 @@
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { beforeEach, describe, expect, it } from 'vitest';
 import { mockClient } from 'aws-sdk-client-mock';
 import 'aws-sdk-client-mock-vitest/extend';
 import { IoTClient, ListCertificatesCommand } from '@aws-sdk/client-iot';
 import { SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
 import { setSourceEnv, SOURCE, STRANGER, TARGET } from '../../support/env.js';
-import { startTransferTable } from '../../support/dynamo.js';
+import { useTransferTable } from '../../support/dynamo.js';
 import { certArn, certId } from '../../support/certs.js';
 import { apiEvent } from '../../fixtures/apigw.js';
 import { lambdaContext } from '../../fixtures/context.js';
-import type { DynamoServer } from '../../../local/dynamodb/server.js';
 
 const BATCH_MACHINE = `arn:aws:states:us-east-1:${SOURCE}:stateMachine:certificate-transfer-batch-test`;
 setSourceEnv({ BATCH_STATE_MACHINE_ARN: BATCH_MACHINE });
@@ -19,13 +18,7 @@ const { handler: get } = await import('../../../functions/api/get-batch.js');
 const store = await import('../../../src/store.js');
 const batches = await import('../../../src/batch/store.js');
 
-let dynamo: DynamoServer;
-beforeAll(async () => {
-  dynamo = await startTransferTable();
-});
-afterAll(async () => {
-  await dynamo.close();
-});
+useTransferTable();
 beforeEach(() => {
   iot.reset();
   sfn.reset();

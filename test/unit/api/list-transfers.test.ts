@@ -1,22 +1,15 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { setSourceEnv, SOURCE, TARGET, HUMAN_TARGET } from '../../support/env.js';
-import { startTransferTable } from '../../support/dynamo.js';
+import { useTransferTable } from '../../support/dynamo.js';
 import { certArn, certId } from '../../support/certs.js';
 import { apiEvent } from '../../fixtures/apigw.js';
 import { lambdaContext } from '../../fixtures/context.js';
-import type { DynamoServer } from '../../../local/dynamodb/server.js';
 
 setSourceEnv();
 const store = await import('../../../src/store.js');
 const { handler } = await import('../../../functions/api/list-transfers.js');
 
-let dynamo: DynamoServer;
-beforeAll(async () => {
-  dynamo = await startTransferTable();
-});
-afterAll(async () => {
-  await dynamo.close();
-});
+useTransferTable();
 
 async function make(opts: { certificateId?: string; targetAccount?: string; batchId?: string; status?: 'CANCELLED' | 'AWAITING_DECISION' } = {}) {
   const certificateId = opts.certificateId ?? certId();

@@ -1,15 +1,14 @@
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { beforeEach, describe, expect, it } from 'vitest';
 import { mockClient } from 'aws-sdk-client-mock';
 import 'aws-sdk-client-mock-vitest/extend';
 import { DescribeCertificateCommand, IoTClient } from '@aws-sdk/client-iot';
 import { SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
 import { setSourceEnv, SOURCE, STATE_MACHINE_ARN, STRANGER, TARGET } from '../../support/env.js';
-import { startTransferTable } from '../../support/dynamo.js';
+import { useTransferTable } from '../../support/dynamo.js';
 import { certArn, certId } from '../../support/certs.js';
 import { iotError } from '../../support/iot-errors.js';
 import { apiEvent } from '../../fixtures/apigw.js';
 import { lambdaContext } from '../../fixtures/context.js';
-import type { DynamoServer } from '../../../local/dynamodb/server.js';
 
 setSourceEnv();
 const iot = mockClient(IoTClient);
@@ -18,13 +17,7 @@ const { handler: create } = await import('../../../functions/api/create-transfer
 const { handler: get } = await import('../../../functions/api/get-transfer.js');
 const store = await import('../../../src/store.js');
 
-let dynamo: DynamoServer;
-beforeAll(async () => {
-  dynamo = await startTransferTable();
-});
-afterAll(async () => {
-  await dynamo.close();
-});
+useTransferTable();
 beforeEach(() => {
   iot.reset();
   sfn.reset();
@@ -120,11 +113,11 @@ describe('POST /transfers', () => {
     expect(second).toMatchObject({ status: 409, body: { error: 'TransferInProgress', openTransferId: first.body.transferId } });
   });
 
-  it('the same certificate twice at once: exactly one 202', async () => {
+  it('20 simultaneous starts of one certificate: exactly one 202, nineteen 409', async () => {
     const certificateId = certificate();
-    const results = await Promise.all(Array.from({ length: 10 }, () => post({ certificateId, targetAccount: TARGET })));
+    const results = await Promise.all(Array.from({ length: 20 }, () => post({ certificateId, targetAccount: TARGET })));
     expect(results.filter((r) => r.status === 202)).toHaveLength(1);
-    expect(results.filter((r) => r.status === 409)).toHaveLength(9);
+    expect(results.filter((r) => r.status === 409)).toHaveLength(19);
     expect(sfn).toHaveReceivedCommandTimes(StartExecutionCommand, 1);
   });
 

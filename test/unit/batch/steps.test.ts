@@ -1,12 +1,11 @@
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { beforeEach, describe, expect, it } from 'vitest';
 import { mockClient } from 'aws-sdk-client-mock';
 import 'aws-sdk-client-mock-vitest/extend';
 import { DescribeCertificateCommand, IoTClient } from '@aws-sdk/client-iot';
 import { SFNClient } from '@aws-sdk/client-sfn';
 import { setSourceEnv, SOURCE, STATE_MACHINE_ARN, STRANGER, TARGET } from '../../support/env.js';
-import { startTransferTable } from '../../support/dynamo.js';
+import { useTransferTable } from '../../support/dynamo.js';
 import { certArn, certId } from '../../support/certs.js';
-import type { DynamoServer } from '../../../local/dynamodb/server.js';
 import type { BatchItem, BatchRecord } from '../../../src/batch/types.js';
 
 setSourceEnv({ BATCH_STATE_MACHINE_ARN: `${STATE_MACHINE_ARN}-batch` });
@@ -16,13 +15,7 @@ const { prepareItem, recordItemFailure, summarizeBatch, describeTaskError } = aw
 const batches = await import('../../../src/batch/store.js');
 const store = await import('../../../src/store.js');
 
-let dynamo: DynamoServer;
-beforeAll(async () => {
-  dynamo = await startTransferTable();
-});
-afterAll(async () => {
-  await dynamo.close();
-});
+useTransferTable();
 beforeEach(() => {
   iot.reset();
   sfn.reset();

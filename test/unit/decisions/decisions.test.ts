@@ -1,15 +1,14 @@
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { beforeEach, describe, expect, it } from 'vitest';
 import { mockClient } from 'aws-sdk-client-mock';
 import 'aws-sdk-client-mock-vitest/extend';
 import { SFNClient, SendTaskFailureCommand, SendTaskSuccessCommand, TaskTimedOut } from '@aws-sdk/client-sfn';
 import { DescribeCertificateCommand, IoTClient, ListOutgoingCertificatesCommand } from '@aws-sdk/client-iot';
 import { HUMAN_TARGET, setSourceEnv, SOURCE, STRANGER, TARGET } from '../../support/env.js';
-import { startTransferTable } from '../../support/dynamo.js';
+import { useTransferTable } from '../../support/dynamo.js';
 import { certArn, certId } from '../../support/certs.js';
 import { iotError } from '../../support/iot-errors.js';
 import { apiEvent } from '../../fixtures/apigw.js';
 import { lambdaContext } from '../../fixtures/context.js';
-import type { DynamoServer } from '../../../local/dynamodb/server.js';
 import type { TransferRecord } from '../../../src/types.js';
 
 setSourceEnv({ RECONCILER_DESCRIBE_TPS: '1000', RECONCILER_GRACE_SECONDS: '0' });
@@ -20,13 +19,7 @@ const { handleDecisionEvent } = await import('../../../src/decisions/events.js')
 const { reconcile } = await import('../../../src/decisions/reconcile.js');
 const { handler: cancelApi } = await import('../../../functions/api/cancel-transfer.js');
 
-let dynamo: DynamoServer;
-beforeAll(async () => {
-  dynamo = await startTransferTable();
-});
-afterAll(async () => {
-  await dynamo.close();
-});
+useTransferTable();
 beforeEach(() => {
   sfn.reset();
   iot.reset();

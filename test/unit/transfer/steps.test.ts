@@ -1,4 +1,4 @@
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { beforeEach, describe, expect, it } from 'vitest';
 import { mockClient } from 'aws-sdk-client-mock';
 import 'aws-sdk-client-mock-vitest/extend';
 import {
@@ -16,11 +16,10 @@ import {
 } from '@aws-sdk/client-iot';
 import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
 import { setSourceEnv, SOURCE, TARGET } from '../../support/env.js';
-import { startTransferTable } from '../../support/dynamo.js';
+import { useTransferTable } from '../../support/dynamo.js';
 import { iotError } from '../../support/iot-errors.js';
 import { certArn, certId } from '../../support/certs.js';
 import { entryErrors } from '../../support/events.js';
-import type { DynamoServer } from '../../../local/dynamodb/server.js';
 import type { Snapshot, WorkflowState } from '../../../src/types.js';
 
 setSourceEnv();
@@ -30,13 +29,7 @@ const eb = mockClient(EventBridgeClient);
 const steps = await import('../../../src/transfer/steps.js');
 const store = await import('../../../src/store.js');
 
-let dynamo: DynamoServer;
-beforeAll(async () => {
-  dynamo = await startTransferTable();
-});
-afterAll(async () => {
-  await dynamo.close();
-});
+useTransferTable();
 beforeEach(() => {
   iot.reset();
   eb.reset();

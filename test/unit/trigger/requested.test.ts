@@ -1,17 +1,16 @@
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { beforeEach, describe, expect, it } from 'vitest';
 import { mockClient } from 'aws-sdk-client-mock';
 import 'aws-sdk-client-mock-vitest/extend';
 import { DescribeCertificateCommand, IoTClient } from '@aws-sdk/client-iot';
 import { SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
 import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
 import { setSourceEnv, SOURCE, STATE_MACHINE_ARN, STRANGER, TARGET } from '../../support/env.js';
-import { startTransferTable } from '../../support/dynamo.js';
+import { useTransferTable } from '../../support/dynamo.js';
 import { certArn, certId } from '../../support/certs.js';
 import { entryErrors } from '../../support/events.js';
 import { iotError } from '../../support/iot-errors.js';
 import { lambdaContext } from '../../fixtures/context.js';
 import { apiEvent } from '../../fixtures/apigw.js';
-import type { DynamoServer } from '../../../local/dynamodb/server.js';
 
 setSourceEnv();
 const iot = mockClient(IoTClient);
@@ -21,13 +20,7 @@ const { handler } = await import('../../../functions/trigger/requested.js');
 const { handler: post } = await import('../../../functions/api/create-transfer.js');
 const store = await import('../../../src/store.js');
 
-let dynamo: DynamoServer;
-beforeAll(async () => {
-  dynamo = await startTransferTable();
-});
-afterAll(async () => {
-  await dynamo.close();
-});
+useTransferTable();
 beforeEach(() => {
   iot.reset();
   sfn.reset();
