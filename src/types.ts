@@ -115,5 +115,8 @@ export interface WorkflowState extends WorkflowInput {
 export interface PendingTransferResult {
   /** The certificate had been accepted by the target before the cancel reached IoT. */
   alreadyAccepted: boolean;
+  /** The target had rejected it (the certificate is back, with a reject date) before the cancel reached IoT. */
+  alreadyRejected?: boolean;
+  rejectReason?: string;
   cancelled: boolean;
 }

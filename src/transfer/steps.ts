@@ -144,7 +144,11 @@ export async function withdrawPendingTransfer(certificateId: string): Promise<Pe
   }
   if (result === 'CANCELLED') return { cancelled: true, alreadyAccepted: false };
   const cert = await describeCertificate(certificateId);
-  return { cancelled: false, alreadyAccepted: cert === undefined };
+  if (cert === undefined) return { cancelled: false, alreadyAccepted: true };
+  // Back in this account: the target rejected it (by hand, with no event) before the cancel.
+  const { rejectDate, transferDate } = cert.transferData ?? {};
+  const rejected = rejectDate !== undefined && (transferDate === undefined || rejectDate >= transferDate);
+  return { cancelled: false, alreadyAccepted: false, ...(rejected ? { alreadyRejected: true, rejectReason: cert.transferData?.rejectReason || undefined } : {}) };
 }
 
 /** Cancel Pending Transfer: on expiry and on operator cancel. */
@@ -205,6 +209,9 @@ function errorMessage(error: { Error: string; Cause?: string } | undefined): str
 export function outcomeOf(state: WorkflowState): { status: FinalStatus; reason?: string } {
   if (state.decision?.decision === 'ACCEPTED' || state.cancel?.alreadyAccepted || state.restore?.status === 'ALREADY_ACCEPTED') {
     return { status: 'ACCEPTED', reason: state.decision?.decision === 'ACCEPTED' ? undefined : 'The target accepted before the transfer could be withdrawn' };
+  }
+  if (state.cancel?.alreadyRejected && state.decision === undefined) {
+    return { status: 'REJECTED', reason: state.cancel.rejectReason ?? 'Rejected by the target account (by hand) before the transfer was withdrawn' };
   }
   const status = state.outcome?.status ?? 'FAILED';
   switch (status) {

@@ -229,7 +229,16 @@ describe('Cancel Pending Transfer', () => {
     await expect(steps.cancelPending(state)).resolves.toEqual({ cancelled: false, alreadyAccepted: true });
   });
 
-  it('TransferAlreadyCompletedException with the certificate back in the source: rejected meanwhile', async () => {
+  it('TransferAlreadyCompletedException with the certificate back and a reject date: rejected meanwhile', async () => {
+    const state = await newTransfer();
+    iot.on(CancelCertificateTransferCommand).rejects(iotError('TransferAlreadyCompletedException'));
+    iot.on(DescribeCertificateCommand).resolves({ certificateDescription: { certificateArn: state.certificateArn, status: 'INACTIVE', transferData: { rejectDate: new Date(), rejectReason: 'not ours' } } });
+    const cancel = await steps.cancelPending(state);
+    expect(cancel).toEqual({ cancelled: false, alreadyAccepted: false, alreadyRejected: true, rejectReason: 'not ours' });
+    expect(steps.outcomeOf({ ...state, outcome: { status: 'EXPIRED' }, cancel })).toEqual({ status: 'REJECTED', reason: 'not ours' });
+  });
+
+  it('TransferAlreadyCompletedException with the certificate back and no reject date: not pending, nothing decided', async () => {
     const state = await newTransfer();
     iot.on(CancelCertificateTransferCommand).rejects(iotError('TransferAlreadyCompletedException'));
     iot.on(DescribeCertificateCommand).resolves({ certificateDescription: { certificateArn: state.certificateArn, status: 'INACTIVE' } });
