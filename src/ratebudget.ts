@@ -68,10 +68,13 @@ export class RateBudget {
     private readonly now: () => number = Date.now,
   ) {}
 
-  /** Resolves when `operation` may be called; waits for a free slot if this second is spent. */
-  async acquire(operation: string): Promise<void> {
+  /**
+   * Resolves when `operation` may be called; waits for a free slot if this
+   * second is spent. Returns the window and slot granted (none: no budget).
+   */
+  async acquire(operation: string): Promise<{ window: number; slot: number } | undefined> {
     const limit = this.limits[operation];
-    if (!limit) return;
+    if (!limit) return undefined;
     // Budgets below 1/s are granted in windows of several seconds.
     const windowMs = limit >= 1 ? 1000 : Math.ceil(1000 / limit);
     const perWindow = Math.max(1, Math.floor(limit * (windowMs / 1000)));
@@ -96,7 +99,7 @@ export class RateBudget {
         const at = window * windowMs + (slot * windowMs) / perWindow;
         const wait = at - this.now();
         if (wait > 0) await sleep(wait);
-        return;
+        return { window, slot };
       } catch (err) {
         if (awsErrorName(err) !== 'ConditionalCheckFailedException') throw err;
         this.waits++;

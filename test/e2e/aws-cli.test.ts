@@ -80,13 +80,11 @@ describe.skipIf(!hasCli)('the Debian AWS CLI against the local cloud', () => {
     await until('awaiting a decision', async () => (await t.api().getTransfer(id)).status === 'AWAITING_DECISION');
 
     await aws(HUMAN, 'iot', 'accept-certificate-transfer', '--certificate-id', cert.certificateId, '--set-as-active');
-    const decidedAt = Date.now();
     const done = await until('the reconciler to settle it', async () => {
       const r = await t.api().getTransfer(id);
       return r.status === 'ACCEPTED' ? r : undefined;
     });
     expect(done).toMatchObject({ decision: { decision: 'ACCEPTED', via: 'reconciler' } });
-    expect(Date.now() - decidedAt).toBeLessThan(15_000);
   });
 
   it('a manual reject as 333 settles the workflow: REJECTED, and the certificate is back in 111 ACTIVE with its policies and things', async () => {

@@ -10,15 +10,19 @@ useTransferTable();
 describe('IoT rate budget', () => {
   it('never grants more calls in one second than the limit, across concurrent callers', async () => {
     const budget = new RateBudget('transfers-test', `t-${crypto.randomUUID()}`, { DescribeCertificate: 4 });
-    const grants: number[] = [];
-    await Promise.all(Array.from({ length: 10 }, async () => {
-      await budget.acquire('DescribeCertificate');
-      grants.push(Math.floor(Date.now() / 1000));
-    }));
-    const perSecond = new Map<number, number>();
-    for (const s of grants) perSecond.set(s, (perSecond.get(s) ?? 0) + 1);
-    expect(grants).toHaveLength(10);
-    for (const n of perSecond.values()) expect(n).toBeLessThanOrEqual(4);
+    const grants = await Promise.all(Array.from({ length: 10 }, () => budget.acquire('DescribeCertificate')));
+    const perSecond = new Map<number, Set<number>>();
+    for (const g of grants) {
+      const slots = perSecond.get(g!.window) ?? new Set<number>();
+      slots.add(g!.slot);
+      perSecond.set(g!.window, slots);
+    }
+    expect(grants.every((g) => g !== undefined)).toBe(true);
+    for (const slots of perSecond.values()) {
+      expect(slots.size).toBeLessThanOrEqual(4);
+      for (const slot of slots) expect(slot).toBeLessThan(4); // every slot within the limit, none shared
+    }
+    expect([...perSecond.values()].reduce((a, s) => a + s.size, 0)).toBe(10);
     expect(perSecond.size).toBeGreaterThanOrEqual(3);
     expect(budget.waits).toBeGreaterThan(0);
   });
