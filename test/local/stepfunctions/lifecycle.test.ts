@@ -17,7 +17,6 @@ describe('Step Functions emulator: lifecycle', () => {
 
   it('lets the process exit by itself after shutdown(), whatever was pending', async () => {
     const script = fileURLToPath(new URL('./fixtures/exit-cleanly.ts', import.meta.url));
-    const started = Date.now();
     const child = spawn(process.execPath, ['--import', 'tsx', script], {
       cwd: fileURLToPath(new URL('../../..', import.meta.url)),
       env: { ...process.env, AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true' },
@@ -38,8 +37,7 @@ describe('Step Functions emulator: lifecycle', () => {
     expect(report.late).toBe('TaskTimedOut');
     expect(report.timers).toBe(0);
     expect(report.statuses.every((s) => s === 'ABORTED')).toBe(true);
-    // Nothing waited for the 3600 s Wait state, the 1 s Retry pause or the 60 s default Lambda timeout.
-    expect(Date.now() - started).toBeLessThan(15_000);
+    // Exit code 0 (not the SIGKILL at 20 s): nothing waited for the 3600 s Wait state or the 60 s default Lambda timeout.
   });
 
   it('tells subscribers about starts, state changes and ends, and resolves waitForExecution', async () => {
