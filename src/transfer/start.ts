@@ -1,8 +1,8 @@
 import { createHash, randomUUID } from 'node:crypto';
-import { StartExecutionCommand } from '@aws-sdk/client-sfn';
+import { DescribeExecutionCommand, StartExecutionCommand } from '@aws-sdk/client-sfn';
 import { sfn } from '../clients/sfn.js';
 import { config } from '../config.js';
-import { CertificateNotFound, CertificateNotTransferable, ValidationError, WorkflowStartFailed } from '../errors.js';
+import { CertificateNotFound, CertificateNotTransferable, TransferInProgress, TransferStateConflict, ValidationError, WorkflowStartFailed } from '../errors.js';
 import { describeCertificate } from '../iot.js';
 import { createTransfer, getTransfer, settle } from '../store.js';
 import type { TransferRecord, TransferRequest, WorkflowInput } from '../types.js';
@@ -76,7 +76,7 @@ export async function prepareTransfer(request: TransferRequest, opts: PrepareOpt
 
   const transferId = opts.transferId ?? randomUUID();
   const executionArn = executionArnFor(config.stateMachineArn, transferId);
-  const record = await createTransfer({
+  const open = () => createTransfer({
     transferId,
     certificateId: request.certificateId,
     certificateArn: cert.certificateArn,
@@ -89,8 +89,43 @@ export async function prepareTransfer(request: TransferRequest, opts: PrepareOpt
     batchId: opts.batchId,
     requestId: opts.requestId,
   });
-
+  let record: TransferRecord;
+  try {
+    record = await open();
+  } catch (err) {
+    // The open transfer may be one whose request died before starting its workflow.
+    if (!(err instanceof TransferInProgress) || !(await closeIfAbandoned(err.openTransferId))) throw err;
+    record = await open();
+  }
   return { record, input: inputOf(record, request, cert.status) };
+}
+
+/** A transfer still REQUESTED this long after it was recorded may never have started its workflow. */
+const ABANDONED_AFTER_MS = 120_000;
+
+/**
+ * Closes a transfer whose request was cut off between recording it and
+ * starting its execution (a crash or a Lambda timeout): it stays REQUESTED,
+ * holds the certificate's lock, and has no execution. Nothing in IoT was
+ * touched, so it is closed FAILED and the certificate is free again. Returns
+ * whether it was closed.
+ */
+export async function closeIfAbandoned(transferId: string): Promise<boolean> {
+  const record = await getTransfer(transferId);
+  if (!record || record.status !== 'REQUESTED' || Date.now() - Date.parse(record.createdAt) < ABANDONED_AFTER_MS) return false;
+  try {
+    await sfn.send(new DescribeExecutionCommand({ executionArn: record.executionArn }));
+    return false; // it did start: Preflight will move it on
+  } catch (err) {
+    if ((err as Error).name !== 'ExecutionDoesNotExist') throw err;
+  }
+  try {
+    await settle(record, 'FAILED', { message: 'Never started: the request that opened it was interrupted before its workflow started', reason: 'The workflow was never started; nothing was changed' });
+  } catch (err) {
+    if (err instanceof TransferStateConflict) return false;
+    throw err;
+  }
+  return true;
 }
 
 function inputOf(record: TransferRecord, request: TransferRequest, certificateStatus: WorkflowInput['certificateStatus']): WorkflowInput {

@@ -2,7 +2,8 @@ import { beforeEach, describe, expect, it } from 'vitest';
 import { mockClient } from 'aws-sdk-client-mock';
 import 'aws-sdk-client-mock-vitest/extend';
 import { DescribeCertificateCommand, IoTClient } from '@aws-sdk/client-iot';
-import { SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
+import { DescribeExecutionCommand, ExecutionDoesNotExist, SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
+import { UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { setSourceEnv, SOURCE, STATE_MACHINE_ARN, STRANGER, TARGET } from '../../support/env.js';
 import { useTransferTable } from '../../support/dynamo.js';
 import { certArn, certId } from '../../support/certs.js';
@@ -16,6 +17,7 @@ const sfn = mockClient(SFNClient);
 const { handler: create } = await import('../../../functions/api/create-transfer.js');
 const { handler: get } = await import('../../../functions/api/get-transfer.js');
 const store = await import('../../../src/store.js');
+const { ddb } = await import('../../../src/clients/dynamodb.js');
 
 useTransferTable();
 beforeEach(() => {
@@ -148,6 +150,45 @@ describe('POST /transfers', () => {
     const res = await post({ certificateId: certId(), targetAccount: TARGET });
     expect(res.status).toBe(500);
     expect(JSON.stringify(res.body)).not.toContain('10.0.0.1');
+  });
+});
+
+describe('a transfer whose request died before its workflow started', () => {
+  /** Records a REQUESTED transfer for the certificate, as a request cut off after the record would leave it. */
+  async function orphan(certificateId: string, ageSeconds: number) {
+    const transferId = crypto.randomUUID();
+    await store.createTransfer({ transferId, certificateId, certificateArn: certArn(certificateId), sourceAccount: SOURCE, targetAccount: TARGET, timeoutSeconds: 600, restoreOnFailure: true, executionArn: `${STATE_MACHINE_ARN.replace(':stateMachine:', ':execution:')}:${transferId}` });
+    const createdAt = new Date(Date.now() - ageSeconds * 1000).toISOString();
+    await ddb.send(new UpdateCommand({ TableName: 'transfers-test', Key: { pk: `TRANSFER#${transferId}`, sk: 'TRANSFER' }, UpdateExpression: 'SET createdAt = :c', ExpressionAttributeValues: { ':c': createdAt } }));
+    return transferId;
+  }
+
+  it('is closed FAILED after two minutes without an execution, and the new request starts', async () => {
+    const certificateId = certificate();
+    const stale = await orphan(certificateId, 300);
+    sfn.on(DescribeExecutionCommand).rejects(new ExecutionDoesNotExist({ message: 'Execution Does Not Exist', $metadata: {} }));
+
+    const res = await post({ certificateId, targetAccount: TARGET });
+
+    expect(res.status).toBe(202);
+    expect(await store.requireTransfer(stale)).toMatchObject({ status: 'FAILED', reason: expect.stringContaining('never started') });
+  });
+
+  it('is left alone while young: 409', async () => {
+    const certificateId = certificate();
+    const young = await orphan(certificateId, 10);
+    const res = await post({ certificateId, targetAccount: TARGET });
+    expect(res).toMatchObject({ status: 409, body: { openTransferId: young } });
+    expect(sfn).not.toHaveReceivedCommand(DescribeExecutionCommand);
+  });
+
+  it('is left alone when its execution exists after all: 409', async () => {
+    const certificateId = certificate();
+    const running = await orphan(certificateId, 300);
+    sfn.on(DescribeExecutionCommand).resolves({ status: 'RUNNING' });
+    const res = await post({ certificateId, targetAccount: TARGET });
+    expect(res).toMatchObject({ status: 409, body: { openTransferId: running } });
+    expect((await store.requireTransfer(running)).status).toBe('REQUESTED');
   });
 });
 
