@@ -178,8 +178,8 @@ export function validateListQuery(query: Record<string, string | undefined> | nu
 
 export const MAX_BATCH_SIZE = 1000;
 /** An inline Map runs at most 40 iterations at once. */
-export const MAX_BATCH_CONCURRENCY = 40;
-export const DEFAULT_BATCH_CONCURRENCY = 10;
+export const MAX_BATCH_CONCURRENCY = 100;
+export const DEFAULT_BATCH_CONCURRENCY = 40;
 
 /** Selects certificates of this account instead of listing them (ListCertificates). */
 export interface BatchFilter {

@@ -197,7 +197,7 @@ const COMMANDS: Record<string, Command> = {
         targetAccount,
         transferMessage: v.message,
         timeoutSeconds: durationArg(v.timeout, '--timeout'),
-        maxConcurrency: intArg(v['max-concurrency'], '--max-concurrency', 1, 40),
+        maxConcurrency: intArg(v['max-concurrency'], '--max-concurrency', 1, 100),
         restoreOnFailure: v['no-restore'] ? false : undefined,
         requestId: v['request-id'],
       };

@@ -61,10 +61,10 @@ describe('POST /transfer-batches', () => {
     expect(await batches.getBatch(res.body.batchId as string)).toMatchObject({ status: 'RUNNING', total: 3, targetAccount: TARGET, maxConcurrency: 2 });
   });
 
-  it('defaults: 10 at a time, 7 days, restore on failure; ids are lower-cased', async () => {
+  it('defaults: 40 at a time, 7 days, restore on failure; ids are lower-cased', async () => {
     const id = certId();
     await post({ certificateIds: [id.toUpperCase()], targetAccount: TARGET });
-    expect(startedInput()).toMatchObject({ certificateIds: [id], maxConcurrency: 10, request: { timeoutSeconds: 604_800, restoreOnFailure: true } });
+    expect(startedInput()).toMatchObject({ certificateIds: [id], maxConcurrency: 40, request: { timeoutSeconds: 604_800, restoreOnFailure: true } });
   });
 
   const id = certId('fixed');
@@ -81,8 +81,8 @@ describe('POST /transfer-batches', () => {
     ['a filter window ending before it starts', { filter: { createdAfter: '2026-02-01T00:00:00Z', createdBefore: '2026-01-01T00:00:00Z' }, targetAccount: TARGET }, 'filter.createdBefore', 'later than'],
     ['no targetAccount', { certificateIds: [id] }, 'targetAccount', 'targetAccount is required'],
     ['the source account as target', { certificateIds: [id], targetAccount: SOURCE }, 'targetAccount', 'differ'],
-    ['maxConcurrency 0', { certificateIds: [id], targetAccount: TARGET, maxConcurrency: 0 }, 'maxConcurrency', 'from 1 to 40'],
-    ['maxConcurrency 41', { certificateIds: [id], targetAccount: TARGET, maxConcurrency: 41 }, 'maxConcurrency', 'from 1 to 40'],
+    ['maxConcurrency 0', { certificateIds: [id], targetAccount: TARGET, maxConcurrency: 0 }, 'maxConcurrency', 'from 1 to 100'],
+    ['maxConcurrency 101', { certificateIds: [id], targetAccount: TARGET, maxConcurrency: 101 }, 'maxConcurrency', 'from 1 to 100'],
     ['a timeout under 60 s', { certificateIds: [id], targetAccount: TARGET, timeoutSeconds: 59 }, 'timeoutSeconds', 'from 60'],
     ['an unknown field', { certificateIds: [id], targetAccount: TARGET, dryRun: true }, 'dryRun', 'not a known field'],
   ])('400 naming the field for %s, starting nothing', async (_name, body, field, text) => {
