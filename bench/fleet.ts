@@ -192,24 +192,13 @@ async function main(): Promise<number> {
   let lastAccepted = 0;
   let accepted = 0;
   const notAccepted: { status: string; reason?: string }[] = [];
-  let nextToken: string | undefined;
   const records: Record<string, unknown>[] = [];
+  let nextToken: string | undefined;
   do {
-    const page = await api.request('GET', `/transfer-batches/${batchId}/transfers`, undefined, { nextToken, limit: '100' }).catch(() => undefined);
-    if (!page || page.status !== 200) break;
-    records.push(...((page.body.items ?? []) as Record<string, unknown>[]));
-    nextToken = page.body.nextToken as string | undefined;
+    const page = await api.listTransfers({ batchId, nextToken, limit: '100' });
+    records.push(...((page.items ?? []) as Record<string, unknown>[]));
+    nextToken = page.nextToken as string | undefined;
   } while (nextToken);
-  if (records.length < N) {
-    // Fall back to the transfer list filtered by target.
-    records.length = 0;
-    let tok: string | undefined;
-    do {
-      const page = await api.listTransfers({ targetAccount: TARGET, nextToken: tok, limit: '100' });
-      records.push(...((page.items ?? []) as Record<string, unknown>[]).filter((r) => r.batchId === batchId));
-      tok = page.nextToken as string | undefined;
-    } while (tok);
-  }
   for (const r of records) {
     if (r.status === 'ACCEPTED') {
       accepted++;

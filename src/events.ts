@@ -3,6 +3,7 @@ import { eventBridge } from './clients/events.js';
 import { config } from './config.js';
 import { OfferDeliveryFailed } from './errors.js';
 import type { FinalStatus, RestoreOutcome } from './types.js';
+import type { TransferRequestBody } from './validation.js';
 
 /** The event contract (see `events/` for the JSON Schemas). */
 export const EVENT_SOURCE = 'iot.certificate-transfer';
@@ -16,14 +17,8 @@ export const DetailType = {
 } as const;
 export type DetailType = (typeof DetailType)[keyof typeof DetailType];
 
-export interface RequestedDetail {
-  certificateId: string;
-  targetAccount: string;
-  transferMessage?: string;
-  timeoutSeconds?: number;
-  restoreOnFailure?: boolean;
-  requestId?: string;
-}
+/** A Requested event's detail is the body of `POST /transfers`. */
+export type RequestedDetail = TransferRequestBody;
 
 export interface OfferedDetail {
   transferId: string;

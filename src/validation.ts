@@ -3,6 +3,7 @@ import addFormats from 'ajv-formats';
 import { config, DEFAULT_TIMEOUT_SECONDS, MAX_TIMEOUT_SECONDS } from './config.js';
 import { TargetNotAllowed, ValidationError } from './errors.js';
 import { FINAL_STATUSES, OPEN_STATUSES, type TransferRequest, type TransferStatus } from './types.js';
+import type { ListQuery } from './store.js';
 
 /** The body of `POST /transfers` and the detail of a Requested event (contract). */
 export interface TransferRequestBody {
@@ -128,14 +129,7 @@ export function validateTransferRequest(input: unknown, sourceAccount = config.a
 // ───────────── GET /transfers query ─────────────
 
 /** Query parameters of `GET /transfers` (contract). */
-export interface ListQueryParams {
-  status?: TransferStatus;
-  certificateId?: string;
-  targetAccount?: string;
-  batchId?: string;
-  limit?: number;
-  nextToken?: string;
-}
+export type ListQueryParams = ListQuery;
 
 const UUID_PATTERN = '^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$';
 const TRANSFER_STATUSES: TransferStatus[] = [...OPEN_STATUSES, ...FINAL_STATUSES];

@@ -1,27 +1,16 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { BatchGetCommand, DynamoDBDocumentClient, GetCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { FINAL_STATUSES, OPEN_STATUSES, type TransferRecord, type TransferStatus } from '../../src/types.js';
-import type { EventBridgeModel, EventLogRecord } from '../eventbridge/model.js';
-import type { IotModel } from '../iot/model.js';
-import type { PublishedMessage, SnsModel } from '../sns/service.js';
-import type { ExecutionDetail, StepFunctionsModel } from '../stepfunctions/model.js';
-import type { ServerlessStack } from '../serverless/stack.js';
-import type { ResourceValues } from '../cloudformation/intrinsics.js';
+import type { LocalCloud } from '../cloud.js';
+import type { EventLogRecord } from '../eventbridge/model.js';
+import type { PublishedMessage } from '../sns/service.js';
+import type { ExecutionDetail } from '../stepfunctions/model.js';
 import { layoutDefinition, type StateGraph } from './graph.js';
 import { readHistory, type HistoryRow, type StateRun } from './history.js';
 import { Redactor } from './redact.js';
 
 /** What the console reads: the emulators' models in-process, the transfer table through the AWS endpoint. */
-export interface ConsoleDeps {
-  awsUrl: string;
-  region: string;
-  sourceAccount: string;
-  iot: IotModel;
-  sfn: StepFunctionsModel;
-  events: EventBridgeModel;
-  sns: SnsModel;
-  stacks: { account: string; stack: ServerlessStack; stateMachines: Record<string, string>; resources: Record<string, ResourceValues> }[];
-}
+export type ConsoleDeps = Pick<LocalCloud, 'awsUrl' | 'region' | 'sourceAccount' | 'iot' | 'sfn' | 'events' | 'sns' | 'stacks'>;
 
 export const STATUSES: readonly TransferStatus[] = [...OPEN_STATUSES, ...FINAL_STATUSES];
 const FINAL = new Set<string>(FINAL_STATUSES);

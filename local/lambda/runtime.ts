@@ -228,13 +228,6 @@ export class LambdaRuntime {
     return Promise.all([...this.functions.values()].map((f) => f.warm())).then(() => undefined);
   }
 
-  has(arn: string): boolean {
-    return this.functions.has(normalizeArn(arn));
-  }
-
-  list(): { arn: string; config: LocalFunctionConfig }[] {
-    return [...this.functions.values()].map((f) => ({ arn: f.arn, config: f.config }));
-  }
 
   /** Invokes a function by ARN (or `name` in the caller's account); resolves with its JSON result. */
   async invoke(arn: string, event: unknown): Promise<unknown> {

@@ -5,30 +5,30 @@ import type { Decision, TransferRecord } from '../types.js';
 
 export type HandOff = 'DELIVERED' | 'TOO_LATE';
 
+/** Errors that mean the token is spent: the task timed out, was cancelled, or got its answer already. */
+const STALE_TOKEN = ['TaskTimedOut', 'InvalidToken', 'TaskDoesNotExist'];
+
 /**
- * Hands a decision to the waiting workflow. A token that is no longer valid
- * (the task timed out, was cancelled, or got its decision already) means the
- * workflow has moved on: the decision is too late and changes nothing.
+ * Sends an answer to the waiting task. A token that is no longer valid means
+ * the workflow has moved on: the answer is too late and changes nothing.
  */
-export async function deliverDecision(record: TransferRecord, decision: Decision): Promise<HandOff> {
+async function handOff(record: TransferRecord, answer: (taskToken: string) => Promise<unknown>): Promise<HandOff> {
   if (!record.taskToken) return 'TOO_LATE';
   try {
-    await sfn.send(new SendTaskSuccessCommand({ taskToken: record.taskToken, output: JSON.stringify(decision) }));
+    await answer(record.taskToken);
     return 'DELIVERED';
   } catch (err) {
-    if (['TaskTimedOut', 'InvalidToken', 'TaskDoesNotExist'].includes(awsErrorName(err) ?? '')) return 'TOO_LATE';
+    if (STALE_TOKEN.includes(awsErrorName(err) ?? '')) return 'TOO_LATE';
     throw err;
   }
 }
 
+/** Hands a decision to the waiting workflow. */
+export function deliverDecision(record: TransferRecord, decision: Decision): Promise<HandOff> {
+  return handOff(record, (taskToken) => sfn.send(new SendTaskSuccessCommand({ taskToken, output: JSON.stringify(decision) })));
+}
+
 /** Fails the waiting task with `TransferCancelled`: the workflow withdraws and restores. */
-export async function deliverCancel(record: TransferRecord, reason: string): Promise<HandOff> {
-  if (!record.taskToken) return 'TOO_LATE';
-  try {
-    await sfn.send(new SendTaskFailureCommand({ taskToken: record.taskToken, error: 'TransferCancelled', cause: reason.slice(0, 256) }));
-    return 'DELIVERED';
-  } catch (err) {
-    if (['TaskTimedOut', 'InvalidToken', 'TaskDoesNotExist'].includes(awsErrorName(err) ?? '')) return 'TOO_LATE';
-    throw err;
-  }
+export function deliverCancel(record: TransferRecord, reason: string): Promise<HandOff> {
+  return handOff(record, (taskToken) => sfn.send(new SendTaskFailureCommand({ taskToken, error: 'TransferCancelled', cause: reason.slice(0, 256) })));
 }

@@ -10,6 +10,7 @@ import {
   detachThing,
   listAttachedPolicies,
   listPrincipalThings,
+  RETRYABLE_IOT_ERRORS,
   setCertificateStatus,
   transferCertificate,
 } from '../iot.js';
@@ -139,7 +140,7 @@ export async function withdrawPendingTransfer(certificateId: string): Promise<Pe
     result = await cancelTransfer(certificateId);
   } catch (err) {
     // Anything but a transient fault means "not pending any more": look and see.
-    if (['ThrottlingException', 'ServiceUnavailableException', 'InternalFailureException'].includes(awsErrorName(err) ?? '')) throw err;
+    if ((RETRYABLE_IOT_ERRORS as readonly string[]).includes(awsErrorName(err) ?? '')) throw err;
     result = 'ALREADY_COMPLETED';
   }
   if (result === 'CANCELLED') return { cancelled: true, alreadyAccepted: false };
