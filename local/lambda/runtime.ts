@@ -21,6 +21,12 @@ export interface LocalFunctionConfig {
   timeoutSeconds: number;
   memorySize: number;
   environment: Record<string, string>;
+  /**
+   * The execution role's ARN. The function's SDK calls carry it as their session token
+   * (`AWS_SESSION_TOKEN`), so the local cloud authorizes them against this role, as STS
+   * credentials of an assumed role are in AWS.
+   */
+  roleArn?: string;
 }
 
 export interface LambdaErrorPayload {
@@ -213,6 +219,7 @@ export class LambdaRuntime {
       const fn = new LocalFunction(c, outFor(c.handlerFile), {
         AWS_ACCESS_KEY_ID: c.account,
         AWS_SECRET_ACCESS_KEY: this.opts.secretAccessKey ?? 'x',
+        ...(c.roleArn ? { AWS_SESSION_TOKEN: sessionTokenFor(c.roleArn, c.name) } : {}),
         AWS_ENDPOINT_URL: this.opts.endpoint,
         AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
         PATH: process.env.PATH ?? '',
@@ -248,6 +255,25 @@ export class LambdaRuntime {
 
   async shutdown(): Promise<void> {
     await Promise.all([...this.functions.values()].map((f) => f.recycle()));
+  }
+}
+
+/**
+ * The session token a function's credentials carry locally: names the assumed role and the
+ * session (the function), like `arn:aws:sts::111111111111:assumed-role/<role>/<function>`.
+ */
+export function sessionTokenFor(roleArn: string, sessionName: string): string {
+  return `local-role:${Buffer.from(JSON.stringify({ roleArn, sessionName })).toString('base64url')}`;
+}
+
+/** Reads a token made by {@link sessionTokenFor}; undefined for anything else. */
+export function roleOfSessionToken(token: string | undefined): { roleArn: string; sessionName: string } | undefined {
+  if (!token?.startsWith('local-role:')) return undefined;
+  try {
+    const v = JSON.parse(Buffer.from(token.slice('local-role:'.length), 'base64url').toString('utf8')) as { roleArn?: unknown; sessionName?: unknown };
+    return typeof v.roleArn === 'string' && typeof v.sessionName === 'string' ? { roleArn: v.roleArn, sessionName: v.sessionName } : undefined;
+  } catch {
+    return undefined;
   }
 }
 
