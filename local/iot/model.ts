@@ -2,16 +2,23 @@
  * AWS IoT Core control plane, the service model: one method per operation,
  * state per account and region, no HTTP. The wire layer is `protocol.ts`.
  *
- * Certificates live in a per-region index keyed by certificate id (a
- * DEFAULT-mode certificate exists once per region, whichever account owns
- * it), each with its current owner; policies, things and every attachment
- * live in the owning account's state. That is what lets a certificate move
- * between accounts by TransferCertificate / AcceptCertificateTransfer.
+ * Certificates live in a per-region registry (`registry.ts`: a DEFAULT-mode
+ * certificate exists once per region, an SNI_ONLY one once per account), each
+ * copy with its current owner; policies, things and every attachment live in
+ * the owning account's state. That is what lets a certificate move between
+ * accounts by TransferCertificate / AcceptCertificateTransfer. Quotas and
+ * detach propagation are their own modules (`quotas.ts`, `propagation.ts`).
  */
 import { randomUUID } from 'node:crypto';
 import { seededRandom as prng } from '../shared/prng.js';
 import { AwsError } from '../edge/types.js';
 import { KeySource, issueDeviceCertificate, parseCertificatePem, type KeyAlgorithm } from './certs.js';
+import { DetachPropagation, type PropagationSpec } from './propagation.js';
+import { TokenBuckets, type IotQuotas } from './quotas.js';
+import { CertificateRegistry, modeOf, type CertificateMode, type CertRecord, type TransferOutcome, type TransferRecord, type TransferState } from './registry.js';
+
+export { AWS_DEFAULT_IOT_QUOTAS, type IotQuotas, type QuotaSpec } from './quotas.js';
+export { CERTIFICATE_MODES, type CertificateMode, type TransferOutcome } from './registry.js';
 
 // ---------------------------------------------------------------------------
 // Vocabulary
@@ -130,14 +137,14 @@ export interface CertificateDescription {
   transferData?: TransferData;
   generationId: string;
   validity: { notBefore: Date; notAfter: Date };
-  certificateMode: 'DEFAULT';
+  certificateMode: CertificateMode;
 }
 
 export interface CertificateSummary {
   certificateArn: string;
   certificateId: string;
   status: CertificateStatus;
-  certificateMode: 'DEFAULT';
+  certificateMode: CertificateMode;
   creationDate: Date;
 }
 
@@ -234,33 +241,6 @@ export interface IotOutputs {
 // ---------------------------------------------------------------------------
 // Options: quotas, latency, faults, observation
 
-/** Requests per second (burst = rate), or an explicit token bucket. */
-export type QuotaSpec = number | { rate: number; burst?: number };
-/** Per-operation quotas; `'*'` applies to every operation not listed. */
-export type IotQuotas = Partial<Record<IotOperation | '*', QuotaSpec>>;
-
-/**
- * Approximate default AWS IoT control-plane quotas (TPS per account and
- * region). Operations not listed are generous in AWS and unthrottled here.
- */
-export const AWS_DEFAULT_IOT_QUOTAS: IotQuotas = Object.freeze({
-  UpdateCertificate: 10,
-  DescribeCertificate: 10,
-  ListCertificates: 10,
-  ListPrincipalThings: 10,
-  ListPrincipalThingsV2: 10,
-  TransferCertificate: 10,
-  AcceptCertificateTransfer: 10,
-  RejectCertificateTransfer: 10,
-  CancelCertificateTransfer: 10,
-  ListOutgoingCertificates: 10,
-  ListAttachedPolicies: 15,
-  AttachPolicy: 15,
-  DetachPolicy: 15,
-  AttachThingPrincipal: 100,
-  DetachThingPrincipal: 100,
-});
-
 export type LatencyRange = number | { min: number; max: number };
 /** A fixed delay, a uniform range, or per-operation values (`'*'` for the rest). */
 export type LatencySpec = LatencyRange | Partial<Record<IotOperation | '*', LatencyRange>>;
@@ -298,8 +278,14 @@ export interface IotModelOptions {
   keyAlgorithm?: KeyAlgorithm;
   /** RSA only: generate this many key pairs, then reuse them (certificates stay unique). 0 = always fresh. Default 4. */
   keyPoolSize?: number;
-  /** How long a just-detached thing still counts as attached for TransferCertificate (AWS propagates detaches asynchronously). Default 0. */
-  detachPropagationMs?: number;
+  /**
+   * How long a just-detached thing still counts as attached for TransferCertificate (AWS propagates
+   * detaches asynchronously): fixed, or `{min, max}` drawn from a PRNG seeded by `seed`. Default 0
+   * (`npm start` uses AWS_DETACH_PROPAGATION_MS).
+   */
+  detachPropagationMs?: PropagationSpec;
+  /** Seed of the model's PRNGs (propagation jitter, latency; faults unless `faults.seed`). Default 1. */
+  seed?: number;
   /** Token-bucket throttling per account, region and operation (see AWS_DEFAULT_IOT_QUOTAS). Default: none. */
   quotas?: IotQuotas;
   /** Delay before each call is served. Default: none. */
@@ -335,44 +321,6 @@ export interface IotStats {
 // ---------------------------------------------------------------------------
 // State records (plain data: snapshot() serialises them as they are)
 
-interface TransferState {
-  transferMessage?: string;
-  rejectReason?: string;
-  transferDate?: number;
-  acceptDate?: number;
-  rejectDate?: number;
-}
-
-interface CertRecord {
-  certificateId: string;
-  certificatePem: string;
-  owner: string;
-  status: CertificateStatus;
-  creationDate: number;
-  lastModifiedDate: number;
-  customerVersion: number;
-  generationId: string;
-  previousOwnedBy?: string;
-  notBefore: number;
-  notAfter: number;
-  transferData?: TransferState;
-  /** Set while PENDING_TRANSFER. */
-  pendingTransferTo?: string;
-}
-
-export type TransferOutcome = 'PENDING' | 'ACCEPTED' | 'REJECTED' | 'CANCELLED';
-
-/** The latest transfer of a certificate, kept after it ends to answer TransferAlreadyCompletedException. */
-interface TransferRecord {
-  certificateId: string;
-  source: string;
-  target: string;
-  state: TransferOutcome;
-  transferMessage?: string;
-  transferDate: number;
-  endDate?: number;
-}
-
 interface PolicyRecord {
   policyName: string;
   policyDocument: string;
@@ -389,8 +337,7 @@ interface ThingRecord {
 }
 
 interface RegionState {
-  certificates: Map<string, CertRecord>;
-  transfers: Map<string, TransferRecord>;
+  certificates: CertificateRegistry;
 }
 
 interface AccountState {
@@ -402,13 +349,11 @@ interface AccountState {
   principalThings: Map<string, Map<string, ThingPrincipalType>>;
   /** thing → principal → type */
   thingPrincipals: Map<string, Map<string, ThingPrincipalType>>;
-  /** principal → thing → time until which a detached thing still blocks TransferCertificate */
-  lingeringThings: Map<string, Map<string, number>>;
 }
 
 export interface IotSnapshot {
   version: 1;
-  regions: Record<string, { certificates: CertRecord[]; transfers: TransferRecord[] }>;
+  regions: Record<string, { certificates: CertRecord[]; transfers?: TransferRecord[] }>;
   accounts: Record<
     string,
     {
@@ -429,6 +374,7 @@ export interface CertificateOverview {
   certificateArn: string;
   ownedBy: string;
   status: CertificateStatus;
+  certificateMode: CertificateMode;
   previousOwnedBy?: string;
   pendingTransferTo?: string;
   creationDate: Date;
@@ -552,7 +498,8 @@ export class IotModel {
   private readonly keys: KeySource;
   private readonly now: () => number;
   private readonly pageSize: number;
-  private readonly buckets = new Map<string, { tokens: number; updated: number }>();
+  private readonly buckets: TokenBuckets;
+  private readonly propagation: DetachPropagation;
   private readonly faultRandom: () => number;
   private readonly latencyRandom: () => number;
   private counters = new Map<string, OperationStats>();
@@ -595,9 +542,11 @@ export class IotModel {
     this.keys = new KeySource(options.keyAlgorithm ?? 'rsa', options.keyPoolSize ?? 4);
     this.now = options.clock ?? Date.now;
     this.pageSize = options.defaultPageSize ?? 25;
-    const seed = options.faults?.seed ?? 1;
-    this.faultRandom = prng(seed);
-    this.latencyRandom = prng(seed ^ 0x5bd1e995);
+    const seed = options.seed ?? 1;
+    this.faultRandom = prng(options.faults?.seed ?? seed);
+    this.latencyRandom = prng((options.faults?.seed ?? seed) ^ 0x5bd1e995);
+    this.buckets = new TokenBuckets(options.quotas, this.now);
+    this.propagation = new DetachPropagation(options.detachPropagationMs, this.now, seed);
   }
 
   // -------------------------------------------------------------------------
@@ -618,7 +567,7 @@ export class IotModel {
     try {
       const delay = this.latencyFor(operation);
       if (delay > 0) await new Promise((resolve) => setTimeout(resolve, delay));
-      if (!this.takeToken(ctx, operation)) {
+      if (!this.buckets.take(ctx.account, ctx.region, operation)) {
         outcome = 'throttled';
         stats.throttled += 1;
         throw new IotError('ThrottlingException', 'Rate exceeded', 400);
@@ -675,23 +624,6 @@ export class IotModel {
     return s;
   }
 
-  private takeToken(ctx: CallContext, operation: IotOperation): boolean {
-    const spec = this.options.quotas?.[operation] ?? this.options.quotas?.['*'];
-    if (spec === undefined) return true;
-    const rate = typeof spec === 'number' ? spec : spec.rate;
-    const burst = typeof spec === 'number' ? spec : (spec.burst ?? spec.rate);
-    const key = `${ctx.account}|${ctx.region}|${operation}`;
-    const now = this.now();
-    let bucket = this.buckets.get(key);
-    if (!bucket) this.buckets.set(key, (bucket = { tokens: burst, updated: now }));
-    bucket.tokens = Math.min(burst, bucket.tokens + ((now - bucket.updated) / 1000) * rate);
-    bucket.updated = now;
-    // Tolerate float drift: 0.1 s at 10 TPS must give exactly one token.
-    if (bucket.tokens < 1 - 1e-9) return false;
-    bucket.tokens = Math.max(0, bucket.tokens - 1);
-    return true;
-  }
-
   private drawFault(operation: IotOperation): IotError | undefined {
     const f = this.options.faults;
     if (!f || f.rate <= 0) return undefined;
@@ -720,7 +652,7 @@ export class IotModel {
 
   private region(region: string): RegionState {
     let r = this.regions.get(region);
-    if (!r) this.regions.set(region, (r = { certificates: new Map(), transfers: new Map() }));
+    if (!r) this.regions.set(region, (r = { certificates: new CertificateRegistry() }));
     return r;
   }
 
@@ -728,7 +660,7 @@ export class IotModel {
     const key = `${ctx.account}|${ctx.region}`;
     let a = this.accounts.get(key);
     if (!a) {
-      a = { policies: new Map(), targetPolicies: new Map(), things: new Map(), principalThings: new Map(), thingPrincipals: new Map(), lingeringThings: new Map() };
+      a = { policies: new Map(), targetPolicies: new Map(), things: new Map(), principalThings: new Map(), thingPrincipals: new Map() };
       this.accounts.set(key, a);
     }
     return a;
@@ -748,16 +680,19 @@ export class IotModel {
 
   /** A certificate the caller owns, or ResourceNotFoundException. */
   private ownedCert(ctx: CallContext, certificateId: string): CertRecord {
-    const cert = this.region(ctx.region).certificates.get(certificateId);
-    if (!cert || cert.owner !== ctx.account) throw notFound(`The certificate ${certificateId} does not exist.`);
+    const cert = this.region(ctx.region).certificates.owned(certificateId, ctx.account);
+    if (!cert) throw notFound(`The certificate ${certificateId} does not exist.`);
     return cert;
   }
 
   /** A certificate the caller can see: owned, or pending transfer to the caller. */
   private visibleCert(ctx: CallContext, certificateId: string): CertRecord | undefined {
-    const cert = this.region(ctx.region).certificates.get(certificateId);
-    if (!cert) return undefined;
-    return cert.owner === ctx.account || cert.pendingTransferTo === ctx.account ? cert : undefined;
+    return this.region(ctx.region).certificates.visible(certificateId, ctx.account);
+  }
+
+  /** Key of an account's state, also the scope of its lingering detaches. */
+  private scope(ctx: CallContext): string {
+    return `${ctx.account}|${ctx.region}`;
   }
 
   /** Resolves a principal/target ARN to a certificate the caller owns. */
@@ -769,8 +704,8 @@ export class IotModel {
       throw invalid(`${member} ${principal} is not a certificate ARN; only X.509 certificate principals are emulated by the local cloud.`);
     }
     const [, region, account, id] = m;
-    const cert = this.region(ctx.region).certificates.get(id);
-    if (region !== ctx.region || account !== ctx.account || !cert || cert.owner !== ctx.account) throw notFound(`The certificate ${principal} does not exist.`);
+    const cert = region === ctx.region && account === ctx.account ? this.region(ctx.region).certificates.owned(id, ctx.account) : undefined;
+    if (!cert) throw notFound(`The certificate ${principal} does not exist.`);
     return cert;
   }
 
@@ -794,7 +729,7 @@ export class IotModel {
       transferData: cert.transferData ? this.transferDataOut(cert.transferData) : undefined,
       generationId: cert.generationId,
       validity: { notBefore: new Date(cert.notBefore), notAfter: new Date(cert.notAfter) },
-      certificateMode: 'DEFAULT',
+      certificateMode: modeOf(cert),
     };
   }
 
@@ -808,13 +743,14 @@ export class IotModel {
     };
   }
 
-  private addCertificate(ctx: CallContext, pem: string, status: CertificateStatus, parsed: { certificateId: string; notBefore: Date; notAfter: Date }): CertRecord {
+  private addCertificate(ctx: CallContext, pem: string, status: CertificateStatus, mode: CertificateMode, parsed: { certificateId: string; notBefore: Date; notAfter: Date }): CertRecord {
     const now = this.now();
     const cert: CertRecord = {
       certificateId: parsed.certificateId,
       certificatePem: pem,
       owner: ctx.account,
       status,
+      certificateMode: mode,
       creationDate: now,
       lastModifiedDate: now,
       customerVersion: 1,
@@ -822,7 +758,7 @@ export class IotModel {
       notBefore: parsed.notBefore.getTime(),
       notAfter: parsed.notAfter.getTime(),
     };
-    this.region(ctx.region).certificates.set(cert.certificateId, cert);
+    this.region(ctx.region).certificates.add(cert);
     return cert;
   }
 
@@ -833,7 +769,7 @@ export class IotModel {
     const key = await this.keys.take();
     const pem = await issueDeviceCertificate(key, new Date(this.now()));
     const parsed = parseCertificatePem(pem);
-    const cert = this.addCertificate(ctx, parsed.pem, input.setAsActive ? 'ACTIVE' : 'INACTIVE', parsed);
+    const cert = this.addCertificate(ctx, parsed.pem, input.setAsActive ? 'ACTIVE' : 'INACTIVE', 'DEFAULT', parsed);
     return {
       certificateArn: this.certArn(ctx.region, cert),
       certificateId: cert.certificateId,
@@ -853,12 +789,17 @@ export class IotModel {
     } catch {
       throw invalid('The certificate is not a valid PEM-encoded X.509 certificate.');
     }
-    const existing = this.region(ctx.region).certificates.get(parsed.certificateId);
-    if (existing) {
-      const fields: Record<string, string> = existing.owner === ctx.account ? { resourceId: existing.certificateId, resourceArn: this.certArn(ctx.region, existing) } : {};
+    const copies = this.region(ctx.region).certificates.copies(parsed.certificateId);
+    // Multi-account registration (developer guide, "Using X.509 client certificates in multiple AWS
+    // accounts with multi-account registration"): a certificate registered without a CA is SNI_ONLY and
+    // may be registered once in each account of a region. A DEFAULT-mode one (issued by AWS IoT here)
+    // exists once per region. A copy pending transfer to the caller counts as the caller's.
+    const mine = copies.find((c) => c.owner === ctx.account || c.pendingTransferTo === ctx.account);
+    if (mine || copies.some((c) => modeOf(c) === 'DEFAULT')) {
+      const fields: Record<string, string> = mine?.owner === ctx.account ? { resourceId: mine.certificateId, resourceArn: this.certArn(ctx.region, mine) } : {};
       throw alreadyExists('The certificate is already provisioned or registered', fields);
     }
-    const cert = this.addCertificate(ctx, parsed.pem, status, parsed);
+    const cert = this.addCertificate(ctx, parsed.pem, status, 'SNI_ONLY', parsed);
     return { certificateArn: this.certArn(ctx.region, cert), certificateId: cert.certificateId };
   }
 
@@ -873,12 +814,12 @@ export class IotModel {
   listCertificates(ctx: CallContext, input: IotInputs['ListCertificates']): IotOutputs['ListCertificates'] {
     const size = pageSizeOf(input.pageSize, this.pageSize, 'pageSize');
     const dir = input.ascendingOrder ? 1 : -1;
-    const certs = [...this.region(ctx.region).certificates.values()]
+    const certs = [...this.region(ctx.region).certificates.all()]
       .filter((c) => c.owner === ctx.account || c.pendingTransferTo === ctx.account)
       .sort((a, b) => dir * compare(certKey(a), certKey(b)));
     const { page, next } = paginate(certs, certKey, size, input.marker, 'marker', dir);
     return {
-      certificates: page.map((c) => ({ certificateArn: this.certArn(ctx.region, c), certificateId: c.certificateId, status: c.status, certificateMode: 'DEFAULT', creationDate: new Date(c.creationDate) })),
+      certificates: page.map((c) => ({ certificateArn: this.certArn(ctx.region, c), certificateId: c.certificateId, status: c.status, certificateMode: modeOf(c), creationDate: new Date(c.creationDate) })),
       nextMarker: next,
     };
   }
@@ -908,25 +849,24 @@ export class IotModel {
     // forceDelete skips the policy check only: "if it is inactive and is not attached to an IoT thing".
     if ((acct.principalThings.get(arn)?.size ?? 0) > 0) throw deleteConflict(`Things must be detached before deletion (arn: ${arn})`);
     if ((acct.targetPolicies.get(arn)?.size ?? 0) > 0 && !input.forceDelete) throw deleteConflict(`Certificate policies must be detached before deletion (arn: ${arn})`);
-    this.forgetPrincipal(acct, arn);
-    const region = this.region(ctx.region);
-    region.certificates.delete(id);
-    region.transfers.delete(id);
+    this.forgetPrincipal(ctx, arn);
+    this.region(ctx.region).certificates.remove(cert);
   }
 
   /** Drops every attachment of a principal in one account (deletion, or the certificate left the account). */
-  private forgetPrincipal(acct: AccountState, arn: string): void {
+  private forgetPrincipal(ctx: CallContext, arn: string): void {
+    const acct = this.account(ctx);
     acct.targetPolicies.delete(arn);
     for (const thing of acct.principalThings.get(arn)?.keys() ?? []) acct.thingPrincipals.get(thing)?.delete(arn);
     acct.principalThings.delete(arn);
-    acct.lingeringThings.delete(arn);
+    this.propagation.forget(this.scope(ctx), arn);
   }
 
   /** Certificates the caller is transferring that are not yet accepted. */
   listOutgoingCertificates(ctx: CallContext, input: IotInputs['ListOutgoingCertificates']): IotOutputs['ListOutgoingCertificates'] {
     const size = pageSizeOf(input.pageSize, this.pageSize, 'pageSize');
     const dir = input.ascendingOrder ? 1 : -1;
-    const certs = [...this.region(ctx.region).certificates.values()]
+    const certs = [...this.region(ctx.region).certificates.all()]
       .filter((c) => c.owner === ctx.account && c.pendingTransferTo !== undefined)
       .sort((a, b) => dir * compare(certKey(a), certKey(b)));
     const { page, next } = paginate(certs, certKey, size, input.marker, 'marker', dir);
@@ -968,26 +908,24 @@ export class IotModel {
     const acct = this.account(ctx);
     const arn = this.certArn(ctx.region, cert);
     if ((acct.targetPolicies.get(arn)?.size ?? 0) > 0) throw transferConflict("You can't transfer the certificate because authorization policies are still attached.");
-    if ((acct.principalThings.get(arn)?.size ?? 0) > 0 || this.lingering(acct, arn)) {
+    // A detach that has not propagated yet still counts as an attachment (API_DetachThingPrincipal:
+    // "This call is asynchronous. It might take several seconds for the detachment to propagate").
+    if ((acct.principalThings.get(arn)?.size ?? 0) > 0 || this.propagation.isLingering(this.scope(ctx), arn)) {
       throw transferConflict(`Things must be detached before transfer (arn: ${arn})`);
+    }
+    // Only an SNI_ONLY certificate can have a copy elsewhere (multi-account registration). The API
+    // reference is silent on transferring it to an account that already holds it; an account never
+    // holds the same certificate twice, so the transfer is refused as a conflict (README).
+    if (this.region(ctx.region).certificates.visible(id, target)) {
+      throw transferConflict(`The certificate is already registered in the target account (certificateId: ${id})`);
     }
     const now = this.now();
     cert.status = 'PENDING_TRANSFER';
     cert.pendingTransferTo = target;
     cert.transferData = { transferMessage: input.transferMessage, transferDate: now };
+    cert.lastTransfer = { certificateId: id, source: ctx.account, target, state: 'PENDING', transferMessage: input.transferMessage, transferDate: now };
     this.touch(cert);
-    this.region(ctx.region).transfers.set(id, { certificateId: id, source: ctx.account, target, state: 'PENDING', transferMessage: input.transferMessage, transferDate: now });
     return { transferredCertificateArn: arn };
-  }
-
-  /** True while a recently detached thing still counts as attached (asynchronous propagation in AWS). */
-  private lingering(acct: AccountState, arn: string): boolean {
-    const things = acct.lingeringThings.get(arn);
-    if (!things) return false;
-    const now = this.now();
-    for (const [thing, until] of things) if (until <= now) things.delete(thing);
-    if (things.size === 0) acct.lingeringThings.delete(arn);
-    return things.size > 0;
   }
 
   /**
@@ -1005,28 +943,27 @@ export class IotModel {
    *   InvalidRequestException.
    */
   private pendingFor(ctx: CallContext, certificateId: string, role: 'target' | 'source'): CertRecord {
-    const region = this.region(ctx.region);
-    const cert = region.certificates.get(certificateId);
+    const certificates = this.region(ctx.region).certificates;
+    // The caller sees at most one copy; other accounts' copies (SNI_ONLY) are invisible to it.
+    const cert = certificates.visible(certificateId, ctx.account);
     if (cert?.status === 'PENDING_TRANSFER' && cert.pendingTransferTo) {
       const party = role === 'target' ? cert.pendingTransferTo : cert.owner;
       if (party === ctx.account) return cert;
       if (cert.owner === ctx.account) throw unauthorized('Only the transfer destination account can accept or reject a certificate transfer.');
-      if (cert.pendingTransferTo === ctx.account) throw unauthorized('Only the transfer source account can cancel a certificate transfer; use RejectCertificateTransfer.');
-      throw notFound(`The certificate ${certificateId} does not exist.`);
+      throw unauthorized('Only the transfer source account can cancel a certificate transfer; use RejectCertificateTransfer.');
     }
-    const last = region.transfers.get(certificateId);
-    if (last && last.state !== 'PENDING' && (last.source === ctx.account || last.target === ctx.account)) throw transferCompleted();
-    if (cert && cert.owner === ctx.account) throw invalid(`The certificate ${certificateId} is not pending transfer.`);
+    const ended = (t: TransferRecord | undefined): boolean => t !== undefined && t.state !== 'PENDING' && (t.source === ctx.account || t.target === ctx.account);
+    if (certificates.copies(certificateId).some((c) => ended(c.lastTransfer))) throw transferCompleted();
+    if (cert) throw invalid(`The certificate ${certificateId} is not pending transfer.`);
     throw notFound(`The certificate ${certificateId} does not exist.`);
   }
 
   acceptCertificateTransfer(ctx: CallContext, input: IotInputs['AcceptCertificateTransfer']): IotOutputs['AcceptCertificateTransfer'] {
     const id = certificateIdOf(input.certificateId);
     const cert = this.pendingFor(ctx, id, 'target');
-    const region = this.region(ctx.region);
     const source = cert.owner;
     // The certificate leaves the source account: nothing there may keep pointing at it.
-    this.forgetPrincipal(this.account({ account: source, region: ctx.region }), this.certArn(ctx.region, cert));
+    this.forgetPrincipal({ account: source, region: ctx.region }, this.certArn(ctx.region, cert));
     const now = this.now();
     cert.owner = ctx.account;
     cert.previousOwnedBy = source;
@@ -1034,7 +971,7 @@ export class IotModel {
     cert.status = input.setAsActive ? 'ACTIVE' : 'INACTIVE';
     cert.transferData = { ...cert.transferData, acceptDate: now };
     this.touch(cert);
-    this.endTransfer(region, id, 'ACCEPTED', now);
+    this.endTransfer(cert, 'ACCEPTED', now);
   }
 
   rejectCertificateTransfer(ctx: CallContext, input: IotInputs['RejectCertificateTransfer']): IotOutputs['RejectCertificateTransfer'] {
@@ -1046,7 +983,7 @@ export class IotModel {
     cert.status = 'INACTIVE';
     cert.transferData = { ...cert.transferData, rejectReason: input.rejectReason, rejectDate: now };
     this.touch(cert);
-    this.endTransfer(this.region(ctx.region), id, 'REJECTED', now);
+    this.endTransfer(cert, 'REJECTED', now);
   }
 
   cancelCertificateTransfer(ctx: CallContext, input: IotInputs['CancelCertificateTransfer']): IotOutputs['CancelCertificateTransfer'] {
@@ -1057,12 +994,11 @@ export class IotModel {
     cert.status = 'INACTIVE';
     // TransferData has no cancel date; the message and transfer date stay, as a record of the attempt.
     this.touch(cert);
-    this.endTransfer(this.region(ctx.region), id, 'CANCELLED', now);
+    this.endTransfer(cert, 'CANCELLED', now);
   }
 
-  private endTransfer(region: RegionState, id: string, state: TransferOutcome, now: number): void {
-    const t = region.transfers.get(id);
-    if (t) Object.assign(t, { state, endDate: now });
+  private endTransfer(cert: CertRecord, state: TransferOutcome, now: number): void {
+    if (cert.lastTransfer) Object.assign(cert.lastTransfer, { state, endDate: now });
   }
 
   // -------------------------------------------------------------------------
@@ -1273,7 +1209,7 @@ export class IotModel {
     let principals = acct.thingPrincipals.get(name);
     if (!principals) acct.thingPrincipals.set(name, (principals = new Map()));
     principals.set(principal, type);
-    acct.lingeringThings.get(principal)?.delete(name);
+    this.propagation.attached(this.scope(ctx), principal, name);
     return {};
   }
 
@@ -1288,12 +1224,7 @@ export class IotModel {
     things.delete(name);
     if (things.size === 0) acct.principalThings.delete(principal);
     acct.thingPrincipals.get(name)?.delete(principal);
-    const propagation = this.options.detachPropagationMs ?? 0;
-    if (propagation > 0) {
-      let lingering = acct.lingeringThings.get(principal);
-      if (!lingering) acct.lingeringThings.set(principal, (lingering = new Map()));
-      lingering.set(name, this.now() + propagation);
-    }
+    this.propagation.detached(this.scope(ctx), principal, name);
     return {};
   }
 
@@ -1342,18 +1273,21 @@ export class IotModel {
   listAccounts(): { account: string; region: string }[] {
     const seen = new Set<string>();
     for (const key of this.accounts.keys()) seen.add(key);
-    for (const [region, r] of this.regions) for (const c of r.certificates.values()) seen.add(`${c.owner}|${region}`);
+    for (const [region, r] of this.regions) for (const c of r.certificates.all()) seen.add(`${c.owner}|${region}`);
     return [...seen].sort().map((k) => {
       const [account, region] = k.split('|');
       return { account, region };
     });
   }
 
-  /** One certificate, whoever owns it, with its attachments and latest transfer. */
-  findCertificate(certificateId: string, region?: string): CertificateOverview | undefined {
+  /**
+   * One certificate, whoever owns it, with its attachments and latest transfer. A certificate
+   * registered in several accounts (SNI_ONLY): the copy `account` owns or is offered, else the first.
+   */
+  findCertificate(certificateId: string, region?: string, account?: string): CertificateOverview | undefined {
     for (const [name, r] of this.regions) {
       if (region && name !== region) continue;
-      const cert = r.certificates.get(certificateId);
+      const cert = (account ? r.certificates.visible(certificateId, account) : undefined) ?? r.certificates.copies(certificateId)[0];
       if (cert) return this.overview(name, cert);
     }
     return undefined;
@@ -1364,7 +1298,7 @@ export class IotModel {
     const out: CertificateOverview[] = [];
     for (const [name, r] of this.regions) {
       if (filter.region && name !== filter.region) continue;
-      for (const cert of r.certificates.values()) {
+      for (const cert of r.certificates.all()) {
         if (filter.account && cert.owner !== filter.account && cert.pendingTransferTo !== filter.account) continue;
         out.push(this.overview(name, cert));
       }
@@ -1375,13 +1309,14 @@ export class IotModel {
   private overview(region: string, cert: CertRecord): CertificateOverview {
     const acct = this.accounts.get(`${cert.owner}|${region}`);
     const arn = this.certArn(region, cert);
-    const last = this.regions.get(region)?.transfers.get(cert.certificateId);
+    const last = cert.lastTransfer;
     return {
       region,
       certificateId: cert.certificateId,
       certificateArn: arn,
       ownedBy: cert.owner,
       status: cert.status,
+      certificateMode: modeOf(cert),
       previousOwnedBy: cert.previousOwnedBy,
       pendingTransferTo: cert.pendingTransferTo,
       creationDate: new Date(cert.creationDate),
@@ -1397,11 +1332,12 @@ export class IotModel {
 
   // -------------------------------------------------------------------------
   // Persistence (--data-dir). Counters, token buckets and lingering detaches are not persisted.
+  // Each certificate copy carries its latest transfer; `transfers` is read from older snapshots only.
 
   snapshot(): IotSnapshot {
     const regions: IotSnapshot['regions'] = {};
     for (const [name, r] of this.regions) {
-      regions[name] = { certificates: [...r.certificates.values()].map((c) => structuredClone(c)), transfers: [...r.transfers.values()].map((t) => ({ ...t })) };
+      regions[name] = { certificates: [...r.certificates.all()].map((c) => structuredClone(c)) };
     }
     const accounts: IotSnapshot['accounts'] = {};
     for (const [key, a] of this.accounts) {
@@ -1427,10 +1363,15 @@ export class IotModel {
     this.regions.clear();
     this.accounts.clear();
     this.buckets.clear();
+    this.propagation.clear();
     for (const [name, r] of Object.entries(s.regions)) {
       const region = this.region(name);
-      for (const c of r.certificates) region.certificates.set(c.certificateId, structuredClone(c));
-      for (const t of r.transfers) region.transfers.set(t.certificateId, { ...t });
+      for (const c of r.certificates) region.certificates.add(structuredClone(c));
+      // Older snapshots: one copy per certificate id, its latest transfer kept apart.
+      for (const t of r.transfers ?? []) {
+        const cert = region.certificates.copies(t.certificateId)[0];
+        if (cert && !cert.lastTransfer) cert.lastTransfer = { ...t };
+      }
     }
     for (const a of Object.values(s.accounts)) {
       const acct = this.account({ account: a.account, region: a.region });

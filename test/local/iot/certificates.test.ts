@@ -94,7 +94,7 @@ describe('RegisterCertificateWithoutCA', () => {
     );
   });
 
-  it('refuses a certificate already registered (in any account) with ResourceAlreadyExistsException', async () => {
+  it('refuses a DEFAULT-mode certificate already registered (in any account) with ResourceAlreadyExistsException', async () => {
     const c = await create();
     const again = await expectAwsError(iot.send(new RegisterCertificateWithoutCACommand({ certificatePem: c.certificatePem })), 'ResourceAlreadyExistsException', 409);
     expect(again).toMatchObject({ resourceId: c.certificateId, resourceArn: c.certificateArn });
