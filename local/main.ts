@@ -1,6 +1,6 @@
 import { parseArgs } from 'node:util';
 import { DEMO_ACCOUNTS, startLocalCloud } from './cloud.js';
-import { AWS_DEFAULT_IOT_QUOTAS } from './iot/model.js';
+import { iotRealism } from './iot/flags.js';
 
 /** `npm start`: the local cloud, until Ctrl-C. */
 const { values } = parseArgs({
@@ -11,6 +11,8 @@ const { values } = parseArgs({
     'schedule-interval': { type: 'string' },
     'log-level': { type: 'string' },
     'iot-quotas': { type: 'string' },
+    'no-throttle': { type: 'boolean' },
+    'detach-propagation-ms': { type: 'string' },
     'iot-latency': { type: 'string' },
     'iot-faults': { type: 'string' },
     seed: { type: 'string' },
@@ -25,10 +27,12 @@ if (values.help) {
   --aws-port, --api-port  ports (or env LOCAL_AWS_PORT, LOCAL_API_PORT)
   --schedule-interval MS  how often scheduled rules (the reconciler) fire (or env LOCAL_SCHEDULE_INTERVAL_MS)
   --log-level LEVEL       function log level: DEBUG, INFO, WARN, ERROR
-  --iot-quotas aws        throttle IoT at the AWS default quotas (default: off)
+  --no-throttle           lift the AWS default IoT quotas (default: on, ThrottlingException beyond; also --iot-quotas off)
+  --detach-propagation-ms N|MIN-MAX
+                          how long a DetachThingPrincipal takes to reach TransferCertificate (default 1000-3000, seeded; 0 = at once)
   --iot-latency MIN-MAX   delay every IoT call by MIN to MAX ms (default: none)
   --iot-faults RATE       fail this share of IoT calls with Throttling/ServiceUnavailable/InternalFailure (default: 0)
-  --seed N                seed of the fault injection (default 1)`);
+  --seed N                seed of the fault injection and the propagation jitter (default 1)`);
   process.exit(0);
 }
 
@@ -38,6 +42,7 @@ if (values['iot-latency'] && !latency) throw new Error('--iot-latency takes MIN-
 const faultRate = values['iot-faults'] === undefined ? 0 : Number(values['iot-faults']);
 if (!(faultRate >= 0 && faultRate <= 1)) throw new Error('--iot-faults takes a rate from 0 to 1, e.g. 0.05');
 const num = (v: string | undefined) => (v === undefined || v === '' ? undefined : Number(v));
+const realism = iotRealism(values);
 const cloud = await startLocalCloud({
   dataDir: values['data-dir'],
   awsPort: num(values['aws-port'] ?? process.env.LOCAL_AWS_PORT) ?? 4566,
@@ -46,7 +51,9 @@ const cloud = await startLocalCloud({
   logLevel: (values['log-level'] ?? process.env.LOCAL_LOG_LEVEL ?? 'WARN') as 'WARN',
   prettyLogs: true,
   iot: {
-    quotas: values['iot-quotas'] === 'aws' ? AWS_DEFAULT_IOT_QUOTAS : undefined,
+    quotas: realism.quotas,
+    detachPropagationMs: realism.detachPropagationMs,
+    seed: realism.seed,
     latencyMs: latency ? { min: Number(latency[1]), max: Number(latency[2] ?? latency[1]) } : undefined,
     faults: faultRate > 0 ? { rate: faultRate, seed: Number(values.seed ?? 1) } : undefined,
   },
@@ -59,6 +66,7 @@ Local cloud ready in ${seconds}s${values['data-dir'] ? ` (data in ${values['data
   AWS endpoint   ${cloud.awsUrl}   IoT, Step Functions, EventBridge, DynamoDB, SNS
   Transfer API   ${cloud.apiUrl}   /transfers, /transfer-batches (SigV4, AWS_IAM; docs/openapi.yaml)
   Web console    ${cloud.apiUrl}/console
+  IoT as AWS     ${realism.banner}
 
   Accounts (access key id = account id, any secret, region ${cloud.region})
     ${DEMO_ACCOUNTS.source}  source: the transfer service
