@@ -7,7 +7,7 @@
 import { randomUUID } from 'node:crypto';
 import { seededRandom } from '../shared/prng.js';
 import { AwsError } from '../edge/types.js';
-import { type CompiledPattern, compilePattern, MAX_PATTERN_LENGTH } from './pattern.js';
+import { type CompiledPattern, compileEventPatternParameter, compilePattern, DEFAULT_PATTERN_SIZE_QUOTA, parseTestEvent } from './pattern.js';
 
 // ---------------------------------------------------------------------------
 // Public types
@@ -108,6 +108,8 @@ export interface EventBridgeModelOptions {
   organizationOf?: (account: string) => string | undefined;
   /** Clock, for tests. */
   now?: () => Date;
+  /** The account quota "Event pattern size", in characters. Default 2048, as in AWS (adjustable up to 4096). */
+  eventPatternSizeQuota?: number;
 }
 
 export type DeliveryStatus = 'pending' | 'delayed' | 'in-flight' | 'retrying' | 'delivered' | 'failed';
@@ -455,6 +457,7 @@ export class EventBridgeModel {
   private readonly defaultRegion: string;
   private readonly organizationOf: (account: string) => string | undefined;
   private readonly now: () => Date;
+  private readonly patternSizeQuota: number;
 
   private readonly log: EventLogRecord[] = [];
   private readonly listeners = new Set<(change: EventLogChange) => void>();
@@ -482,6 +485,7 @@ export class EventBridgeModel {
     this.defaultRegion = options.defaultRegion ?? 'us-east-1';
     this.organizationOf = options.organizationOf ?? (() => undefined);
     this.now = options.now ?? (() => new Date());
+    this.patternSizeQuota = options.eventPatternSizeQuota ?? DEFAULT_PATTERN_SIZE_QUOTA;
   }
 
   // --- stores and names ----------------------------------------------------
@@ -656,13 +660,7 @@ export class EventBridgeModel {
     const state = optionalString(input.State, 'State') ?? 'ENABLED';
     if (eventPattern === undefined && scheduleExpression === undefined) throw validation('Parameter(s) EventPattern or ScheduleExpression must be specified.');
     if (!RULE_STATES.has(state)) throw validation(`Parameter State is not valid: ${state}`);
-    let pattern: CompiledPattern | undefined;
-    if (eventPattern !== undefined) {
-      if (eventPattern.length > MAX_PATTERN_LENGTH) {
-        throw validation(`1 validation error detected: Value at 'eventPattern' failed to satisfy constraint: Member must have length less than or equal to ${MAX_PATTERN_LENGTH}`);
-      }
-      pattern = compilePattern(eventPattern);
-    }
+    const pattern: CompiledPattern | undefined = eventPattern === undefined ? undefined : compileEventPatternParameter(eventPattern, this.patternSizeQuota);
     if (scheduleExpression !== undefined) {
       if (bus.name !== DEFAULT_BUS) throw validation('ScheduleExpression is supported only on the default event bus.');
       if (!isValidScheduleExpression(scheduleExpression)) throw validation('Parameter ScheduleExpression is not valid.');
@@ -727,21 +725,8 @@ export class EventBridgeModel {
   }
 
   testEventPattern(_ctx: CallContext, input: { EventPattern?: unknown; Event?: unknown }): { Result: boolean } {
-    const pattern = requiredString(input.EventPattern, 'EventPattern');
-    if (pattern.length > MAX_PATTERN_LENGTH) throw validation(`EventPattern must have length less than or equal to ${MAX_PATTERN_LENGTH}`);
-    const compiled = compilePattern(pattern);
-    let event: unknown;
-    try {
-      event = JSON.parse(requiredString(input.Event, 'Event'));
-    } catch (err) {
-      if (err instanceof AwsError) throw err;
-      throw validation('Parameter Event is not valid.');
-    }
-    const required = ['id', 'account', 'source', 'time', 'region', 'resources', 'detail-type'];
-    if (!isRecord(event) || required.some((k) => !Object.hasOwn(event as object, k))) {
-      throw validation(`Parameter Event is not valid: the fields ${required.join(', ')} are mandatory.`);
-    }
-    return { Result: compiled.matches(event) };
+    const compiled = compileEventPatternParameter(requiredString(input.EventPattern, 'EventPattern'), this.patternSizeQuota);
+    return { Result: compiled.matches(parseTestEvent(requiredString(input.Event, 'Event'))) };
   }
 
   // --- targets -------------------------------------------------------------

@@ -1,57 +1,56 @@
 /**
- * EventBridge event-pattern matcher, written from the content-filtering
- * chapter of the EventBridge user guide (operator table, null/empty-string and
- * array pages). Where the guide is silent, the behaviour follows aws/event-ruler,
- * the open-source matching library behind EventBridge.
+ * EventBridge event patterns: validation (→ `InvalidEventPatternException`, as PutRule and
+ * TestEventPattern answer), the documented limits, and compilation into event-ruler's form.
  *
- * A pattern is compiled once (validating it: an invalid pattern raises
- * `InvalidEventPatternException`, as PutRule and TestEventPattern do) and then
- * matched against parsed events.
+ * Written from the content-filtering chapter of the EventBridge user guide (operator table,
+ * null/empty-string and array pages, the `$or` note) and the quotas page; where the guide is
+ * silent, the behaviour follows aws/event-ruler, the open-source matching library behind
+ * EventBridge: keys are joined with '.' (so `{"a": {"b": [1]}}` and `{"a.b": [1]}` are the same
+ * rule, and match `{"a": {"b": 1}}` and `{"a.b": 1}` alike), each `$or` expands into
+ * alternatives, and a field given twice keeps its last value.
  */
 import { AwsError } from '../edge/types.js';
+import { parseCidr } from './ip.js';
+import { type AnythingBut, flattenEvent, type Matcher, matchSubRule, type SubRule } from './match.js';
+import { wildcardComplexity, wildcardProblem, wildcardToRegex } from './wildcard.js';
 
-type JsonScalar = string | number | boolean | null;
+export type { Matcher, SubRule } from './match.js';
 
-/** One entry of a field's value array: a literal or a match expression. */
-export type Matcher =
-  | { kind: 'exact'; value: JsonScalar }
-  | { kind: 'prefix'; value: string; ignoreCase: boolean }
-  | { kind: 'suffix'; value: string; ignoreCase: boolean }
-  | { kind: 'equals-ignore-case'; value: string }
-  | { kind: 'wildcard'; source: string; regex: RegExp }
-  | { kind: 'numeric'; lower?: { value: number; inclusive: boolean }; upper?: { value: number; inclusive: boolean } }
-  | { kind: 'exists'; value: boolean }
-  | { kind: 'cidr'; source: string; version: 4 | 6; network: bigint; mask: bigint }
-  | { kind: 'anything-but'; test: AnythingBut };
-
-type AnythingBut =
-  | { op: 'values'; strings: Set<string>; numbers: number[] }
-  | { op: 'prefix' | 'suffix' | 'equals-ignore-case'; values: string[] }
-  | { op: 'wildcard'; values: RegExp[] };
-
-/** A compiled object level: its fields (AND) and its `$or` groups (each an OR of sub-levels). */
-export interface PatternNode {
-  fields: Array<[string, Matcher[] | PatternNode]>;
-  ors: PatternNode[][];
-}
+/** PutRule/TestEventPattern: the API's length constraint on EventPattern (a ValidationException past it). */
+export const MAX_PATTERN_LENGTH = 4096;
+/** Quotas page, "Event pattern size": 2,048 characters by default, adjustable (up to the API's 4,096). */
+export const DEFAULT_PATTERN_SIZE_QUOTA = 2048;
+/** The guide: "throws InvalidEventPatternException if the use of $or results in over 1000 rule combinations". */
+export const MAX_OR_COMBINATIONS = 1000;
+/**
+ * Wildcard complexity (event-ruler's MachineComplexityEvaluator) above which a rule is "too
+ * complex". EventBridge does not publish its threshold; 10 is event-ruler's per-rule example,
+ * and agrees with EventBridge's answers to the guide's wildcard examples: the path pattern with
+ * five repeated "/dir" after a wildcard (complexity 7) is accepted, the bus ARN pattern with six
+ * wildcards (complexity 11) refused.
+ */
+export const MAX_WILDCARD_COMPLEXITY = 10;
 
 /** A validated pattern, ready to match events. */
 export class CompiledPattern {
   constructor(
     /** The pattern's JSON text, as given. */
     readonly source: string,
-    readonly root: PatternNode,
+    /** The alternatives (one per `$or` combination); the event matches when one of them does. */
+    readonly rules: readonly SubRule[],
   ) {}
 
   matches(event: unknown): boolean {
-    return isPlainObject(event) && matchNode(this.root, event);
+    if (!isPlainObject(event)) return false;
+    const flat = flattenEvent(event);
+    return this.rules.some((rule) => matchSubRule(rule, flat));
   }
 }
 
-/** The guide: "throws InvalidEventPatternException if the use of $or results in over 1000 rule combinations". */
-const MAX_OR_COMBINATIONS = 1000;
-/** PutRule/TestEventPattern: EventPattern length constraint. */
-export const MAX_PATTERN_LENGTH = 4096;
+/** A pattern object before `$or` expansion, in document order: fields (AND) and `$or` groups. */
+interface PatternNode {
+  entries: Array<{ key: string; spec: Matcher[] | PatternNode } | { or: PatternNode[] }>;
+}
 
 /** event-ruler reserves these names inside `$or` objects. */
 const RESERVED_IN_OR = new Set([
@@ -65,6 +64,28 @@ function invalid(message: string): AwsError {
 
 function isPlainObject(v: unknown): v is Record<string, unknown> {
   return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
+/** Characters as the API and the quota count them (Unicode code points). */
+function characters(text: string): number {
+  let n = 0;
+  for (const _ of text) n++;
+  return n;
+}
+
+/**
+ * An EventPattern parameter as PutRule and TestEventPattern take it: the API's length
+ * constraint (ValidationException), then the account's pattern-size quota and the pattern
+ * itself (InvalidEventPatternException).
+ * @throws AwsError ValidationException | InvalidEventPatternException
+ */
+export function compileEventPatternParameter(text: string, sizeQuota: number = DEFAULT_PATTERN_SIZE_QUOTA): CompiledPattern {
+  const length = characters(text);
+  if (length > MAX_PATTERN_LENGTH) {
+    throw new AwsError('ValidationException', `1 validation error detected: Value at 'eventPattern' failed to satisfy constraint: Member must have length less than or equal to ${MAX_PATTERN_LENGTH}`);
+  }
+  if (length > sizeQuota) throw invalid(`Event pattern size ${length} exceeds the maximum of ${sizeQuota} characters (quota "Event pattern size")`);
+  return compilePattern(text);
 }
 
 /**
@@ -89,7 +110,11 @@ export function compilePattern(pattern: string | object): CompiledPattern {
   const root = compileNode(parsed, false);
   const combinations = countCombinations(root);
   if (combinations > MAX_OR_COMBINATIONS) throw invalid(`$or results in ${combinations} rule combinations, over the limit of ${MAX_OR_COMBINATIONS}`);
-  return new CompiledPattern(source, root);
+  const rules = expand(root, '', [new Map()]).map((rule) => [...rule.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
+  if (wildcardComplexityOf(rules) > MAX_WILDCARD_COMPLEXITY) {
+    throw invalid('Rule is too complex - try using fewer wildcard characters or fewer repeating character sequences after a wildcard character');
+  }
+  return new CompiledPattern(source, rules);
 }
 
 /** Returns undefined when the pattern is valid, otherwise the reason. */
@@ -102,26 +127,105 @@ export function checkPattern(pattern: string | object): string | undefined {
   }
 }
 
+/**
+ * Fields TestEventPattern requires in its Event. The API reference lists `resources` too, but
+ * EventBridge accepts events without it (LocalStack's TestEventPattern tests, recorded against
+ * AWS, send none), so only these are required.
+ */
+export const TEST_EVENT_REQUIRED_FIELDS = ['id', 'account', 'source', 'time', 'region', 'detail-type'] as const;
+
+/**
+ * TestEventPattern's Event parameter: a JSON object with the required fields, or
+ * ValidationException "Parameter Event is not valid." (EventBridge's answer for malformed
+ * JSON, a non-object and a missing field alike).
+ * @throws AwsError ValidationException
+ */
+export function parseTestEvent(text: string): Record<string, unknown> {
+  let event: unknown;
+  try {
+    event = JSON.parse(text);
+  } catch {
+    event = undefined;
+  }
+  if (!isPlainObject(event) || TEST_EVENT_REQUIRED_FIELDS.some((field) => !Object.hasOwn(event as object, field))) {
+    throw new AwsError('ValidationException', 'Parameter Event is not valid.');
+  }
+  return event;
+}
+
+/** Does the event (a parsed object) match the pattern (compiled, JSON text or object)? */
+export function matchesPattern(pattern: CompiledPattern | string | object, event: unknown): boolean {
+  return (pattern instanceof CompiledPattern ? pattern : compilePattern(pattern)).matches(event);
+}
+
 function countCombinations(node: PatternNode): number {
   let total = 1;
-  for (const [, spec] of node.fields) if (!Array.isArray(spec)) total *= countCombinations(spec);
-  for (const group of node.ors) total *= group.reduce((sum, alt) => sum + countCombinations(alt), 0);
+  for (const entry of node.entries) {
+    if ('or' in entry) total *= entry.or.reduce((sum, alt) => sum + countCombinations(alt), 0);
+    else if (!Array.isArray(entry.spec)) total *= countCombinations(entry.spec);
+  }
   return total;
+}
+
+/**
+ * event-ruler's JsonRuleCompiler: walks the pattern in document order, writing each leaf under
+ * its dot-joined path into every alternative (a later write of the same path wins); an `$or`
+ * replaces the alternatives with one copy per branch.
+ */
+function expand(node: PatternNode, path: string, rules: Array<Map<string, Matcher[]>>): Array<Map<string, Matcher[]>> {
+  let current = rules;
+  for (const entry of node.entries) {
+    if ('or' in entry) {
+      const before = current;
+      current = entry.or.flatMap((alt) => expand(alt, path, before.map((rule) => new Map(rule))));
+      continue;
+    }
+    const childPath = path === '' ? entry.key : `${path}.${entry.key}`;
+    if (Array.isArray(entry.spec)) for (const rule of current) rule.set(childPath, entry.spec);
+    else current = expand(entry.spec, childPath, current);
+  }
+  return current;
+}
+
+/**
+ * event-ruler puts the alternatives that use wildcards into one machine and measures its
+ * complexity; alternatives that agree on every earlier field share the machine of a field.
+ */
+function wildcardComplexityOf(rules: readonly SubRule[]): number {
+  const machines = new Map<string, string[]>();
+  for (const rule of rules) {
+    rule.forEach(([path, matchers], i) => {
+      const wildcards = matchers.flatMap((m) => (m.kind === 'wildcard' ? [m.source] : m.kind === 'anything-but' && m.test.op === 'wildcard' ? m.test.sources : []));
+      if (wildcards.length === 0) return;
+      const machine = JSON.stringify([rule.slice(0, i).map(([p, ms]) => [p, ms.map(describeMatcher)]), path]);
+      machines.set(machine, [...(machines.get(machine) ?? []), ...wildcards]);
+    });
+  }
+  let worst = 0;
+  for (const sources of machines.values()) worst = Math.max(worst, wildcardComplexity(sources, MAX_WILDCARD_COMPLEXITY + 1));
+  return worst;
+}
+
+function describeMatcher(m: Matcher): unknown {
+  if (m.kind === 'wildcard') return ['wildcard', m.source];
+  if (m.kind === 'cidr') return ['cidr', m.source];
+  if (m.kind === 'anything-but') return ['anything-but', m.test.op, m.test.op === 'values' ? [...m.test.strings, ...m.test.numbers] : m.test.op === 'wildcard' ? m.test.sources : m.test.values];
+  return m;
 }
 
 function compileNode(obj: Record<string, unknown>, insideOr: boolean): PatternNode {
   const keys = Object.keys(obj);
   if (keys.length === 0) throw invalid('Empty objects are not allowed');
-  const node: PatternNode = { fields: [], ors: [] };
+  const node: PatternNode = { entries: [] };
   for (const key of keys) {
     const value = obj[key];
     if (key === '$or') {
-      node.ors.push(compileOr(value));
+      node.entries.push({ or: compileOr(value) });
       continue;
     }
     if (insideOr && RESERVED_IN_OR.has(key)) throw invalid(`${key} is a reserved field name which cannot be used inside $or`);
-    if (Array.isArray(value)) node.fields.push([key, compileValues(key, value)]);
-    else if (isPlainObject(value)) node.fields.push([key, compileNode(value, insideOr)]);
+    if (Array.isArray(value)) node.entries.push({ key, spec: compileValues(value) });
+    else if (isPlainObject(value)) node.entries.push({ key, spec: compileNode(value, insideOr) });
     else throw invalid(`"${key}" must be an object or an array`);
   }
   return node;
@@ -136,13 +240,12 @@ function compileOr(value: unknown): PatternNode[] {
   });
 }
 
-function compileValues(key: string, values: unknown[]): Matcher[] {
-  if (values.length === 0) throw invalid(`Empty arrays are not allowed ("${key}")`);
+function compileValues(values: unknown[]): Matcher[] {
+  if (values.length === 0) throw invalid('Empty arrays are not allowed');
   return values.map((v) => {
-    if (v === null || typeof v === 'string' || typeof v === 'boolean') return { kind: 'exact', value: v };
-    if (typeof v === 'number') return { kind: 'exact', value: v };
+    if (v === null || typeof v === 'string' || typeof v === 'boolean' || typeof v === 'number') return { kind: 'exact', value: v };
     if (isPlainObject(v)) return compileExpression(v);
-    throw invalid(`Match value must be String, number, true, false, null or a match expression ("${key}")`);
+    throw invalid('Match value must be String, number, true, false, or null');
   });
 }
 
@@ -156,6 +259,12 @@ function onlyKey(expr: Record<string, unknown>): [string, unknown] {
 function requireString(op: string, v: unknown): string {
   if (typeof v !== 'string') throw invalid(`${op} match pattern must be a string`);
   return v;
+}
+
+function compileWildcard(source: string): RegExp {
+  const problem = wildcardProblem(source);
+  if (problem !== undefined) throw invalid(problem);
+  return wildcardToRegex(source);
 }
 
 function compileExpression(expr: Record<string, unknown>): Matcher {
@@ -174,15 +283,20 @@ function compileExpression(expr: Record<string, unknown>): Matcher {
       return { kind: 'equals-ignore-case', value: requireString(op, arg) };
     case 'wildcard': {
       const source = requireString(op, arg);
-      return { kind: 'wildcard', source, regex: wildcardToRegex(source) };
+      return { kind: 'wildcard', source, regex: compileWildcard(source) };
     }
     case 'numeric':
       return compileNumeric(arg);
     case 'exists':
-      if (typeof arg !== 'boolean') throw invalid('exists match pattern must be either true or false');
+      if (typeof arg !== 'boolean') throw invalid('exists match pattern must be either true or false.');
       return { kind: 'exists', value: arg };
-    case 'cidr':
-      return compileCidr(requireString(op, arg));
+    case 'cidr': {
+      // EventBridge answers a non-string CIDR with the prefix message.
+      const source = requireString('prefix', arg);
+      const block = parseCidr(source);
+      if (typeof block === 'string') throw invalid(block);
+      return { kind: 'cidr', source, block };
+    }
     case 'anything-but':
       return { kind: 'anything-but', test: compileAnythingBut(arg) };
     default:
@@ -190,40 +304,45 @@ function compileExpression(expr: Record<string, unknown>): Matcher {
   }
 }
 
+/** event-ruler's anything-but parsing, with its messages (they are what EventBridge answers). */
 function compileAnythingBut(arg: unknown): AnythingBut {
+  let op: 'values' | 'prefix' | 'suffix' | 'equals-ignore-case' | 'wildcard' = 'values';
+  let value = arg;
   if (isPlainObject(arg)) {
-    const [inner, value] = onlyKey(arg);
-    const list = Array.isArray(value) ? value : [value];
-    if (list.length === 0) throw invalid(`Empty arrays are not allowed in anything-but/${inner}`);
-    const strings = list.map((s) => {
-      if (typeof s !== 'string') throw invalid(`anything-but/${inner} values must be strings`);
+    const keys = Object.keys(arg);
+    if (keys.length === 0) throw invalid('Anything-But expression name not found');
+    const inner = keys[0];
+    if (inner !== 'prefix' && inner !== 'suffix' && inner !== 'equals-ignore-case' && inner !== 'wildcard') throw invalid(`Unsupported anything-but pattern: ${inner}`);
+    if (keys.length > 1) throw invalid('Only one key allowed in match expression');
+    op = inner;
+    value = arg[inner];
+  }
+  if (!Array.isArray(value) && typeof value !== 'string' && typeof value !== 'number') {
+    throw invalid('Value of anything-but must be an array or single string/number value.');
+  }
+  if (op === 'values') {
+    const list: unknown[] = Array.isArray(value) ? value : [value];
+    if (list.some((v) => typeof v !== 'string' && typeof v !== 'number')) throw invalid('Inside anything but list, start|null|boolean is not supported.');
+    const strings = list.filter((v): v is string => typeof v === 'string');
+    const numbers = list.filter((v): v is number => typeof v === 'number');
+    if ((strings.length > 0) === (numbers.length > 0)) throw invalid('Inside anything but list, either all values are number or string, mixed type is not supported');
+    return { op: 'values', strings: new Set(strings), numbers };
+  }
+  const list: unknown[] = Array.isArray(value) ? value : [value];
+  const strings = list.map((s) => {
+    if (typeof s === 'string') {
+      if (s === '' && (op === 'prefix' || op === 'suffix')) throw invalid('Null prefix/suffix not allowed');
       return s;
-    });
-    switch (inner) {
-      case 'prefix':
-      case 'suffix':
-        if (strings.some((s) => s === '')) throw invalid('Null prefix/suffix not allowed');
-        return { op: inner, values: strings };
-      case 'equals-ignore-case':
-        return { op: inner, values: strings };
-      case 'wildcard':
-        return { op: 'wildcard', values: strings.map(wildcardToRegex) };
-      default:
-        throw invalid(`Unsupported anything-but pattern: ${inner}`);
     }
-  }
-  const list = Array.isArray(arg) ? arg : [arg];
-  const strings = list.filter((v): v is string => typeof v === 'string');
-  const numbers = list.filter((v): v is number => typeof v === 'number');
-  if (strings.length + numbers.length !== list.length) throw invalid('Inside anything-but, only strings and numbers are supported');
-  if (list.length === 0 || (strings.length > 0 && numbers.length > 0)) {
-    throw invalid('Inside anything but list, either all values are number or string, mixed type is not supported');
-  }
-  return { op: 'values', strings: new Set(strings), numbers };
+    if (op === 'equals-ignore-case') throw invalid('Inside anything-but/equals-ignore-case list, number|start|null|boolean is not supported.');
+    throw invalid(op === 'wildcard' ? 'wildcard match pattern must be a string' : 'prefix/suffix match pattern must be a string');
+  });
+  if (op === 'wildcard') return { op, sources: strings, values: strings.map(compileWildcard) };
+  return { op, values: strings };
 }
 
 function compileNumeric(arg: unknown): Matcher {
-  if (!Array.isArray(arg)) throw invalid('Value of numeric must be an array');
+  if (!Array.isArray(arg)) throw invalid('Value of numeric must be an array.');
   const num = (i: number, op: string): number => {
     const v = arg[i];
     if (typeof v !== 'number' || !Number.isFinite(v)) throw invalid(`Value of ${op} must be numeric`);
@@ -249,7 +368,7 @@ function compileNumeric(arg: unknown): Matcher {
       matcher.lower = { value: num(1, op), inclusive: op === '>=' };
       if (arg.length > 2) {
         const top = arg[2];
-        if (top !== '<' && top !== '<=') throw invalid(`Bad numeric range operator: ${JSON.stringify(top)}`);
+        if (top !== '<' && top !== '<=') throw invalid(`Bad numeric range operator: ${String(top)}`);
         matcher.upper = { value: num(3, top), inclusive: top === '<=' };
         if (matcher.upper.value <= matcher.lower.value) throw invalid('Bottom must be less than top');
         next = 4;
@@ -261,185 +380,4 @@ function compileNumeric(arg: unknown): Matcher {
   }
   if (arg.length > next) throw invalid('Too many elements in numeric expression');
   return matcher;
-}
-
-/**
- * `*` matches any run of characters (including none); `\*` is a literal asterisk
- * and `\\` a literal backslash. Consecutive wildcards and other escapes are invalid.
- */
-function wildcardToRegex(source: string): RegExp {
-  let out = '';
-  let previousWasWildcard = false;
-  for (let i = 0; i < source.length; i++) {
-    const ch = source[i];
-    if (ch === '\\') {
-      const escaped = source[i + 1];
-      if (escaped !== '*' && escaped !== '\\') throw invalid(`Invalid wildcard pattern "${source}": a backslash may only escape * or \\`);
-      out += `\\${escaped}`;
-      i++;
-      previousWasWildcard = false;
-    } else if (ch === '*') {
-      if (previousWasWildcard) throw invalid(`Invalid wildcard pattern "${source}": consecutive wildcard characters are not allowed`);
-      out += '.*';
-      previousWasWildcard = true;
-    } else {
-      out += ch.replace(/[.+?^${}()|[\]\\]/g, '\\$&');
-      previousWasWildcard = false;
-    }
-  }
-  return new RegExp(`^${out}$`, 's');
-}
-
-function parseIPv4(text: string): bigint | undefined {
-  const parts = text.split('.');
-  if (parts.length !== 4) return undefined;
-  let value = 0n;
-  for (const p of parts) {
-    if (!/^\d{1,3}$/.test(p) || Number(p) > 255) return undefined;
-    value = (value << 8n) | BigInt(Number(p));
-  }
-  return value;
-}
-
-function parseIPv6(text: string): bigint | undefined {
-  if (!/^[0-9a-fA-F:.]+$/.test(text)) return undefined;
-  const halves = text.split('::');
-  if (halves.length > 2) return undefined;
-  const groups = (s: string): string[] => (s === '' ? [] : s.split(':'));
-  const head = groups(halves[0]);
-  const tail = halves.length === 2 ? groups(halves[1]) : [];
-  const words: number[] = [];
-  const pushGroups = (list: string[], target: number[]): boolean => {
-    for (let i = 0; i < list.length; i++) {
-      const g = list[i];
-      if (g.includes('.') && i === list.length - 1) {
-        const v4 = parseIPv4(g);
-        if (v4 === undefined) return false;
-        target.push(Number(v4 >> 16n), Number(v4 & 0xffffn));
-      } else if (/^[0-9a-fA-F]{1,4}$/.test(g)) {
-        target.push(parseInt(g, 16));
-      } else {
-        return false;
-      }
-    }
-    return true;
-  };
-  const tailWords: number[] = [];
-  if (!pushGroups(head, words) || !pushGroups(tail, tailWords)) return undefined;
-  const missing = 8 - words.length - tailWords.length;
-  if (halves.length === 2 ? missing < 1 : missing !== 0) return undefined;
-  const all = [...words, ...new Array<number>(missing).fill(0), ...tailWords];
-  return all.reduce((acc, w) => (acc << 16n) | BigInt(w), 0n);
-}
-
-function parseIp(text: string): { version: 4 | 6; value: bigint } | undefined {
-  const v4 = parseIPv4(text);
-  if (v4 !== undefined) return { version: 4, value: v4 };
-  const v6 = parseIPv6(text);
-  return v6 === undefined ? undefined : { version: 6, value: v6 };
-}
-
-function compileCidr(source: string): Matcher {
-  const [addr, bitsText, extra] = source.split('/');
-  const ip = parseIp(addr);
-  const width = ip?.version === 4 ? 32 : 128;
-  const bits = bitsText === undefined ? width : Number(bitsText);
-  if (!ip || extra !== undefined || !/^\d+$/.test(bitsText ?? String(width)) || bits > width) throw invalid(`Malformed CIDR: ${source}`);
-  const full = (1n << BigInt(width)) - 1n;
-  const mask = bits === 0 ? 0n : (full << BigInt(width - bits)) & full;
-  return { kind: 'cidr', source, version: ip.version, network: ip.value & mask, mask };
-}
-
-// ---------------------------------------------------------------------------
-// Matching
-
-/** Leaf values at a path: arrays are flattened ("crushed"), objects are not leaves. */
-function leafValues(v: unknown, out: JsonScalar[] = []): JsonScalar[] {
-  if (v === undefined) return out;
-  if (Array.isArray(v)) for (const item of v) leafValues(item, out);
-  else if (!isPlainObject(v)) out.push(v as JsonScalar);
-  return out;
-}
-
-/** Objects at a path: an array of objects is matched element by element. */
-function objectValues(v: unknown, out: Record<string, unknown>[] = []): Record<string, unknown>[] {
-  if (Array.isArray(v)) for (const item of v) objectValues(item, out);
-  else if (isPlainObject(v)) out.push(v);
-  return out;
-}
-
-function lower(s: string): string {
-  return s.toLowerCase();
-}
-
-function matchOne(m: Matcher, v: JsonScalar): boolean {
-  switch (m.kind) {
-    case 'exact':
-      return v === m.value;
-    case 'prefix':
-      return typeof v === 'string' && (m.ignoreCase ? lower(v).startsWith(lower(m.value)) : v.startsWith(m.value));
-    case 'suffix':
-      return typeof v === 'string' && (m.ignoreCase ? lower(v).endsWith(lower(m.value)) : v.endsWith(m.value));
-    case 'equals-ignore-case':
-      return typeof v === 'string' && lower(v) === lower(m.value);
-    case 'wildcard':
-      return typeof v === 'string' && m.regex.test(v);
-    case 'numeric': {
-      if (typeof v !== 'number') return false;
-      if (m.lower && (m.lower.inclusive ? v < m.lower.value : v <= m.lower.value)) return false;
-      if (m.upper && (m.upper.inclusive ? v > m.upper.value : v >= m.upper.value)) return false;
-      return true;
-    }
-    case 'exists':
-      return m.value;
-    case 'cidr': {
-      if (typeof v !== 'string') return false;
-      const ip = parseIp(v);
-      return ip !== undefined && ip.version === m.version && (ip.value & m.mask) === m.network;
-    }
-    case 'anything-but':
-      return !excluded(m.test, v);
-  }
-}
-
-/** True when the value is one of those anything-but excludes. A value of another type is never excluded. */
-function excluded(t: AnythingBut, v: JsonScalar): boolean {
-  if (t.op === 'values') return typeof v === 'string' ? t.strings.has(v) : typeof v === 'number' && t.numbers.includes(v);
-  if (typeof v !== 'string') return false;
-  switch (t.op) {
-    case 'prefix':
-      return t.values.some((p) => v.startsWith(p));
-    case 'suffix':
-      return t.values.some((s) => v.endsWith(s));
-    case 'equals-ignore-case':
-      return t.values.some((s) => lower(s) === lower(v));
-    case 'wildcard':
-      return t.values.some((r) => r.test(v));
-  }
-}
-
-function matchLeaf(matchers: Matcher[], raw: unknown): boolean {
-  const values = leafValues(raw);
-  if (values.length === 0) return matchers.some((m) => m.kind === 'exists' && !m.value);
-  return matchers.some((m) => (m.kind === 'exists' ? m.value : values.some((v) => matchOne(m, v))));
-}
-
-function matchNode(node: PatternNode, obj: Record<string, unknown> | undefined): boolean {
-  for (const [key, spec] of node.fields) {
-    const raw = obj !== undefined && Object.hasOwn(obj, key) ? obj[key] : undefined;
-    if (Array.isArray(spec)) {
-      if (!matchLeaf(spec, raw)) return false;
-    } else {
-      // Fields of one sub-pattern must all match inside the same array element.
-      const candidates = objectValues(raw);
-      const ok = candidates.length === 0 ? matchNode(spec, undefined) : candidates.some((c) => matchNode(spec, c));
-      if (!ok) return false;
-    }
-  }
-  return node.ors.every((group) => group.some((alt) => matchNode(alt, obj)));
-}
-
-/** Does the event (a parsed object) match the pattern (compiled, JSON text or object)? */
-export function matchesPattern(pattern: CompiledPattern | string | object, event: unknown): boolean {
-  return (pattern instanceof CompiledPattern ? pattern : compilePattern(pattern)).matches(event);
 }
