@@ -73,23 +73,28 @@ function notImplemented(service: string): AwsResponse {
   };
 }
 
+/** Runs before a request reaches its service: answers it (a denial) or lets it through (undefined). */
+export type EdgeGate = (req: AwsRequest) => Promise<AwsResponse | undefined>;
+
 export class EdgeRouter {
   private readonly bySigningName = new Map<string, ServiceProvider>();
 
-  constructor(providers: ServiceProvider[]) {
+  constructor(providers: ServiceProvider[], private readonly gate?: EdgeGate) {
     for (const p of providers) for (const n of p.signingNames) this.bySigningName.set(n, p);
   }
 
   async route(req: AwsRequest): Promise<AwsResponse> {
     const provider = this.bySigningName.get(req.service);
     if (!provider) return notImplemented(req.service);
+    const refused = await this.gate?.(req);
+    if (refused) return refused;
     return provider.handle(req);
   }
 }
 
 /** Starts the edge server; resolves once it listens. Port 0 picks a free port. */
-export async function startEdge(providers: ServiceProvider[], port = 4566, host = '127.0.0.1'): Promise<{ server: Server; url: string; close(): Promise<void> }> {
-  const router = new EdgeRouter(providers);
+export async function startEdge(providers: ServiceProvider[], port = 4566, host = '127.0.0.1', gate?: EdgeGate): Promise<{ server: Server; url: string; close(): Promise<void> }> {
+  const router = new EdgeRouter(providers, gate);
   const server = createServer((req, res) => {
     readBody(req)
       .then((body) => router.route(toAwsRequest(req, body)))
