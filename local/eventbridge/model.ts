@@ -8,6 +8,10 @@ import { randomUUID } from 'node:crypto';
 import { seededRandom } from '../shared/prng.js';
 import { AwsError } from '../edge/types.js';
 import { type CompiledPattern, compileEventPatternParameter, compilePattern, DEFAULT_PATTERN_SIZE_QUOTA, parseTestEvent } from './pattern.js';
+import {
+  classifyFailure, type DeadLetterMessage, deadLetterMessage, type DeliveryErrorCode, type DeliveryFailure, DeliveryMetrics,
+  type ExhaustedRetryCondition, retryPolicyOf, retryPolicyProblem, type RuleMetricName, type RuleMetrics,
+} from './delivery.js';
 
 // ---------------------------------------------------------------------------
 // Public types
@@ -66,8 +70,10 @@ export interface DeliveryContext {
 }
 
 /**
- * Delivers one event to one target. Resolve when delivered; throw (or reject) to
- * have the delivery retried. An error with `retryable: false` is not retried.
+ * Delivers one event to one target. Resolve when delivered; throw (or reject) to fail the
+ * attempt. Errors are classified by their AWS name (see delivery.ts): permission and
+ * missing-resource errors are not retried, others are, per the target's RetryPolicy;
+ * `retryable: true|false` on the error decides instead.
  */
 export type InvokeTarget = (target: Target, event: EventBridgeEvent, rule: RuleRef, context: DeliveryContext) => unknown;
 
@@ -85,7 +91,10 @@ export interface FaultOptions {
 }
 
 export interface RetryOptions {
-  /** Retries after the first attempt, unless the target's RetryPolicy says otherwise. Default 3. */
+  /**
+   * Retries after the first attempt for targets without RetryPolicy.MaximumRetryAttempts.
+   * Default: EventBridge's 185.
+   */
   maxRetries?: number;
   /** First backoff; doubles on each retry. Default 200 ms. */
   baseDelayMs?: number;
@@ -110,6 +119,11 @@ export interface EventBridgeModelOptions {
   now?: () => Date;
   /** The account quota "Event pattern size", in characters. Default 2048, as in AWS (adjustable up to 4096). */
   eventPatternSizeQuota?: number;
+  /**
+   * Sends a message to a target's dead-letter queue (throw to have it counted in
+   * InvocationsFailedToBeSentToDlq). Default: kept in the model, see deadLetterMessages().
+   */
+  sendToDeadLetterQueue?: (message: DeadLetterMessage) => unknown;
 }
 
 export type DeliveryStatus = 'pending' | 'delayed' | 'in-flight' | 'retrying' | 'delivered' | 'failed';
@@ -127,6 +141,12 @@ export interface DeliveryRecord {
   duplicate: boolean;
   delayedMs?: number;
   error?: string;
+  /** ERROR_CODE of the last failure (dead-letter-queue page). */
+  errorCode?: DeliveryErrorCode;
+  /** Why a retried delivery stopped: its RetryPolicy ran out. */
+  exhaustedRetryCondition?: ExhaustedRetryCondition;
+  /** Whether the failed event reached the target's dead-letter queue. */
+  deadLetter?: 'sent' | 'failed';
   input?: unknown;
   finishedAt?: string;
 }
@@ -243,6 +263,7 @@ interface DeliveryJob {
   input: unknown;
   delayMs: number;
   acceptedAt: number;
+  lastFailure?: DeliveryFailure;
 }
 
 const DEFAULT_BUS = 'default';
@@ -450,7 +471,7 @@ export class EventBridgeModel {
   private readonly stores = new Map<string, Store>();
   private readonly invoker: InvokeTarget;
   private readonly scheduleIntervalMs: number;
-  private readonly retry: Required<RetryOptions>;
+  private readonly retry: RetryOptions & { baseDelayMs: number; maxDelayMs: number };
   private readonly faults?: FaultOptions;
   private readonly random: () => number;
   private readonly maxRecentEvents: number;
@@ -458,6 +479,9 @@ export class EventBridgeModel {
   private readonly organizationOf: (account: string) => string | undefined;
   private readonly now: () => Date;
   private readonly patternSizeQuota: number;
+  private readonly sendToDeadLetterQueue: (message: DeadLetterMessage) => unknown;
+  private readonly deadLetters: DeadLetterMessage[] = [];
+  private readonly metrics = new DeliveryMetrics();
 
   private readonly log: EventLogRecord[] = [];
   private readonly listeners = new Set<(change: EventLogChange) => void>();
@@ -478,7 +502,7 @@ export class EventBridgeModel {
         throw Object.assign(new Error('No invokeTarget configured for the EventBridge model'), { retryable: false });
       });
     this.scheduleIntervalMs = options.scheduleIntervalMs ?? 5000;
-    this.retry = { maxRetries: 3, baseDelayMs: 200, maxDelayMs: 5000, ...options.retry };
+    this.retry = { baseDelayMs: 200, maxDelayMs: 5000, ...options.retry };
     this.faults = options.faults;
     this.random = seededRandom(options.faults?.seed ?? 1);
     this.maxRecentEvents = options.maxRecentEvents ?? 1000;
@@ -486,6 +510,7 @@ export class EventBridgeModel {
     this.organizationOf = options.organizationOf ?? (() => undefined);
     this.now = options.now ?? (() => new Date());
     this.patternSizeQuota = options.eventPatternSizeQuota ?? DEFAULT_PATTERN_SIZE_QUOTA;
+    this.sendToDeadLetterQueue = options.sendToDeadLetterQueue ?? ((message) => void this.deadLetters.push(message));
   }
 
   // --- stores and names ----------------------------------------------------
@@ -736,6 +761,10 @@ export class EventBridgeModel {
     if (!Array.isArray(targets) || targets.length < 1 || targets.length > 10) {
       throw validation(`1 validation error detected: Value at 'targets' failed to satisfy constraint: Member must have length less than or equal to 10 and greater than or equal to 1`);
     }
+    (targets as unknown[]).forEach((t, i) => {
+      const problem = isRecord(t) ? retryPolicyProblem(t.RetryPolicy, i) : undefined;
+      if (problem) throw validation(problem);
+    });
     const rule = this.rule(ctx, input.Rule, input.EventBusName);
     const failed: Array<{ TargetId: string; ErrorCode: string; ErrorMessage: string }> = [];
     const accepted: Target[] = [];
@@ -831,13 +860,21 @@ export class EventBridgeModel {
     return { FailedEntryCount: results.filter((r) => 'ErrorCode' in r).length, Entries: results };
   }
 
-  private putEntry(ctx: CallContext, entry: PutEventsRequestEntry): PutEventsResultEntry {
+  /**
+   * An event an AWS service emits for an account (Step Functions' execution status changes on the
+   * default bus): routed and delivered as PutEvents does, and the only way in for `aws.*` sources.
+   */
+  putServiceEvent(ctx: CallContext, entry: PutEventsRequestEntry): PutEventsResultEntry {
+    return this.putEntry(ctx, entry, true);
+  }
+
+  private putEntry(ctx: CallContext, entry: PutEventsRequestEntry, fromService = false): PutEventsResultEntry {
     const fail = (ErrorCode: string, ErrorMessage: string): PutEventsResultEntry => ({ ErrorCode, ErrorMessage });
     for (const [field, value] of [['Source', entry.Source], ['DetailType', entry.DetailType], ['Detail', entry.Detail]] as const) {
       if (typeof value !== 'string' || value === '') return fail('InvalidArgument', `Parameter ${field} is not valid. Reason: ${field} is a required argument.`);
     }
     const source = entry.Source!;
-    if (source.startsWith('aws.')) return fail('NotAuthorizedForSourceException', 'Not authorized for the source.');
+    if (source.startsWith('aws.') && !fromService) return fail('NotAuthorizedForSourceException', 'Not authorized for the source.');
     let detail: unknown;
     try {
       detail = JSON.parse(entry.Detail!);
@@ -971,6 +1008,7 @@ export class EventBridgeModel {
     this.appendLog(record);
     for (const rule of rules) {
       record.matchedRules.push(rule.name);
+      this.metrics.add(rule.arn, 'TriggeredRules');
       const ref: RuleRef = { account: store.account, region: store.region, busName: rule.busName, name: rule.name, arn: rule.arn };
       for (const target of rule.targets) this.schedule(record, ref, target, false);
     }
@@ -978,7 +1016,7 @@ export class EventBridgeModel {
   }
 
   private schedule(record: EventLogRecord, rule: RuleRef, target: Target, duplicate: boolean): void {
-    const maxAttempts = 1 + Math.max(0, target.RetryPolicy?.MaximumRetryAttempts ?? this.retry.maxRetries);
+    const { maxAttempts } = retryPolicyOf(target, this.retry.maxRetries);
     let input: unknown;
     let inputError: string | undefined;
     try {
@@ -1001,9 +1039,9 @@ export class EventBridgeModel {
     };
     record.deliveries.push(delivery);
     this.pending++;
-    const job: DeliveryJob = { delivery, target: clone(target), event: record.event, rule, input, delayMs: 0, acceptedAt: Date.now() };
+    const job: DeliveryJob = { delivery, target: clone(target), event: record.event, rule, input, delayMs: 0, acceptedAt: this.now().getTime() };
     if (inputError !== undefined) {
-      queueMicrotask(() => this.finish(job, 'failed', `Input could not be built: ${inputError}`));
+      queueMicrotask(() => void this.fail(job, { code: 'INVALID_JSON', message: `Input could not be built: ${inputError}`, retryable: false }));
       return;
     }
     const f = this.faults;
@@ -1060,7 +1098,13 @@ export class EventBridgeModel {
 
   private async attempt(job: DeliveryJob): Promise<void> {
     const { delivery } = job;
+    const { maxEventAgeMs } = retryPolicyOf(job.target, this.retry.maxRetries);
+    const tooOld = () => this.now().getTime() - job.acceptedAt >= maxEventAgeMs;
+    // A retry that comes due after MaximumEventAgeInSeconds is not made.
+    if (job.lastFailure && tooOld()) return void this.fail(job, job.lastFailure, 'MaximumEventAgeInSeconds');
     delivery.attempts++;
+    this.metrics.add(job.rule.arn, 'InvocationAttempts');
+    if (delivery.attempts > 1) this.metrics.add(job.rule.arn, 'RetryInvocationAttempts');
     this.setStatus(job, 'in-flight');
     try {
       await this.invoker(clone(job.target), clone(job.event), { ...job.rule }, {
@@ -1070,20 +1114,46 @@ export class EventBridgeModel {
         deliveryId: delivery.deliveryId,
         duplicate: delivery.duplicate,
       });
+      this.metrics.add(job.rule.arn, 'SuccessfulInvocationAttempts');
+      this.metrics.add(job.rule.arn, 'Invocations');
       this.finish(job, 'delivered');
     } catch (err) {
-      const message = err instanceof Error ? `${err.name}: ${err.message}` : String(err);
-      const retryable = !(isRecord(err) && err.retryable === false);
-      const maxAge = job.target.RetryPolicy?.MaximumEventAgeInSeconds;
-      const tooOld = maxAge !== undefined && Date.now() - job.acceptedAt > maxAge * 1000;
-      if (retryable && !tooOld && !this.stopped && delivery.attempts < delivery.maxAttempts) {
-        delivery.error = message;
-        this.setStatus(job, 'retrying');
-        this.later(job, Math.min(this.retry.maxDelayMs, this.retry.baseDelayMs * 2 ** (delivery.attempts - 1)));
-      } else {
-        this.finish(job, 'failed', message);
+      const failure = classifyFailure(err);
+      job.lastFailure = failure;
+      delivery.errorCode = failure.code;
+      if (!failure.retryable) return void this.fail(job, failure);
+      if (this.stopped) return this.finish(job, 'failed', failure.message);
+      if (delivery.attempts >= delivery.maxAttempts) return void this.fail(job, failure, 'MaximumRetryAttempts');
+      if (tooOld()) return void this.fail(job, failure, 'MaximumEventAgeInSeconds');
+      delivery.error = failure.message;
+      this.setStatus(job, 'retrying');
+      this.later(job, Math.min(this.retry.maxDelayMs, this.retry.baseDelayMs * 2 ** (delivery.attempts - 1)));
+    }
+  }
+
+  /**
+   * A delivery that failed for good: counted in FailedInvocations and, when the target has a
+   * DeadLetterConfig, sent to its queue with the attributes EventBridge sets.
+   */
+  private async fail(job: DeliveryJob, failure: DeliveryFailure, exhausted?: ExhaustedRetryCondition): Promise<void> {
+    const { delivery } = job;
+    delivery.errorCode = failure.code;
+    if (exhausted) delivery.exhaustedRetryCondition = exhausted;
+    this.metrics.add(job.rule.arn, 'Invocations');
+    this.metrics.add(job.rule.arn, 'FailedInvocations');
+    const queueArn = job.target.DeadLetterConfig?.Arn;
+    if (queueArn) {
+      const message = deadLetterMessage(queueArn, job.rule.arn, job.target, job.event, failure, delivery.attempts, exhausted, this.now());
+      try {
+        await this.sendToDeadLetterQueue(message);
+        delivery.deadLetter = 'sent';
+        this.metrics.add(job.rule.arn, 'InvocationsSentToDlq');
+      } catch {
+        delivery.deadLetter = 'failed';
+        this.metrics.add(job.rule.arn, 'InvocationsFailedToBeSentToDlq');
       }
     }
+    this.finish(job, 'failed', failure.message);
   }
 
   private setStatus(job: DeliveryJob, status: DeliveryStatus): void {
@@ -1132,6 +1202,21 @@ export class EventBridgeModel {
   /** Deliveries not yet delivered or failed. */
   get pendingDeliveries(): number {
     return this.pending;
+  }
+
+  /** The rule's AWS/Events metrics (FailedInvocations, InvocationsSentToDlq, …) since the model started. */
+  ruleMetrics(ruleArn: string): RuleMetrics {
+    return this.metrics.get(ruleArn);
+  }
+
+  /** Resolves with the rule's metrics once `metric` reaches `atLeast` (e.g. FailedInvocations ≥ 1). */
+  waitForMetric(ruleArn: string, metric: RuleMetricName, atLeast = 1, timeoutMs = 30_000): Promise<RuleMetrics> {
+    return this.metrics.waitFor(ruleArn, metric, atLeast, timeoutMs);
+  }
+
+  /** Messages sent to dead-letter queues (when no sendToDeadLetterQueue option is given), oldest first. */
+  deadLetterMessages(queueArn?: string): DeadLetterMessage[] {
+    return clone(queueArn === undefined ? this.deadLetters : this.deadLetters.filter((m) => m.queueArn === queueArn));
   }
 
   /** Faults injected so far (duplicates + delays + reordered deliveries). */
