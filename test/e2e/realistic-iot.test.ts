@@ -69,8 +69,7 @@ describe('transfers against IoT with default quotas and asynchronous detaches', 
     }
   });
 
-  it('accepted: the certificate ends ACTIVE in the target account, after TransferCertificate met the lingering detach', async () => {
-    const before = transferConflicts();
+  it('accepted: the certificate ends ACTIVE in the target account', async () => {
     const cert = await makeDeviceCertificate(t.iot(SOURCE), { policies: 2, things: 2 });
     const started = await t.api().startTransfer({ certificateId: cert.certificateId, targetAccount: AUTO, transferMessage: 'realistic accept' });
 
@@ -78,7 +77,6 @@ describe('transfers against IoT with default quotas and asynchronous detaches', 
 
     expect(done.status).toBe('ACCEPTED');
     await expectInTarget(cert);
-    expect(transferConflicts()).toBeGreaterThan(before);
   }, 120_000);
 
   it('rejected by hand: the certificate is restored ACTIVE with its policies and things', async () => {
@@ -107,7 +105,7 @@ describe('transfers against IoT with default quotas and asynchronous detaches', 
     await expectRestored(cert);
   }, 120_000);
 
-  it('a batch of 12: every certificate lands ACTIVE in the target account', async () => {
+  it('a batch of 12: every certificate lands ACTIVE in the target account, though TransferCertificate met lingering detaches', async () => {
     const iot = t.iot(SOURCE);
     const certs: DeviceCertificate[] = [];
     for (let i = 0; i < 12; i++) certs.push(await makeDeviceCertificate(iot, { policies: 1, things: 1 }));
@@ -123,6 +121,8 @@ describe('transfers against IoT with default quotas and asynchronous detaches', 
 
     expect(batch).toMatchObject({ status: 'COMPLETED', total: 12, done: 12, accepted: 12 });
     for (const c of certs) await expectInTarget(c);
+    // A single transfer may reach TransferCertificate after its detach propagated (a slow machine);
+    // among twelve, some meet it, and the ASL's retrier carries them through.
     expect(transferConflicts()).toBeGreaterThan(conflictsBefore);
   }, 240_000);
 });
