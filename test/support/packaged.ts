@@ -49,15 +49,3 @@ export function roleStatements(role: CfnResource): Statement[] {
 }
 
 export const asArray = <T>(v: T | T[]): T[] => (Array.isArray(v) ? v : [v]);
-
-/**
- * Actions AWS does not allow to scope to a resource: for these, and only
- * these, `Resource: "*"` is least privilege (service authorization reference).
- */
-export const RESOURCE_WILDCARD_ONLY = new Set([
-  'iot:ListOutgoingCertificates',
-  'iot:ListCertificates',
-  'logs:CreateLogDelivery', 'logs:GetLogDelivery', 'logs:UpdateLogDelivery', 'logs:DeleteLogDelivery', 'logs:ListLogDeliveries',
-  'logs:PutResourcePolicy', 'logs:DescribeResourcePolicies', 'logs:DescribeLogGroups',
-  'xray:PutTraceSegments', 'xray:PutTelemetryRecords', 'xray:GetSamplingRules', 'xray:GetSamplingTargets',
-]);
