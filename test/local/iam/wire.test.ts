@@ -1,0 +1,126 @@
+// A denied call answers as the real service does, per protocol, to SDKs we did not write
+// (botocore) as to ours: AccessDeniedException with AWS's message, and nothing changes.
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { CreateKeysAndCertificateCommand, DescribeCertificateCommand, IoTClient, UpdateCertificateCommand } from '@aws-sdk/client-iot';
+import { DynamoDBClient, GetItemCommand } from '@aws-sdk/client-dynamodb';
+import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
+import { SFNClient, SendTaskSuccessCommand } from '@aws-sdk/client-sfn';
+import { startEdge } from '../../../local/edge/server.js';
+import { IotModel } from '../../../local/iot/model.js';
+import { createIotProvider } from '../../../local/iot/protocol.js';
+import { StepFunctionsModel } from '../../../local/stepfunctions/model.js';
+import { createStepFunctionsProvider } from '../../../local/stepfunctions/protocol.js';
+import { EventBridgeModel } from '../../../local/eventbridge/model.js';
+import { createEventBridgeProvider } from '../../../local/eventbridge/protocol.js';
+import { createDynamoProvider } from '../../../local/dynamodb/provider.js';
+import { startDynamo, type DynamoServer } from '../../../local/dynamodb/server.js';
+import { IamAuthorizer } from '../../../local/iam/authorizer.js';
+import { edgeAuthorizer } from '../../../local/iam/edge.js';
+import { sessionTokenFor } from '../../../local/lambda/runtime.js';
+
+const ACCOUNT = '111111111111';
+const REGION = 'us-east-1';
+const ROLE = `arn:aws:iam::${ACCOUNT}:role/certificate-transfer-local-deactivate-us-east-1-lambdaRole`;
+const SESSION = 'certificate-transfer-local-deactivate';
+
+let url: string;
+let close: () => Promise<void>;
+let dynamo: DynamoServer;
+const iot = new IotModel({ keyAlgorithm: 'ec' });
+const iam = new IamAuthorizer({ onDenied: () => undefined });
+iam.putRole({
+  arn: ROLE,
+  account: ACCOUNT,
+  policy: { Version: '2012-10-17', Statement: [{ Effect: 'Allow', Action: ['iot:DescribeCertificate'], Resource: [`arn:aws:iot:${REGION}:${ACCOUNT}:cert/*`] }] },
+});
+
+const roleCredentials = { accessKeyId: ACCOUNT, secretAccessKey: 'x', sessionToken: sessionTokenFor(ROLE, SESSION) };
+const rootCredentials = { accessKeyId: ACCOUNT, secretAccessKey: 'x' };
+const deniedMessage = (action: string, resource: string) =>
+  `User: arn:aws:sts::${ACCOUNT}:assumed-role/certificate-transfer-local-deactivate-us-east-1-lambdaRole/${SESSION} is not authorized to perform: ${action} on resource: ${resource} because no identity-based policy allows the ${action} action`;
+
+beforeAll(async () => {
+  dynamo = await startDynamo();
+  const sfn = new StepFunctionsModel({ invokeTask: async () => null });
+  const edge = await startEdge([
+    createIotProvider(iot),
+    createStepFunctionsProvider(sfn),
+    createEventBridgeProvider(new EventBridgeModel()),
+    createDynamoProvider(dynamo.url),
+  ], 0, '127.0.0.1', edgeAuthorizer(iam));
+  url = edge.url;
+  close = edge.close;
+});
+
+afterAll(async () => {
+  await close();
+  await dynamo.close();
+});
+
+async function rejection(p: Promise<unknown>): Promise<Error & { $metadata?: { httpStatusCode?: number } }> {
+  try {
+    await p;
+  } catch (err) {
+    return err as Error;
+  }
+  throw new Error('expected the call to be refused');
+}
+
+describe('AccessDeniedException on the wire', () => {
+  it('IoT (restJson1): 403 AccessDeniedException, the certificate unchanged; what the role may do still works', async () => {
+    const root = new IoTClient({ endpoint: url, region: REGION, credentials: rootCredentials });
+    const role = new IoTClient({ endpoint: url, region: REGION, credentials: roleCredentials });
+    const cert = await root.send(new CreateKeysAndCertificateCommand({ setAsActive: true }));
+    const err = await rejection(role.send(new UpdateCertificateCommand({ certificateId: cert.certificateId, newStatus: 'INACTIVE' })));
+    expect(err.name).toBe('AccessDeniedException');
+    expect(err.$metadata?.httpStatusCode).toBe(403);
+    expect(err.message).toBe(deniedMessage('iot:UpdateCertificate', cert.certificateArn!));
+    const after = await role.send(new DescribeCertificateCommand({ certificateId: cert.certificateId }));
+    expect(after.certificateDescription?.status).toBe('ACTIVE');
+  });
+
+  it('Step Functions, EventBridge (awsJson): 400 AccessDeniedException', async () => {
+    const sfn = new SFNClient({ endpoint: url, region: REGION, credentials: roleCredentials });
+    const err = await rejection(sfn.send(new SendTaskSuccessCommand({ taskToken: 'token', output: '{}' })));
+    expect(err.name).toBe('AccessDeniedException');
+    expect(err.$metadata?.httpStatusCode).toBe(400);
+    expect(err.message).toBe(deniedMessage('states:SendTaskSuccess', '*'));
+    const events = new EventBridgeClient({ endpoint: url, region: REGION, credentials: roleCredentials });
+    const e2 = await rejection(events.send(new PutEventsCommand({ Entries: [{ Source: 's', DetailType: 'd', Detail: '{}', EventBusName: 'certificate-transfer' }] })));
+    expect(e2.name).toBe('AccessDeniedException');
+    expect(e2.message).toBe(deniedMessage('events:PutEvents', `arn:aws:events:${REGION}:${ACCOUNT}:event-bus/certificate-transfer`));
+  });
+
+  it('DynamoDB: 400 com.amazon.coral.service#AccessDeniedException, read by the SDK as AccessDeniedException', async () => {
+    const ddb = new DynamoDBClient({ endpoint: url, region: REGION, credentials: roleCredentials });
+    const err = await rejection(ddb.send(new GetItemCommand({ TableName: 'transfers', Key: { pk: { S: 'x' } } })));
+    expect(err.name).toBe('AccessDeniedException');
+    expect(err.message).toBe(deniedMessage('dynamodb:GetItem', `arn:aws:dynamodb:${REGION}:${ACCOUNT}:table/transfers`));
+  });
+
+  it('botocore reads the same denials (error code and HTTP status) from IoT and DynamoDB', async () => {
+    const script = `
+import json, sys, boto3, botocore
+from botocore.config import Config
+s = boto3.session.Session(aws_access_key_id=sys.argv[2], aws_secret_access_key='x', aws_session_token=sys.argv[3], region_name='us-east-1')
+out = {}
+for name, call in [('iot', lambda c: c.update_certificate(certificateId='c' * 64, newStatus='INACTIVE')), ('dynamodb', lambda c: c.get_item(TableName='transfers', Key={'pk': {'S': 'x'}}))]:
+    c = s.client(name, endpoint_url=sys.argv[1], config=Config(retries={'max_attempts': 1}))
+    try:
+        call(c)
+        out[name] = 'allowed'
+    except botocore.exceptions.ClientError as e:
+        out[name] = [e.response['Error']['Code'], e.response['ResponseMetadata']['HTTPStatusCode'], e.response['Error'].get('Message', '')]
+print(json.dumps(out))
+`;
+    // Asynchronously: the endpoint answers from this process.
+    const run = await promisify(execFile)('python3', ['-c', script, url, ACCOUNT, roleCredentials.sessionToken], { encoding: 'utf8' });
+    expect(run.stderr).toBe('');
+    const out = JSON.parse(run.stdout) as Record<string, [string, number, string]>;
+    expect(out.iot.slice(0, 2)).toEqual(['AccessDeniedException', 403]);
+    expect(out.iot[2]).toContain('is not authorized to perform: iot:UpdateCertificate');
+    expect(out.dynamodb.slice(0, 2)).toEqual(['AccessDeniedException', 400]);
+  });
+});
