@@ -1,6 +1,8 @@
 import '../polyfills.js';
 import { StateMachine, type StateMachineDefinition } from 'aws-local-stepfunctions';
 import { AwsError } from '../edge/types.js';
+import { MAX_SECONDS_FIELD } from './limits.js';
+import { gatedMapOf, isGatedMap, rewriteMapConcurrency } from './map-concurrency.js';
 
 /**
  * What the model needs to know about an ASL definition, and the rewrite that lets
@@ -49,6 +51,8 @@ export interface ParsedDefinition {
   tasks: Map<string, TaskStateInfo>;
   /** Top-level TimeoutSeconds, enforced by the model. */
   timeoutSeconds?: number;
+  /** Maps whose iterations wait for a slot (MaxConcurrencyPath, see map-concurrency.ts). */
+  gatedMaps: Set<string>;
 }
 
 /**
@@ -96,8 +100,12 @@ export function parseDefinition(definition: string): ParsedDefinition {
     const text = (err as Error).message.replace(/^State machine definition is invalid, see error\(s\) below:\s*/, '').trim();
     throw invalidDefinition(text);
   }
+  if (typeof raw.TimeoutSeconds === 'number' && raw.TimeoutSeconds > MAX_SECONDS_FIELD) {
+    throw invalidDefinition(`SCHEMA_VALIDATION_FAILED: Maximum value is ${MAX_SECONDS_FIELD} at /TimeoutSeconds`);
+  }
   const states = new Map<string, StateInfo>();
   const tasks = new Map<string, TaskStateInfo>();
+  const gatedMaps = new Set<string>();
   let jsonata = raw.QueryLanguage === 'JSONata';
   const unsupported = new Set<string>();
   walk(raw, [], (name, state, enclosing) => {
@@ -105,11 +113,12 @@ export function parseDefinition(definition: string): ParsedDefinition {
     if (state.QueryLanguage === 'JSONata') jsonata = true;
     for (const field of UNSUPPORTED_FIELDS) if (field in state) unsupported.add(`${field} (state '${name}')`);
     if (state.Type === 'Task') tasks.set(name, { name, resource: String(state.Resource), definition: state, enclosing });
+    if (isGatedMap(state, enclosing.some((n) => states.get(n)?.type === 'Map'))) gatedMaps.add(name);
   });
   // The library only evaluates JSONPath: running a JSONata definition would silently give wrong results.
   if (jsonata) throw invalidDefinition('UNSUPPORTED_FEATURE: QueryLanguage JSONata is not supported by the local cloud (JSONPath only)');
   if (unsupported.size > 0) throw invalidDefinition(`UNSUPPORTED_FEATURE: not supported by the local cloud: ${[...unsupported].join(', ')}`);
-  return { raw, states, tasks, timeoutSeconds: typeof raw.TimeoutSeconds === 'number' ? raw.TimeoutSeconds : undefined };
+  return { raw, states, tasks, timeoutSeconds: typeof raw.TimeoutSeconds === 'number' ? raw.TimeoutSeconds : undefined, gatedMaps };
 }
 
 /** Replaces `"x.$": "$$.State.Name"` by the literal state name: the library has no `$$.State` in its context object. */
@@ -135,6 +144,7 @@ export function prepareForRun(parsed: ParsedDefinition): StateMachineDefinition 
   const copy = structuredClone(parsed.raw);
   delete copy.TimeoutSeconds;
   walk(copy, [], (name, state) => {
+    if (gatedMapOf(name) !== undefined) return;
     if (state.Type === 'Task') {
       const wrapped: Record<string, unknown> = { [`${WRAP.input}.$`]: '$', [`${WRAP.token}.$`]: '$$.Task.Token' };
       if ('Parameters' in state) wrapped[WRAP.params] = inlineStateName(state.Parameters, name);
@@ -150,6 +160,7 @@ export function prepareForRun(parsed: ParsedDefinition): StateMachineDefinition 
     } else if (state.Type === 'Map') {
       if (state.ItemSelector !== undefined) state.ItemSelector = inlineStateName(state.ItemSelector, name);
       if (state.Parameters !== undefined) state.Parameters = inlineStateName(state.Parameters, name);
+      rewriteMapConcurrency(name, state, parsed.gatedMaps.has(name), LIBRARY_TASK_TIMEOUT_SECONDS);
     }
   });
   return copy as unknown as StateMachineDefinition;

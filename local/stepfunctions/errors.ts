@@ -1,4 +1,5 @@
 import { AwsError } from '../edge/types.js';
+import { PAYLOAD_LIMIT_BYTES } from './limits.js';
 
 /** Step Functions API errors, named and worded as the service does. */
 export const sfnErrors = {
@@ -16,6 +17,8 @@ export const sfnErrors = {
   typeNotSupported: (what: string) => new AwsError('StateMachineTypeNotSupported', `This operation is not supported by ${what} state machines`),
   validation: (message: string) => new AwsError('ValidationException', message),
   missing: (field: string) => new AwsError('ValidationException', `1 validation error detected: Value null at '${field}' failed to satisfy constraint: Member must not be null`),
+  /** A payload member over its length constraint (262,144 bytes in UTF-8 for input and output). */
+  tooLong: (field: string, max = PAYLOAD_LIMIT_BYTES) => new AwsError('ValidationException', `1 validation error detected: Value at '${field}' failed to satisfy constraint: Member must have length less than or equal to ${max}`),
   unavailable: () => new AwsError('ServiceUnavailable', 'The Step Functions emulator is shutting down', 503),
 };
 

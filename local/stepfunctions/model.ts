@@ -7,6 +7,8 @@ import {
   type JsonValue, type ParsedDefinition, type ResourceInfo, type TaskStateInfo,
 } from './asl.js';
 import { StatesRuntimeFailure, TaskAbandoned, TaskFailure, sfnErrors } from './errors.js';
+import { HISTORY_EVENT_LIMIT, MAX_EXECUTION_SECONDS, exceedsPayloadLimit, historyLimitCause, inputTooLarge, resultTooLarge } from './limits.js';
+import { MapGates, gateStateName, gatedMapOf } from './map-concurrency.js';
 import { TaskTokens } from './tokens.js';
 
 export { TaskFailure } from './errors.js';
@@ -82,6 +84,11 @@ export interface StepFunctionsModelOptions {
   retryIntervalOverrides?: Record<string, number | number[]>;
   /** Library pass-through: Wait state duration in ms per state name. */
   waitTimeOverrides?: Record<string, number>;
+  /**
+   * Events a Standard execution's history may hold (default 25,000, the AWS quota): the event that would
+   * go past it ends the execution FAILED with `States.Runtime`, as AWS does. Lower it only in tests.
+   */
+  historyEventLimit?: number;
 }
 
 export interface HistoryEvent {
@@ -227,7 +234,7 @@ interface ExecutionRecord {
 }
 
 interface EndReason {
-  status: 'ABORTED' | 'TIMED_OUT';
+  status: 'ABORTED' | 'TIMED_OUT' | 'FAILED';
   error?: string;
   cause?: string;
 }
@@ -249,6 +256,9 @@ interface Run {
   failedStates: Set<string>;
   lastFailState?: string;
   timer?: LongTimer;
+  /** The execution failed on a quota (payload, history): nothing more from the library goes into the history. */
+  sealed: boolean;
+  gates: MapGates;
   resolveFinished: () => void;
 }
 
@@ -279,6 +289,8 @@ interface TaskRecord {
   events: PendingEvent[];
   flushed: number;
   anchored: boolean;
+  /** Starts the invocation; run once the library's TaskStateEntered has been read (see onEnterTask). */
+  begin?: () => void;
 }
 
 /** setTimeout caps delays at 2^31-1 ms (24.8 days); task timeouts go up to a year. */
@@ -347,7 +359,7 @@ function isValidName(name: string): boolean {
 const SM_ARN_RE = /^arn:aws[\w-]*:states:([a-z0-9-]+):(\d{12}):stateMachine:([^:]+)$/;
 const EXEC_ARN_RE = /^arn:aws[\w-]*:states:([a-z0-9-]+):(\d{12}):(execution|express):([^:]+):([^:]+)(?::([^:]+))?$/;
 const ROLE_ARN_RE = /^arn:aws[\w-]*:iam::\d{12}:role\/.+$/;
-const MAX_PAYLOAD = 262_144;
+const TERMINAL_EVENTS = new Set(['ExecutionSucceeded', 'ExecutionFailed', 'ExecutionAborted', 'ExecutionTimedOut']);
 
 function json(value: unknown): string {
   return JSON.stringify(value === undefined ? null : value);
@@ -444,6 +456,7 @@ export class StepFunctionsModel {
   private readonly onInternalError: (err: unknown) => void;
   private readonly retryIntervalOverrides?: Record<string, number | number[]>;
   private readonly waitTimeOverrides?: Record<string, number>;
+  private readonly historyEventLimit: number;
   private tokens: TaskTokens;
   private readonly bootTime = Date.now();
   private readonly stateMachines = new Map<string, StateMachineRecord>();
@@ -460,6 +473,7 @@ export class StepFunctionsModel {
     this.tokens = new TaskTokens(options.tokenSecret);
     this.retryIntervalOverrides = options.retryIntervalOverrides;
     this.waitTimeOverrides = options.waitTimeOverrides;
+    this.historyEventLimit = options.historyEventLimit ?? HISTORY_EVENT_LIMIT;
     this.onInternalError = options.onInternalError ?? ((err) => console.error('[stepfunctions]', err));
   }
 
@@ -645,7 +659,7 @@ export class StepFunctionsModel {
   async sendTaskSuccess(ctx: RequestContext, input: Record<string, unknown>): Promise<Record<string, never>> {
     const task = this.callbackTask(ctx, requireString(input, 'taskToken'));
     const output = requireString(input, 'output');
-    if (Buffer.byteLength(output) > MAX_PAYLOAD) throw sfnErrors.validation('The output exceeds the maximum size of 262144 bytes');
+    if (exceedsPayloadLimit(output)) throw sfnErrors.tooLong('output');
     let value: JsonValue;
     try {
       value = JSON.parse(output) as JsonValue;
@@ -797,7 +811,7 @@ export class StepFunctionsModel {
     const name = input.name === undefined || input.name === null ? randomUUID() : requireString(input, 'name');
     if (!isValidName(name)) throw sfnErrors.invalidName(name);
     const rawInput = input.input === undefined || input.input === null ? '{}' : requireString(input, 'input');
-    if (Buffer.byteLength(rawInput) > MAX_PAYLOAD) throw sfnErrors.validation('The input exceeds the maximum size of 262144 bytes');
+    if (exceedsPayloadLimit(rawInput)) throw sfnErrors.tooLong('input');
     try {
       JSON.parse(rawInput);
     } catch (err) {
@@ -832,7 +846,8 @@ export class StepFunctionsModel {
   private launch(rec: ExecutionRecord, parsed: ParsedDefinition, prepared: StateMachineDefinition, resolveFinished: () => void): void {
     const run: Run = {
       rec, parsed, abort: () => undefined, ended: false, libraryDone: false, pending: new Set(), journal: [],
-      failedStates: new Set(), resolveFinished,
+      failedStates: new Set(), sealed: false, resolveFinished,
+      gates: new MapGates((name, index) => this.append(rec, 'MapIterationStarted', 'mapIterationStartedEventDetails', { name, index })),
     };
     rec.run = run;
     const tokens = this.tokens;
@@ -856,6 +871,7 @@ export class StepFunctionsModel {
     for (const task of parsed.tasks.values()) {
       handlers[task.name] = (wrapped) => this.runTask(run, task, wrapped as Record<string, JsonValue>);
     }
+    for (const map of parsed.gatedMaps) handlers[gateStateName(map)] = (wrapped) => run.gates.enter(wrapped);
     const machine = new StateMachine(prepared, { validationOptions: { noValidate: true } });
     const execution = machine.run(JSON.parse(rec.input) as JsonValue as never, {
       overrides: {
@@ -867,9 +883,10 @@ export class StepFunctionsModel {
     });
     run.abort = execution.abort;
     const consumed = this.consume(run, execution.eventLogs as AsyncGenerator<LibraryEvent>);
-    if (parsed.timeoutSeconds !== undefined) {
-      run.timer = new LongTimer(parsed.timeoutSeconds * 1000, () => { void this.endRun(run, { status: 'TIMED_OUT', error: 'States.Timeout' }); });
-    }
+    // The machine's TimeoutSeconds, within the service's maximum execution time (1 year Standard, 5 minutes Express).
+    const maxSeconds = MAX_EXECUTION_SECONDS[rec.type];
+    const seconds = Math.min(parsed.timeoutSeconds ?? maxSeconds, maxSeconds);
+    run.timer = new LongTimer(seconds * 1000, () => { void this.endRun(run, { status: 'TIMED_OUT', error: 'States.Timeout' }); });
     execution.result
       .then((output) => ({ ok: true as const, output: output as unknown }), (error: unknown) => ({ ok: false as const, error }))
       .then(async (outcome) => {
@@ -886,10 +903,28 @@ export class StepFunctionsModel {
       run.ended = true;
       run.endReason = reason;
       run.timer?.clear();
-      for (const task of [...run.pending]) this.abandon(task, `Execution ${reason.status === 'ABORTED' ? 'stopped' : 'timed out'}`);
+      const why = `Execution ${reason.status === 'ABORTED' ? 'stopped' : 'timed out'}`;
+      for (const task of [...run.pending]) this.abandon(task, why);
+      run.gates.close(why);
       run.abort();
     }
     await run.rec.finished;
+  }
+
+  /**
+   * Ends a run on a quota (payload size, history length): FAILED with `error`, whatever its Catch and
+   * Retry say. Also once the library has finished but its events are still being read.
+   */
+  private failRun(run: Run, error: string, cause: string): void {
+    if (run.sealed) return;
+    run.sealed = true;
+    if (run.endReason) return;
+    run.ended = true;
+    run.endReason = { status: 'FAILED', error, cause };
+    run.timer?.clear();
+    for (const task of [...run.pending]) this.abandon(task, 'Execution failed');
+    run.gates.close('Execution failed');
+    if (!run.libraryDone) run.abort();
   }
 
   private finish(run: Run, outcome: { ok: true; output: unknown } | { ok: false; error: unknown }): void {
@@ -897,14 +932,19 @@ export class StepFunctionsModel {
     run.ended = true;
     run.timer?.clear();
     for (const task of [...run.pending]) this.abandon(task, 'Execution ended');
+    run.gates.close('Execution ended');
     run.journal.length = 0;
     const now = this.clock();
     if (run.endReason) {
-      rec.status = run.endReason.status;
-      rec.error = orUndefined(run.endReason.error);
-      rec.cause = orUndefined(run.endReason.cause);
-      if (rec.status === 'ABORTED') this.append(rec, 'ExecutionAborted', 'executionAbortedEventDetails', { error: rec.error, cause: rec.cause });
-      else this.append(rec, 'ExecutionTimedOut', 'executionTimedOutEventDetails', { error: rec.error, cause: rec.cause });
+      const { status } = run.endReason;
+      const error = orUndefined(run.endReason.error);
+      const cause = orUndefined(run.endReason.cause);
+      rec.status = status;
+      // A timed-out execution describes with no error or cause: States.Timeout is only in its history event.
+      if (status !== 'TIMED_OUT') { rec.error = error; rec.cause = cause; }
+      if (status === 'ABORTED') this.append(rec, 'ExecutionAborted', 'executionAbortedEventDetails', { error, cause });
+      else if (status === 'TIMED_OUT') this.append(rec, 'ExecutionTimedOut', 'executionTimedOutEventDetails', { error, cause });
+      else this.append(rec, 'ExecutionFailed', 'executionFailedEventDetails', { error, cause });
     } else if (outcome.ok) {
       rec.status = 'SUCCEEDED';
       rec.output = json(outcome.output);
@@ -946,6 +986,8 @@ export class StepFunctionsModel {
     if (run.ended || this.closed) throw new TaskAbandoned('Execution ended');
     const def = task.definition;
     const parameters = WRAP.params in wrapped ? wrapped[WRAP.params] : wrapped[WRAP.input];
+    // "input data when scheduling a task": the resolved Parameters count, not the state's input.
+    if (exceedsPayloadLimit(json(parameters))) throw inputTooLarge(task.name);
     const info = classifyResource(task.resource);
     const explicitTimeout = this.seconds(def.TimeoutSeconds, wrapped[WRAP.timeout], WRAP.timeout in wrapped, 'TimeoutSecondsPath');
     const heartbeatSeconds = this.seconds(def.HeartbeatSeconds, wrapped[WRAP.heartbeat], WRAP.heartbeat in wrapped, 'HeartbeatSecondsPath');
@@ -982,7 +1024,9 @@ export class StepFunctionsModel {
       rec.heartbeat = { ms: heartbeatSeconds * 1000 };
       this.armHeartbeat(rec);
     }
-    void this.work(rec, parameters);
+    // The invocation waits until the history has caught up with this task's TaskStateEntered: if the
+    // previous state's output was over the payload quota, the execution fails before this task runs.
+    rec.begin = () => { void this.work(rec, parameters); };
     return promise;
   }
 
@@ -1106,8 +1150,14 @@ export class StepFunctionsModel {
   }
 
   private succeed(rec: TaskRecord, output: JsonValue): void {
-    if (!this.settle(rec, 'succeeded')) return;
+    if (rec.status !== 'pending') return;
     const out = json(output);
+    if (exceedsPayloadLimit(out)) {
+      // AWS names the Lambda ARN for a Lambda resource, the service for an integration (e.g. 'lambda').
+      this.fail(rec, resultTooLarge(rec.info.kind === 'lambda' ? rec.task.resource : rec.info.resourceType));
+      return;
+    }
+    this.settle(rec, 'succeeded');
     if (rec.info.kind === 'lambda') this.record(rec, 'LambdaFunctionSucceeded', 'lambdaFunctionSucceededEventDetails', { output: out, outputDetails: { truncated: false } }, true);
     else this.record(rec, 'TaskSucceeded', 'taskSucceededEventDetails', { resourceType: rec.info.resourceType, resource: rec.info.resourceName, output: out, outputDetails: { truncated: false } }, true);
     rec.resolve(output);
@@ -1171,6 +1221,7 @@ export class StepFunctionsModel {
   }
 
   private flush(rec: TaskRecord, includeCompletion: boolean): void {
+    if (rec.run.sealed) return;
     while (rec.flushed < rec.events.length) {
       const ev = rec.events[rec.flushed];
       if (ev.completion && !includeCompletion) break;
@@ -1189,6 +1240,9 @@ export class StepFunctionsModel {
     if (!rec) return;
     rec.anchored = true;
     this.flush(rec, false);
+    const begin = rec.begin;
+    rec.begin = undefined;
+    if (begin && rec.status === 'pending') begin();
   }
 
   private onExitTask(run: Run, stateName: string, input: unknown): void {
@@ -1209,26 +1263,44 @@ export class StepFunctionsModel {
   }
 
   private onLibraryEvent(run: Run, ev: LibraryEvent): void {
+    if (run.sealed) return;
     const rec = run.rec;
     if (ev.type === 'MapIterationStarted' || ev.type === 'MapIterationSucceeded' || ev.type === 'MapIterationFailed') {
+      const mapName = ev.parentState?.name;
+      const gated = mapName !== undefined && run.parsed.gatedMaps.has(mapName);
+      // A gated iteration starts when its slot is granted (MapGates' onGrant writes the event).
+      if (gated && ev.type === 'MapIterationStarted') return;
       const key = ev.type === 'MapIterationStarted' ? 'mapIterationStartedEventDetails' : ev.type === 'MapIterationSucceeded' ? 'mapIterationSucceededEventDetails' : 'mapIterationFailedEventDetails';
-      this.append(rec, ev.type, key, { name: ev.parentState?.name, index: ev.index });
+      this.append(rec, ev.type, key, { name: mapName, index: ev.index });
+      if (gated && ev.type !== 'MapIterationStarted') run.gates.iterationEnded(mapName);
       return;
     }
     const state = ev.state;
     if (!state) return;
+    const gate = gatedMapOf(state.name);
+    if (gate !== undefined) {
+      // The gate is the model's, not the definition's: it stays out of the history.
+      if (ev.type === 'StateEntered') run.gates.gateEntered(gate, state.input);
+      return;
+    }
     const flag = `${state.name}#${ev.index ?? ''}`;
     switch (ev.type) {
       case 'StateEntered': {
+        const input = json(state.input);
+        if (exceedsPayloadLimit(input)) return this.failOnPayload(run, inputTooLarge(state.name));
         run.failedStates.delete(flag);
         rec.activeStates.set(state.name, (rec.activeStates.get(state.name) ?? 0) + 1);
-        this.append(rec, `${state.type}StateEntered`, 'stateEnteredEventDetails', { name: state.name, input: json(state.input), inputDetails: { truncated: false } });
+        this.append(rec, `${state.type}StateEntered`, 'stateEnteredEventDetails', { name: state.name, input, inputDetails: { truncated: false } });
         if (state.type === 'Fail') run.lastFailState = state.name;
         if (state.type === 'Task') this.onEnterTask(run, state.name, state.input);
         if (state.type === 'Map') {
           const def = run.parsed.states.get(state.name)?.definition ?? {};
           const items = evalSimplePath(def.ItemsPath as string | undefined, evalSimplePath((def.InputPath as string | undefined) ?? '$', state.input));
           this.append(rec, 'MapStateStarted', 'mapStateStartedEventDetails', Array.isArray(items) ? { length: items.length } : {});
+          if (run.parsed.gatedMaps.has(state.name)) {
+            const effective = def.InputPath === null ? {} : evalSimplePath((def.InputPath as string | undefined) ?? '$', state.input);
+            run.gates.mapEntered(state.name, evalSimplePath(def.MaxConcurrencyPath as string, effective));
+          }
         }
         if (state.type === 'Parallel') this.append(rec, 'ParallelStateStarted');
         break;
@@ -1242,6 +1314,7 @@ export class StepFunctionsModel {
         if (state.type === 'Task') this.onExitTask(run, state.name, state.input);
         if (state.type === 'Map' || state.type === 'Parallel') {
           this.append(rec, `${state.type}StateFailed`, undefined, undefined);
+          run.gates.mapEnded(state.name);
           // The library aborts the other iterations/branches but cannot tell us: let go of their tasks.
           for (const t of [...run.pending]) {
             if (t.task.enclosing.includes(state.name) && t.startedAtMs < ev.timestamp) this.abandon(t, `${state.type} state '${state.name}' failed`);
@@ -1250,9 +1323,13 @@ export class StepFunctionsModel {
         break;
       case 'StateExited': {
         if (state.type === 'Task') this.onExitTask(run, state.name, state.input);
+        // After ResultSelector, ResultPath and OutputPath: too big, and the state never exits.
+        const output = json(state.output);
+        if (exceedsPayloadLimit(output)) return this.failOnPayload(run, resultTooLarge(state.name));
+        if (state.type === 'Map') run.gates.mapEnded(state.name);
         if ((state.type === 'Map' || state.type === 'Parallel') && !run.failedStates.has(flag)) this.append(rec, `${state.type}StateSucceeded`);
         run.failedStates.delete(flag);
-        this.append(rec, `${state.type}StateExited`, 'stateExitedEventDetails', { name: state.name, output: json(state.output), outputDetails: { truncated: false } });
+        this.append(rec, `${state.type}StateExited`, 'stateExitedEventDetails', { name: state.name, output, outputDetails: { truncated: false } });
         const n = (rec.activeStates.get(state.name) ?? 1) - 1;
         if (n > 0) rec.activeStates.set(state.name, n);
         else rec.activeStates.delete(state.name);
@@ -1270,7 +1347,18 @@ export class StepFunctionsModel {
     return { id, previousEventId: id - 1, timestamp: Math.max(at, last?.timestamp ?? at), type, detailsKey, details: clean };
   }
 
+  /** States.DataLimitExceeded: terminal, see limits.ts. */
+  private failOnPayload(run: Run, err: Error): void {
+    this.failRun(run, err.name, err.message);
+  }
+
   private append(rec: ExecutionRecord, type: string, detailsKey?: string, details?: Record<string, unknown>, at = this.clock()): void {
+    // A Standard history holds at most historyEventLimit events, the execution's last one included: the
+    // event that would leave no room for it fails the execution instead (AWS: event 25,000 is ExecutionFailed).
+    if (rec.run && rec.type === 'STANDARD' && !TERMINAL_EVENTS.has(type) && rec.history.length >= this.historyEventLimit - 1) {
+      this.failRun(rec.run, 'States.Runtime', historyLimitCause(this.historyEventLimit));
+      return;
+    }
     const ev = this.makeStored(rec, type, detailsKey, details, at);
     rec.history.push(ev);
     if (this.listeners.size > 0) {
