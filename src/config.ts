@@ -27,7 +27,23 @@ function list(name: string): string[] {
 
 export const DEFAULT_TIMEOUT_SECONDS = 7 * 24 * 3600;
 export const MIN_TIMEOUT_SECONDS = 60;
-export const MAX_TIMEOUT_SECONDS = 31_536_000;
+/** A Standard execution runs at most one year; past it the execution ends TIMED_OUT, and no Catch applies. */
+export const EXECUTION_MAX_SECONDS = 365 * 24 * 3600;
+/**
+ * 360 days: the wait ends five days inside the one-year execution cap, so the
+ * preparation steps before it (with their retries) and the cancel and restore
+ * after an expiry still run in the same execution.
+ */
+export const MAX_TIMEOUT_SECONDS = 360 * 24 * 3600;
+
+/** A timeout setting: whole seconds from `floor` to MAX_TIMEOUT_SECONDS, or the stack is misconfigured. */
+function timeoutSetting(name: string, fallback: number, floor: number): number {
+  const n = optionalInt(name, fallback);
+  if (!Number.isInteger(n) || n < floor || n > MAX_TIMEOUT_SECONDS) {
+    throw new ConfigurationError(`Environment variable ${name} must be whole seconds from ${floor} to ${MAX_TIMEOUT_SECONDS}, got "${process.env[name]}"`);
+  }
+  return n;
+}
 
 export const config = {
   get region(): string { return process.env.AWS_REGION ?? process.env.AWS_DEFAULT_REGION ?? 'us-east-1'; },
@@ -42,9 +58,9 @@ export const config = {
   /** The transfer-batch state machine (POST /transfer-batches starts it). */
   get batchStateMachineArn(): string { return required('BATCH_STATE_MACHINE_ARN'); },
   get allowedTargetAccounts(): string[] { return list('ALLOWED_TARGET_ACCOUNTS'); },
-  /** 60 s by contract; the local cloud lowers it so a demo can watch an offer expire. */
-  get minTimeoutSeconds(): number { return optionalInt('MIN_TIMEOUT_SECONDS', MIN_TIMEOUT_SECONDS); },
-  get defaultTimeoutSeconds(): number { return optionalInt('DEFAULT_TIMEOUT_SECONDS', DEFAULT_TIMEOUT_SECONDS); },
+  /** 60 s by contract; a stack deployed with `--param minTimeoutSeconds=5` (tests, a demo) lets an offer expire quickly. */
+  get minTimeoutSeconds(): number { return timeoutSetting('MIN_TIMEOUT_SECONDS', MIN_TIMEOUT_SECONDS, 1); },
+  get defaultTimeoutSeconds(): number { return timeoutSetting('DEFAULT_TIMEOUT_SECONDS', DEFAULT_TIMEOUT_SECONDS, this.minTimeoutSeconds); },
   /** Calls per second the reconciler may spend on DescribeCertificate. */
   get reconcilerDescribeRate(): number { return optionalInt('RECONCILER_DESCRIBE_TPS', 2); },
   /** Offers younger than this are left to the event path: the reconciler only looks at older ones. */

@@ -20,7 +20,7 @@ const FIELD = {
   certificateId: { type: 'string', pattern: '^[0-9a-fA-F]{64}$', description: 'The certificate id: 64 hexadecimal characters (the last part of its ARN)' },
   targetAccount: { type: 'string', pattern: '^[0-9]{12}$', description: 'The AWS account to receive the certificate: 12 digits, on the allow-list' },
   transferMessage: { type: 'string', maxLength: 128, nullable: true, description: 'Shown to the target account; at most 128 characters' },
-  timeoutSeconds: { type: 'integer', minimum: 1, maximum: MAX_TIMEOUT_SECONDS, nullable: true, description: `How long the target has to decide; default ${DEFAULT_TIMEOUT_SECONDS} (7 days)` },
+  timeoutSeconds: { type: 'integer', minimum: 1, maximum: MAX_TIMEOUT_SECONDS, nullable: true, description: `How long the target has to decide, in seconds: from the deployment's minimum (60 unless configured) to ${MAX_TIMEOUT_SECONDS} (360 days, inside the one-year execution cap); default ${DEFAULT_TIMEOUT_SECONDS} (7 days)` },
   restoreOnFailure: { type: 'boolean', nullable: true, description: 'Re-attach and re-activate the certificate when the transfer does not complete; default true' },
   requestId: { type: 'string', maxLength: 128, pattern: '^[A-Za-z0-9._:-]+$', nullable: true, description: 'Caller reference echoed in the Completed event' },
 } as const;
@@ -46,7 +46,8 @@ const RULES: Record<string, string> = {
   certificateId: 'must be 64 hexadecimal characters',
   targetAccount: 'must be a 12-digit AWS account id',
   transferMessage: 'must be a string of at most 128 characters',
-  get timeoutSeconds() { return `must be an integer from ${config.minTimeoutSeconds} to ${MAX_TIMEOUT_SECONDS}`; },
+  // The floor is the deployment's (minTimeoutSeconds): read when a request is checked, not at import.
+  get timeoutSeconds() { return `must be an integer from ${config.minTimeoutSeconds} to ${MAX_TIMEOUT_SECONDS} (seconds; at most 360 days)`; },
   restoreOnFailure: 'must be true or false',
   requestId: 'must be at most 128 letters, digits, or . _ : -',
 };
@@ -226,6 +227,8 @@ export const batchRequestSchema: JSONSchemaType<BatchRequestBody> = {
 
 const BATCH_RULES: Record<string, string> = {
   ...RULES,
+  // Spreading read the getter once; keep it live like RULES'.
+  get timeoutSeconds() { return RULES.timeoutSeconds; },
   certificateIds: `must be a list of 1 to ${MAX_BATCH_SIZE} certificate ids`,
   'certificateIds[]': RULES.certificateId,
   filter: 'must be an object with status, createdAfter, createdBefore or limit',

@@ -8,7 +8,7 @@ import { deref, loadOpenApi, operations, type Operation, type Parameter, type Sc
 setSourceEnv();
 const validation = await import('../../src/validation.js');
 const { TRANSFER_ID } = await import('../../src/http.js');
-const { MIN_TIMEOUT_SECONDS } = await import('../../src/config.js');
+const { MAX_TIMEOUT_SECONDS, MIN_TIMEOUT_SECONDS } = await import('../../src/config.js');
 
 const doc = loadOpenApi();
 const ops = operations(doc);
@@ -68,8 +68,9 @@ describe('docs/openapi.yaml', () => {
   it('POST /transfers: the body schema is the one src/validation.ts enforces', () => {
     const documented = normalize(bodySchema('POST /transfers')) as { properties: Record<string, Schema> };
     const enforced = normalize(validation.transferRequestSchema) as { properties: Record<string, Schema> };
-    // The validator's floor is the deployment's (MIN_TIMEOUT_SECONDS, lowered locally); the contract says 60.
-    expect(documented.properties.timeoutSeconds.minimum).toBe(MIN_TIMEOUT_SECONDS);
+    // The validator's floor is the deployment's (minTimeoutSeconds, 60 unless a stack is started with less); the contract says 60.
+    expect(documented.properties.timeoutSeconds).toMatchObject({ minimum: MIN_TIMEOUT_SECONDS, maximum: 31_104_000 });
+    expect(enforced.properties.timeoutSeconds.maximum).toBe(MAX_TIMEOUT_SECONDS);
     delete documented.properties.timeoutSeconds.minimum;
     delete enforced.properties.timeoutSeconds.minimum;
     expect(documented).toEqual(enforced);
@@ -78,7 +79,7 @@ describe('docs/openapi.yaml', () => {
   it('POST /transfer-batches: the body schema is the one src/validation.ts enforces', () => {
     const documented = normalize(bodySchema('POST /transfer-batches')) as { properties: Record<string, Schema> };
     const enforced = normalize(validation.batchRequestSchema) as { properties: Record<string, Schema> };
-    expect(documented.properties.timeoutSeconds.minimum).toBe(MIN_TIMEOUT_SECONDS);
+    expect(documented.properties.timeoutSeconds).toMatchObject({ minimum: MIN_TIMEOUT_SECONDS, maximum: 31_104_000 });
     delete documented.properties.timeoutSeconds.minimum;
     delete enforced.properties.timeoutSeconds.minimum;
     expect(documented).toEqual(enforced);
