@@ -6,6 +6,7 @@ import { IotModel, type IotModelOptions } from './iot/model.js';
 import { createIotProvider } from './iot/protocol.js';
 import { StepFunctionsModel, type TaskCall } from './stepfunctions/model.js';
 import { createStepFunctionsProvider } from './stepfunctions/protocol.js';
+import { publishExecutionStatusEvents } from './stepfunctions/status-events.js';
 import { EventBridgeModel, type EventBridgeModelOptions } from './eventbridge/model.js';
 import { createEventBridgeProvider } from './eventbridge/protocol.js';
 import { SnsModel, createSnsProvider } from './sns/service.js';
@@ -208,6 +209,8 @@ export async function startLocalCloud(opts: LocalCloudOptions = {}): Promise<Loc
     });
     const sfnSnap = readSnapshot('stepfunctions');
     if (sfnSnap) sfn.restore(sfnSnap as never);
+    // Every Standard execution's start and end, as aws.states events on its account's default bus.
+    const stopStatusEvents = publishExecutionStatusEvents(sfn, (ctx, entry) => events.putServiceEvent(ctx, entry));
 
     const edge = await startEdge([
       createIotProvider(iot),
@@ -336,6 +339,7 @@ export async function startLocalCloud(opts: LocalCloudOptions = {}): Promise<Loc
         writeFileSync(snapshotFile('stepfunctions')!, JSON.stringify(sfn.snapshot()));
       },
       async stop() {
+        stopStatusEvents();
         cloud.save();
         events.stop();
         await api!.stop();
