@@ -133,7 +133,8 @@ export class LocalApiGateway {
     let identityAccount: string | null = null;
     let accessKey: string | null = null;
     if (route.authorizer === 'aws_iam') {
-      const auth = await verifySigV4({ method, rawPath, query, headers, body }, this.opts.secretFor, Date.now(), { service: 'execute-api', region: this.opts.region });
+      // The verifier sees the request as sent: raw query, and every value of a repeated header.
+      const auth = verifySigV4({ method, rawPath, rawQuery: q === -1 ? '' : rawUrl.slice(q + 1), headers: req.headersDistinct, body }, this.opts.secretFor, Date.now(), { service: 'execute-api', region: this.opts.region });
       if (!auth.ok) return gatewayError(res, auth.status, auth.type, auth.message);
       identityAccount = auth.account;
       accessKey = auth.accessKeyId;
