@@ -1,16 +1,23 @@
 import { randomUUID } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
-import { dirname, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { Worker } from 'node:worker_threads';
+import { basename, join, resolve } from 'node:path';
 import { build } from 'esbuild';
+import { DEFAULT_ACCOUNT_CONCURRENCY, lambdaErrors, MAX_REQUEST_PAYLOAD_BYTES } from './errors.js';
+import { InstancePool, type PoolStats } from './pool.js';
+
+export { LambdaInvocationError, LambdaServiceError, type LambdaErrorPayload } from './errors.js';
+export type { PoolStats } from './pool.js';
 
 /**
  * Lambda, locally: each function is bundled by esbuild the way
- * serverless-esbuild bundles it for deploy, and runs in its own worker thread
- * with its own environment (so every account's functions have their own
- * credentials and endpoint). Errors come back as the Lambda runtime reports
- * them: `{errorType, errorMessage, trace}`.
+ * serverless-esbuild bundles it for deploy, and runs in execution environments
+ * (worker threads, see instance.ts) with its own environment (so every account's
+ * functions have their own credentials and endpoint). As in Lambda, an
+ * environment serves one invocation at a time: a concurrent invocation gets
+ * another one (a cold start), an idle one is reused, and one that runs past
+ * its timeout or crashes is killed and replaced. Payload sizes and concurrency
+ * are limited as Lambda limits them. Errors come back as the Lambda runtime
+ * reports them: `{errorType, errorMessage, trace}`.
  */
 export interface LocalFunctionConfig {
   account: string;
@@ -27,20 +34,11 @@ export interface LocalFunctionConfig {
    * credentials of an assumed role are in AWS.
    */
   roleArn?: string;
-}
-
-export interface LambdaErrorPayload {
-  errorType: string;
-  errorMessage: string;
-  trace?: string[];
-}
-
-/** A failed invocation, named like the error Step Functions and callers see. */
-export class LambdaInvocationError extends Error {
-  constructor(readonly payload: LambdaErrorPayload) {
-    super(payload.errorMessage);
-    this.name = payload.errorType;
-  }
+  /**
+   * Reserved concurrency (`reservedConcurrency` in serverless.yml): at most this many invocations
+   * at once, more fail with `TooManyRequestsException`; the account's other functions share what is left.
+   */
+  reservedConcurrency?: number;
 }
 
 export interface InvocationRecord {
@@ -50,127 +48,45 @@ export interface InvocationRecord {
   durationMs: number;
   ok: boolean;
   errorType?: string;
+  /** The execution environment that ran it (absent when it failed before getting one). */
+  instanceId?: string;
+  /** Whether that environment was started for this invocation. */
+  coldStart?: boolean;
 }
-
-interface Pending {
-  resolve: (v: unknown) => void;
-  reject: (e: unknown) => void;
-  timer: NodeJS.Timeout;
-}
-
-const HERE = dirname(fileURLToPath(import.meta.url));
-const WORKER = join(HERE, 'worker.cjs');
 
 export function functionArn(account: string, region: string, name: string): string {
   return `arn:aws:lambda:${region}:${account}:function:${name}`;
 }
 
+/** Instances a function may have alive at once, locally, unless `maxInstancesPerFunction` says otherwise. */
+export const DEFAULT_MAX_INSTANCES_PER_FUNCTION = 10;
+const DEFAULT_INSTANCE_IDLE_MS = 10 * 60_000;
+
 class LocalFunction {
   readonly arn: string;
-  private worker?: Worker;
-  private loaded?: Promise<void>;
-  private readonly pending = new Map<number, Pending>();
-  private seq = 0;
+  readonly pool: InstancePool;
+  /** Invocations accepted and not finished (running or waiting for an instance). */
+  inFlight = 0;
 
   constructor(
     readonly config: LocalFunctionConfig,
-    private readonly bundle: string,
-    private readonly baseEnv: Record<string, string>,
-    private readonly overrideEnv: Record<string, string>,
-    private readonly onLog: (functionArn: string, line: string) => void,
+    bundle: string,
+    env: Record<string, string>,
+    limits: { maxInstances: number; idleMs: number },
+    onLog: (functionArn: string, line: string) => void,
   ) {
     this.arn = functionArn(config.account, config.region, config.name);
-  }
-
-  private spawn(): Worker {
-    const worker = new Worker(WORKER, {
-      stdout: true,
-      stderr: true,
-      workerData: {
-        bundle: this.bundle,
-        handlerExport: this.config.handlerExport,
-        functionName: this.config.name,
-        functionArn: this.arn,
-        memorySize: this.config.memorySize,
-        instanceId: randomUUID().slice(0, 8),
-      },
-      env: {
-        ...this.baseEnv,
-        AWS_LAMBDA_FUNCTION_NAME: this.config.name,
-        AWS_LAMBDA_FUNCTION_MEMORY_SIZE: String(this.config.memorySize),
-        AWS_LAMBDA_FUNCTION_VERSION: '$LATEST',
-        AWS_REGION: this.config.region,
-        AWS_DEFAULT_REGION: this.config.region,
-        ...this.config.environment,
-        ...this.overrideEnv,
-      },
-    });
-    for (const stream of [worker.stdout, worker.stderr]) {
-      let buffered = '';
-      stream.setEncoding('utf8');
-      stream.on('data', (chunk: string) => {
-        buffered += chunk;
-        let nl: number;
-        while ((nl = buffered.indexOf('\n')) !== -1) {
-          this.onLog(this.arn, buffered.slice(0, nl));
-          buffered = buffered.slice(nl + 1);
-        }
-      });
-    }
-    let markLoaded!: () => void;
-    this.loaded = new Promise<void>((resolve) => {
-      markLoaded = resolve;
-    });
-    worker.on('message', (msg: { ready?: boolean; id: number; ok: boolean; result?: unknown; error?: LambdaErrorPayload }) => {
-      if (msg.ready) return markLoaded();
-      const p = this.pending.get(msg.id);
-      if (!p) return;
-      this.pending.delete(msg.id);
-      clearTimeout(p.timer);
-      if (msg.ok) p.resolve(JSON.parse(JSON.stringify(msg.result ?? null)));
-      else p.reject(new LambdaInvocationError(msg.error!));
-    });
-    const fail = (payload: LambdaErrorPayload) => {
-      markLoaded();
-      if (this.worker === worker) this.worker = undefined;
-      for (const [id, p] of this.pending) {
-        clearTimeout(p.timer);
-        p.reject(new LambdaInvocationError(payload));
-        this.pending.delete(id);
-      }
-    };
-    worker.on('error', (err) => fail({ errorType: 'Runtime.UnhandledPromiseRejection', errorMessage: err.message }));
-    worker.on('exit', (code) => fail({ errorType: 'Runtime.ExitError', errorMessage: `RequestId: exited with code ${code}` }));
-    return worker;
-  }
-
-  invoke(event: unknown): Promise<unknown> {
-    this.worker ??= this.spawn();
-    const worker = this.worker;
-    const id = ++this.seq;
-    const timeoutMs = this.config.timeoutSeconds * 1000;
-    return new Promise((resolve, reject) => {
-      const timer = setTimeout(() => {
-        this.pending.delete(id);
-        reject(new LambdaInvocationError({ errorType: 'Sandbox.Timedout', errorMessage: `Task timed out after ${this.config.timeoutSeconds.toFixed(2)} seconds` }));
-      }, timeoutMs);
-      timer.unref();
-      this.pending.set(id, { resolve, reject, timer });
-      worker.postMessage({ id, event, requestId: randomUUID(), timeoutMs });
-    });
-  }
-
-  /** Starts the instance ahead of the first invocation (a provisioned-concurrency of one). */
-  warm(): Promise<void> {
-    this.worker ??= this.spawn();
-    return this.loaded ?? Promise.resolve();
-  }
-
-  /** Ends the instance, like Lambda recycling it; in-flight invocations fail with Runtime.ExitError. */
-  async recycle(): Promise<void> {
-    const w = this.worker;
-    this.worker = undefined;
-    if (w) await w.terminate();
+    this.pool = new InstancePool({
+      bundle,
+      handlerExport: config.handlerExport,
+      handlerName: `${basename(config.handlerFile)}.${config.handlerExport}`,
+      functionName: config.name,
+      functionArn: this.arn,
+      memorySize: config.memorySize,
+      timeoutSeconds: config.timeoutSeconds,
+      env,
+      onLog: (line) => onLog(this.arn, line),
+    }, limits.maxInstances, limits.idleMs);
   }
 }
 
@@ -183,6 +99,15 @@ export interface RuntimeOptions {
   secretAccessKey?: string;
   /** Environment for every function that wins over the function's own (log level …). */
   environment?: Record<string, string>;
+  /** Concurrent executions per account and region (AWS default 1000); over it invocations are throttled. */
+  accountConcurrency?: number;
+  /**
+   * Local resource cap: instances alive per function at once (default 10). Lambda would start
+   * more; here further concurrent invocations wait for a free instance instead.
+   */
+  maxInstancesPerFunction?: number;
+  /** An instance idle this long is reclaimed (default 10 minutes; Lambda reclaims idle ones after minutes too). */
+  instanceIdleMs?: number;
   /** Observes every invocation (benchmarks count Lambda time; the console shows it). */
   onInvocation?: (r: InvocationRecord) => void;
   /** Every line a function writes (its CloudWatch Logs, locally); default: prefixed to stdout. */
@@ -193,6 +118,7 @@ export interface RuntimeOptions {
 
 export class LambdaRuntime {
   private readonly functions = new Map<string, LocalFunction>();
+  private stopped = false;
 
   constructor(private readonly opts: RuntimeOptions) {}
 
@@ -215,46 +141,104 @@ export class LambdaRuntime {
       logLevel: 'silent',
     })));
     const arns: string[] = [];
+    const onLog = this.opts.onLog ?? ((arn, line) => process.stdout.write(`[${arn.split(':').pop()}] ${line}\n`));
     for (const c of configs) {
-      const fn = new LocalFunction(c, outFor(c.handlerFile), {
+      const env = {
         AWS_ACCESS_KEY_ID: c.account,
         AWS_SECRET_ACCESS_KEY: this.opts.secretAccessKey ?? 'x',
         ...(c.roleArn ? { AWS_SESSION_TOKEN: sessionTokenFor(c.roleArn, c.name) } : {}),
         AWS_ENDPOINT_URL: this.opts.endpoint,
         AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
         PATH: process.env.PATH ?? '',
-      }, this.opts.environment ?? {}, this.opts.onLog ?? ((arn, line) => process.stdout.write(`[${arn.split(':').pop()}] ${line}\n`)));
+        AWS_LAMBDA_FUNCTION_NAME: c.name,
+        AWS_LAMBDA_FUNCTION_MEMORY_SIZE: String(c.memorySize),
+        AWS_LAMBDA_FUNCTION_VERSION: '$LATEST',
+        AWS_LAMBDA_LOG_GROUP_NAME: `/aws/lambda/${c.name}`,
+        AWS_REGION: c.region,
+        AWS_DEFAULT_REGION: c.region,
+        ...c.environment,
+        ...this.opts.environment,
+      };
+      const limits = { maxInstances: this.opts.maxInstancesPerFunction ?? DEFAULT_MAX_INSTANCES_PER_FUNCTION, idleMs: this.opts.instanceIdleMs ?? DEFAULT_INSTANCE_IDLE_MS };
+      const fn = new LocalFunction(c, outFor(c.handlerFile), env, limits, onLog);
+      await this.functions.get(fn.arn)?.pool.shutdown();
       this.functions.set(fn.arn, fn);
       arns.push(fn.arn);
     }
     return arns;
   }
 
-  /** Loads every function's instance now, so first invocations do not pay the cold start. */
+  /** Starts one instance of every function now, so first invocations do not pay the cold start. */
   warmAll(): Promise<void> {
-    return Promise.all([...this.functions.values()].map((f) => f.warm())).then(() => undefined);
+    return Promise.all([...this.functions.values()].map((f) => f.pool.warm())).then(() => undefined);
   }
 
+  /** A function's instances right now (how many are alive, idle, busy; how many were started). */
+  instances(arn: string): PoolStats | undefined {
+    return this.functions.get(normalizeArn(arn))?.pool.stats();
+  }
 
   /** Invokes a function by ARN (or `name` in the caller's account); resolves with its JSON result. */
   async invoke(arn: string, event: unknown): Promise<unknown> {
     const fn = this.functions.get(normalizeArn(arn));
-    if (!fn) throw new LambdaInvocationError({ errorType: 'Lambda.ResourceNotFoundException', errorMessage: `Function not found: ${arn}` });
+    if (!fn) throw lambdaErrors.notFound(arn);
+    if (this.stopped) throw lambdaErrors.shutDown();
+    // The Invoke request body is the event's JSON; Lambda refuses it before anything runs.
+    const payload = event === undefined ? '{}' : JSON.stringify(event);
+    if (Buffer.byteLength(payload, 'utf8') > MAX_REQUEST_PAYLOAD_BYTES) throw lambdaErrors.requestTooLarge();
+    this.admit(fn);
+
+    fn.inFlight++;
     const started = Date.now();
     const requestId = randomUUID();
-    const run = () => fn.invoke(event);
+    let lease: { instanceId?: string; coldStart?: boolean } = {};
+    const run = async () => {
+      const { instance, coldStart } = await fn.pool.acquire();
+      lease = { instanceId: instance.id, coldStart };
+      try {
+        return await instance.invoke(payload, requestId);
+      } finally {
+        fn.pool.release(instance);
+      }
+    };
+    const record = (ok: boolean, errorType?: string) =>
+      this.opts.onInvocation?.({ functionArn: fn.arn, requestId, startedAt: started, durationMs: Date.now() - started, ok, ...(errorType ? { errorType } : {}), ...lease });
     try {
       const result = this.opts.intercept ? await this.opts.intercept({ ...fn.config, arn: fn.arn }, event, run) : await run();
-      this.opts.onInvocation?.({ functionArn: fn.arn, requestId, startedAt: started, durationMs: Date.now() - started, ok: true });
+      record(true);
       return result;
     } catch (err) {
-      this.opts.onInvocation?.({ functionArn: fn.arn, requestId, startedAt: started, durationMs: Date.now() - started, ok: false, errorType: (err as Error).name });
+      record(false, (err as Error).name);
       throw err;
+    } finally {
+      fn.inFlight--;
     }
   }
 
   async shutdown(): Promise<void> {
-    await Promise.all([...this.functions.values()].map((f) => f.recycle()));
+    this.stopped = true;
+    await Promise.all([...this.functions.values()].map((f) => f.pool.shutdown()));
+  }
+
+  /**
+   * Lambda's concurrency check: a function with reserved concurrency has that many slots of its
+   * own; the others share what the account has left (`ConcurrentExecutions` minus every reservation).
+   */
+  private admit(fn: LocalFunction): void {
+    const reserved = fn.config.reservedConcurrency;
+    if (reserved !== undefined) {
+      if (fn.inFlight >= reserved) throw lambdaErrors.reservedConcurrencyExceeded();
+      return;
+    }
+    let reservedTotal = 0;
+    let unreservedInFlight = 0;
+    for (const other of this.functions.values()) {
+      if (other.config.account !== fn.config.account || other.config.region !== fn.config.region) continue;
+      if (other.config.reservedConcurrency !== undefined) reservedTotal += other.config.reservedConcurrency;
+      else unreservedInFlight += other.inFlight;
+    }
+    const limit = this.opts.accountConcurrency ?? DEFAULT_ACCOUNT_CONCURRENCY;
+    if (unreservedInFlight >= limit - reservedTotal) throw lambdaErrors.accountConcurrencyExceeded();
   }
 }
 

@@ -39,6 +39,8 @@ export interface FunctionDef {
   handlerExport: string;
   timeout: number;
   memorySize: number;
+  /** `reservedConcurrency`: the function's own concurrency, taken from the account's. */
+  reservedConcurrency?: number;
   environment: Record<string, unknown>;
   http: HttpEvent[];
   eventBridge: EventBridgeEvent[];
@@ -165,6 +167,7 @@ export function loadServerlessStack(file: string, opts: LoadOptions = {}): Serve
       handlerExport: handler.slice(dot + 1),
       timeout: Number(f.timeout ?? provider.timeout ?? 6),
       memorySize: Number(f.memorySize ?? provider.memorySize ?? 1024),
+      ...(f.reservedConcurrency === undefined ? {} : { reservedConcurrency: Number(f.reservedConcurrency) }),
       environment: { ...providerEnv, ...(f.environment as Record<string, unknown> | undefined) },
       http: events.filter((e) => 'http' in e).map((e) => {
         const h = e.http as Record<string, unknown>;
