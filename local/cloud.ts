@@ -2,9 +2,10 @@ import './polyfills.js';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { startEdge } from './edge/server.js';
+import { AwsError } from './edge/types.js';
 import { IotModel, type IotModelOptions } from './iot/model.js';
 import { createIotProvider } from './iot/protocol.js';
-import { StepFunctionsModel, type TaskCall } from './stepfunctions/model.js';
+import { StepFunctionsModel, TaskFailure, type TaskCall } from './stepfunctions/model.js';
 import { createStepFunctionsProvider } from './stepfunctions/protocol.js';
 import { publishExecutionStatusEvents } from './stepfunctions/status-events.js';
 import { EventBridgeModel, type EventBridgeModelOptions } from './eventbridge/model.js';
@@ -12,11 +13,15 @@ import { createEventBridgeProvider } from './eventbridge/protocol.js';
 import { SnsModel, createSnsProvider } from './sns/service.js';
 import { createDynamoProvider } from './dynamodb/provider.js';
 import { createTableInput, ensureTable, startDynamo, type DynamoServer } from './dynamodb/server.js';
-import { LambdaRuntime, functionArn, type InvocationRecord, type LocalFunctionConfig } from './lambda/runtime.js';
+import { LambdaRuntime, functionArn, type InvocationRecord, type LocalFunctionConfig, type RuntimeOptions } from './lambda/runtime.js';
 import { LocalApiGateway, type Route } from './apigateway/server.js';
 import { loadServerlessStack, type ServerlessStack } from './serverless/stack.js';
 import { resolveIntrinsics, type IntrinsicContext, type ResourceValues } from './cloudformation/intrinsics.js';
 import { createConsole } from './console/server.js';
+import { IamAuthorizer, type Denial } from './iam/authorizer.js';
+import { edgeAuthorizer } from './iam/edge.js';
+import { rolesOfStack } from './iam/stack-roles.js';
+import { LambdaPolicies, permissionsOfStack } from './iam/lambda-permissions.js';
 
 /**
  * The whole system on one machine: the AWS endpoint (IoT, Step Functions,
@@ -44,7 +49,9 @@ export interface LocalCloudOptions {
   /** Persist state here (DynamoDB via LevelDB, other services as JSON snapshots). */
   dataDir?: string;
   sourceAccount?: string;
-  /** `${param:…}` overrides for the source stack. */
+  /** The source stack's config (default `<root>/serverless.yml`); tests load altered copies placed beside it. */
+  sourceStackFile?: string;
+  /** `${param:…}` overrides for the source stack, e.g. `minTimeoutSeconds: '5'` for quick expiries (default: the stack's 60). */
   sourceParams?: Record<string, string>;
   /** Target kits to install; defaults to 222… auto-accept and 333… notify-only. */
   targets?: TargetInstall[];
@@ -64,6 +71,21 @@ export interface LocalCloudOptions {
   /** Function log lines; default: printed with the function's name. */
   onLog?: (functionArn: string, line: string) => void;
   intercept?: ConstructorParameters<typeof LambdaRuntime>[0]['intercept'];
+  /** Lambda limits: concurrent executions per account (default 1000), local instances per function (default 4). */
+  lambda?: Pick<RuntimeOptions, 'accountConcurrency' | 'maxInstancesPerFunction'>;
+  /**
+   * Tests only: function timeouts in seconds by function key (`detachThings: 1`), overriding the
+   * stack's `timeout`, to make a step run past its timeout without waiting the deployed 30 s.
+   */
+  functionTimeouts?: Record<string, number>;
+  /**
+   * Authorize every call a function or state machine makes against its own role from the
+   * stack, and every service-to-function invocation against the function's resource policy
+   * (default true; `npm start -- --no-iam` turns it off).
+   */
+  iam?: boolean;
+  /** Every IAM or resource-policy denial (default: one line on stderr). */
+  onDenied?: (d: Denial) => void;
   /** Where function bundles go. */
   buildDir?: string;
   root?: string;
@@ -88,6 +110,10 @@ export interface LocalCloud {
   sns: SnsModel;
   runtime: LambdaRuntime;
   api: LocalApiGateway;
+  /** The roles of both stacks and the decisions made on them. */
+  iam: IamAuthorizer;
+  /** The functions' resource policies. */
+  lambdaPolicies: LambdaPolicies;
   stacks: DeployedStack[];
   /** Resolves once every function instance has loaded (no cold start left). */
   warmed: Promise<void>;
@@ -144,6 +170,9 @@ function physicalValues(stack: ServerlessStack, account: string, region: string)
   return values;
 }
 
+/** The REST API id the local API Gateway answers as (its execute-api ARNs name it). */
+const LOCAL_REST_API_ID = 'local';
+
 const stringify = (v: unknown) => (typeof v === 'string' ? v : JSON.stringify(v));
 
 export async function startLocalCloud(opts: LocalCloudOptions = {}): Promise<LocalCloud> {
@@ -175,6 +204,12 @@ export async function startLocalCloud(opts: LocalCloudOptions = {}): Promise<Loc
 
     const sns = new SnsModel();
 
+    const logDenial = (d: Denial) => console.error(`[iam] denied ${d.principal} ${d.action} on ${d.resource}: ${d.message}`);
+    const iam = new IamAuthorizer({ enabled: opts.iam ?? true, onDenied: opts.onDenied });
+    const lambdaPolicies = new LambdaPolicies(opts.iam ?? true);
+    /** State machine ARN → its role's ARN. */
+    const stateMachineRoles = new Map<string, string>();
+
     // Filled in once the runtime exists; EventBridge and Step Functions call into it.
     const invokeFunction = (arn: string, event: unknown) => runtime!.invoke(arn, event);
 
@@ -184,7 +219,15 @@ export async function startLocalCloud(opts: LocalCloudOptions = {}): Promise<Loc
       scheduleIntervalMs: opts.scheduleIntervalMs ?? 5_000,
       ...opts.eventBridge,
       invokeTarget: async (target, _event, rule, ctx) => {
-        if (target.Arn.startsWith('arn:aws:lambda:')) return invokeFunction(target.Arn, ctx.input);
+        if (target.Arn.startsWith('arn:aws:lambda:')) {
+          // EventBridge invokes as the service principal: the function's resource policy decides.
+          const refused = lambdaPolicies.check(target.Arn.split(':').slice(0, 7).join(':'), { principal: 'events.amazonaws.com', sourceArn: rule.arn, sourceAccount: rule.account });
+          if (refused) {
+            (opts.onDenied ?? logDenial)({ principal: 'events.amazonaws.com', action: 'lambda:InvokeFunction', resource: target.Arn, message: `${refused} (rule ${rule.arn})` });
+            throw Object.assign(new Error(refused), { name: 'AccessDeniedException', retryable: false });
+          }
+          return invokeFunction(target.Arn, ctx.input);
+        }
         if (target.Arn.startsWith('arn:aws:states:')) {
           return sfn.startExecution({ account: rule.account, region: rule.region }, { stateMachineArn: target.Arn, input: stringify(ctx.input) });
         }
@@ -200,9 +243,27 @@ export async function startLocalCloud(opts: LocalCloudOptions = {}): Promise<Loc
       invokeTask: async (call: TaskCall) => {
         if (call.kind === 'lambda' || call.kind === 'lambda:invoke') {
           const l = call.lambda!;
-          return invokeFunction(functionArn(l.account, l.region, l.name), call.payload ?? call.parameters);
+          const arn = functionArn(l.account, l.region, l.name);
+          // The execution acts as the state machine's role.
+          const roleArn = stateMachineRoles.get(call.stateMachineArn);
+          if (roleArn) {
+            const principal = { kind: 'role' as const, account: call.account, roleArn, sessionName: call.executionArn.split(':').pop()!.slice(0, 64) };
+            const decision = await iam.authorize(principal, 'lambda:InvokeFunction', [l.qualifier ? `${arn}:${l.qualifier}` : arn]);
+            if (!decision.allowed) {
+              throw new TaskFailure('Lambda.AWSLambdaException', `${decision.message} (Service: AWSLambda; Status Code: 403; Error Code: AccessDeniedException; Request ID: ${crypto.randomUUID()}; Proxy: null)`);
+            }
+          }
+          return invokeFunction(arn, call.payload ?? call.parameters);
         }
         throw new Error(`Task resource ${call.resource} is not supported by the local cloud`);
+      },
+      // Child executions start as the parent's state machine role.
+      authorizeServiceCall: async (call) => {
+        const roleArn = stateMachineRoles.get(call.stateMachineArn);
+        if (!roleArn) return;
+        const principal = { kind: 'role' as const, account: call.account, roleArn, sessionName: call.executionArn.split(':').pop()!.slice(0, 64) };
+        const decision = await iam.authorize(principal, call.action, call.resources);
+        if (!decision.allowed) throw new AwsError('AccessDeniedException', decision.message!, 400);
       },
       // Every retrier of every state waits this long instead of its backoff, when set.
       retryIntervalOverrides: opts.retryIntervalMs === undefined ? undefined : (new Proxy({}, { get: () => opts.retryIntervalMs, has: () => true }) as Record<string, number>),
@@ -218,7 +279,7 @@ export async function startLocalCloud(opts: LocalCloudOptions = {}): Promise<Loc
       createEventBridgeProvider(events),
       createSnsProvider(sns),
       createDynamoProvider(dynamo.url, opts.onDynamoRequest),
-    ], opts.awsPort ?? 4566, host);
+    ], opts.awsPort ?? 4566, host, edgeAuthorizer(iam));
     edgeClose = edge.close;
 
     runtime = new LambdaRuntime({
@@ -228,11 +289,12 @@ export async function startLocalCloud(opts: LocalCloudOptions = {}): Promise<Loc
       onInvocation: opts.onInvocation,
       onLog: opts.onLog,
       intercept: opts.intercept,
+      ...opts.lambda,
     });
 
     const allowedTargets = targets.map((t) => t.account).join(',');
     const installs: { account: string; file: string; params: Record<string, string> }[] = [
-      { account: sourceAccount, file: join(root, 'serverless.yml'), params: { allowedTargetAccounts: allowedTargets, reconcilerRate: 'rate(1 minute)', minTimeoutSeconds: '5', reconcilerGraceSeconds: '1', ...opts.sourceParams } },
+      { account: sourceAccount, file: opts.sourceStackFile ?? join(root, 'serverless.yml'), params: { allowedTargetAccounts: allowedTargets, reconcilerRate: 'rate(1 minute)', reconcilerGraceSeconds: '1', ...opts.sourceParams } },
       ...(existsSync(join(root, 'serverless.target.yml')) ? targets.map((t) => ({ account: t.account, file: join(root, 'serverless.target.yml'), params: t.params })) : []),
     ];
 
@@ -244,6 +306,9 @@ export async function startLocalCloud(opts: LocalCloudOptions = {}): Promise<Loc
       const resources = physicalValues(stack, install.account, region);
       const ctx: IntrinsicContext = { accountId: install.account, region, resources };
       const deployed: DeployedStack = { account: install.account, stack, functions: {}, stateMachines: {}, resources };
+      const roles = rolesOfStack(stack, ctx);
+      for (const role of [...Object.values(roles.functions), ...Object.values(roles.stateMachines)]) iam.putRole(role);
+      for (const p of permissionsOfStack(stack, ctx, (fn) => functionArn(install.account, region, fn.name), LOCAL_REST_API_ID)) lambdaPolicies.add(p);
 
       for (const [id, r] of Object.entries(stack.resources)) {
         const props = resolveIntrinsics(r.Properties ?? {}, ctx) as Record<string, unknown>;
@@ -259,7 +324,7 @@ export async function startLocalCloud(opts: LocalCloudOptions = {}): Promise<Loc
 
       for (const fn of stack.functions) {
         const environment = Object.fromEntries(Object.entries(resolveIntrinsics(fn.environment, ctx) as Record<string, unknown>).map(([k, v]) => [k, String(v)]));
-        functionConfigs.push({ account: install.account, region, name: fn.name, handlerFile: fn.handlerFile, handlerExport: fn.handlerExport, timeoutSeconds: fn.timeout, memorySize: fn.memorySize, environment });
+        functionConfigs.push({ account: install.account, region, name: fn.name, handlerFile: fn.handlerFile, handlerExport: fn.handlerExport, timeoutSeconds: opts.functionTimeouts?.[fn.key] ?? fn.timeout, memorySize: fn.memorySize, reservedConcurrency: fn.reservedConcurrency, environment, roleArn: roles.functions[fn.key]?.arn });
         const arn = functionArn(install.account, region, fn.name);
         deployed.functions[fn.key] = arn;
         for (const h of fn.http) routes.push({ method: h.method, resource: h.path, functionArn: arn, authorizer: h.authorizer });
@@ -282,11 +347,13 @@ export async function startLocalCloud(opts: LocalCloudOptions = {}): Promise<Loc
         const definition = resolveIntrinsics(sm.definition, ctx);
         const arn = resources[sm.logicalId].ref;
         deployed.stateMachines[sm.key] = arn;
+        const smRole = roles.stateMachines[sm.key]?.arn ?? `arn:aws:iam::${install.account}:role/${sm.name}-role`;
+        stateMachineRoles.set(arn, smRole);
         if (!sfn.getDefinition(arn)) {
           await sfn.createStateMachine({ account: install.account, region }, {
             name: sm.name,
             definition: JSON.stringify(definition),
-            roleArn: `arn:aws:iam::${install.account}:role/${sm.name}-role`,
+            roleArn: smRole,
             type: sm.type,
           });
         } else {
@@ -308,7 +375,17 @@ export async function startLocalCloud(opts: LocalCloudOptions = {}): Promise<Loc
       account: sourceAccount,
       region,
       stage,
-      invoke: (arn, event) => runtime!.invoke(arn, event),
+      invoke: (arn, event) => {
+        // API Gateway invokes as the service principal, from `<api>/<stage>/<METHOD>/<path>`.
+        const rc = event.requestContext;
+        const sourceArn = `arn:aws:execute-api:${region}:${sourceAccount}:${LOCAL_REST_API_ID}/${rc.stage}/${rc.httpMethod}${rc.resourcePath}`;
+        const refused = lambdaPolicies.check(arn, { principal: 'apigateway.amazonaws.com', sourceArn, sourceAccount });
+        if (refused) {
+          (opts.onDenied ?? logDenial)({ principal: 'apigateway.amazonaws.com', action: 'lambda:InvokeFunction', resource: arn, message: refused });
+          return Promise.reject(Object.assign(new Error(refused), { name: 'AccessDeniedException' }));
+        }
+        return runtime!.invoke(arn, event);
+      },
       secretFor: (key) => (/^\d{12}$/.test(key) ? process.env.LOCAL_SECRET_ACCESS_KEY ?? 'x' : undefined),
       extra: webConsole.handle,
     });
@@ -328,6 +405,8 @@ export async function startLocalCloud(opts: LocalCloudOptions = {}): Promise<Loc
       sns,
       runtime,
       api,
+      iam,
+      lambdaPolicies,
       stacks,
       warmed,
       transferStateMachineArn: source.stateMachines.certificateTransfer,

@@ -188,7 +188,9 @@ export class LocalApiGateway {
     let result: APIGatewayProxyResult;
     try {
       result = (await this.opts.invoke(route.functionArn, event)) as APIGatewayProxyResult;
-    } catch {
+    } catch (err) {
+      // No permission to invoke the function: "Execution failed due to configuration error: Invalid permissions on Lambda function", a 500.
+      if ((err as Error).name === 'AccessDeniedException') return gatewayError(res, 500, 'InternalServerErrorException', 'Internal server error');
       // A function error behind a proxy integration is a 502, as in API Gateway.
       return gatewayError(res, 502, 'InternalServerErrorException', 'Internal server error');
     }

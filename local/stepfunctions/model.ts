@@ -80,6 +80,11 @@ export interface StepFunctionsModelOptions {
   tokenSecret?: Buffer;
   /** Unexpected internal errors (a listener throwing, a bug). Default: console.error. */
   onInternalError?: (err: unknown) => void;
+  /**
+   * Authorizes a call the execution makes as its state machine's role (the child
+   * executions of `states:startExecution`); throws an AwsError (AccessDeniedException) to refuse.
+   */
+  authorizeServiceCall?: (call: { account: string; region: string; stateMachineArn: string; executionArn: string; action: string; resources: string[] }) => Promise<void>;
   /** Library pass-through: Retry pause in ms per state name (a number for every retrier, or one per retrier). Speeds up demos and tests. */
   retryIntervalOverrides?: Record<string, number | number[]>;
   /** Library pass-through: Wait state duration in ms per state name. */
@@ -465,6 +470,7 @@ export class StepFunctionsModel {
   private readonly callbacks = new Map<string, TaskRecord>();
   private readonly listeners = new Set<(event: ExecutionEvent) => void>();
   private closed = false;
+  private readonly authorizeServiceCall: StepFunctionsModelOptions['authorizeServiceCall'];
 
   constructor(options: StepFunctionsModelOptions) {
     this.invokeTask = options.invokeTask;
@@ -475,6 +481,7 @@ export class StepFunctionsModel {
     this.waitTimeOverrides = options.waitTimeOverrides;
     this.historyEventLimit = options.historyEventLimit ?? HISTORY_EVENT_LIMIT;
     this.onInternalError = options.onInternalError ?? ((err) => console.error('[stepfunctions]', err));
+    this.authorizeServiceCall = options.authorizeServiceCall;
   }
 
   // ── state machines ──
@@ -1084,6 +1091,13 @@ export class StepFunctionsModel {
     const input = p.Input === undefined ? '{}' : typeof p.Input === 'string' ? p.Input : JSON.stringify(p.Input);
     let started: ExecutionRecord;
     try {
+      const scope = { account: exec.account, region: exec.region, stateMachineArn: exec.stateMachineArn, executionArn: exec.executionArn };
+      await this.authorizeServiceCall?.({ ...scope, action: 'states:StartExecution', resources: [String(p.StateMachineArn)] });
+      if (rec.info.pattern === 'sync' || rec.info.pattern === 'sync:2') {
+        // A .sync child is watched through a managed EventBridge rule (Step Functions' IAM page for integrated services).
+        const rule = `arn:aws:events:${exec.region}:${exec.account}:rule/StepFunctionsGetEventsForStepFunctionsExecutionRule`;
+        for (const action of ['events:PutTargets', 'events:PutRule', 'events:DescribeRule']) await this.authorizeServiceCall?.({ ...scope, action, resources: [rule] });
+      }
       started = await this.start({ account: exec.account, region: exec.region }, { stateMachineArn: p.StateMachineArn, name: p.Name ?? undefined, input }, false);
     } catch (err) {
       throw serviceFailure(err, 'states');
