@@ -12,6 +12,8 @@ import {
   CreateThingCommand,
   DetachPolicyCommand,
   DetachThingPrincipalCommand,
+  ListPrincipalThingsV2Command,
+  ListThingPrincipalsCommand,
   TransferCertificateCommand,
   type IoTClient,
 } from '@aws-sdk/client-iot';
@@ -79,6 +81,16 @@ describe('detach propagation delay', () => {
     expect(new Set(a).size).toBeGreaterThan(1);
     expect(await delays(7)).toEqual(a);
     expect(await delays(8)).not.toEqual(a);
+  });
+
+  it('only TransferCertificate sees the lingering detach: the list calls show the thing gone at once', async () => {
+    const clock = new ManualClock();
+    const h = await iotWith({ clock: clock.now, detachPropagationMs: 3000 });
+    const iot = h.client(SOURCE);
+    const c = await justDetached(iot, 'listed');
+    expect((await iot.send(new ListPrincipalThingsV2Command({ principal: c.certificateArn }))).principalThingObjects).toEqual([]);
+    expect((await iot.send(new ListThingPrincipalsCommand({ thingName: 'listed' }))).principals).toEqual([]);
+    await expectAwsError(transfer(iot, c.certificateId), 'TransferConflictException', 409);
   });
 
   it('0 turns propagation off: the transfer succeeds right after the detach', async () => {
