@@ -68,6 +68,8 @@ async function main(): Promise<number> {
     scheduleIntervalMs: 1_000,
     retryIntervalMs: 100,
     logLevel: 'SILENT',
+    // Offers expire after TIMEOUT seconds (8 by default): below the stack's floor of 60, so lowered on purpose.
+    sourceParams: { minTimeoutSeconds: String(TIMEOUT) },
     iot: { keyAlgorithm: 'ec', faults: { rate: FAULT_RATE, seed: SEED } },
     eventBridge: { faults: { duplicateRate: FAULT_RATE / 2, delayRate: FAULT_RATE / 2, delayMs: { min: 50, max: 1500 }, reorder: true, seed: SEED } },
     // A step that crashes after its work succeeded, before it could return: the retry sees the work half done.

@@ -140,7 +140,7 @@ async function main(): Promise<number> {
     apiPort: 0,
     logLevel: 'ERROR',
     scheduleIntervalMs: 5_000,
-    sourceParams: { reconcilerGraceSeconds: '30', minTimeoutSeconds: '60' },
+    sourceParams: { reconcilerGraceSeconds: '30' },
     iot: { keyAlgorithm: 'ec', quotas: AWS_DEFAULT_IOT_QUOTAS, latencyMs: { min: Number(args['latency-min']), max: Number(args['latency-max']) } },
     onInvocation: (r) => {
       counters.lambdaInvocations++;

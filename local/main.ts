@@ -1,6 +1,7 @@
 import { parseArgs } from 'node:util';
 import { DEMO_ACCOUNTS, startLocalCloud } from './cloud.js';
 import { iotRealism } from './iot/flags.js';
+import { MAX_TIMEOUT_SECONDS, MIN_TIMEOUT_SECONDS } from '../src/config.js';
 
 /** `npm start`: the local cloud, until Ctrl-C. */
 const { values } = parseArgs({
@@ -16,6 +17,7 @@ const { values } = parseArgs({
     'iot-latency': { type: 'string' },
     'iot-faults': { type: 'string' },
     seed: { type: 'string' },
+    'min-timeout-seconds': { type: 'string' },
     help: { type: 'boolean', short: 'h' },
   },
 });
@@ -32,7 +34,9 @@ if (values.help) {
                           how long a DetachThingPrincipal takes to reach TransferCertificate (default 1000-3000, seeded; 0 = at once)
   --iot-latency MIN-MAX   delay every IoT call by MIN to MAX ms (default: none)
   --iot-faults RATE       fail this share of IoT calls with Throttling/ServiceUnavailable/InternalFailure (default: 0)
-  --seed N                seed of the fault injection and the propagation jitter (default 1)`);
+  --seed N                seed of the fault injection and the propagation jitter (default 1)
+  --min-timeout-seconds N shortest timeoutSeconds accepted (default ${MIN_TIMEOUT_SECONDS}, as deployed); e.g. 5 to watch
+                          an offer expire: a relaxation a deployment with default parameters refuses`);
   process.exit(0);
 }
 
@@ -43,6 +47,11 @@ const faultRate = values['iot-faults'] === undefined ? 0 : Number(values['iot-fa
 if (!(faultRate >= 0 && faultRate <= 1)) throw new Error('--iot-faults takes a rate from 0 to 1, e.g. 0.05');
 const num = (v: string | undefined) => (v === undefined || v === '' ? undefined : Number(v));
 const realism = iotRealism(values);
+// Only this flag lowers the stack's floor: without it the local cloud refuses below 60 s, as a deployment does.
+const minTimeout = values['min-timeout-seconds'];
+if (minTimeout !== undefined && !(/^\d+$/.test(minTimeout) && Number(minTimeout) >= 1 && Number(minTimeout) <= MAX_TIMEOUT_SECONDS)) {
+  throw new Error(`--min-timeout-seconds takes whole seconds from 1 to ${MAX_TIMEOUT_SECONDS}, e.g. 5`);
+}
 const cloud = await startLocalCloud({
   dataDir: values['data-dir'],
   awsPort: num(values['aws-port'] ?? process.env.LOCAL_AWS_PORT) ?? 4566,
@@ -50,6 +59,7 @@ const cloud = await startLocalCloud({
   scheduleIntervalMs: num(values['schedule-interval'] ?? process.env.LOCAL_SCHEDULE_INTERVAL_MS) ?? 5000,
   logLevel: (values['log-level'] ?? process.env.LOCAL_LOG_LEVEL ?? 'WARN') as 'WARN',
   prettyLogs: true,
+  sourceParams: minTimeout === undefined ? undefined : { minTimeoutSeconds: minTimeout },
   iot: {
     quotas: realism.quotas,
     detachPropagationMs: realism.detachPropagationMs,
@@ -60,6 +70,10 @@ const cloud = await startLocalCloud({
 });
 
 const seconds = ((Date.now() - started) / 1000).toFixed(1);
+// The banner says when the floor of timeoutSeconds is not the deployed one.
+const timeoutFloor = minTimeout === undefined ? '' : Number(minTimeout) < MIN_TIMEOUT_SECONDS
+  ? `  Relaxed        timeoutSeconds from ${minTimeout} s (--min-timeout-seconds); a deployment with default parameters refuses below ${MIN_TIMEOUT_SECONDS}\n`
+  : `  Stricter       timeoutSeconds from ${minTimeout} s (--min-timeout-seconds), as a stack deployed with --param minTimeoutSeconds=${minTimeout}\n`;
 console.log(`
 Local cloud ready in ${seconds}s${values['data-dir'] ? ` (data in ${values['data-dir']})` : ' (in memory)'}
 
@@ -67,7 +81,7 @@ Local cloud ready in ${seconds}s${values['data-dir'] ? ` (data in ${values['data
   Transfer API   ${cloud.apiUrl}   /transfers, /transfer-batches (SigV4, AWS_IAM; docs/openapi.yaml)
   Web console    ${cloud.apiUrl}/console
   IoT as AWS     ${realism.banner}
-
+${timeoutFloor}
   Accounts (access key id = account id, any secret, region ${cloud.region})
     ${DEMO_ACCOUNTS.source}  source: the transfer service
     ${DEMO_ACCOUNTS.autoAccept}  target kit, auto-accept (setAsActive)

@@ -1,4 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { DescribeCertificateCommand } from '@aws-sdk/client-iot';
+import { GetExecutionHistoryCommand } from '@aws-sdk/client-sfn';
 import { makeDeviceCertificate, startTestCloud, until, type TestCloud } from '../support/cloud.js';
 import { responseErrors } from '../support/openapi.js';
 
@@ -115,6 +117,40 @@ describe('transfer API on the local cloud', () => {
     const res = await call(method, route, opts);
     expect(res.status).toBe(status);
     expect(res.body.field).toBe(field);
+  });
+
+  describe('timeoutSeconds on a local cloud started without relaxations: 60 … 31,104,000, as deployed', () => {
+    it.each([
+      ['/transfers', 59],
+      ['/transfers', 31_104_001],
+      ['/transfer-batches', 59],
+    ] as const)('POST %s with %i → 400 naming timeoutSeconds and the range; nothing recorded, the certificate untouched', async (route, timeoutSeconds) => {
+      const cert = await makeDeviceCertificate(t.iot(SOURCE), { policies: 1, things: 0 });
+      const body = route === '/transfers' ? { certificateId: cert.certificateId, targetAccount: AUTO, timeoutSeconds } : { certificateIds: [cert.certificateId], targetAccount: AUTO, timeoutSeconds };
+
+      const res = await call('POST', route, { body });
+
+      expect(res).toMatchObject({ status: 400, body: { error: 'ValidationError', field: 'timeoutSeconds' } });
+      expect(String(res.body.message)).toContain('timeoutSeconds must be an integer from 60 to 31104000');
+      expect((await t.api().listTransfers({ certificateId: cert.certificateId })).items).toEqual([]);
+      expect((await t.iot(SOURCE).send(new DescribeCertificateCommand({ certificateId: cert.certificateId }))).certificateDescription?.status).toBe('ACTIVE');
+    });
+
+    it('31,104,000 is accepted: the wait is scheduled for that long, and an accepting target ends it as usual', async () => {
+      const cert = await makeDeviceCertificate(t.iot(SOURCE), { policies: 1, things: 0 });
+      const started = await call('POST', '/transfers', { body: { certificateId: cert.certificateId, targetAccount: AUTO, timeoutSeconds: 31_104_000 } });
+      expect(started.status).toBe(202);
+
+      const done = await until('the transfer to end', async () => {
+        const r = await call('GET', '/transfers/{transferId}', { path: `/transfers/${String(started.body.transferId)}` });
+        return finalStatus(r.body.status) ? r.body : undefined;
+      });
+
+      expect(done).toMatchObject({ status: 'ACCEPTED', timeoutSeconds: 31_104_000 });
+      const history = await t.sfn().send(new GetExecutionHistoryCommand({ executionArn: String(started.body.executionArn) }));
+      const waits = (history.events ?? []).filter((e) => e.type === 'TaskScheduled' && e.taskScheduledEventDetails?.resource === 'invoke.waitForTaskToken');
+      expect(waits.map((e) => e.taskScheduledEventDetails?.timeoutInSeconds)).toEqual([31_104_000]);
+    });
   });
 
   it('refuses unsigned requests and wrong signatures (403, as API Gateway does)', async () => {

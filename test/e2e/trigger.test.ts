@@ -72,6 +72,20 @@ describe('Certificate Transfer Requested trigger, end to end', () => {
     expect(eventErrors(event as never)).toEqual([]);
   });
 
+  it.each([59, 31_104_001])('a timeoutSeconds of %i is refused as POST /transfers refuses it (the stack\'s own 60 … 31,104,000), touching nothing', async (timeoutSeconds) => {
+    const cert = await makeDeviceCertificate(t.iot(SOURCE), { policies: 1, things: 0 });
+    const requestId = `evt-timeout-${timeoutSeconds}`;
+
+    await request({ certificateId: cert.certificateId, targetAccount: AUTO, timeoutSeconds, requestId });
+
+    const [event] = await until('the refusal', async () => { const e = completed((d) => d.requestId === requestId); return e.length ? e : undefined; });
+    expect(event.detail).toMatchObject({ outcome: 'FAILED', certificateId: cert.certificateId, reason: expect.stringContaining('ValidationError: timeoutSeconds must be an integer from 60 to 31104000') });
+    expect(eventErrors(event as never)).toEqual([]);
+    expect((await t.api().listTransfers({ certificateId: cert.certificateId })).items).toEqual([]);
+    const after = await t.iot(SOURCE).send(new DescribeCertificateCommand({ certificateId: cert.certificateId }));
+    expect(after.certificateDescription?.status).toBe('ACTIVE');
+  });
+
   it('an unknown certificate is refused the same way, never silently', async () => {
     const unknown = 'ab'.repeat(32);
     await request({ certificateId: unknown, targetAccount: AUTO, requestId: 'evt-404' });

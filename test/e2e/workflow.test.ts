@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DescribeCertificateCommand, ListAttachedPoliciesCommand, ListPrincipalThingsV2Command, RejectCertificateTransferCommand } from '@aws-sdk/client-iot';
 import { DescribeExecutionCommand, GetExecutionHistoryCommand } from '@aws-sdk/client-sfn';
 import { PutEventsCommand } from '@aws-sdk/client-eventbridge';
-import { makeDeviceCertificate, startTestCloud, until, type TestCloud } from '../support/cloud.js';
+import { makeDeviceCertificate, SHORT_EXPIRY_PARAMS, SHORT_TIMEOUT_SECONDS, startTestCloud, until, type TestCloud } from '../support/cloud.js';
 import { eventErrors } from '../support/events.js';
 
 const SOURCE = '111111111111';
@@ -11,7 +11,8 @@ const HUMAN = '333333333333';
 
 let t: TestCloud;
 beforeAll(async () => {
-  t = await startTestCloud();
+  // The expiry cases wait SHORT_TIMEOUT_SECONDS, below the stack's floor of 60: lowered on purpose.
+  t = await startTestCloud({ sourceParams: SHORT_EXPIRY_PARAMS });
 }, 60_000);
 afterAll(async () => {
   await t?.stop();
@@ -79,7 +80,7 @@ describe('certificate transfer, end to end on the local cloud', () => {
 
   it('expire: no decision in time, the offer is withdrawn and the certificate restored', async () => {
     const cert = await makeDeviceCertificate(t.iot(SOURCE), { policies: 1, things: 1 });
-    const started = await t.api().startTransfer({ certificateId: cert.certificateId, targetAccount: HUMAN, timeoutSeconds: 5 });
+    const started = await t.api().startTransfer({ certificateId: cert.certificateId, targetAccount: HUMAN, timeoutSeconds: SHORT_TIMEOUT_SECONDS });
 
     const done = await finalTransfer(String(started.transferId), 40_000);
 
@@ -105,7 +106,7 @@ describe('certificate transfer, end to end on the local cloud', () => {
 
   it('a decision that arrives after expiry is ignored: the certificate stays restored', async () => {
     const cert = await makeDeviceCertificate(t.iot(SOURCE), { policies: 1, things: 1 });
-    const started = await t.api().startTransfer({ certificateId: cert.certificateId, targetAccount: HUMAN, timeoutSeconds: 5 });
+    const started = await t.api().startTransfer({ certificateId: cert.certificateId, targetAccount: HUMAN, timeoutSeconds: SHORT_TIMEOUT_SECONDS });
     const id = String(started.transferId);
     expect((await finalTransfer(id, 40_000)).status).toBe('EXPIRED');
     await finalExecution(String(started.executionArn));

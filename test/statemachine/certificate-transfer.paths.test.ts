@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { AcceptCertificateTransferCommand, DescribeCertificateCommand, ListAttachedPoliciesCommand, ListPrincipalThingsV2Command } from '@aws-sdk/client-iot';
 import { DescribeExecutionCommand, GetExecutionHistoryCommand, type HistoryEvent } from '@aws-sdk/client-sfn';
-import { makeDeviceCertificate, startTestCloud, until, type DeviceCertificate, type TestCloud } from '../support/cloud.js';
+import { makeDeviceCertificate, SHORT_EXPIRY_PARAMS, SHORT_TIMEOUT_SECONDS, startTestCloud, until, type DeviceCertificate, type TestCloud } from '../support/cloud.js';
 import type { IotCallEvent } from '../../local/iot/model.js';
 
 /*
@@ -24,6 +24,8 @@ beforeAll(async () => {
   t = await startTestCloud({
     // The reconciler must not race the cancel-after-accept case: it fires only when asked.
     scheduleIntervalMs: 3_600_000,
+    // The expire case waits SHORT_TIMEOUT_SECONDS, below the stack's floor of 60: lowered on purpose.
+    sourceParams: SHORT_EXPIRY_PARAMS,
     targets: [
       { account: AUTO_ACCEPT, params: { acceptancePolicy: 'auto-accept', setAsActive: 'true', allowedSourceAccounts: SOURCE } },
       { account: AUTO_REJECT, params: { acceptancePolicy: 'auto-reject', rejectReason: 'not expected', allowedSourceAccounts: SOURCE } },
@@ -113,7 +115,7 @@ describe('certificate-transfer state machine paths', () => {
 
   it('expire: the timeout fires, the offer is cancelled and the certificate restored, FAILED TransferExpired', async () => {
     const cert = await makeDeviceCertificate(t.iot(SOURCE), { policies: 1, things: 1, exclusive: true });
-    const { executionArn } = await run(HUMAN, cert, { timeoutSeconds: 5 });
+    const { executionArn } = await run(HUMAN, cert, { timeoutSeconds: SHORT_TIMEOUT_SECONDS });
     const { exec, states } = await finished(executionArn);
 
     expect(exec).toMatchObject({ status: 'FAILED', error: 'TransferExpired' });

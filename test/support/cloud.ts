@@ -14,6 +14,11 @@ export interface TestCloud {
   stop(): Promise<void>;
 }
 
+/** A timeoutSeconds short enough to watch an offer expire; refused by a cloud started without SHORT_EXPIRY_PARAMS. */
+export const SHORT_TIMEOUT_SECONDS = 5;
+/** Source-stack params that lower the floor of timeoutSeconds (60 as deployed) to SHORT_TIMEOUT_SECONDS: pass as `sourceParams`. */
+export const SHORT_EXPIRY_PARAMS: Record<string, string> = { minTimeoutSeconds: String(SHORT_TIMEOUT_SECONDS) };
+
 export async function startTestCloud(opts: LocalCloudOptions = {}): Promise<TestCloud> {
   const cloud = await startLocalCloud({ awsPort: 0, apiPort: 0, scheduleIntervalMs: 1_000, retryIntervalMs: 50, logLevel: 'SILENT', iot: { keyAlgorithm: 'ec' }, ...opts });
   await cloud.warmed;
