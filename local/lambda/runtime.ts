@@ -58,8 +58,12 @@ export function functionArn(account: string, region: string, name: string): stri
   return `arn:aws:lambda:${region}:${account}:function:${name}`;
 }
 
-/** Instances a function may have alive at once, locally, unless `maxInstancesPerFunction` says otherwise. */
-export const DEFAULT_MAX_INSTANCES_PER_FUNCTION = 10;
+/**
+ * Instances a function may have alive at once, locally, unless `maxInstancesPerFunction` says
+ * otherwise. Each one is a thread of about 40 MB that took a cold start; a stack has about 20
+ * functions, so this bounds a busy local cloud near 3 GB.
+ */
+export const DEFAULT_MAX_INSTANCES_PER_FUNCTION = 4;
 const DEFAULT_INSTANCE_IDLE_MS = 10 * 60_000;
 
 class LocalFunction {
@@ -102,7 +106,7 @@ export interface RuntimeOptions {
   /** Concurrent executions per account and region (AWS default 1000); over it invocations are throttled. */
   accountConcurrency?: number;
   /**
-   * Local resource cap: instances alive per function at once (default 10). Lambda would start
+   * Local resource cap: instances alive per function at once (default 4). Lambda would start
    * more; here further concurrent invocations wait for a free instance instead.
    */
   maxInstancesPerFunction?: number;
