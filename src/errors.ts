@@ -72,6 +72,14 @@ export class CertificateStateError extends DomainError {
   readonly status = 409;
 }
 
+/**
+ * CancelCertificateTransfer did not withdraw the offer and IoT may still show
+ * the certificate PENDING_TRANSFER: nothing may be restored on top of it.
+ */
+export class TransferNotWithdrawn extends DomainError {
+  readonly status = 409;
+}
+
 /** Starting the workflow failed after the transfer was recorded. */
 export class WorkflowStartFailed extends DomainError {
   readonly status = 503;

@@ -1,5 +1,5 @@
 import { config } from '../config.js';
-import { awsErrorName, CertificateNotTransferable, CertificateStateError } from '../errors.js';
+import { awsErrorName, CertificateNotTransferable, CertificateStateError, TransferNotWithdrawn } from '../errors.js';
 import { DetailType, entry, peerBusArn, publish, type CompletedDetail, type OfferedDetail } from '../events.js';
 import {
   attachPolicy,
@@ -130,22 +130,33 @@ export async function notifyTarget(state: WorkflowState & { taskToken: string })
 }
 
 /**
- * Brings back a certificate that may still be pending transfer. When the
- * cancel meets `TransferAlreadyCompletedException` the target decided first:
- * if this account can no longer see the certificate, it was accepted.
+ * Withdraws an offer that may still be pending. Only two answers of
+ * CancelCertificateTransfer mean "no longer pending": TransferAlreadyCompletedException
+ * (the target decided first) and ResourceNotFoundException (the certificate is
+ * gone). Then DescribeCertificate tells which: gone from this account means
+ * accepted; back with a reject date, rejected by hand. Any other error, or IoT
+ * still showing PENDING_TRANSFER, throws `TransferNotWithdrawn`: nothing may be
+ * restored on a certificate that is still offered. Transient faults are rethrown
+ * as they are, for the state machine's retriers.
  */
 export async function withdrawPendingTransfer(certificateId: string): Promise<PendingTransferResult> {
   let result: 'CANCELLED' | 'ALREADY_COMPLETED';
   try {
     result = await cancelTransfer(certificateId);
   } catch (err) {
-    // Anything but a transient fault means "not pending any more": look and see.
-    if ((RETRYABLE_IOT_ERRORS as readonly string[]).includes(awsErrorName(err) ?? '')) throw err;
+    const name = awsErrorName(err) ?? 'Error';
+    if ((RETRYABLE_IOT_ERRORS as readonly string[]).includes(name)) throw err;
+    if (name !== 'ResourceNotFoundException') {
+      throw new TransferNotWithdrawn(`CancelCertificateTransfer failed with ${name}: ${(err as Error).message}; the offer may still be pending, so the certificate is not restored`, { cause: err });
+    }
     result = 'ALREADY_COMPLETED';
   }
   if (result === 'CANCELLED') return { cancelled: true, alreadyAccepted: false };
   const cert = await describeCertificate(certificateId);
   if (cert === undefined) return { cancelled: false, alreadyAccepted: true };
+  if (cert.status === 'PENDING_TRANSFER') {
+    throw new TransferNotWithdrawn(`CancelCertificateTransfer answered that the transfer is over, but IoT still shows certificate ${certificateId} PENDING_TRANSFER; it is not restored`);
+  }
   // Back in this account: the target rejected it (by hand, with no event) before the cancel.
   const { rejectDate, transferDate } = cert.transferData ?? {};
   const rejected = rejectDate !== undefined && (transferDate === undefined || rejectDate >= transferDate);
