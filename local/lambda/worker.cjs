@@ -60,8 +60,8 @@ function fatal(error) {
 }
 process.on('uncaughtException', (err) => fatal(serializeError(err)));
 process.on('unhandledRejection', (reason) => {
-  const message = reason instanceof Error ? String(reason.stack || reason) : String(reason);
-  fatal({ errorType: 'Runtime.UnhandledPromiseRejection', errorMessage: message, trace: message.split('\n') });
+  const stack = reason instanceof Error && reason.stack ? reason.stack : String(reason);
+  fatal({ errorType: 'Runtime.UnhandledPromiseRejection', errorMessage: String(reason), trace: stack.split('\n') });
 });
 
 let handler;
@@ -73,8 +73,11 @@ try {
     throw err;
   }
 } catch (err) {
-  // Init error: reported to the invocation that caused the cold start, like Lambda's init failure.
-  parentPort.postMessage({ initError: serializeError(err) });
+  // Init error: reported to the invocation that caused the cold start, named as the Node.js
+  // runtime names it (a syntax error or a missing module get their Runtime.* type, others their own).
+  const wrapped = err instanceof SyntaxError ? 'Runtime.UserCodeSyntaxError' : err && err.code === 'MODULE_NOT_FOUND' ? 'Runtime.ImportModuleError' : undefined;
+  const error = serializeError(err);
+  parentPort.postMessage({ initError: wrapped ? { ...error, errorType: wrapped, errorMessage: String(err) } : error });
   handler = undefined;
 }
 if (handler) parentPort.postMessage({ ready: true });

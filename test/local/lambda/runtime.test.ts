@@ -110,7 +110,7 @@ describe('local Lambda: instances', () => {
   it('reports an uncaught exception and an unhandled rejection as the Node.js runtime does, then replaces the instance', async () => {
     await expect(t.runtime.invoke(arnOf('work'), { action: 'throwLater' })).rejects.toMatchObject({ name: 'TypeError', message: 'thrown from a timer' });
     const threw = t.records.at(-1)!.instanceId!;
-    await expect(t.runtime.invoke(arnOf('work'), { action: 'rejectLater' })).rejects.toMatchObject({ name: 'Runtime.UnhandledPromiseRejection', message: expect.stringContaining('Error: nobody catches this') });
+    await expect(t.runtime.invoke(arnOf('work'), { action: 'rejectLater' })).rejects.toMatchObject({ name: 'Runtime.UnhandledPromiseRejection', message: 'Error: nobody catches this' });
     const rejected = t.records.at(-1)!.instanceId!;
 
     await until('both crashed instances to be dropped', async () => gone(threw) && gone(rejected));
