@@ -151,8 +151,9 @@ export class MapGates {
 
   /** The execution ended: every pending gate settles, so the library's task timers are cleared. */
   close(reason: string): void {
-    for (const w of [...this.waiters.values()]) this.drop(w, reason);
+    for (const s of this.slots.values()) s.queue.length = 0;
     this.slots.clear();
+    for (const w of [...this.waiters.values()]) this.drop(w, reason);
   }
 
   private pump(mapName: string): void {
