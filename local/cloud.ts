@@ -22,6 +22,7 @@ import { IamAuthorizer, type Denial } from './iam/authorizer.js';
 import { edgeAuthorizer } from './iam/edge.js';
 import { rolesOfStack } from './iam/stack-roles.js';
 import { LambdaPolicies, permissionsOfStack } from './iam/lambda-permissions.js';
+import { invokeAsync } from './lambda/async-invoke.js';
 
 /**
  * The whole system on one machine: the AWS endpoint (IoT, Step Functions,
@@ -84,6 +85,8 @@ export interface LocalCloudOptions {
    * (default true; `npm start -- --no-iam` turns it off).
    */
   iam?: boolean;
+  /** Pause before Lambda's n-th retry of a failed event invocation: n × this (default 1000 ms; AWS about 1 then 2 minutes). */
+  asyncRetryDelayMs?: number;
   /** Every IAM or resource-policy denial (default: one line on stderr). */
   onDenied?: (d: Denial) => void;
   /** Where function bundles go. */
@@ -207,6 +210,8 @@ export async function startLocalCloud(opts: LocalCloudOptions = {}): Promise<Loc
     const logDenial = (d: Denial) => console.error(`[iam] denied ${d.principal} ${d.action} on ${d.resource}: ${d.message}`);
     const iam = new IamAuthorizer({ enabled: opts.iam ?? true, onDenied: opts.onDenied });
     const lambdaPolicies = new LambdaPolicies(opts.iam ?? true);
+    /** Function ARN → its MaximumRetryAttempts for event invocations (serverless `maximumRetryAttempts`). */
+    const asyncRetries = new Map<string, number>();
     /** State machine ARN → its role's ARN. */
     const stateMachineRoles = new Map<string, string>();
 
@@ -226,7 +231,13 @@ export async function startLocalCloud(opts: LocalCloudOptions = {}): Promise<Loc
             (opts.onDenied ?? logDenial)({ principal: 'events.amazonaws.com', action: 'lambda:InvokeFunction', resource: target.Arn, message: `${refused} (rule ${rule.arn})` });
             throw Object.assign(new Error(refused), { name: 'AccessDeniedException', retryable: false });
           }
-          return invokeFunction(target.Arn, ctx.input);
+          // An event invocation: Lambda accepts it and retries a function error itself, so EventBridge counts it delivered.
+          await invokeAsync(() => invokeFunction(target.Arn, ctx.input), {
+            maximumRetryAttempts: asyncRetries.get(target.Arn) ?? 2,
+            retryDelayMs: (n) => (opts.asyncRetryDelayMs ?? 1_000) * n,
+            onDiscarded: (err, attempts) => console.error(`[lambda] ${target.Arn.split(':').pop()}: event from ${rule.arn} discarded after ${attempts} attempt(s): ${err.name}: ${err.message}`),
+          });
+          return null;
         }
         if (target.Arn.startsWith('arn:aws:states:')) {
           return sfn.startExecution({ account: rule.account, region: rule.region }, { stateMachineArn: target.Arn, input: stringify(ctx.input) });
@@ -327,6 +338,8 @@ export async function startLocalCloud(opts: LocalCloudOptions = {}): Promise<Loc
         functionConfigs.push({ account: install.account, region, name: fn.name, handlerFile: fn.handlerFile, handlerExport: fn.handlerExport, timeoutSeconds: opts.functionTimeouts?.[fn.key] ?? fn.timeout, memorySize: fn.memorySize, reservedConcurrency: fn.reservedConcurrency, environment, roleArn: roles.functions[fn.key]?.arn });
         const arn = functionArn(install.account, region, fn.name);
         deployed.functions[fn.key] = arn;
+        const retries = ((stack.raw.functions ?? {}) as Record<string, { maximumRetryAttempts?: unknown }>)[fn.key]?.maximumRetryAttempts;
+        if (typeof retries === 'number') asyncRetries.set(arn, retries);
         for (const h of fn.http) routes.push({ method: h.method, resource: h.path, functionArn: arn, authorizer: h.authorizer });
         fn.eventBridge.forEach((eb, i) => {
           const busName = eb.eventBus ? String(resolveIntrinsics(eb.eventBus, ctx)).split('/').pop()! : 'default';
