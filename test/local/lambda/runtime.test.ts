@@ -35,7 +35,7 @@ const lines = (file: string) => (existsSync(file) ? readFileSync(file, 'utf8').s
 describe('local Lambda: instances', () => {
   let t: Awaited<ReturnType<typeof startRuntime>>;
   beforeAll(async () => {
-    t = await startRuntime([fn('work', { timeoutSeconds: 1.5 }), fn('warm'), fn('broken', { handlerFile: join(FIXTURES, 'broken') }), fn('missing', { handlerExport: 'nope' })]);
+    t = await startRuntime([fn('work', { timeoutSeconds: 1.5 }), fn('warm'), fn('broken', { handlerFile: join(FIXTURES, 'broken') }), fn('missing', { handlerExport: 'nope' }), fn('slowInit', { handlerFile: join(FIXTURES, 'slow-init'), timeoutSeconds: 1 })]);
   }, 30_000);
   afterAll(() => t.runtime.shutdown());
   const gone = (instanceId: string) => !t.runtime.instances(arnOf('work'))!.ids.includes(instanceId);
@@ -122,6 +122,16 @@ describe('local Lambda: instances', () => {
     await expect(t.runtime.invoke(arnOf('broken'), {})).rejects.toMatchObject({ message: 'cannot load at init' });
     expect(t.runtime.instances(arnOf('broken'))).toMatchObject({ instances: 0, started: 2 });
     await expect(t.runtime.invoke(arnOf('missing'), {})).rejects.toMatchObject({ name: 'Runtime.HandlerNotFound', message: 'misbehaving.nope is undefined or not exported' });
+  });
+
+  it('differs from AWS: a timer left behind keeps running while the instance is idle (Lambda freezes it)', async () => {
+    const ticks = tmpFile('idle-ticks');
+    await t.runtime.invoke(arnOf('work'), { action: 'leaveTimer', file: ticks });
+    await until('the left-behind timer to tick while idle', async () => t.runtime.instances(arnOf('work'))!.busy === 0 && lines(ticks) >= 3);
+  });
+
+  it('differs from AWS: init is not limited to 10 s nor counted in the timeout (the clock starts with the handler)', async () => {
+    await expect(t.runtime.invoke(arnOf('slowInit'), {})).resolves.toBe('loaded');
   });
 
   it('warmAll starts one instance per function, so the first invocation is warm', async () => {
