@@ -2,6 +2,7 @@ import middy from '@middy/core';
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import type { Context } from 'aws-lambda';
 import { logger, redact } from './logger.js';
+import { withDeadline } from './ratebudget.js';
 
 /**
  * Composes the middleware every function shares, once: structured logs with
@@ -24,5 +25,6 @@ export function withMiddleware<E, R>(name: string, fn: (event: E, context: Conte
         logger.error(`${name} failed`, { error: err ? { name: err.name, message: err.message } : undefined, event: redact(request.event) });
       },
     })
-    .handler(fn);
+    // Every IoT rate-budget wait of the invocation ends before the Lambda's timeout (src/ratebudget.ts).
+    .handler((event: E, context: Context) => withDeadline(context, () => fn(event, context)));
 }

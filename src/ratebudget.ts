@@ -1,3 +1,4 @@
+import { AsyncLocalStorage } from 'node:async_hooks';
 import { UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { ddb } from './clients/dynamodb.js';
 import { awsErrorName } from './errors.js';
@@ -11,6 +12,11 @@ import { awsErrorName } from './errors.js';
  *
  * Configure with `IOT_RATE_LIMITS` (`DescribeCertificate=20,UpdateCertificate=20`)
  * when quotas are raised; `off` disables the budget.
+ *
+ * A wait never outlasts its caller: inside `withDeadline` (every function, from
+ * the Lambda context's remaining time) a call whose slot would come after the
+ * deadline fails at once with a retryable `ThrottlingException` instead of
+ * sleeping into the Lambda timeout; loops catch it and return their progress.
  */
 
 /** AWS IoT default control-plane quotas, per account and region (transactions per second). */
@@ -55,6 +61,25 @@ export class BudgetExhausted extends Error {
   override readonly name = 'ThrottlingException';
 }
 
+/** Milliseconds kept back from a Lambda's remaining time: the call itself, saving progress, answering. */
+export const DEADLINE_RESERVE_MS = 3_000;
+
+const deadlines = new AsyncLocalStorage<number>();
+
+/**
+ * Runs `fn` with a deadline for every budget wait inside it: the Lambda
+ * context's remaining time less {@link DEADLINE_RESERVE_MS}. Without a context
+ * (tests, scripts) `fn` runs with no deadline.
+ */
+export function withDeadline<T>(context: { getRemainingTimeInMillis?: () => number } | undefined, fn: () => Promise<T>): Promise<T> {
+  const remaining = context?.getRemainingTimeInMillis?.();
+  if (remaining === undefined || !Number.isFinite(remaining)) return fn();
+  return deadlines.run(Date.now() + remaining - DEADLINE_RESERVE_MS, fn);
+}
+
+/** The deadline (epoch ms) of the running invocation, if any. */
+export const currentDeadline = (): number | undefined => deadlines.getStore();
+
 export class RateBudget {
   /** Calls that had to wait for a later second (for logs and benchmarks). */
   waits = 0;
@@ -63,7 +88,7 @@ export class RateBudget {
     private readonly tableName: string,
     private readonly scope: string,
     private readonly limits: Record<string, number>,
-    /** Longest a call waits for a slot before failing with ThrottlingException. */
+    /** Longest a call waits for a slot before failing with ThrottlingException (and never past the invocation's deadline). */
     private readonly maxWaitMs = 20_000,
     private readonly now: () => number = Date.now,
   ) {}
@@ -71,14 +96,18 @@ export class RateBudget {
   /**
    * Resolves when `operation` may be called; waits for a free slot if this
    * second is spent. Returns the window and slot granted (none: no budget).
+   * Never waits past `deadline` (epoch ms; default: the running invocation's,
+   * see {@link withDeadline}) nor longer than `maxWaitMs`: throws
+   * `BudgetExhausted` (a ThrottlingException) instead, before waiting.
    */
-  async acquire(operation: string): Promise<{ window: number; slot: number } | undefined> {
+  async acquire(operation: string, deadline: number | undefined = currentDeadline()): Promise<{ window: number; slot: number } | undefined> {
     const limit = this.limits[operation];
     if (!limit) return undefined;
     // Budgets below 1/s are granted in windows of several seconds.
     const windowMs = limit >= 1 ? 1000 : Math.ceil(1000 / limit);
     const perWindow = Math.max(1, Math.floor(limit * (windowMs / 1000)));
-    const giveUpAt = this.now() + this.maxWaitMs;
+    const giveUpAt = Math.min(this.now() + this.maxWaitMs, deadline ?? Number.POSITIVE_INFINITY);
+    if (this.now() >= giveUpAt) throw new BudgetExhausted(`No time left to wait for the ${operation} rate budget (${limit}/s) before the invocation's deadline`);
     for (;;) {
       const t = this.now();
       const window = Math.floor(t / windowMs);
@@ -98,12 +127,16 @@ export class RateBudget {
         const slot = Number(Attributes?.n ?? 1) - 1;
         const at = window * windowMs + (slot * windowMs) / perWindow;
         const wait = at - this.now();
+        // A slot later than the deadline is left unused (the budget errs on the safe side) rather than slept for.
+        if (at > giveUpAt) throw new BudgetExhausted(`The ${operation} rate budget (${limit}/s) has no slot before the caller's deadline`);
         if (wait > 0) await sleep(wait);
         return { window, slot };
       } catch (err) {
         if (awsErrorName(err) !== 'ConditionalCheckFailedException') throw err;
         this.waits++;
-        if ((window + 1) * windowMs > giveUpAt) throw new BudgetExhausted(`Rate budget for ${operation} (${limit}/s) stayed spent for ${this.maxWaitMs} ms`);
+        if ((window + 1) * windowMs > giveUpAt) {
+          throw new BudgetExhausted(`Rate budget for ${operation} (${limit}/s) stayed spent for ${Math.max(0, Math.round(giveUpAt - t))} ms more than the caller may wait`);
+        }
         await sleep((window + 1) * windowMs - this.now() + Math.floor(Math.random() * 25));
       }
     }

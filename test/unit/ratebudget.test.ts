@@ -3,7 +3,7 @@ import { setSourceEnv } from '../support/env.js';
 import { useTransferTable } from '../support/dynamo.js';
 
 setSourceEnv();
-const { RateBudget, parseRateLimits, AWS_DEFAULT_IOT_TPS } = await import('../../src/ratebudget.js');
+const { RateBudget, parseRateLimits, withDeadline, AWS_DEFAULT_IOT_TPS, DEADLINE_RESERVE_MS } = await import('../../src/ratebudget.js');
 
 useTransferTable();
 
@@ -38,6 +38,27 @@ describe('IoT rate budget', () => {
     const budget = new RateBudget('transfers-test', 'scope', {});
     await budget.acquire('CreateThing');
     expect(budget.waits).toBe(0);
+  });
+
+  it('never waits past the invocation\'s deadline: a spent budget fails at once with a retryable ThrottlingException', async () => {
+    const budget = new RateBudget('transfers-test', `t-${crypto.randomUUID()}`, { UpdateCertificate: 1 }, 20_000);
+    await budget.acquire('UpdateCertificate');
+    // 1.5 s left in the Lambda: less than the reserve, so no wait at all fits.
+    const started = Date.now();
+    const waited = withDeadline({ getRemainingTimeInMillis: () => 1_500 }, () => budget.acquire('UpdateCertificate'));
+    await expect(waited).rejects.toMatchObject({ name: 'ThrottlingException' });
+    expect(Date.now() - started).toBeLessThan(1_000);
+    // With time left the same call waits for the next second, as before.
+    const granted = await withDeadline({ getRemainingTimeInMillis: () => DEADLINE_RESERVE_MS + 5_000 }, () => budget.acquire('UpdateCertificate'));
+    expect(granted).toBeDefined();
+  });
+
+  it('an explicit deadline sooner than maxWaitMs bounds the wait', async () => {
+    const budget = new RateBudget('transfers-test', `t-${crypto.randomUUID()}`, { UpdateCertificate: 1 }, 20_000);
+    await budget.acquire('UpdateCertificate');
+    const started = Date.now();
+    await expect(budget.acquire('UpdateCertificate', Date.now() + 300)).rejects.toMatchObject({ name: 'ThrottlingException' });
+    expect(Date.now() - started).toBeLessThan(1_000);
   });
 
   it('reads overrides for raised quotas and can be switched off', () => {
