@@ -18,6 +18,7 @@ const { values } = parseArgs({
     'iot-faults': { type: 'string' },
     seed: { type: 'string' },
     'min-timeout-seconds': { type: 'string' },
+    'no-iam': { type: 'boolean' },
     help: { type: 'boolean', short: 'h' },
   },
 });
@@ -34,6 +35,8 @@ if (values.help) {
                           how long a DetachThingPrincipal takes to reach TransferCertificate (default 1000-3000, seeded; 0 = at once)
   --iot-latency MIN-MAX   delay every IoT call by MIN to MAX ms (default: none)
   --iot-faults RATE       fail this share of IoT calls with Throttling/ServiceUnavailable/InternalFailure (default: 0)
+  --no-iam                let every function and state machine call anything (default: each is authorized against
+                          its own role from the stack, and services against the functions' resource policies)
   --seed N                seed of the fault injection and the propagation jitter (default 1)
   --min-timeout-seconds N shortest timeoutSeconds accepted (default ${MIN_TIMEOUT_SECONDS}, as deployed); e.g. 5 to watch
                           an offer expire: a relaxation a deployment with default parameters refuses`);
@@ -59,6 +62,7 @@ const cloud = await startLocalCloud({
   scheduleIntervalMs: num(values['schedule-interval'] ?? process.env.LOCAL_SCHEDULE_INTERVAL_MS) ?? 5000,
   logLevel: (values['log-level'] ?? process.env.LOCAL_LOG_LEVEL ?? 'WARN') as 'WARN',
   prettyLogs: true,
+  iam: !values['no-iam'],
   sourceParams: minTimeout === undefined ? undefined : { minTimeoutSeconds: minTimeout },
   iot: {
     quotas: realism.quotas,
@@ -81,6 +85,7 @@ Local cloud ready in ${seconds}s${values['data-dir'] ? ` (data in ${values['data
   Transfer API   ${cloud.apiUrl}   /transfers, /transfer-batches (SigV4, AWS_IAM; docs/openapi.yaml)
   Web console    ${cloud.apiUrl}/console
   IoT as AWS     ${realism.banner}
+  IAM            ${values['no-iam'] ? 'OFF (--no-iam): every call is allowed, unlike AWS' : 'each function and state machine as its own role from the stack; Lambda resource policies checked'}
 ${timeoutFloor}
   Accounts (access key id = account id, any secret, region ${cloud.region})
     ${DEMO_ACCOUNTS.source}  source: the transfer service
