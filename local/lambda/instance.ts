@@ -44,8 +44,6 @@ export class LambdaInstance {
   /** Resolves once the bundle has loaded; rejects with the init error (the instance is then dead). */
   readonly ready: Promise<void>;
   state: InstanceState = 'initializing';
-  /** Invocations served so far (the first one paid the cold start). */
-  served = 0;
   private readonly worker: Worker;
   private running?: Running;
   private seq = 0;
@@ -128,7 +126,6 @@ export class LambdaInstance {
   invoke(payload: string, requestId: string): Promise<unknown> {
     if (this.state !== 'idle') return Promise.reject(new Error(`Instance ${this.id} is ${this.state}, not idle`));
     this.state = 'busy';
-    this.served++;
     const id = ++this.seq;
     const timeoutMs = this.spec.timeoutSeconds * 1000;
     return new Promise((resolve, reject) => {
