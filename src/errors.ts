@@ -80,6 +80,15 @@ export class TransferNotWithdrawn extends DomainError {
   readonly status = 409;
 }
 
+/**
+ * Restore ran out of time with transient IoT failures left (throttling, 5xx,
+ * conflicts): its partial result is saved; the state machine runs it again
+ * with minutes of patience, and the repair answers 502 with the result.
+ */
+export class RestoreIncomplete extends DomainError {
+  readonly status = 502;
+}
+
 /** Starting the workflow failed after the transfer was recorded. */
 export class WorkflowStartFailed extends DomainError {
   readonly status = 503;

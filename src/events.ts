@@ -2,7 +2,7 @@ import { PutEventsCommand, type PutEventsRequestEntry } from '@aws-sdk/client-ev
 import { eventBridge } from './clients/events.js';
 import { config } from './config.js';
 import { OfferDeliveryFailed } from './errors.js';
-import type { FinalStatus, RestoreOutcome } from './types.js';
+import type { RestoreOutcome, TransferOutcome } from './types.js';
 import type { TransferRequestBody } from './validation.js';
 
 /** The event contract (see `events/` for the JSON Schemas). */
@@ -51,11 +51,14 @@ export interface CompletedDetail {
   certificateId?: string;
   sourceAccount: string;
   targetAccount?: string;
-  outcome: FinalStatus;
+  outcome: TransferOutcome;
   reason?: string;
+  /** What became of the certificate; status FAILED means the transfer is RESTORE_FAILED and keeps its lock until repaired. */
   restore?: RestoreOutcome;
   requestId?: string;
   completedAt: string;
+  /** Set on the event a repair publishes: the certificate is whole again (see `restore`). */
+  repairedAt?: string;
 }
 
 /** ARN of an account's `certificate-transfer` bus in this region. */

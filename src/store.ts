@@ -2,14 +2,16 @@ import { DeleteCommand, GetCommand, PutCommand, QueryCommand, UpdateCommand } fr
 import { ddb } from './clients/dynamodb.js';
 import { config } from './config.js';
 import { awsErrorName, TransferInProgress, TransferNotFound, TransferStateConflict } from './errors.js';
+import { countRestoreFailed } from './metrics.js';
 import {
   FINAL_STATUSES,
   OPEN_STATUSES,
+  RESTORE_FAILED,
   type Decision,
-  type FinalStatus,
   type HistoryEntry,
   type RestoreOutcome,
   type Snapshot,
+  type TransferOutcome,
   type TransferRecord,
   type TransferStatus,
 } from './types.js';
@@ -30,6 +32,8 @@ const ORPHAN_LOCK_GRACE_MS = 60_000;
 const isConditionFailure = (err: unknown) => awsErrorName(err) === 'ConditionalCheckFailedException';
 const now = () => new Date().toISOString();
 const isFinal = (s: TransferStatus) => (FINAL_STATUSES as readonly string[]).includes(s);
+/** A RESTORE_FAILED transfer keeps its certificate's lock until it is repaired: a new transfer would snapshot the damage. */
+const holdsLock = (s: TransferStatus) => !isFinal(s) || s === RESTORE_FAILED;
 
 type StoredTransfer = TransferRecord & { pk: string; sk: string; gsi1pk: string; gsi1sk: string; gsi2pk: string; gsi2sk: string; gsi3pk: string; gsi3sk: string; gsi4pk?: string; gsi4sk?: string };
 
@@ -71,7 +75,10 @@ async function acquireLock(certificateId: string, transferId: string): Promise<v
   const holder = lock?.transferId as string | undefined;
   if (holder) {
     const existing = await getTransfer(holder);
-    if (existing && !isFinal(existing.status)) {
+    if (existing?.status === RESTORE_FAILED) {
+      throw new TransferInProgress(`Certificate ${certificateId} was not fully restored by transfer ${holder} (${RESTORE_FAILED}); repair it first: POST /transfers/${holder}/restore`, holder);
+    }
+    if (existing && holdsLock(existing.status)) {
       throw new TransferInProgress(`Certificate ${certificateId} already has an open transfer (${holder}, ${existing.status})`, holder);
     }
     // No record yet: the holder may be between its lock and its record. Only
@@ -151,7 +158,7 @@ interface Transition {
   to: TransferStatus;
   from: readonly TransferStatus[];
   message: string;
-  set?: Partial<Pick<TransferRecord, 'taskToken' | 'offeredAt' | 'expiresAt' | 'decision' | 'reason' | 'restore' | 'snapshot'>>;
+  set?: Partial<Pick<TransferRecord, 'taskToken' | 'offeredAt' | 'expiresAt' | 'decision' | 'reason' | 'restore' | 'snapshot' | 'transferOutcome' | 'repairedAt'>>;
   remove?: ('taskToken')[];
 }
 
@@ -268,25 +275,67 @@ export async function saveSnapshot(transferId: string, snapshot: Snapshot): Prom
 
 export const OPEN: readonly TransferStatus[] = OPEN_STATUSES;
 
-/** Ends a transfer: final status, outcome, restore result; releases the certificate's lock. */
+/**
+ * Ends a transfer: final status, outcome, restore result. A restore that could
+ * not finish (status FAILED) ends it RESTORE_FAILED instead, keeping the
+ * outcome for the repair, keeping the certificate's lock and counting the
+ * `RestoreFailed` metric its alarm watches; any other end releases the lock.
+ */
 export async function settle(
   record: Pick<TransferRecord, 'transferId' | 'certificateId'>,
-  status: FinalStatus,
+  outcome: TransferOutcome,
   details: { message: string; reason?: string; restore?: RestoreOutcome; decision?: Decision },
 ): Promise<TransferRecord> {
+  const status = details.restore?.status === 'FAILED' ? RESTORE_FAILED : outcome;
   let settled: TransferRecord;
   try {
     settled = await transition(record.transferId, {
       to: status,
       from: OPEN,
-      message: details.message,
-      set: { reason: details.reason, restore: details.restore, decision: details.decision },
+      message: status === RESTORE_FAILED ? `${details.message}; the certificate keeps its lock until POST /transfers/${record.transferId}/restore repairs it` : details.message,
+      set: { reason: details.reason, restore: details.restore, decision: details.decision, transferOutcome: outcome },
       remove: ['taskToken'],
     });
+    if (status === RESTORE_FAILED) countRestoreFailed(settled);
   } catch (err) {
     // Re-running the final step after a crash: the record already says so.
     if (err instanceof TransferStateConflict && err.currentStatus === status) settled = await requireTransfer(record.transferId);
     else throw err;
+  }
+  if (status !== RESTORE_FAILED) await releaseLock(record.certificateId, record.transferId);
+  return settled;
+}
+
+/** Keeps the latest restore result on the record (the workflow's retries and the repair read it back), whatever its status. */
+export async function saveRestore(transferId: string, restore: RestoreOutcome): Promise<void> {
+  await ddb.send(new UpdateCommand({
+    TableName: config.tableName,
+    Key: transferKey(transferId),
+    UpdateExpression: 'SET #restore = :restore, #updatedAt = :at',
+    ConditionExpression: 'attribute_exists(pk)',
+    ExpressionAttributeNames: { '#restore': 'restore', '#updatedAt': 'updatedAt' },
+    ExpressionAttributeValues: { ':restore': restore, ':at': now() },
+  }));
+}
+
+/**
+ * Ends a repair: RESTORE_FAILED becomes the transfer's own outcome (or ACCEPTED
+ * if the target turned out to have it), the history says it was repaired, and
+ * the lock is released. Of two repairs at once, the second finds it done.
+ */
+export async function settleRepair(record: Pick<TransferRecord, 'transferId' | 'certificateId'>, to: TransferOutcome, restore: RestoreOutcome): Promise<TransferRecord> {
+  const repairedAt = now();
+  let settled: TransferRecord;
+  try {
+    settled = await transition(record.transferId, {
+      to,
+      from: [RESTORE_FAILED],
+      message: `Repaired: restore ${restore.status}${restore.notRestored?.length ? ` (${restore.notRestored.length} item(s) no longer exist)` : ''}; the certificate is released`,
+      set: { restore, repairedAt, transferOutcome: to },
+    });
+  } catch (err) {
+    if (!(err instanceof TransferStateConflict) || err.currentStatus !== to) throw err;
+    settled = await requireTransfer(record.transferId);
   }
   await releaseLock(record.certificateId, record.transferId);
   return settled;

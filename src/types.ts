@@ -1,8 +1,16 @@
 /** Transfer record statuses, in lifecycle order. */
 export const OPEN_STATUSES = ['REQUESTED', 'PREPARING', 'AWAITING_DECISION'] as const;
-export const FINAL_STATUSES = ['ACCEPTED', 'REJECTED', 'CANCELLED', 'EXPIRED', 'FAILED'] as const;
+export const FINAL_STATUSES = ['ACCEPTED', 'REJECTED', 'CANCELLED', 'EXPIRED', 'FAILED', 'RESTORE_FAILED'] as const;
+/**
+ * The workflow ended but its restore could not finish (IoT kept refusing):
+ * final for the workflow, repairable by `POST /transfers/{id}/restore`. The
+ * certificate keeps its lock meanwhile, so no new transfer snapshots the damage.
+ */
+export const RESTORE_FAILED = 'RESTORE_FAILED';
 export type OpenStatus = (typeof OPEN_STATUSES)[number];
 export type FinalStatus = (typeof FINAL_STATUSES)[number];
+/** How a transfer ended, whatever became of its restore (a RESTORE_FAILED record keeps it as `transferOutcome`). */
+export type TransferOutcome = Exclude<FinalStatus, typeof RESTORE_FAILED>;
 export type TransferStatus = OpenStatus | FinalStatus;
 
 export type CertificateStatus = 'ACTIVE' | 'INACTIVE' | 'REVOKED' | 'PENDING_TRANSFER' | 'REGISTER_INACTIVE' | 'PENDING_ACTIVATION';
@@ -22,7 +30,29 @@ export interface Snapshot {
   takenAt: string;
 }
 
-export type RestoreStatus = 'RESTORED' | 'NOT_NEEDED' | 'SKIPPED' | 'FAILED' | 'ALREADY_ACCEPTED';
+/**
+ * RESTORED: everything of the snapshot is back. PARTIAL: everything that still
+ * exists is back (and re-activated); what was deleted meanwhile is listed in
+ * `notRestored` as GONE. FAILED: IoT refused something that exists (listed
+ * FAILED), so the transfer is RESTORE_FAILED until repaired. NOT_NEEDED: no
+ * snapshot, nothing was changed. SKIPPED: `restoreOnFailure` was false.
+ * ALREADY_ACCEPTED: the target had accepted, nothing to restore.
+ */
+export type RestoreStatus = 'RESTORED' | 'PARTIAL' | 'NOT_NEEDED' | 'SKIPPED' | 'FAILED' | 'ALREADY_ACCEPTED';
+
+/** One part of the snapshot restore did not put back, and why. */
+export interface RestoreItem {
+  /** `transfer`: withdrawing the pending offer; `status`: re-activation. */
+  kind: 'policy' | 'thing' | 'status' | 'transfer';
+  /** Policy or thing name; the status it should have for `status`; the certificate id for `transfer`. */
+  name: string;
+  /** GONE: it no longer exists in IoT (deleted meanwhile), nothing can attach it. FAILED: IoT refused it. */
+  result: 'GONE' | 'FAILED';
+  /** The IoT error: `ServiceUnavailableException: …`. */
+  error: string;
+  /** The error was a transient one (throttling, a 5xx, a conflict) that a later attempt may get past. */
+  transient?: boolean;
+}
 
 export interface RestoreOutcome {
   status: RestoreStatus;
@@ -30,7 +60,11 @@ export interface RestoreOutcome {
   reattachedPolicies?: string[];
   reattachedThings?: string[];
   reactivated?: boolean;
+  /** Every policy, thing, the re-activation or the withdrawal that did not come back, with the reason. */
+  notRestored?: RestoreItem[];
   error?: string;
+  /** When this result was reached (each attempt and each repair writes its own). */
+  at?: string;
 }
 
 export interface HistoryEntry {
@@ -68,6 +102,10 @@ export interface TransferRecord {
   cancelReason?: string;
   reason?: string;
   restore?: RestoreOutcome;
+  /** How the transfer ended; for a RESTORE_FAILED record, the status it takes once repaired. */
+  transferOutcome?: TransferOutcome;
+  /** When `POST /transfers/{id}/restore` made the certificate whole again. */
+  repairedAt?: string;
   history: HistoryEntry[];
 }
 
@@ -104,7 +142,7 @@ export interface WorkflowState extends WorkflowInput {
   snapshot?: Snapshot;
   decision?: Decision;
   /** Set by the Mark … states on every path that does not end in acceptance. */
-  outcome?: { status: Exclude<FinalStatus, 'ACCEPTED'> };
+  outcome?: { status: Exclude<TransferOutcome, 'ACCEPTED'> };
   /** Written by Catch (`ResultPath: $.error`). */
   error?: { Error: string; Cause?: string };
   cancel?: PendingTransferResult;

@@ -7,7 +7,7 @@ import {
   EXIT, UsageError, accountArg, certificateIdArg, durationArg, idArg, intArg, parseCertificateList, regionOfEndpoint,
 } from './args.js';
 import {
-  batchSummary, historyLine, isFinalStatus, outcomeLine, progressBar, transferDetails, transferTable, type Writer,
+  batchSummary, historyLine, isFinalStatus, outcomeLine, progressBar, repairedLine, restoreText, transferDetails, transferTable, type Writer,
 } from './output.js';
 
 type Json = Record<string, unknown>;
@@ -24,7 +24,7 @@ export interface CliDeps {
   makeClient?(opts: ClientOptions): ApiClient;
 }
 
-export type ApiClient = Pick<TransferApiClient, 'startTransfer' | 'getTransfer' | 'listTransfers' | 'cancelTransfer' | 'startBatch' | 'getBatch'>;
+export type ApiClient = Pick<TransferApiClient, 'startTransfer' | 'getTransfer' | 'listTransfers' | 'cancelTransfer' | 'repairTransfer' | 'startBatch' | 'getBatch'>;
 
 export interface ClientOptions {
   endpoint: string;
@@ -168,6 +168,28 @@ const COMMANDS: Record<string, Command> = {
       const res = await ctx.client().cancelTransfer(idArg(id, '<transferId>'), v.reason);
       ctx.out(ctx.json ? JSON.stringify(res, null, 2) : `Transfer ${String(res.transferId)} ${String(res.status)}: ${String(res.message)}\nFollow it: cert-transfer watch ${String(res.transferId)}`);
       return EXIT.OK;
+    },
+  },
+
+  repair: {
+    usage: 'repair <transferId>',
+    summary: 'Restore a RESTORE_FAILED transfer\'s certificate again from its snapshot; once whole, it is released',
+    options: [],
+    fields: TRANSFER_FIELDS,
+    async run(ctx, [id, ...extra]) {
+      noExtra(extra);
+      try {
+        const t = await ctx.client().repairTransfer(idArg(id, '<transferId>'));
+        ctx.out(ctx.json ? JSON.stringify(t, null, 2) : repairedLine(t));
+        return EXIT.OK;
+      } catch (e) {
+        // Still not whole: say what is missing before the error line.
+        if (e instanceof ApiError && e.body.restore) {
+          if (ctx.json) ctx.out(JSON.stringify(e.body, null, 2));
+          else ctx.err(`restore ${restoreText(e.body.restore) ?? ''}`);
+        }
+        throw e;
+      }
     },
   },
 

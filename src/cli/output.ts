@@ -7,7 +7,8 @@ export interface Writer {
 
 type Json = Record<string, unknown>;
 
-const FINAL = new Set(['ACCEPTED', 'REJECTED', 'CANCELLED', 'EXPIRED', 'FAILED']);
+// RESTORE_FAILED: the workflow is over but the certificate is not whole: `cert-transfer repair` fixes it.
+const FINAL = new Set(['ACCEPTED', 'REJECTED', 'CANCELLED', 'EXPIRED', 'FAILED', 'RESTORE_FAILED']);
 export const isFinalStatus = (status: unknown) => FINAL.has(String(status));
 
 const str = (v: unknown) => (v === undefined || v === null ? '' : String(v));
@@ -32,6 +33,10 @@ export function restoreText(restore: unknown): string | undefined {
   if (Array.isArray(r.reattachedPolicies) && r.reattachedPolicies.length) parts.push(`policies ${r.reattachedPolicies.join(', ')}`);
   if (Array.isArray(r.reattachedThings) && r.reattachedThings.length) parts.push(`things ${r.reattachedThings.join(', ')}`);
   if (r.reactivated) parts.push('re-activated');
+  if (Array.isArray(r.notRestored) && r.notRestored.length) {
+    const items = (r.notRestored as Json[]).map((i) => `${str(i.kind)} ${str(i.name)} ${i.result === 'GONE' ? 'gone' : 'failed'}`);
+    parts.push(`not restored: ${items.slice(0, 5).join(', ')}${items.length > 5 ? `, … (${items.length})` : ''}`);
+  }
   if (r.error) parts.push(`error: ${str(r.error)}`);
   return `${str(r.status)}${parts.length ? ` (${parts.join('; ')})` : ''}`;
 }
@@ -74,10 +79,11 @@ export function transferTable(items: Json[]): string {
 export function outcomeLine(t: Json): string {
   const restore = restoreText(t.restore);
   const extra = [t.status !== 'ACCEPTED' ? t.reason : undefined, restore && t.status !== 'ACCEPTED' ? `restore ${restore}` : undefined].filter(Boolean).join('; ');
-  return `Outcome: ${str(t.status)}${extra ? ` (${extra})` : ''}`;
+  const repair = t.status === 'RESTORE_FAILED' ? `\nThe certificate is not whole and keeps its lock: fix the cause, then cert-transfer repair ${str(t.transferId)}` : '';
+  return `Outcome: ${str(t.status)}${extra ? ` (${extra})` : ''}${repair}`;
 }
 
-const BATCH_ORDER = ['PENDING', 'REQUESTED', 'PREPARING', 'AWAITING_DECISION', 'ACCEPTED', 'NOT_STARTED', 'REJECTED', 'CANCELLED', 'EXPIRED', 'FAILED'];
+const BATCH_ORDER = ['PENDING', 'REQUESTED', 'PREPARING', 'AWAITING_DECISION', 'ACCEPTED', 'NOT_STARTED', 'REJECTED', 'CANCELLED', 'EXPIRED', 'FAILED', 'RESTORE_FAILED'];
 
 /** `[########------------] 8/20  accepted 7 · not started 1 · in flight 5` */
 export function progressBar(batch: Json, width = 24): string {
@@ -86,12 +92,17 @@ export function progressBar(batch: Json, width = 24): string {
   const counts = (batch.counts ?? {}) as Record<string, number>;
   const filled = total ? Math.round((done / total) * width) : 0;
   const inFlight = (counts.REQUESTED ?? 0) + (counts.PREPARING ?? 0) + (counts.AWAITING_DECISION ?? 0);
-  const notAccepted = (counts.REJECTED ?? 0) + (counts.CANCELLED ?? 0) + (counts.EXPIRED ?? 0) + (counts.FAILED ?? 0);
+  const notAccepted = (counts.REJECTED ?? 0) + (counts.CANCELLED ?? 0) + (counts.EXPIRED ?? 0) + (counts.FAILED ?? 0) + (counts.RESTORE_FAILED ?? 0);
   const parts = [`accepted ${counts.ACCEPTED ?? 0}`];
   if (counts.NOT_STARTED) parts.push(`not started ${counts.NOT_STARTED}`);
   if (notAccepted) parts.push(`not accepted ${notAccepted}`);
   if (inFlight) parts.push(`in flight ${inFlight}`);
   return `[${'#'.repeat(filled)}${'-'.repeat(width - filled)}] ${done}/${total}  ${parts.join(' · ')}`;
+}
+
+/** After `cert-transfer repair`: the transfer whole again, released. */
+export function repairedLine(t: Json): string {
+  return `Transfer ${str(t.transferId)} repaired: now ${str(t.status)}, restore ${restoreText(t.restore) ?? ''}\nThe certificate is released: it can be transferred again.`;
 }
 
 export function batchSummary(batch: Json): string {

@@ -81,6 +81,11 @@ export class TransferApiClient {
     return this.ok('DELETE', `/transfers/${encodeURIComponent(transferId)}`, reason ? { reason } : undefined);
   }
 
+  /** POST /transfers/{transferId}/restore: repair a RESTORE_FAILED transfer. */
+  repairTransfer(transferId: string) {
+    return this.ok('POST', `/transfers/${encodeURIComponent(transferId)}/restore`);
+  }
+
   startBatch(body: Record<string, unknown>) {
     return this.ok('POST', '/transfer-batches', body);
   }

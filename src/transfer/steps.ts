@@ -2,8 +2,6 @@ import { config } from '../config.js';
 import { awsErrorName, CertificateNotTransferable, CertificateStateError, TransferNotWithdrawn } from '../errors.js';
 import { DetailType, entry, peerBusArn, publish, type CompletedDetail, type OfferedDetail } from '../events.js';
 import {
-  attachPolicy,
-  attachThing,
   cancelTransfer,
   describeCertificate,
   detachPolicy,
@@ -15,7 +13,8 @@ import {
   transferCertificate,
 } from '../iot.js';
 import { annotate, requireTransfer, saveSnapshot, settle, transition } from '../store.js';
-import type { FinalStatus, PendingTransferResult, RestoreOutcome, Snapshot, WorkflowState } from '../types.js';
+import type { PendingTransferResult, RestoreOutcome, Snapshot, TransferOutcome, TransferStatus, WorkflowState } from '../types.js';
+import { failCause } from './cause.js';
 
 /*
  * The workflow's steps, one function each, each idempotent: the state machine
@@ -168,43 +167,8 @@ export async function cancelPending(state: WorkflowState): Promise<PendingTransf
   return withdrawPendingTransfer(state.certificateId);
 }
 
-/**
- * Restore: put the certificate back as the snapshot saw it. A transfer still
- * pending is withdrawn first; then policies, then things (with their
- * `thingPrincipalType`), then re-activation last, so a device comes back
- * online with all its permissions. Every call is idempotent.
- */
-export async function restore(state: WorkflowState): Promise<RestoreOutcome> {
-  const record = await requireTransfer(state.transferId);
-  const snapshot = record.snapshot ?? state.snapshot;
-  const outcome: RestoreOutcome = { status: 'RESTORED' };
-
-  // Always look first: a step may have crashed after its IoT call succeeded,
-  // so the record can lag behind what IoT did.
-  const cert = await describeCertificate(state.certificateId);
-  if (!cert) {
-    return record.transferredAt
-      ? { status: 'ALREADY_ACCEPTED' }
-      : { status: 'FAILED', error: `Certificate ${state.certificateId} is no longer visible in account ${state.sourceAccount}` };
-  }
-  if (cert.status === 'PENDING_TRANSFER') {
-    const pending = await withdrawPendingTransfer(state.certificateId);
-    if (pending.alreadyAccepted) return { status: 'ALREADY_ACCEPTED' };
-    outcome.cancelledPendingTransfer = pending.cancelled;
-  }
-  if (!snapshot) return { ...outcome, status: 'NOT_NEEDED' };
-  if (!state.restoreOnFailure) return { ...outcome, status: 'SKIPPED' };
-
-  for (const policyName of snapshot.policies) await attachPolicy(policyName, snapshot.certificateArn);
-  for (const thing of snapshot.things) await attachThing(thing, snapshot.certificateArn);
-  if (snapshot.status === 'ACTIVE') await setCertificateStatus(state.certificateId, 'ACTIVE');
-  return {
-    ...outcome,
-    reattachedPolicies: snapshot.policies,
-    reattachedThings: snapshot.things.map((t) => t.thingName),
-    reactivated: snapshot.status === 'ACTIVE',
-  };
-}
+// Restore Certificate lives in ./restore.ts (item by item, and the repair); re-exported for the step's callers.
+export { restore } from './restore.js';
 
 function errorMessage(error: { Error: string; Cause?: string } | undefined): string | undefined {
   if (!error) return undefined;
@@ -218,7 +182,7 @@ function errorMessage(error: { Error: string; Cause?: string } | undefined): str
 }
 
 /** The final status a state reached, and why. */
-export function outcomeOf(state: WorkflowState): { status: FinalStatus; reason?: string } {
+export function outcomeOf(state: WorkflowState): { status: TransferOutcome; reason?: string } {
   if (state.decision?.decision === 'ACCEPTED' || state.cancel?.alreadyAccepted || state.restore?.status === 'ALREADY_ACCEPTED') {
     return { status: 'ACCEPTED', reason: state.decision?.decision === 'ACCEPTED' ? undefined : 'The target accepted before the transfer could be withdrawn' };
   }
@@ -243,16 +207,17 @@ export function outcomeOf(state: WorkflowState): { status: FinalStatus; reason?:
  * Completed event on this account's bus and (for the target's information)
  * on the target's bus. Settling twice with the same status is harmless.
  */
-export async function recordOutcome(state: WorkflowState): Promise<{ outcome: FinalStatus; reason?: string; targetNotified: boolean }> {
+export async function recordOutcome(state: WorkflowState): Promise<{ outcome: TransferOutcome; status: TransferStatus; reason?: string; cause: string; targetNotified: boolean }> {
   const { status, reason } = outcomeOf(state);
-  const restore: RestoreOutcome | undefined = state.restoreError
-    ? { status: 'FAILED', error: errorMessage(state.restoreError) }
-    : state.restore;
   const record = await requireTransfer(state.transferId);
+  // The full restore result is on the record (Restore keeps it there, per item); the state has its status only.
+  const restore: RestoreOutcome | undefined = state.restoreError
+    ? { ...record.restore, status: 'FAILED', error: errorMessage(state.restoreError) }
+    : (record.restore ?? state.restore);
   const message = status === 'ACCEPTED'
     ? `Accepted by ${state.targetAccount}`
     : `${status[0]}${status.slice(1).toLowerCase()}: ${reason}${restore ? `; restore ${restore.status}` : ''}`;
-  await settle(record, status, { message, reason, restore, decision: state.decision });
+  const settled = await settle(record, status, { message, reason, restore, decision: state.decision });
 
   const detail: CompletedDetail = {
     transferId: state.transferId,
@@ -278,5 +243,5 @@ export async function recordOutcome(state: WorkflowState): Promise<{ outcome: Fi
       targetNotified = false;
     }
   }
-  return { outcome: status, reason, targetNotified };
+  return { outcome: status, status: settled.status, reason, cause: failCause(state.transferId, status, restore), targetNotified };
 }

@@ -9,6 +9,9 @@ setSourceEnv();
 const validation = await import('../../src/validation.js');
 const { TRANSFER_ID } = await import('../../src/http.js');
 const { MAX_TIMEOUT_SECONDS, MIN_TIMEOUT_SECONDS } = await import('../../src/config.js');
+const { FINAL_STATUSES, OPEN_STATUSES } = await import('../../src/types.js');
+const { emptyCounts } = await import('../../src/batch/progress.js');
+const completedSchema = (await import('../../events/certificate-transfer-completed.schema.json', { with: { type: 'json' } })).default as { properties: { detail: { properties: { restore: Schema } } } };
 
 const doc = loadOpenApi();
 const ops = operations(doc);
@@ -112,6 +115,35 @@ describe('docs/openapi.yaml', () => {
       }
     }
     expect(examples).toBeGreaterThanOrEqual(5);
+  });
+
+  it('lists every transfer status the store knows, RESTORE_FAILED included, and every one a batch counts', () => {
+    const statuses = deref<Schema>(doc, doc.components.schemas.TransferStatus).enum as string[];
+    expect(statuses).toEqual([...OPEN_STATUSES, ...FINAL_STATUSES]);
+    expect(statuses).toContain('RESTORE_FAILED');
+    expect([...(doc.components.schemas.BatchCounts.required as string[])].sort()).toEqual(Object.keys(emptyCounts()).sort());
+  });
+
+  it('documents the restore result as the Completed event carries it', () => {
+    /** A JSON Schema without prose, and without `type` where an enum or const already says it. */
+    const shape = (node: unknown): unknown => {
+      const n = normalize(node);
+      if (Array.isArray(n)) return n.map(shape);
+      if (!n || typeof n !== 'object') return n;
+      const out: Record<string, unknown> = {};
+      for (const [k, v] of Object.entries(n)) if (!(k === 'type' && ('enum' in n || 'const' in n))) out[k] = shape(v);
+      return out;
+    };
+    expect(shape(doc.components.schemas.RestoreOutcome)).toEqual(shape(completedSchema.properties.detail.properties.restore));
+  });
+
+  it('POST /transfers/{transferId}/restore: 200 with the transfer, 404, 409 with the status, 502 with the restore result', () => {
+    const op = ops.get('POST /transfers/{transferId}/restore')!;
+    expect(op.requestBody).toBeUndefined();
+    expect(Object.keys(op.responses)).toEqual(expect.arrayContaining(['200', '404', '409', '502']));
+    const ok = deref<{ content: Record<string, { schema: Schema }> }>(doc, op.responses['200'] as never);
+    expect(ok.content['application/json'].schema).toEqual({ $ref: '#/components/schemas/Transfer' });
+    expect(doc.components.schemas.RestoreIncompleteError).toMatchObject({ required: expect.arrayContaining(['restore', 'currentStatus']) });
   });
 
   it('its schemas compile as JSON Schema 2020-12 (OpenAPI 3.1)', () => {
