@@ -64,17 +64,20 @@ export class BudgetExhausted extends Error {
 /** Milliseconds kept back from a Lambda's remaining time: the call itself, saving progress, answering. */
 export const DEADLINE_RESERVE_MS = 3_000;
 
+/** The reserve for an invocation with `remainingMs` left at its start: 3 s, or a quarter of a shorter timeout. */
+export const reserveFor = (remainingMs: number) => Math.min(DEADLINE_RESERVE_MS, Math.floor(remainingMs / 4));
+
 const deadlines = new AsyncLocalStorage<number>();
 
 /**
  * Runs `fn` with a deadline for every budget wait inside it: the Lambda
- * context's remaining time less {@link DEADLINE_RESERVE_MS}. Without a context
+ * context's remaining time less {@link reserveFor} it. Without a context
  * (tests, scripts) `fn` runs with no deadline.
  */
 export function withDeadline<T>(context: { getRemainingTimeInMillis?: () => number } | undefined, fn: () => Promise<T>): Promise<T> {
   const remaining = context?.getRemainingTimeInMillis?.();
   if (remaining === undefined || !Number.isFinite(remaining)) return fn();
-  return deadlines.run(Date.now() + remaining - DEADLINE_RESERVE_MS, fn);
+  return deadlines.run(Date.now() + remaining - reserveFor(remaining), fn);
 }
 
 /** The deadline (epoch ms) of the running invocation, if any. */

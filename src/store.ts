@@ -273,6 +273,25 @@ export async function saveSnapshot(transferId: string, snapshot: Snapshot): Prom
   return toRecord(Attributes!);
 }
 
+/**
+ * Records how far a per-item step got (`detachedPolicies`, `detachedThings`),
+ * only ever forward: a slower, older invocation cannot move it back.
+ */
+export async function saveProgress(transferId: string, field: 'detachedPolicies' | 'detachedThings', next: number): Promise<void> {
+  try {
+    await ddb.send(new UpdateCommand({
+      TableName: config.tableName,
+      Key: transferKey(transferId),
+      UpdateExpression: 'SET #f = :n, #updatedAt = :at',
+      ConditionExpression: 'attribute_exists(pk) AND (attribute_not_exists(#f) OR #f < :n)',
+      ExpressionAttributeNames: { '#f': field, '#updatedAt': 'updatedAt' },
+      ExpressionAttributeValues: { ':n': next, ':at': now() },
+    }));
+  } catch (err) {
+    if (!isConditionFailure(err)) throw err;
+  }
+}
+
 export const OPEN: readonly TransferStatus[] = OPEN_STATUSES;
 
 /**

@@ -91,6 +91,9 @@ export interface TransferRecord {
   /** The caller's reference (API body or Requested event), echoed in the Completed event. */
   requestId?: string;
   snapshot?: Snapshot;
+  /** Policies / things of the snapshot detached so far, in its order (Detach Policies / Detach Things resume here). */
+  detachedPolicies?: number;
+  detachedThings?: number;
   /** Never leaves the source account: stripped from every API response and event. */
   taskToken?: string;
   offeredAt?: string;
@@ -137,8 +140,32 @@ export interface WorkflowInput extends TransferRequest {
   certificateStatus: CertificateStatus;
 }
 
-/** The state machine's data as it flows from state to state. */
+/** Preflight's answer, kept in the state (`$.preflight`): small flags, never the lists. */
+export interface PreflightResult {
+  /** The status before the workflow touched it (Deactivate acts on it). */
+  status: CertificateStatus;
+  policies: number;
+  things: number;
+}
+
+/** A per-item step's answer (`$.detachPolicies`, `$.detachThings`): not done yet means run it again. */
+export interface StepProgress {
+  done: boolean;
+  /** Items done so far, from the start of the snapshot's list. */
+  next: number;
+}
+
+/**
+ * The state machine's data as it flows from state to state: ids and small
+ * flags only, so a certificate with thousands of things stays far below Step
+ * Functions' 256 KiB payload limit. The snapshot (policies, things) lives in
+ * the transfer record; every step reads it from there.
+ */
 export interface WorkflowState extends WorkflowInput {
+  preflight?: PreflightResult;
+  detachPolicies?: StepProgress;
+  detachThings?: StepProgress;
+  /** Not in the workflow's state any more (it lives in the store); read `TransferRecord.snapshot`. */
   snapshot?: Snapshot;
   decision?: Decision;
   /** Set by the Mark … states on every path that does not end in acceptance. */

@@ -1,3 +1,5 @@
+import type { Context } from 'aws-lambda';
+import { callConcurrency } from '../concurrency.js';
 import { config } from '../config.js';
 import { awsErrorName, CertificateNotTransferable, CertificateStateError, TransferNotWithdrawn } from '../errors.js';
 import { DetailType, entry, peerBusArn, publish, type CompletedDetail, type OfferedDetail } from '../events.js';
@@ -12,8 +14,9 @@ import {
   setCertificateStatus,
   transferCertificate,
 } from '../iot.js';
-import { annotate, requireTransfer, saveSnapshot, settle, transition } from '../store.js';
-import type { PendingTransferResult, RestoreOutcome, Snapshot, TransferOutcome, TransferStatus, WorkflowState } from '../types.js';
+import { annotate, requireTransfer, saveProgress, saveSnapshot, settle, transition } from '../store.js';
+import type { PendingTransferResult, PreflightResult, RestoreOutcome, Snapshot, StepProgress, TransferOutcome, TransferRecord, TransferStatus, WorkflowState } from '../types.js';
+import { runBounded } from './bounded.js';
 import { failCause } from './cause.js';
 
 /*
@@ -23,19 +26,39 @@ import { failCause } from './cause.js';
 
 const NOT_TRANSFERABLE = new Set(['REVOKED', 'PENDING_TRANSFER', 'PENDING_ACTIVATION', 'REGISTER_INACTIVE']);
 
-function requireSnapshot(state: WorkflowState): Snapshot {
-  if (!state.snapshot) throw new CertificateStateError(`Transfer ${state.transferId} has no snapshot; Preflight must run first`);
-  return state.snapshot;
+type RemainingTime = Pick<Context, 'getRemainingTimeInMillis'>;
+
+/** The snapshot lives in the transfer record, never in the state (it can be far larger than a state may be). */
+async function recordWithSnapshot(transferId: string): Promise<TransferRecord & { snapshot: Snapshot }> {
+  const record = await requireTransfer(transferId);
+  if (!record.snapshot) throw new CertificateStateError(`Transfer ${transferId} has no snapshot; Preflight must run first`);
+  return record as TransferRecord & { snapshot: Snapshot };
 }
+
+const summaryOf = (snapshot: Snapshot): PreflightResult => ({ status: snapshot.status, policies: snapshot.policies.length, things: snapshot.things.length });
+
+/**
+ * The most a snapshot may weigh in the transfer record. A DynamoDB item holds
+ * at most 400 KB, and the record also carries the restore result (which lists
+ * the things it re-attached, about 0.75 of the snapshot's size) and the
+ * history. 200,000 bytes is about 1,100 things with 128-character names, or
+ * 2,500 with 40-character ones. A larger certificate is refused by Preflight,
+ * before anything is changed. Beyond that the plan is chunk items under the
+ * transfer's key (`pk TRANSFER#<id>`, `sk SNAPSHOT#<n>`, 1,000 things each),
+ * written page by page by a resumable Preflight and read by the steps that
+ * need the lists; the record would then keep counts only.
+ */
+export const MAX_SNAPSHOT_BYTES = 200_000;
 
 /**
  * Preflight: snapshot the certificate's status, policies and things (what
- * restore will put back) and move the record to PREPARING. The status comes
- * from the one DescribeCertificate made when the transfer was requested.
+ * restore will put back) into the transfer record and move it to PREPARING.
+ * The status comes from the one DescribeCertificate made when the transfer was
+ * requested. The state gets the counts only ({@link PreflightResult}).
  */
-export async function preflight(state: WorkflowState): Promise<Snapshot> {
+export async function preflight(state: WorkflowState): Promise<PreflightResult> {
   const record = await requireTransfer(state.transferId);
-  if (record.snapshot) return record.snapshot; // a re-run never overwrites the original picture
+  if (record.snapshot) return summaryOf(record.snapshot); // a re-run never overwrites the original picture
 
   let { certificateArn, certificateStatus: status } = state;
   if (!certificateArn || !status) {
@@ -47,35 +70,60 @@ export async function preflight(state: WorkflowState): Promise<Snapshot> {
 
   const [policies, things] = await Promise.all([listAttachedPolicies(certificateArn), listPrincipalThings(certificateArn)]);
   const snapshot: Snapshot = { certificateArn, status, policies, things, takenAt: new Date().toISOString() };
+  const bytes = Buffer.byteLength(JSON.stringify(snapshot));
+  if (bytes > MAX_SNAPSHOT_BYTES) {
+    throw new CertificateNotTransferable(`Certificate ${state.certificateId} has ${things.length} things and ${policies.length} policies: its snapshot (${bytes} bytes) is larger than the ${MAX_SNAPSHOT_BYTES} bytes a transfer record keeps; nothing was changed`);
+  }
   const saved = await saveSnapshot(state.transferId, snapshot);
   await transition(state.transferId, {
     to: 'PREPARING',
     from: ['REQUESTED', 'PREPARING'],
     message: `Snapshot taken: ${status}, ${policies.length} polic${policies.length === 1 ? 'y' : 'ies'}, ${things.length} thing(s)`,
   });
-  return saved.snapshot ?? snapshot;
+  return summaryOf(saved.snapshot ?? snapshot);
 }
 
 /** Deactivate: only a certificate that was ACTIVE needs it; INACTIVE stays as it is. */
 export async function deactivate(state: WorkflowState): Promise<{ deactivated: boolean }> {
-  const snapshot = requireSnapshot(state);
-  if (snapshot.status !== 'ACTIVE') return { deactivated: false };
+  // Preflight's flags; `snapshot` for an execution started before the snapshot left the state.
+  const status = state.preflight?.status ?? state.snapshot?.status;
+  if (!status) throw new CertificateStateError(`Transfer ${state.transferId} has no Preflight result; Preflight must run first`);
+  if (status !== 'ACTIVE') return { deactivated: false };
   await setCertificateStatus(state.certificateId, 'INACTIVE');
   return { deactivated: true };
 }
 
-/** Detach Policies: every policy of the snapshot; one already detached counts as done. */
-export async function detachPolicies(state: WorkflowState): Promise<{ detached: number }> {
-  const snapshot = requireSnapshot(state);
-  for (const policyName of snapshot.policies) await detachPolicy(policyName, snapshot.certificateArn);
-  return { detached: snapshot.policies.length };
+const remainingOf = (context?: RemainingTime) => (context ? () => context.getRemainingTimeInMillis() : undefined);
+
+/**
+ * Detach Policies: every policy of the snapshot, a few at a time within the
+ * DetachPolicy quota; one already detached counts as done. Resumes where the
+ * record says the last invocation got; `{done: false}` (time or rate budget ran
+ * out) makes the state machine run it again.
+ */
+export async function detachPolicies(state: WorkflowState, context?: RemainingTime): Promise<StepProgress> {
+  const { snapshot, detachedPolicies } = await recordWithSnapshot(state.transferId);
+  return runBounded(snapshot.policies, detachedPolicies ?? 0, (policyName) => detachPolicy(policyName, snapshot.certificateArn), {
+    concurrency: callConcurrency('DetachPolicy'),
+    remainingMs: remainingOf(context),
+    save: (next) => saveProgress(state.transferId, 'detachedPolicies', next),
+  });
 }
 
-/** Detach Things: every thing of the snapshot; one already detached counts as done. */
-export async function detachThings(state: WorkflowState): Promise<{ detached: number }> {
-  const snapshot = requireSnapshot(state);
-  for (const thing of snapshot.things) await detachThing(thing.thingName, snapshot.certificateArn);
-  return { detached: snapshot.things.length };
+/**
+ * Detach Things: every thing of the snapshot, ten at a time (DetachThingPrincipal
+ * is 100 TPS; the rate budget paces them); one already detached counts as done.
+ * Progress is saved after each wave, so an invocation killed at its timeout
+ * loses one wave at most, and it stops before its time runs out with
+ * `{done: false}`: the state machine's `More Things?` runs it again.
+ */
+export async function detachThings(state: WorkflowState, context?: RemainingTime): Promise<StepProgress> {
+  const { snapshot, detachedThings } = await recordWithSnapshot(state.transferId);
+  return runBounded(snapshot.things, detachedThings ?? 0, (thing) => detachThing(thing.thingName, snapshot.certificateArn), {
+    concurrency: callConcurrency('DetachThingPrincipal'),
+    remainingMs: remainingOf(context),
+    save: (next) => saveProgress(state.transferId, 'detachedThings', next),
+  });
 }
 
 /**
@@ -107,7 +155,6 @@ export async function transfer(state: WorkflowState): Promise<{ transferredAt: s
 export async function notifyTarget(state: WorkflowState & { taskToken: string }): Promise<OfferedDetail> {
   const offeredAt = new Date();
   const expiresAt = new Date(offeredAt.getTime() + state.timeoutSeconds * 1000).toISOString();
-  const snapshot = requireSnapshot(state);
   await transition(state.transferId, {
     to: 'AWAITING_DECISION',
     from: ['PREPARING', 'AWAITING_DECISION'],
@@ -117,14 +164,14 @@ export async function notifyTarget(state: WorkflowState & { taskToken: string })
   const detail: OfferedDetail = {
     transferId: state.transferId,
     certificateId: state.certificateId,
-    certificateArn: snapshot.certificateArn,
+    certificateArn: state.certificateArn,
     sourceAccount: state.sourceAccount,
     targetAccount: state.targetAccount,
     transferMessage: state.transferMessage,
     offeredAt: offeredAt.toISOString(),
     expiresAt,
   };
-  await publish([entry(peerBusArn(state.targetAccount), DetailType.Offered, detail, [snapshot.certificateArn])]);
+  await publish([entry(peerBusArn(state.targetAccount), DetailType.Offered, detail, [state.certificateArn])]);
   return detail;
 }
 
@@ -230,7 +277,7 @@ export async function recordOutcome(state: WorkflowState): Promise<{ outcome: Tr
     requestId: record.requestId,
     completedAt: new Date().toISOString(),
   };
-  const resources = state.snapshot ? [state.snapshot.certificateArn] : [];
+  const resources = record.snapshot ? [record.snapshot.certificateArn] : [];
   await publish([entry(config.eventBusName, DetailType.Completed, detail, resources)]);
   // The target heard of the offer, so it hears of the end too; that copy is a
   // courtesy and must not turn a settled transfer into a failed execution.

@@ -11,8 +11,13 @@ const AUTO = '222222222222';
 const THINGS = 20;
 /** The step's timeout here (the deployed one is 30 s). */
 const TIMEOUT_SECONDS = 3;
-/** DetachThingPrincipal takes this long while IoT is slow: 20 things need 6 s, the step has 3 s. */
-const SLOW_DETACH_MS = 300;
+/**
+ * While IoT hangs, every DetachThingPrincipal after the first ten takes the whole timeout: the
+ * step detaches (and saves) its first wave of ten, and is killed in the second.
+ */
+const SLOW_DETACH_MS = TIMEOUT_SECONDS * 1000;
+/** DetachThingPrincipal calls served at IoT's normal pace before it hangs. */
+const FAST_CALLS = 10;
 /** Step Functions' pause before a retry: long enough that a surviving handler would be seen detaching. */
 const RETRY_PAUSE_MS = 1_000;
 
@@ -26,6 +31,7 @@ interface Attempt {
 let t: TestCloud;
 let detachThingsArn = '';
 let detachLatencyMs = 0;
+let detachCallNumber = 0;
 const detachCalls: { thingName: string; startedAt: number; ok: boolean }[] = [];
 let attempts: Attempt[] = [];
 let onAttempt: (n: number) => void = () => undefined;
@@ -37,7 +43,7 @@ beforeAll(async () => {
     retryIntervalMs: RETRY_PAUSE_MS,
     iot: {
       keyAlgorithm: 'ec',
-      latencyMs: { get DetachThingPrincipal() { return detachLatencyMs; } },
+      latencyMs: { get DetachThingPrincipal() { return ++detachCallNumber > FAST_CALLS ? detachLatencyMs : 0; } },
       onCall: (e) => {
         if (e.operation !== 'DetachThingPrincipal') return;
         detachCalls.push({ thingName: (e.input as { thingName: string }).thingName, startedAt: e.startedAt.getTime(), ok: e.outcome === 'ok' });
@@ -58,7 +64,7 @@ beforeAll(async () => {
     },
   });
   detachThingsArn = t.cloud.stacks[0].functions.detachThings;
-}, 60_000);
+}, 180_000);
 afterAll(async () => {
   await t?.stop();
 });
@@ -78,6 +84,7 @@ async function detachThingsFailures(executionArn: string): Promise<HistoryEvent[
 describe('a step past its Lambda timeout, end to end', () => {
   it('is killed mid-loop; its retry finishes the half-done detachments and the transfer is accepted', async () => {
     detachCalls.length = 0;
+    detachCallNumber = 0;
     attempts = [];
     detachLatencyMs = SLOW_DETACH_MS;
     onAttempt = (n) => {
@@ -115,6 +122,7 @@ describe('a step past its Lambda timeout, end to end', () => {
 
   it('timing out on every attempt, the step is caught and the rollback restores every policy and thing', async () => {
     detachCalls.length = 0;
+    detachCallNumber = 0;
     attempts = [];
     detachLatencyMs = SLOW_DETACH_MS; // IoT stays slow: every attempt is killed
     onAttempt = () => undefined;

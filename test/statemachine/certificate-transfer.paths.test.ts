@@ -40,7 +40,7 @@ beforeAll(async () => {
       return result;
     },
   });
-}, 60_000);
+}, 180_000);
 afterAll(async () => {
   await t?.stop();
 });
@@ -85,7 +85,7 @@ async function expectRestored(cert: DeviceCertificate) {
   expect(things.map((p) => [p.thingName, p.thingPrincipalType])).toEqual(cert.things.map((n, i) => [n, i === 0 ? 'EXCLUSIVE_THING' : 'NON_EXCLUSIVE_THING']));
 }
 
-const PREPARE = ['Preflight Certificate', 'Deactivate Certificate', 'Detach Policies', 'Detach Things', 'Transfer Certificate', 'Notify Target And Wait'];
+const PREPARE = ['Preflight Certificate', 'Deactivate Certificate', 'Detach Policies', 'More Policies?', 'Detach Things', 'More Things?', 'Transfer Certificate', 'Notify Target And Wait'];
 
 describe('certificate-transfer state machine paths', () => {
   it('accept: offer, accept event, Record Acceptance, SUCCEEDED', async () => {

@@ -7,6 +7,11 @@ const { RateBudget, parseRateLimits, withDeadline, AWS_DEFAULT_IOT_TPS, DEADLINE
 
 useTransferTable();
 
+/** Resolves in the first half of a second, so that "before the next second" leaves a known margin. */
+async function earlyInASecond(): Promise<void> {
+  while (Date.now() % 1000 >= 400) await new Promise((r) => setTimeout(r, 1000 - (Date.now() % 1000)));
+}
+
 describe('IoT rate budget', () => {
   it('never grants more calls in one second than the limit, across concurrent callers', async () => {
     const budget = new RateBudget('transfers-test', `t-${crypto.randomUUID()}`, { DescribeCertificate: 4 });
@@ -42,10 +47,11 @@ describe('IoT rate budget', () => {
 
   it('never waits past the invocation\'s deadline: a spent budget fails at once with a retryable ThrottlingException', async () => {
     const budget = new RateBudget('transfers-test', `t-${crypto.randomUUID()}`, { UpdateCertificate: 1 }, 20_000);
+    await earlyInASecond();
     await budget.acquire('UpdateCertificate');
-    // 1.5 s left in the Lambda: less than the reserve, so no wait at all fits.
+    // 400 ms left in the Lambda (a quarter kept back): the next second's slot comes after the deadline.
     const started = Date.now();
-    const waited = withDeadline({ getRemainingTimeInMillis: () => 1_500 }, () => budget.acquire('UpdateCertificate'));
+    const waited = withDeadline({ getRemainingTimeInMillis: () => 400 }, () => budget.acquire('UpdateCertificate'));
     await expect(waited).rejects.toMatchObject({ name: 'ThrottlingException' });
     expect(Date.now() - started).toBeLessThan(1_000);
     // With time left the same call waits for the next second, as before.
@@ -55,6 +61,7 @@ describe('IoT rate budget', () => {
 
   it('an explicit deadline sooner than maxWaitMs bounds the wait', async () => {
     const budget = new RateBudget('transfers-test', `t-${crypto.randomUUID()}`, { UpdateCertificate: 1 }, 20_000);
+    await earlyInASecond();
     await budget.acquire('UpdateCertificate');
     const started = Date.now();
     await expect(budget.acquire('UpdateCertificate', Date.now() + 300)).rejects.toMatchObject({ name: 'ThrottlingException' });

@@ -68,9 +68,11 @@ describe('Preflight Certificate', () => {
       .resolvesOnce({ principalThingObjects: [{ thingName: 'a', thingPrincipalType: 'EXCLUSIVE_THING' }], nextToken: 't1' })
       .resolvesOnce({ principalThingObjects: [{ thingName: 'b', thingPrincipalType: 'NON_EXCLUSIVE_THING' }] });
 
-    const snapshot = await steps.preflight(state);
+    const result = await steps.preflight(state);
 
-    expect(snapshot).toMatchObject({ status: 'ACTIVE', policies: ['P1', 'P2'], things: [{ thingName: 'a', thingPrincipalType: 'EXCLUSIVE_THING' }, { thingName: 'b', thingPrincipalType: 'NON_EXCLUSIVE_THING' }] });
+    // The state gets counts only; the lists are in the record.
+    expect(result).toEqual({ status: 'ACTIVE', policies: 2, things: 2 });
+    expect((await store.requireTransfer(state.transferId)).snapshot).toMatchObject({ status: 'ACTIVE', policies: ['P1', 'P2'], things: [{ thingName: 'a', thingPrincipalType: 'EXCLUSIVE_THING' }, { thingName: 'b', thingPrincipalType: 'NON_EXCLUSIVE_THING' }] });
     expect(iot).toHaveReceivedCommandTimes(ListAttachedPoliciesCommand, 2);
     expect(iot).toHaveReceivedNthCommandWith(ListAttachedPoliciesCommand, 2, { target: state.certificateArn, marker: 'm1' });
     expect(iot).not.toHaveReceivedCommand(DescribeCertificateCommand);
@@ -88,7 +90,8 @@ describe('Preflight Certificate', () => {
 
     const again = await steps.preflight(state);
 
-    expect(again.policies).toEqual(['P1']);
+    expect(again.policies).toBe(1);
+    expect((await store.requireTransfer(state.transferId)).snapshot?.policies).toEqual(['P1']);
   });
 
   it('describes the certificate itself when the input does not carry its status', async () => {
@@ -97,9 +100,31 @@ describe('Preflight Certificate', () => {
     iot.on(ListAttachedPoliciesCommand).resolves({ policies: [] });
     iot.on(ListPrincipalThingsV2Command).resolves({ principalThingObjects: [] });
 
-    const snapshot = await steps.preflight({ ...state, certificateStatus: undefined as never });
+    const result = await steps.preflight({ ...state, certificateStatus: undefined as never });
 
-    expect(snapshot.status).toBe('INACTIVE');
+    expect(result.status).toBe('INACTIVE');
+  });
+
+  it('refuses, before changing anything, a certificate whose snapshot a transfer record cannot keep', async () => {
+    const state = await newTransfer();
+    iot.on(ListAttachedPoliciesCommand).resolves({ policies: [{ policyName: 'P1' }] });
+    const things = Array.from({ length: 1_300 }, (_, i) => ({ thingName: `${'t'.repeat(120)}-${String(i).padStart(5, '0')}`, thingPrincipalType: 'NON_EXCLUSIVE_THING' as const }));
+    iot.on(ListPrincipalThingsV2Command).resolves({ principalThingObjects: things });
+
+    await expect(steps.preflight(state)).rejects.toMatchObject({ name: 'CertificateNotTransferable', message: expect.stringContaining('1300 things') });
+    const record = await store.requireTransfer(state.transferId);
+    expect(record.snapshot).toBeUndefined();
+    expect(record.status).toBe('REQUESTED');
+  });
+
+  it('keeps 1,000 things with 128-character names (and 10 policies) in the record', async () => {
+    const state = await newTransfer();
+    iot.on(ListAttachedPoliciesCommand).resolves({ policies: Array.from({ length: 10 }, (_, i) => ({ policyName: `${'p'.repeat(120)}-${i}` })) });
+    const things = Array.from({ length: 1_000 }, (_, i) => ({ thingName: `${'t'.repeat(122)}-${String(i).padStart(5, '0')}`, thingPrincipalType: 'NON_EXCLUSIVE_THING' as const }));
+    iot.on(ListPrincipalThingsV2Command).resolves({ principalThingObjects: things });
+
+    await expect(steps.preflight(state)).resolves.toEqual({ status: 'ACTIVE', policies: 10, things: 1_000 });
+    expect((await store.requireTransfer(state.transferId)).snapshot?.things).toHaveLength(1_000);
   });
 
   it('refuses a revoked certificate with a typed error', async () => {
@@ -113,20 +138,20 @@ describe('Deactivate Certificate', () => {
   it('deactivates an ACTIVE certificate', async () => {
     const state = await newTransfer();
     iot.on(UpdateCertificateCommand).resolves({});
-    await expect(steps.deactivate({ ...state, snapshot: snapshotOf(state) })).resolves.toEqual({ deactivated: true });
+    await expect(steps.deactivate({ ...state, preflight: { status: 'ACTIVE', policies: 2, things: 1 } })).resolves.toEqual({ deactivated: true });
     expect(iot).toHaveReceivedCommandWith(UpdateCertificateCommand, { certificateId: state.certificateId, newStatus: 'INACTIVE' });
   });
 
   it('leaves an INACTIVE certificate alone (no call)', async () => {
     const state = await newTransfer();
-    await expect(steps.deactivate({ ...state, snapshot: snapshotOf(state, { status: 'INACTIVE' }) })).resolves.toEqual({ deactivated: false });
+    await expect(steps.deactivate({ ...state, preflight: { status: 'INACTIVE', policies: 2, things: 1 } })).resolves.toEqual({ deactivated: false });
     expect(iot).not.toHaveReceivedCommand(UpdateCertificateCommand);
   });
 
   it('lets ThrottlingException through by name, for the state machine to retry', async () => {
     const state = await newTransfer();
     iot.on(UpdateCertificateCommand).rejects(iotError('ThrottlingException'));
-    await expect(steps.deactivate({ ...state, snapshot: snapshotOf(state) })).rejects.toMatchObject({ name: 'ThrottlingException' });
+    await expect(steps.deactivate({ ...state, preflight: { status: 'ACTIVE', policies: 2, things: 1 } })).rejects.toMatchObject({ name: 'ThrottlingException' });
   });
 });
 
@@ -135,7 +160,8 @@ describe('Detach Policies and Detach Things', () => {
     const state = await newTransfer();
     iot.on(DetachPolicyCommand, { policyName: 'P1' }).resolves({});
     iot.on(DetachPolicyCommand, { policyName: 'P2' }).rejects(iotError('ResourceNotFoundException'));
-    await expect(steps.detachPolicies({ ...state, snapshot: snapshotOf(state) })).resolves.toEqual({ detached: 2 });
+    await store.saveSnapshot(state.transferId, snapshotOf(state));
+    await expect(steps.detachPolicies(state)).resolves.toEqual({ done: true, next: 2 });
     expect(iot).toHaveReceivedCommandTimes(DetachPolicyCommand, 2);
   });
 
@@ -144,14 +170,59 @@ describe('Detach Policies and Detach Things', () => {
     const snapshot = snapshotOf(state, { things: [{ thingName: 'a', thingPrincipalType: 'EXCLUSIVE_THING' }, { thingName: 'b', thingPrincipalType: 'NON_EXCLUSIVE_THING' }] });
     iot.on(DetachThingPrincipalCommand, { thingName: 'a' }).rejects(iotError('ResourceNotFoundException'));
     iot.on(DetachThingPrincipalCommand, { thingName: 'b' }).resolves({});
-    await expect(steps.detachThings({ ...state, snapshot })).resolves.toEqual({ detached: 2 });
+    await store.saveSnapshot(state.transferId, snapshot);
+    await expect(steps.detachThings(state)).resolves.toEqual({ done: true, next: 2 });
     expect(iot).toHaveReceivedCommandWith(DetachThingPrincipalCommand, { thingName: 'b', principal: state.certificateArn });
+  });
+
+  it('stops before the invocation runs out of time, saves how far it got, and the next run resumes there', async () => {
+    const state = await newTransfer();
+    const things = Array.from({ length: 100 }, (_, i) => ({ thingName: `thing-${i}`, thingPrincipalType: 'NON_EXCLUSIVE_THING' as const }));
+    await store.saveSnapshot(state.transferId, snapshotOf(state, { things }));
+    // 1 s per wave of ten; 6.5 s of Lambda time for the first run, of which a quarter is kept back.
+    let clock = 0;
+    const context = { getRemainingTimeInMillis: () => 3_000 + 3_500 - clock };
+    iot.on(DetachThingPrincipalCommand).callsFake(async () => {
+      clock += 100; // ten calls at once: a wave costs 1 s of the clock
+      return {};
+    });
+
+    const first = await steps.detachThings(state, context);
+
+    expect(first.done).toBe(false);
+    expect(first.next).toBeGreaterThan(0);
+    expect(first.next % 10).toBe(0); // whole waves only
+    expect((await store.requireTransfer(state.transferId)).detachedThings).toBe(first.next);
+    const calledFirst = iot.commandCalls(DetachThingPrincipalCommand).length;
+    expect(calledFirst).toBe(first.next);
+
+    const second = await steps.detachThings(state, { getRemainingTimeInMillis: () => 60_000 });
+
+    expect(second).toEqual({ done: true, next: 100 });
+    const names = iot.commandCalls(DetachThingPrincipalCommand).map((c) => c.args[0].input.thingName);
+    // Every thing detached exactly once: the second run started where the first one stopped.
+    expect(names.sort()).toEqual(things.map((t) => t.thingName).sort());
+  });
+
+  it('a throttle after some progress hands back the progress; with none, it is rethrown for the retrier', async () => {
+    const state = await newTransfer();
+    const things = Array.from({ length: 25 }, (_, i) => ({ thingName: `thing-${i}`, thingPrincipalType: 'NON_EXCLUSIVE_THING' as const }));
+    await store.saveSnapshot(state.transferId, snapshotOf(state, { things }));
+    let n = 0;
+    iot.on(DetachThingPrincipalCommand).callsFake(async () => {
+      if (++n > 10) throw iotError('ThrottlingException');
+      return {};
+    });
+    await expect(steps.detachThings(state)).resolves.toEqual({ done: false, next: 10 });
+    await expect(steps.detachThings(state)).rejects.toMatchObject({ name: 'ThrottlingException' });
+    expect((await store.requireTransfer(state.transferId)).detachedThings).toBe(10);
   });
 
   it('fails on anything else, keeping the IoT error name', async () => {
     const state = await newTransfer();
     iot.on(DetachPolicyCommand).rejects(iotError('ServiceUnavailableException'));
-    await expect(steps.detachPolicies({ ...state, snapshot: snapshotOf(state) })).rejects.toMatchObject({ name: 'ServiceUnavailableException' });
+    await store.saveSnapshot(state.transferId, snapshotOf(state));
+    await expect(steps.detachPolicies(state)).rejects.toMatchObject({ name: 'ServiceUnavailableException' });
   });
 });
 
