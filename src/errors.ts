@@ -89,6 +89,11 @@ export class RestoreIncomplete extends DomainError {
   readonly status = 502;
 }
 
+/** A cancel could not be handed to the waiting workflow; nothing changed, it can be sent again. */
+export class CancelNotDelivered extends DomainError {
+  readonly status = 503;
+}
+
 /** Starting the workflow failed after the transfer was recorded. */
 export class WorkflowStartFailed extends DomainError {
   readonly status = 503;

@@ -211,7 +211,7 @@ export async function transition(transferId: string, t: Transition): Promise<Tra
 }
 
 /** Sets informational fields on a transfer without changing its status. */
-export async function annotate(transferId: string, fields: Partial<Pick<TransferRecord, 'transferredAt' | 'cancelRequestedAt' | 'cancelReason'>>): Promise<void> {
+export async function annotate(transferId: string, fields: Partial<Pick<TransferRecord, 'transferredAt' | 'cancelRequestedAt' | 'cancelReason' | 'cancelDeliveredAt'>>): Promise<void> {
   const names: Record<string, string> = { '#updatedAt': 'updatedAt' };
   const values: Record<string, unknown> = { ':at': now() };
   const sets = ['#updatedAt = :at'];
@@ -234,16 +234,27 @@ export async function annotate(transferId: string, fields: Partial<Pick<Transfer
 /**
  * Marks a cancel as requested, once: of two operators cancelling at once,
  * exactly one wins; the other learns the transfer is already being cancelled.
+ * A request recorded before `takeOverBefore` whose hand-off to the workflow was
+ * never recorded (`cancelDeliveredAt`) was lost (its request died between the
+ * two): it is taken over, so the cancel can be sent again.
  */
-export async function requestCancel(transferId: string, reason: string): Promise<TransferRecord> {
+export async function requestCancel(transferId: string, reason: string, opts: { takeOverBefore?: string } = {}): Promise<TransferRecord> {
+  const names: Record<string, string> = { '#cra': 'cancelRequestedAt', '#cr': 'cancelReason', '#status': 'status', '#updatedAt': 'updatedAt' };
+  const values: Record<string, unknown> = { ':at': now(), ':reason': reason, ':awaiting': 'AWAITING_DECISION' };
+  let unclaimed = 'attribute_not_exists(#cra)';
+  if (opts.takeOverBefore) {
+    names['#cda'] = 'cancelDeliveredAt';
+    values[':stale'] = opts.takeOverBefore;
+    unclaimed = `(${unclaimed} OR (attribute_not_exists(#cda) AND #cra < :stale))`;
+  }
   try {
     const { Attributes } = await ddb.send(new UpdateCommand({
       TableName: config.tableName,
       Key: transferKey(transferId),
       UpdateExpression: 'SET #cra = :at, #cr = :reason, #updatedAt = :at',
-      ConditionExpression: 'attribute_exists(pk) AND #status = :awaiting AND attribute_not_exists(#cra)',
-      ExpressionAttributeNames: { '#cra': 'cancelRequestedAt', '#cr': 'cancelReason', '#status': 'status', '#updatedAt': 'updatedAt' },
-      ExpressionAttributeValues: { ':at': now(), ':reason': reason, ':awaiting': 'AWAITING_DECISION' },
+      ConditionExpression: `attribute_exists(pk) AND #status = :awaiting AND ${unclaimed}`,
+      ExpressionAttributeNames: names,
+      ExpressionAttributeValues: values,
       ReturnValues: 'ALL_NEW',
     }));
     return toRecord(Attributes!);
@@ -255,6 +266,25 @@ export async function requestCancel(transferId: string, reason: string): Promise
       status === 'CANCELLING' ? `Transfer ${transferId} is already being cancelled` : `Transfer ${transferId} is ${current.status}; only a transfer awaiting a decision can be cancelled`,
       status,
     );
+  }
+}
+
+/**
+ * Forgets a cancel request whose hand-off failed, if it is still this one
+ * (`requestedAt`) and was not delivered, so the next request starts afresh.
+ */
+export async function withdrawCancelRequest(transferId: string, requestedAt: string): Promise<void> {
+  try {
+    await ddb.send(new UpdateCommand({
+      TableName: config.tableName,
+      Key: transferKey(transferId),
+      UpdateExpression: 'REMOVE #cra, #cr SET #updatedAt = :now',
+      ConditionExpression: '#cra = :at AND attribute_not_exists(#cda)',
+      ExpressionAttributeNames: { '#cra': 'cancelRequestedAt', '#cr': 'cancelReason', '#cda': 'cancelDeliveredAt', '#updatedAt': 'updatedAt' },
+      ExpressionAttributeValues: { ':at': requestedAt, ':now': now() },
+    }));
+  } catch (err) {
+    if (!isConditionFailure(err)) throw err;
   }
 }
 

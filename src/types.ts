@@ -103,6 +103,8 @@ export interface TransferRecord {
   transferredAt?: string;
   cancelRequestedAt?: string;
   cancelReason?: string;
+  /** When the cancel reached the waiting workflow (SendTaskFailure succeeded); absent while it may have been lost. */
+  cancelDeliveredAt?: string;
   reason?: string;
   restore?: RestoreOutcome;
   /** How the transfer ended; for a RESTORE_FAILED record, the status it takes once repaired. */

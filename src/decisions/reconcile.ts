@@ -1,6 +1,8 @@
 import { config } from '../config.js';
 import { describeCertificate, listOutgoingTransfers } from '../iot.js';
+import { logger } from '../logger.js';
 import { awaitingDecision } from '../store.js';
+import { isLostCancel, resendLostCancel } from '../transfer/cancel.js';
 import type { Decision, TransferRecord } from '../types.js';
 import { deliverDecision } from './settle.js';
 
@@ -12,6 +14,8 @@ export interface ReconcileReport {
   late: number;
   deferred: number;
   iotCalls: number;
+  /** Cancels recorded but lost on their way to the workflow, sent again. */
+  cancelsResent: number;
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -24,15 +28,27 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
  * paced at `RECONCILER_DESCRIBE_TPS` and at most `RECONCILER_MAX_PER_RUN` per run.
  */
 export async function reconcile(opts: { remainingMs?: () => number } = {}): Promise<ReconcileReport> {
-  const report: ReconcileReport = { awaiting: 0, stillPending: 0, accepted: 0, rejected: 0, late: 0, deferred: 0, iotCalls: 0 };
+  const report: ReconcileReport = { awaiting: 0, stillPending: 0, accepted: 0, rejected: 0, late: 0, deferred: 0, iotCalls: 0, cancelsResent: 0 };
   const awaiting: TransferRecord[] = [];
+  const lostCancels: TransferRecord[] = [];
   // Offers younger than the grace period are usually settled by their decision event within
   // seconds; looking at them would only spend IoT quota. Hand decisions take longer than that.
   const offeredBefore = Date.now() - config.reconcilerGraceSeconds * 1000;
   for await (const record of awaitingDecision()) {
-    if (record.cancelRequestedAt) continue;
+    // A cancel on its way is the workflow's to finish; one lost on its way is sent again.
+    if (record.cancelRequestedAt) {
+      if (isLostCancel(record)) lostCancels.push(record);
+      continue;
+    }
     if (record.offeredAt && Date.parse(record.offeredAt) > offeredBefore) continue;
     awaiting.push(record);
+  }
+  for (const record of lostCancels) {
+    try {
+      if ((await resendLostCancel(record)) === 'DELIVERED') report.cancelsResent++;
+    } catch (err) {
+      logger.warn('A lost cancel could not be sent again; the next run tries again', { transferId: record.transferId, error: { name: (err as Error).name, message: (err as Error).message } });
+    }
   }
   report.awaiting = awaiting.length;
   if (awaiting.length === 0) return report; // nothing waits: no IoT call at all
