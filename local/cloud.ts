@@ -23,6 +23,7 @@ import { edgeAuthorizer } from './iam/edge.js';
 import { rolesOfStack } from './iam/stack-roles.js';
 import { LambdaPolicies, permissionsOfStack } from './iam/lambda-permissions.js';
 import { invokeAsync } from './lambda/async-invoke.js';
+import { LocalQueues } from './sqs/queues.js';
 
 /**
  * The whole system on one machine: the AWS endpoint (IoT, Step Functions,
@@ -111,6 +112,8 @@ export interface LocalCloud {
   sfn: StepFunctionsModel;
   events: EventBridgeModel;
   sns: SnsModel;
+  /** The stacks' SQS queues (dead letters of EventBridge targets and of failed event invocations). */
+  queues: LocalQueues;
   runtime: LambdaRuntime;
   api: LocalApiGateway;
   /** The roles of both stacks and the decisions made on them. */
@@ -149,6 +152,12 @@ function physicalValues(stack: ServerlessStack, account: string, region: string)
       case 'AWS::Events::EventBus': {
         const name = String(props.Name);
         values[id] = { ref: name, attributes: { Arn: `arn:aws:events:${region}:${account}:event-bus/${name}`, Name: name } };
+        break;
+      }
+      case 'AWS::SQS::Queue': {
+        const name = String(props.QueueName ?? `${prefix}-${id}`);
+        const url = `http://sqs.${region}.localhost.localstack.cloud:4566/${account}/${name}`;
+        values[id] = { ref: url, attributes: { Arn: `arn:aws:sqs:${region}:${account}:${name}`, QueueName: name, QueueUrl: url } };
         break;
       }
       case 'AWS::SNS::Topic': {
@@ -206,6 +215,9 @@ export async function startLocalCloud(opts: LocalCloudOptions = {}): Promise<Loc
     if (iotSnap) iot.restore(iotSnap as never);
 
     const sns = new SnsModel();
+    const queues = new LocalQueues();
+    /** Function ARN → the on-failure destination of its event invocations (serverless `destinations.onFailure`) and its role. */
+    const asyncFailureDestinations = new Map<string, { queueArn: string; roleArn?: string }>();
 
     const logDenial = (d: Denial) => console.error(`[iam] denied ${d.principal} ${d.action} on ${d.resource}: ${d.message}`);
     const iam = new IamAuthorizer({ enabled: opts.iam ?? true, onDenied: opts.onDenied });
@@ -215,6 +227,30 @@ export async function startLocalCloud(opts: LocalCloudOptions = {}): Promise<Loc
     /** State machine ARN → its role's ARN. */
     const stateMachineRoles = new Map<string, string>();
 
+    /**
+     * Lambda's on-failure destination for an event invocation that failed for good: the record
+     * AWS sends (request, error, condition), sent as the function's role, which IAM must allow.
+     */
+    const sendOnFailure = async (fnArn: string, destination: { queueArn: string; roleArn?: string }, input: unknown, err: Error, attempts: number) => {
+      const [, , , fnRegion, account, , name] = fnArn.split(':');
+      const roleArn = destination.roleArn ?? `arn:aws:iam::${account}:role/${name}`;
+      const decision = await iam.authorize({ kind: 'role', account, roleArn, sessionName: name }, 'sqs:SendMessage', [destination.queueArn]);
+      const record = {
+        version: '1.0',
+        timestamp: new Date().toISOString(),
+        requestContext: { requestId: crypto.randomUUID(), functionArn: `${fnArn}:$LATEST`, condition: 'RetriesExhausted', approximateInvokeCount: attempts },
+        requestPayload: input,
+        responseContext: { statusCode: 200, executedVersion: '$LATEST', functionError: 'Unhandled' },
+        responsePayload: { errorType: err.name, errorMessage: err.message },
+      };
+      try {
+        if (!decision.allowed) throw new Error(decision.message);
+        queues.send(destination.queueArn, { body: JSON.stringify(record), attributes: {} }, { roleArn });
+      } catch (e) {
+        console.error(`[lambda] ${name} (${fnRegion}): the on-failure destination ${destination.queueArn} refused the failed event: ${(e as Error).message}`);
+      }
+    };
+
     // Filled in once the runtime exists; EventBridge and Step Functions call into it.
     const invokeFunction = (arn: string, event: unknown) => runtime!.invoke(arn, event);
 
@@ -223,6 +259,8 @@ export async function startLocalCloud(opts: LocalCloudOptions = {}): Promise<Loc
     const events = new EventBridgeModel({
       scheduleIntervalMs: opts.scheduleIntervalMs ?? 5_000,
       ...opts.eventBridge,
+      // EventBridge sends a dead letter as the service: the queue's policy must admit the rule.
+      sendToDeadLetterQueue: (m) => queues.send(m.queueArn, { body: m.body, attributes: { ...m.attributes } }, { service: 'events.amazonaws.com', sourceArn: m.attributes.RULE_ARN }),
       invokeTarget: async (target, _event, rule, ctx) => {
         if (target.Arn.startsWith('arn:aws:lambda:')) {
           // EventBridge invokes as the service principal: the function's resource policy decides.
@@ -235,7 +273,11 @@ export async function startLocalCloud(opts: LocalCloudOptions = {}): Promise<Loc
           await invokeAsync(() => invokeFunction(target.Arn, ctx.input), {
             maximumRetryAttempts: asyncRetries.get(target.Arn) ?? 2,
             retryDelayMs: (n) => (opts.asyncRetryDelayMs ?? 1_000) * n,
-            onDiscarded: (err, attempts) => console.error(`[lambda] ${target.Arn.split(':').pop()}: event from ${rule.arn} discarded after ${attempts} attempt(s): ${err.name}: ${err.message}`),
+            onDiscarded: (err, attempts) => {
+              const destination = asyncFailureDestinations.get(target.Arn);
+              if (!destination) return console.error(`[lambda] ${target.Arn.split(':').pop()}: event from ${rule.arn} discarded after ${attempts} attempt(s): ${err.name}: ${err.message}`);
+              void sendOnFailure(target.Arn, destination, ctx.input, err, attempts);
+            },
           });
           return null;
         }
@@ -326,6 +368,15 @@ export async function startLocalCloud(opts: LocalCloudOptions = {}): Promise<Loc
         if (r.Type === 'AWS::DynamoDB::Table') await ensureTable(dynamo.url, createTableInput(resources[id].ref, props));
         if (r.Type === 'AWS::Events::EventBus') events.ensureEventBus(install.account, String(props.Name), region);
         if (r.Type === 'AWS::SNS::Topic') sns.createTopic(install.account, region, resources[id].attributes!.TopicName);
+        if (r.Type === 'AWS::SQS::Queue') queues.create(resources[id].attributes!.Arn);
+      }
+      for (const [, r] of Object.entries(stack.resources)) {
+        if (r.Type !== 'AWS::SQS::QueuePolicy') continue;
+        const props = resolveIntrinsics(r.Properties ?? {}, ctx) as { Queues: string[]; PolicyDocument: { Statement: never[] } };
+        for (const url of props.Queues) {
+          const queue = Object.values(resources).find((v) => v.ref === url && v.attributes?.QueueUrl === url);
+          if (queue) queues.setPolicy(queue.attributes!.Arn, props.PolicyDocument.Statement);
+        }
       }
       for (const [, r] of Object.entries(stack.resources)) {
         if (r.Type !== 'AWS::Events::EventBusPolicy') continue;
@@ -338,15 +389,24 @@ export async function startLocalCloud(opts: LocalCloudOptions = {}): Promise<Loc
         functionConfigs.push({ account: install.account, region, name: fn.name, handlerFile: fn.handlerFile, handlerExport: fn.handlerExport, timeoutSeconds: opts.functionTimeouts?.[fn.key] ?? fn.timeout, memorySize: fn.memorySize, reservedConcurrency: fn.reservedConcurrency, environment, roleArn: roles.functions[fn.key]?.arn });
         const arn = functionArn(install.account, region, fn.name);
         deployed.functions[fn.key] = arn;
-        const retries = ((stack.raw.functions ?? {}) as Record<string, { maximumRetryAttempts?: unknown }>)[fn.key]?.maximumRetryAttempts;
+        const rawFn = ((stack.raw.functions ?? {}) as Record<string, { maximumRetryAttempts?: unknown; destinations?: { onFailure?: unknown } }>)[fn.key];
+        const retries = rawFn?.maximumRetryAttempts;
         if (typeof retries === 'number') asyncRetries.set(arn, retries);
+        const onFailure = rawFn?.destinations?.onFailure;
+        if (onFailure !== undefined) {
+          const queueArn = String(resolveIntrinsics(typeof onFailure === 'object' && onFailure !== null && 'arn' in onFailure ? onFailure.arn : onFailure, ctx));
+          asyncFailureDestinations.set(arn, { queueArn, roleArn: roles.functions[fn.key]?.arn });
+        }
         for (const h of fn.http) routes.push({ method: h.method, resource: h.path, functionArn: arn, authorizer: h.authorizer });
         fn.eventBridge.forEach((eb, i) => {
           const busName = eb.eventBus ? String(resolveIntrinsics(eb.eventBus, ctx)).split('/').pop()! : 'default';
           const rule = `${fn.name}-rule-${i + 1}`;
           const c = { account: install.account, region };
-          events.putRule(c, { Name: rule, EventBusName: busName, EventPattern: JSON.stringify(resolveIntrinsics(eb.pattern, ctx)), State: 'ENABLED' });
-          events.putTargets(c, { Rule: rule, EventBusName: busName, Targets: [{ Id: `${rule}-target`, Arn: arn }] });
+          events.putRule(c, { Name: rule, EventBusName: busName, ...(eb.schedule ? { ScheduleExpression: eb.schedule } : { EventPattern: JSON.stringify(resolveIntrinsics(eb.pattern, ctx)) }), State: 'ENABLED' });
+          // The target's RetryPolicy and DeadLetterConfig, as serverless compiles them.
+          const retryPolicy = eb.retryPolicy ? { RetryPolicy: { MaximumEventAgeInSeconds: eb.retryPolicy.maximumEventAge, MaximumRetryAttempts: eb.retryPolicy.maximumRetryAttempts } } : {};
+          const deadLetter = eb.deadLetterQueueArn ? { DeadLetterConfig: { Arn: String(resolveIntrinsics(eb.deadLetterQueueArn, ctx)) } } : {};
+          events.putTargets(c, { Rule: rule, EventBusName: busName, Targets: [{ Id: `${rule}-target`, Arn: arn, ...retryPolicy, ...deadLetter }] });
         });
         fn.schedules.forEach((s, i) => {
           const rule = `${fn.name}-schedule-${i + 1}`;
@@ -416,6 +476,7 @@ export async function startLocalCloud(opts: LocalCloudOptions = {}): Promise<Loc
       sfn,
       events,
       sns,
+      queues,
       runtime,
       api,
       iam,

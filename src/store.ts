@@ -1,7 +1,8 @@
-import { DeleteCommand, GetCommand, PutCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { DeleteCommand, GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { ddb } from './clients/dynamodb.js';
 import { config } from './config.js';
 import { awsErrorName, TransferInProgress, TransferNotFound, TransferStateConflict } from './errors.js';
+import { indexKeys, transferKey } from './keys.js';
 import { countRestoreFailed } from './metrics.js';
 import {
   FINAL_STATUSES,
@@ -23,7 +24,6 @@ import {
  * transactions: a lock whose transfer is missing or finished is taken over.
  */
 
-const transferKey = (transferId: string) => ({ pk: `TRANSFER#${transferId}`, sk: 'TRANSFER' });
 const lockKey = (certificateId: string) => ({ pk: `LOCK#${certificateId}`, sk: 'LOCK' });
 
 /** How long a lock may exist without its transfer record before it counts as abandoned. */
@@ -37,7 +37,8 @@ const holdsLock = (s: TransferStatus) => !isFinal(s) || s === RESTORE_FAILED;
 
 type StoredTransfer = TransferRecord & { pk: string; sk: string; gsi1pk: string; gsi1sk: string; gsi2pk: string; gsi2sk: string; gsi3pk: string; gsi3sk: string; gsi4pk?: string; gsi4sk?: string };
 
-function toRecord(item: Record<string, unknown>): TransferRecord {
+/** A stored item as its record: the table's and the indexes' keys left out. */
+export function toRecord(item: Record<string, unknown>): TransferRecord {
   const { pk: _pk, sk: _sk, gsi1pk: _g1, gsi1sk: _g1s, gsi2pk: _g2, gsi2sk: _g2s, gsi3pk: _g3, gsi3sk: _g3s, gsi4pk: _g4, gsi4sk: _g4s, ...record } = item as unknown as StoredTransfer;
   return record;
 }
@@ -139,19 +140,6 @@ export async function createTransfer(input: Omit<TransferRecord, 'status' | 'cre
     throw err;
   }
   return record;
-}
-
-function indexKeys(r: Pick<TransferRecord, 'status' | 'createdAt' | 'transferId' | 'certificateId' | 'batchId'>) {
-  return {
-    gsi1pk: `STATUS#${r.status}`,
-    gsi1sk: `${r.createdAt}#${r.transferId}`,
-    gsi2pk: `CERT#${r.certificateId}`,
-    gsi2sk: `${r.createdAt}#${r.transferId}`,
-    gsi3pk: 'TRANSFER',
-    gsi3sk: `${r.createdAt}#${r.transferId}`,
-    // Sparse: only the transfers of a batch are in byBatch.
-    ...(r.batchId ? { gsi4pk: `BATCH#${r.batchId}`, gsi4sk: `${r.createdAt}#${r.transferId}` } : {}),
-  };
 }
 
 interface Transition {
@@ -390,117 +378,5 @@ export async function settleRepair(record: Pick<TransferRecord, 'transferId' | '
   return settled;
 }
 
-export interface ListQuery {
-  status?: TransferStatus;
-  certificateId?: string;
-  targetAccount?: string;
-  batchId?: string;
-  limit?: number;
-  nextToken?: string;
-}
-
-const encodeToken = (key: Record<string, unknown> | undefined) => (key ? Buffer.from(JSON.stringify(key)).toString('base64url') : undefined);
-function decodeToken(token: string | undefined): Record<string, unknown> | undefined {
-  if (!token) return undefined;
-  try {
-    const key = JSON.parse(Buffer.from(token, 'base64url').toString('utf8')) as unknown;
-    if (key && typeof key === 'object' && !Array.isArray(key)) return key as Record<string, unknown>;
-  } catch {
-    // fall through
-  }
-  return { invalid: true };
-}
-
-interface ListPlan {
-  index: string;
-  pkAttr: string;
-  skAttr: string;
-  pkValue: string;
-  filters: [attribute: string, value: string][];
-}
-
-/** Which index serves a query (the most selective key given), and what is left for a filter. */
-function planList(q: ListQuery): ListPlan {
-  const rest = (...skip: (keyof ListQuery)[]): [string, string][] =>
-    (['status', 'targetAccount', 'batchId'] as const).filter((k) => !skip.includes(k) && q[k] !== undefined).map((k) => [k, String(q[k])]);
-  if (q.certificateId !== undefined) return { index: 'byCertificate', pkAttr: 'gsi2pk', skAttr: 'gsi2sk', pkValue: `CERT#${q.certificateId}`, filters: rest() };
-  if (q.batchId !== undefined) return { index: 'byBatch', pkAttr: 'gsi4pk', skAttr: 'gsi4sk', pkValue: `BATCH#${q.batchId}`, filters: rest('batchId') };
-  if (q.status !== undefined) return { index: 'byStatus', pkAttr: 'gsi1pk', skAttr: 'gsi1sk', pkValue: `STATUS#${q.status}`, filters: rest('status') };
-  return { index: 'byCreation', pkAttr: 'gsi3pk', skAttr: 'gsi3sk', pkValue: 'TRANSFER', filters: rest() };
-}
-
-/**
- * Whether `nextToken` can continue this query: a token from another query (or
- * a garbled one) would make DynamoDB fail; the API answers 400 instead.
- */
-export function pageTokenFits(q: ListQuery): boolean {
-  const key = decodeToken(q.nextToken);
-  if (!key) return true;
-  const plan = planList(q);
-  const names = Object.keys(key).sort();
-  const expected = ['pk', 'sk', plan.pkAttr, plan.skAttr].sort();
-  return names.length === expected.length && names.every((n, i) => n === expected[i] && typeof key[n] === 'string') && key[plan.pkAttr] === plan.pkValue;
-}
-
-/**
- * Lists transfers newest first: by certificate, by batch, by status, or all;
- * the most selective key picks the index, the other criteria filter. A page
- * may hold fewer than `limit` items when a filter applies: continue while
- * there is a `nextToken`.
- */
-export async function listTransfers(q: ListQuery): Promise<{ items: TransferRecord[]; nextToken?: string }> {
-  const limit = Math.min(Math.max(q.limit ?? 50, 1), 100);
-  if (!pageTokenFits(q)) return { items: [] };
-  const plan = planList(q);
-  const names: Record<string, string> = {};
-  const values: Record<string, unknown> = { ':pk': plan.pkValue };
-  const conditions = plan.filters.map(([attr, value]) => {
-    names[`#${attr}`] = attr;
-    values[`:${attr}`] = value;
-    return `#${attr} = :${attr}`;
-  });
-  const out = await ddb.send(new QueryCommand({
-    TableName: config.tableName,
-    IndexName: plan.index,
-    KeyConditionExpression: `${plan.pkAttr} = :pk`,
-    FilterExpression: conditions.length ? conditions.join(' AND ') : undefined,
-    ExpressionAttributeNames: conditions.length ? names : undefined,
-    ExpressionAttributeValues: values,
-    ScanIndexForward: false,
-    Limit: limit,
-    ExclusiveStartKey: decodeToken(q.nextToken),
-  }));
-  return { items: (out.Items ?? []).map(toRecord), nextToken: encodeToken(out.LastEvaluatedKey) };
-}
-
-/** Every transfer of a batch, across all pages, oldest first. */
-export async function* batchTransfers(batchId: string): AsyncGenerator<TransferRecord> {
-  let key: Record<string, unknown> | undefined;
-  do {
-    const out = await ddb.send(new QueryCommand({
-      TableName: config.tableName,
-      IndexName: 'byBatch',
-      KeyConditionExpression: 'gsi4pk = :pk',
-      ExpressionAttributeValues: { ':pk': `BATCH#${batchId}` },
-      ExclusiveStartKey: key,
-    }));
-    for (const item of out.Items ?? []) yield toRecord(item);
-    key = out.LastEvaluatedKey;
-  } while (key);
-}
-
-/** Every transfer awaiting a decision (the reconciler's work list), across all pages. */
-export async function* awaitingDecision(): AsyncGenerator<TransferRecord> {
-  let key: Record<string, unknown> | undefined;
-  do {
-    const out = await ddb.send(new QueryCommand({
-      TableName: config.tableName,
-      IndexName: 'byStatus',
-      KeyConditionExpression: 'gsi1pk = :pk',
-      ExpressionAttributeValues: { ':pk': 'STATUS#AWAITING_DECISION' },
-      ExclusiveStartKey: key,
-    }));
-    for (const item of out.Items ?? []) yield toRecord(item);
-    key = out.LastEvaluatedKey;
-  } while (key);
-}
+// The list queries and the other reads through the indexes: src/listing.ts.
+export { awaitingDecision, batchTransfers, listTransfers, pageTokenFits, type ListQuery } from './listing.js';

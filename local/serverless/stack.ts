@@ -25,6 +25,12 @@ export interface HttpEvent {
 export interface EventBridgeEvent {
   eventBus?: unknown;
   pattern?: Record<string, unknown>;
+  /** A schedule rule on the default bus instead of a pattern. */
+  schedule?: string;
+  /** The target's RetryPolicy, as serverless spells it. */
+  retryPolicy?: { maximumEventAge?: number; maximumRetryAttempts?: number };
+  /** The target's DeadLetterConfig Arn (an ARN or an intrinsic). */
+  deadLetterQueueArn?: unknown;
 }
 
 export interface FunctionDef {

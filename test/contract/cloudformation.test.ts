@@ -7,6 +7,9 @@ import { packageStack, resourcesOfType, type PackagedStack } from '../support/pa
 import { deployContext, resolved, ruleArn } from '../support/stack-values.js';
 import type { IntrinsicContext } from '../../local/cloudformation/intrinsics.js';
 
+interface QueueStatement { Effect: string; Principal?: { Service?: string }; Action: string; Resource: string; Condition?: { ArnEquals?: { 'aws:SourceArn': string | string[] } } }
+const asList = (v: string | string[] | undefined) => (v === undefined ? [] : Array.isArray(v) ? v : [v]);
+
 const STACKS = [
   { config: 'serverless.yml', name: 'certificate-transfer-dev', rules: 3 },
   { config: 'serverless.target.yml', name: 'certificate-transfer-target-dev', rules: 1 },
@@ -82,6 +85,49 @@ for (const spec of STACKS) {
           const forRule = mine.filter((p) => p.Principal === 'events.amazonaws.com' && p.SourceArn === expected && p.Action === 'lambda:InvokeFunction');
           expect(forRule.map((p) => p.id), `${ruleId} → ${fn}: a permission with SourceArn ${expected}; found ${JSON.stringify(mine.map((p) => p.SourceArn))}`).toHaveLength(1);
         }
+      }
+    });
+
+    it('gives every rule target a retry policy and a dead-letter queue whose policy admits that rule, and only as the EventBridge service', () => {
+      const queues = new Map(resourcesOfType(stack, 'AWS::SQS::Queue').map(([id]) => [ctx.resources[id].attributes!.Arn, id]));
+      const policies = resourcesOfType(stack, 'AWS::SQS::QueuePolicy').map(([, p]) => resolved<{ Queues: string[]; PolicyDocument: { Statement: QueueStatement[] } }>(p.Properties, ctx));
+      for (const [ruleId, rule] of resourcesOfType(stack, 'AWS::Events::Rule')) {
+        const props = resolved<{ Name: string; EventBusName?: string; Targets: { RetryPolicy?: { MaximumRetryAttempts?: number; MaximumEventAgeInSeconds?: number }; DeadLetterConfig?: { Arn: string } }[] }>(rule.Properties, ctx);
+        const arn = ruleArn(ctx.region, ctx.accountId, props.Name, props.EventBusName?.split('/').pop());
+        for (const target of props.Targets) {
+          expect(target.RetryPolicy?.MaximumRetryAttempts, `${ruleId} retry attempts`).toBeGreaterThanOrEqual(0);
+          expect(target.RetryPolicy?.MaximumEventAgeInSeconds, `${ruleId} event age`).toBeGreaterThanOrEqual(60);
+          const queueArn = target.DeadLetterConfig?.Arn;
+          expect(queues.has(queueArn ?? ''), `${ruleId} dead-letter queue ${queueArn} is a queue of the stack`).toBe(true);
+          const queueUrl = ctx.resources[queues.get(queueArn!)!].ref;
+          const statements = policies.filter((p) => p.Queues.includes(queueUrl)).flatMap((p) => p.PolicyDocument.Statement);
+          const admits = statements.filter((s) => s.Effect === 'Allow' && s.Principal?.Service === 'events.amazonaws.com' && s.Action === 'sqs:SendMessage' && s.Resource === queueArn);
+          expect(admits.flatMap((s) => asList(s.Condition?.ArnEquals?.['aws:SourceArn'])), `${ruleId}: ${arn} may send to ${queueArn}`).toContain(arn);
+          for (const s of statements) expect(s.Condition?.ArnEquals?.['aws:SourceArn'], 'every grant names its rules').toBeDefined();
+        }
+      }
+    });
+
+    it('sends each function\'s failed event invocations, after 2 retries, to a dead-letter queue of the stack', () => {
+      const queues = new Set(resourcesOfType(stack, 'AWS::SQS::Queue').map(([id]) => ctx.resources[id].attributes!.Arn));
+      const configs = new Map(resourcesOfType(stack, 'AWS::Lambda::EventInvokeConfig').map(([, c]) => [(c.Properties.FunctionName as { Ref: string }).Ref, resolved<{ MaximumRetryAttempts?: number; DestinationConfig?: { OnFailure?: { Destination: string } } }>(c.Properties, ctx)]));
+      const invokedByRules = new Set(resourcesOfType(stack, 'AWS::Events::Rule').flatMap(([, r]) => lambdaTargets(r.Properties, new Set(resourcesOfType(stack, 'AWS::Lambda::Function').map(([id]) => id)))));
+      expect(invokedByRules.size).toBeGreaterThan(0);
+      for (const fn of invokedByRules) {
+        expect(configs.get(fn)?.MaximumRetryAttempts, `${fn} MaximumRetryAttempts`).toBe(2);
+        expect(queues.has(configs.get(fn)?.DestinationConfig?.OnFailure?.Destination ?? ''), `${fn} on-failure destination is a queue of the stack`).toBe(true);
+      }
+    });
+
+    it('keeps dead letters 14 days, encrypted, and alarms on the first one in each queue', () => {
+      const queues = resourcesOfType(stack, 'AWS::SQS::Queue');
+      expect(queues.length).toBeGreaterThan(0);
+      const alarms = resourcesOfType(stack, 'AWS::CloudWatch::Alarm').map(([, a]) => resolved<{ Namespace: string; MetricName: string; Dimensions: { Name: string; Value: string }[]; Threshold: number; ComparisonOperator: string; Statistic: string }>(a.Properties, ctx));
+      for (const [id, q] of queues) {
+        expect(q.Properties, id).toMatchObject({ MessageRetentionPeriod: 1_209_600, SqsManagedSseEnabled: true });
+        const name = ctx.resources[id].attributes!.QueueName;
+        const depth = alarms.filter((a) => a.Namespace === 'AWS/SQS' && a.MetricName === 'ApproximateNumberOfMessagesVisible' && a.Dimensions.some((d) => d.Name === 'QueueName' && d.Value === name));
+        expect(depth.map((a) => [a.Statistic, a.ComparisonOperator, a.Threshold]), `${id} depth alarm`).toEqual([['Maximum', 'GreaterThanOrEqualToThreshold', 1]]);
       }
     });
   });

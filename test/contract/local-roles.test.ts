@@ -63,8 +63,9 @@ for (const spec of STACKS) {
         const fn = String(resolved(r.Properties.FunctionName, ctx));
         return { functionArn: fn.startsWith('arn:') ? fn : arnOf(fn), principal: String(r.Properties.Principal), sourceArn: resolved<string>(r.Properties.SourceArn, ctx) };
       });
-      // A schedule rule's name is CloudFormation's to choose: compare those by function and principal only.
-      const scheduleRules = new Set(resourcesOfType(packaged, 'AWS::Events::Rule').filter(([, r]) => r.Properties.ScheduleExpression).map(([id]) => ctx.resources[id].attributes!.Arn));
+      // A schedule event's rule is named by CloudFormation: compare those by function and principal only
+      // (an eventBridge event's schedule rule has serverless's name, and is compared by its ARN).
+      const scheduleRules = new Set(resourcesOfType(packaged, 'AWS::Events::Rule').filter(([, r]) => r.Properties.ScheduleExpression && !r.Properties.Name).map(([id]) => ctx.resources[id].attributes!.Arn));
       const key = (p: { functionArn: string; principal: string; sourceArn?: string }, schedule: boolean) => `${p.functionArn} ${p.principal} ${schedule ? '(schedule)' : p.sourceArn}`;
       const localSchedule = (p: { sourceArn?: string }) => /:rule\/[^/]+-schedule-\d+$/.test(p.sourceArn ?? '');
       expect(mine.map((p) => key(p, localSchedule(p))).sort()).toEqual(theirs.map((p) => key(p, scheduleRules.has(p.sourceArn))).sort());

@@ -109,6 +109,18 @@ function lambdaServiceRequests(functionName: string, ctx: IntrinsicContext): Req
   ];
 }
 
+/** What Lambda sends with the function's role to the destinations of its event invocations (EventInvokeConfig). */
+function destinationRequests(stack: PackagedStack, functionId: string, ctx: IntrinsicContext): Request[] {
+  const action: Record<string, string> = { sqs: 'sqs:SendMessage', sns: 'sns:Publish', lambda: 'lambda:InvokeFunction', events: 'events:PutEvents' };
+  return resourcesOfType(stack, 'AWS::Lambda::EventInvokeConfig')
+    .filter(([, c]) => (c.Properties.FunctionName as { Ref?: string }).Ref === functionId)
+    .flatMap(([, c]) => Object.entries((c.Properties.DestinationConfig ?? {}) as Record<string, { Destination: unknown }>))
+    .map(([on, d]) => {
+      const arn = resolved<string>(d.Destination, ctx);
+      return { action: action[arn.split(':')[2]] ?? `unknown:${arn}`, resource: arn, why: `Lambda service: ${on} destination` };
+    });
+}
+
 /** Every function of the stack with its role and the requests its handler's code (and Lambda) makes. */
 export async function functionPrincipals(stack: PackagedStack, ctx: IntrinsicContext, root = process.cwd()): Promise<Principal[]> {
   const out: Principal[] = [];
@@ -118,7 +130,7 @@ export async function functionPrincipals(stack: PackagedStack, ctx: IntrinsicCon
     const handler = String(fn.Properties.Handler);
     const file = resolvePath(root, `${handler.slice(0, handler.lastIndexOf('.'))}.ts`);
     const { calls, literals } = await handlerCalls(file);
-    const requests = lambdaServiceRequests(ctx.resources[id].ref, ctx);
+    const requests = [...lambdaServiceRequests(ctx.resources[id].ref, ctx), ...destinationRequests(stack, id, ctx)];
     for (const call of effectiveCalls(calls, env)) requests.push(...(await requestsOfCall(call, env, stack, ctx, literals)));
     out.push({ id, roleId, statements: resolvedStatements(stack, roleId, ctx), requests });
   }

@@ -76,6 +76,13 @@ function propertyMap(node: ts.Node | undefined): Map<string, ts.Expression> {
   return props;
 }
 
+/** BatchGetItem / BatchWriteItem: the table named by `RequestItems: { [config.tableName]: … }`. */
+function batchTable(node: ts.Expression | undefined): ts.Expression | undefined {
+  if (!node || !ts.isObjectLiteralExpression(node)) return undefined;
+  const computed = node.properties.find((p) => ts.isPropertyAssignment(p) && ts.isComputedPropertyName(p.name));
+  return computed ? ((computed as ts.PropertyAssignment).name as ts.ComputedPropertyName).expression : undefined;
+}
+
 /** Reads the SDK calls out of a bundle made by `bundleHandler`. */
 export function readCalls(text: string): HandlerCalls {
   const source = ts.createSourceFile('bundle.mjs', text, ts.ScriptTarget.Latest, true, ts.ScriptKind.JS);
@@ -132,7 +139,7 @@ export function readCalls(text: string): HandlerCalls {
     const args = call.arguments ?? ts.factory.createNodeArray();
     const props = propertyMap(paginator ? args[1] : args[0]);
     const result: SdkCall = { action: `${service}:${operation}`, command: name, module };
-    const env = envOf(props.get('TableName') ?? props.get('TopicArn') ?? props.get('stateMachineArn') ?? props.get('EventBusName'), module);
+    const env = envOf(props.get('TableName') ?? props.get('TopicArn') ?? props.get('stateMachineArn') ?? props.get('EventBusName') ?? batchTable(props.get('RequestItems')), module);
     if (env) result.env = env;
     if (operation === 'Query' && props.has('IndexName')) {
       const index = props.get('IndexName')!;
