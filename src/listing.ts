@@ -160,6 +160,10 @@ async function creationPage(plan: ListPlan, limit: number, cursors: ShardCursor[
   return { ids: taken.map((i) => i.id), ...(next.some((c) => c !== false) ? { next } : {}) };
 }
 
+/** Whether a record read by key still answers the query (the index that listed it lags the table). */
+const stillMatches = (q: ListQuery) => (r: TransferRecord) =>
+  (['status', 'certificateId', 'targetAccount', 'batchId'] as const).every((k) => q[k] === undefined || r[k] === q[k]);
+
 /**
  * Lists transfers newest first: by certificate, by batch, by status, or all;
  * the most selective key picks the index, the other criteria filter. A page
@@ -173,10 +177,10 @@ export async function listTransfers(q: ListQuery): Promise<{ items: TransferReco
   const token = decode(q.nextToken);
   if (plan.index === 'byCreation') {
     const page = await creationPage(plan, limit, shardCursors(token) ?? Array<ShardCursor>(CREATION_SHARDS).fill(null));
-    return { items: await transfersByKey(page.ids, false), ...(page.next ? { nextToken: encode({ shards: page.next }) } : {}) };
+    return { items: (await transfersByKey(page.ids, false)).filter(stillMatches(q)), ...(page.next ? { nextToken: encode({ shards: page.next }) } : {}) };
   }
   const page = await queryIndex(plan, plan.pkValues[0], limit, token as Key | undefined);
-  return { items: await transfersByKey(page.items.map(transferIdOf), false), ...(page.lastKey ? { nextToken: encode(page.lastKey) } : {}) };
+  return { items: (await transfersByKey(page.items.map(transferIdOf), false)).filter(stillMatches(q)), ...(page.lastKey ? { nextToken: encode(page.lastKey) } : {}) };
 }
 
 /** The transfer ids of one index partition, a page at a time, oldest first. */

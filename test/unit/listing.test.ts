@@ -138,3 +138,23 @@ describe('batch summary reads', () => {
     expect(consistent).toEqual([true]);
   });
 });
+
+describe('a list answer and a lagging index', () => {
+  it('leaves out a record that no longer matches the filter its index still shows it under', async () => {
+    const record = await make({ settle: 'CANCELLED' });
+    const send = ddb.send.bind(ddb);
+    vi.spyOn(ddb, 'send').mockImplementation((async (command: { input: Record<string, unknown> }) => {
+      const out = (await send(command as never)) as { Items?: Record<string, unknown>[] };
+      // byStatus still lists the transfer under REQUESTED, as an index does for a moment after the update.
+      if (command.input.IndexName === 'byStatus' && (command.input.ExpressionAttributeValues as Record<string, unknown>)[':pk'] === 'STATUS#REQUESTED') {
+        out.Items = [{ pk: `TRANSFER#${record.transferId}`, sk: 'TRANSFER', gsi1pk: 'STATUS#REQUESTED', gsi1sk: `${record.createdAt}#${record.transferId}`, targetAccount: TARGET }, ...(out.Items ?? [])];
+      }
+      return out;
+    }) as never);
+
+    const { items } = await store.listTransfers({ status: 'REQUESTED', limit: 100 });
+
+    expect(items.map((i) => i.transferId)).not.toContain(record.transferId);
+    expect(items.every((i) => i.status === 'REQUESTED')).toBe(true);
+  });
+});
