@@ -2,6 +2,7 @@ import { Ajv } from 'ajv';
 import { DetailType, type DecisionDetail } from '../events.js';
 import { getTransfer } from '../store.js';
 import type { Decision } from '../types.js';
+import { confirmWithIot, decisionFrom, type ConfirmOptions } from './observe.js';
 import { deliverDecision } from './settle.js';
 
 /** A decision event as EventBridge delivers it: `account` is the sender's and cannot be forged. */
@@ -15,7 +16,8 @@ export interface DecisionEvent {
 }
 
 export type DecisionOutcome =
-  | { settled: true; transferId: string; decision: Decision['decision'] }
+  /** `contradicted`: the event claimed the other decision; IoT's is the one delivered. */
+  | { settled: true; transferId: string; decision: Decision['decision']; contradicted?: Decision['decision'] }
   | { settled: false; reason: string; transferId?: string };
 
 const ajv = new Ajv({ allErrors: false });
@@ -36,11 +38,15 @@ const validDetail = ajv.compile<DecisionDetail>({
 /**
  * Settles a transfer from a Certificate Transfer Accepted / Rejected event,
  * only if the event comes from the transfer's target account, names the
- * transfer's certificate, and the transfer is still awaiting a decision.
- * Everything else settles nothing and says why. Replays are harmless: the
- * task token is single-use and the record moves on.
+ * transfer's certificate, the transfer is still awaiting a decision, and IoT
+ * shows it decided: ACCEPTED once the certificate is gone from this account,
+ * REJECTED once it is back and no longer pending, whatever the event claimed.
+ * While IoT still shows the offer pending (after a bounded wait) nothing is
+ * settled: the reconciler or a later event does it. Everything else settles
+ * nothing and says why. Replays are harmless: the task token is single-use
+ * and the record moves on.
  */
-export async function handleDecisionEvent(event: DecisionEvent): Promise<DecisionOutcome> {
+export async function handleDecisionEvent(event: DecisionEvent, opts: ConfirmOptions = {}): Promise<DecisionOutcome> {
   const decision = event['detail-type'] === DetailType.Accepted ? 'ACCEPTED' : event['detail-type'] === DetailType.Rejected ? 'REJECTED' : undefined;
   if (!decision) return { settled: false, reason: `detail-type "${String(event['detail-type']).slice(0, 64)}" is not a decision` };
   if (!validDetail(event.detail)) {
@@ -59,12 +65,15 @@ export async function handleDecisionEvent(event: DecisionEvent): Promise<Decisio
   if (record.status !== 'AWAITING_DECISION') {
     return { settled: false, reason: `transfer is ${record.status}, no longer awaiting a decision`, transferId: record.transferId };
   }
-  const handOff = await deliverDecision(record, {
-    decision,
-    via: 'event',
-    decidedAt: new Date().toISOString(),
-    reason: detail.reason,
-  });
+  // The event is a hint: the record follows what IoT shows in this account.
+  const { view, looks } = await confirmWithIot(record, opts);
+  const decided = decisionFrom(view, 'event', decision === 'REJECTED' ? detail.reason : undefined);
+  if (!decided) {
+    return { settled: false, reason: `${detailTypeOf(decision)} event, but IoT still shows the transfer pending after ${looks} looks (${view.state === 'PENDING' ? view.why : ''}); left awaiting for the reconciler`, transferId: record.transferId };
+  }
+  const handOff = await deliverDecision(record, decided);
   if (handOff === 'TOO_LATE') return { settled: false, reason: 'the workflow is no longer waiting (expired, cancelled or already decided)', transferId: record.transferId };
-  return { settled: true, transferId: record.transferId, decision };
+  return { settled: true, transferId: record.transferId, decision: decided.decision, ...(decided.decision !== decision ? { contradicted: decision } : {}) };
 }
+
+const detailTypeOf = (d: Decision['decision']) => (d === 'ACCEPTED' ? 'Accepted' : 'Rejected');

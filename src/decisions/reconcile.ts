@@ -3,7 +3,8 @@ import { describeCertificate, listOutgoingTransfers } from '../iot.js';
 import { logger } from '../logger.js';
 import { awaitingDecision } from '../store.js';
 import { isLostCancel, resendLostCancel } from '../transfer/cancel.js';
-import type { Decision, TransferRecord } from '../types.js';
+import type { TransferRecord } from '../types.js';
+import { decisionFrom, viewOf } from './observe.js';
 import { deliverDecision } from './settle.js';
 
 export interface ReconcileReport {
@@ -72,14 +73,12 @@ export async function reconcile(opts: { remainingMs?: () => number } = {}): Prom
     if (described > 0) await sleep(interval);
     described++;
     report.iotCalls++;
-    const cert = await describeCertificate(record.certificateId);
-    if (cert?.status === 'PENDING_TRANSFER') {
+    // Not in the outgoing list read above: the description alone tells gone (accepted) from back (rejected).
+    const decision = decisionFrom(viewOf(await describeCertificate(record.certificateId), false, record.sourceAccount), 'reconciler', 'Rejected by hand (no event received)');
+    if (!decision) {
       report.stillPending++; // listed before it was transferred to us? still pending either way
       continue;
     }
-    const decision: Decision = cert
-      ? { decision: 'REJECTED', via: 'reconciler', decidedAt: (cert.transferData?.rejectDate ?? new Date()).toISOString(), reason: cert.transferData?.rejectReason || 'Rejected by hand (no event received)' }
-      : { decision: 'ACCEPTED', via: 'reconciler', decidedAt: new Date().toISOString() };
     const handOff = await deliverDecision(record, decision);
     if (handOff === 'TOO_LATE') report.late++;
     else if (decision.decision === 'ACCEPTED') report.accepted++;

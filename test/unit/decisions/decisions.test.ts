@@ -48,6 +48,7 @@ function decisionEvent(record: TransferRecord, account: string, type = 'Certific
 describe('decision events', () => {
   it('an accept from the target settles the waiting task with ACCEPTED', async () => {
     const record = await awaiting();
+    iot.on(DescribeCertificateCommand).rejects(iotError('ResourceNotFoundException')); // gone from the source: accepted
     await expect(handleDecisionEvent(decisionEvent(record, TARGET))).resolves.toEqual({ settled: true, transferId: record.transferId, decision: 'ACCEPTED' });
     expect(sfn).toHaveReceivedCommandWith(SendTaskSuccessCommand, { taskToken: record.taskToken });
     const output = JSON.parse(sfn.commandCalls(SendTaskSuccessCommand)[0].args[0].input.output!) as Record<string, unknown>;
@@ -56,6 +57,8 @@ describe('decision events', () => {
 
   it('a reject carries its reason', async () => {
     const record = await awaiting();
+    iot.on(DescribeCertificateCommand).resolves({ certificateDescription: { certificateArn: record.certificateArn, status: 'INACTIVE' } });
+    iot.on(ListOutgoingCertificatesCommand).resolves({ outgoingCertificates: [] });
     await handleDecisionEvent(decisionEvent(record, TARGET, 'Certificate Transfer Rejected', { reason: 'not ours' }));
     const output = JSON.parse(sfn.commandCalls(SendTaskSuccessCommand)[0].args[0].input.output!) as Record<string, unknown>;
     expect(output).toMatchObject({ decision: 'REJECTED', reason: 'not ours' });
@@ -89,6 +92,7 @@ describe('decision events', () => {
 
   it('a duplicate after the token was used is harmless', async () => {
     const record = await awaiting();
+    iot.on(DescribeCertificateCommand).rejects(iotError('ResourceNotFoundException'));
     sfn.on(SendTaskSuccessCommand).resolvesOnce({}).rejects(new TaskTimedOut({ message: 'Task Timed Out', $metadata: {} }));
     await handleDecisionEvent(decisionEvent(record, TARGET));
     await expect(handleDecisionEvent(decisionEvent(record, TARGET))).resolves.toMatchObject({ settled: false, reason: expect.stringContaining('no longer waiting') });
