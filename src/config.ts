@@ -1,3 +1,5 @@
+import { MAX_SLICE_SIZE } from './batch/plan.js';
+
 /**
  * Configuration read from the function's environment. Getters throw with the
  * variable's name, so a missing setting fails loudly at first use instead of
@@ -66,4 +68,10 @@ export const config = {
   /** Offers younger than this are left to the event path: the reconciler only looks at older ones. */
   get reconcilerGraceSeconds(): number { return optionalInt('RECONCILER_GRACE_SECONDS', 30); },
   get reconcilerMaxPerRun(): number { return optionalInt('RECONCILER_MAX_PER_RUN', 500); },
+  /** Certificates per child execution of a batch, at most (src/batch/plan.ts bounds it by the history quota). */
+  get batchSliceSize(): number {
+    const n = optionalInt('BATCH_SLICE_SIZE', MAX_SLICE_SIZE);
+    if (!Number.isInteger(n) || n < 1 || n > MAX_SLICE_SIZE) throw new ConfigurationError(`Environment variable BATCH_SLICE_SIZE must be a whole number from 1 to ${MAX_SLICE_SIZE}, got "${process.env.BATCH_SLICE_SIZE}"`);
+    return n;
+  },
 };

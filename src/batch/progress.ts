@@ -1,7 +1,8 @@
+import { transfersByKey } from '../listing.js';
 import { batchTransfers } from '../store.js';
 import { consoleUrl } from '../transfer/start.js';
 import { FINAL_STATUSES, OPEN_STATUSES, type FinalStatus } from '../types.js';
-import { listSkipped } from './store.js';
+import { batchTransferId, listSkipped, recordSkipped, type SkippedCertificate } from './store.js';
 import { MAX_SUMMARY_FAILURES, NOT_STARTED, PENDING, type BatchCounts, type BatchFailure, type BatchRecord, type BatchSummary } from './types.js';
 
 export interface BatchProgress {
@@ -41,6 +42,42 @@ export async function batchProgress(batch: Pick<BatchRecord, 'batchId' | 'total'
   }
   counts[PENDING] = Math.max(0, batch.total - seen);
   const done = FINAL_STATUSES.reduce((n, s) => n + counts[s], counts[NOT_STARTED]);
+  return { counts, done, accepted: counts.ACCEPTED, failures };
+}
+
+/** Why a certificate of a finished batch has neither a transfer nor a recorded reason. */
+export type Unaccounted = (certificateId: string) => Omit<SkippedCertificate, 'certificateId' | 'at'>;
+
+/**
+ * Where a finished batch stands, exactly: each certificate's transfer read by
+ * key (its id follows from the batch and the certificate) with strongly
+ * consistent reads, and the skipped ones from the batch's own partition, also
+ * read consistently; no index, which would lag the last transfers to settle.
+ * A certificate with neither is recorded as skipped with `unaccounted`'s reason,
+ * so the batch's live view reports it too.
+ */
+export async function exactProgress(batchId: string, certificateIds: readonly string[], unaccounted: Unaccounted): Promise<BatchProgress> {
+  const counts = emptyCounts();
+  const failures: BatchFailure[] = [];
+  const transfers = new Map((await transfersByKey(certificateIds.map((c) => batchTransferId(batchId, c)), true)).map((t) => [t.certificateId, t]));
+  const skipped = new Map((await listSkipped(batchId)).map((s) => [s.certificateId, s]));
+  for (const certificateId of certificateIds) {
+    const t = transfers.get(certificateId);
+    if (t) {
+      counts[t.status]++;
+      if (isFinal(t.status) && t.status !== 'ACCEPTED') failures.push({ certificateId, transferId: t.transferId, status: t.status, reason: t.reason });
+      continue;
+    }
+    let s = skipped.get(certificateId);
+    if (!s) {
+      const why = { certificateId, ...unaccounted(certificateId) };
+      await recordSkipped(batchId, why);
+      s = { ...why, at: new Date().toISOString() };
+    }
+    counts[NOT_STARTED]++;
+    failures.push({ certificateId, status: NOT_STARTED, error: s.error, reason: s.reason });
+  }
+  const done = FINAL_STATUSES.reduce((n, st) => n + counts[st], counts[NOT_STARTED]);
   return { counts, done, accepted: counts.ACCEPTED, failures };
 }
 

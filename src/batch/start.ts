@@ -7,6 +7,7 @@ import { config } from '../config.js';
 import { ValidationError, WorkflowStartFailed } from '../errors.js';
 import { executionArnFor } from '../transfer/start.js';
 import { MAX_BATCH_SIZE, type BatchFilter, type BatchRequest } from '../validation.js';
+import { planBatch } from './plan.js';
 import { createBatch, failBatch } from './store.js';
 import type { BatchRecord, BatchWorkflowInput } from './types.js';
 
@@ -90,6 +91,7 @@ export async function startBatch(request: BatchRequest, deadline?: number): Prom
       restoreOnFailure: request.restoreOnFailure,
       requestId: request.requestId,
     },
+    plan: planBatch(certificateIds.length, request.maxConcurrency, config.batchSliceSize),
   };
   try {
     await sfn.send(new StartExecutionCommand({ stateMachineArn: config.batchStateMachineArn, name: batchId, input: JSON.stringify(input) }));

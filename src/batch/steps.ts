@@ -2,12 +2,12 @@ import { TransferInProgress, CertificateNotFound } from '../errors.js';
 import { describeCertificate } from '../iot.js';
 import { logger } from '../logger.js';
 import { getTransfer, requireTransfer, settle } from '../store.js';
-import { idFrom, prepareTransfer, type PreparedTransfer } from '../transfer/start.js';
+import { prepareTransfer, type PreparedTransfer } from '../transfer/start.js';
 import type { TransferRecord, WorkflowInput } from '../types.js';
 import { validateTransferRequest } from '../validation.js';
-import { batchProgress, summarize } from './progress.js';
-import { closeBatch, recordSkipped, requireBatch } from './store.js';
-import type { BatchItem, BatchStatus } from './types.js';
+import { exactProgress, summarize } from './progress.js';
+import { batchTransferId, closeBatch, recordSkipped, requireBatch } from './store.js';
+import type { BatchItem, BatchStatus, BatchSummaryInput } from './types.js';
 
 /** Time the batch gives a transfer beyond the target's decision time: the steps before and after it. */
 export const RUN_MARGIN_SECONDS = 3600;
@@ -28,7 +28,7 @@ export interface PreparedItem {
  */
 export async function prepareItem(item: BatchItem): Promise<PreparedItem> {
   const request = validateTransferRequest({ certificateId: item.certificateId, ...item.request });
-  const transferId = idFrom('batch', item.batchId, request.certificateId);
+  const transferId = batchTransferId(item.batchId, request.certificateId);
   const existing = await getTransfer(transferId);
   let prepared: PreparedTransfer;
   if (existing) prepared = await resumePrepared(existing);
@@ -120,16 +120,39 @@ export async function recordItemFailure(input: ItemFailureInput): Promise<{ reco
   return { recorded: 'NOT_STARTED' };
 }
 
+/** Errors of slices, as the batch record says them: `slice 3: States.TaskFailed; …`. */
+function sliceErrors(results: BatchSummaryInput['sliceResults']): string | undefined {
+  const failed = (results ?? []).filter((r) => r.error);
+  if (!failed.length) return undefined;
+  const listed = failed.slice(0, 20).map((r) => `slice ${r.slice}: ${r.error}`).join('; ');
+  return failed.length > 20 ? `${listed}; and ${failed.length - 20} more slices` : listed;
+}
+
 /**
- * Step "Summarize Batch": counts per outcome and the failures with their
- * reasons, written to the batch record, which is closed COMPLETED (or FAILED
- * when the Map itself failed).
+ * Step "Summarize Batch": every certificate's outcome, read exactly (see
+ * `exactProgress`), counted per status with the failures and their reasons,
+ * written to the batch record, which is closed COMPLETED, or FAILED when a
+ * slice or the Map of slices failed as a whole (the error names them). A
+ * certificate with neither a transfer nor a recorded reason is reported as
+ * not started, with why.
  */
-export async function summarizeBatch(state: { batchId: string; error?: { Error: string; Cause?: string } }): Promise<{ status: Exclude<BatchStatus, 'RUNNING'>; total: number; accepted: number; failureCount: number }> {
+export async function summarizeBatch(state: BatchSummaryInput & { certificateIds?: string[] }): Promise<{ status: Exclude<BatchStatus, 'RUNNING'>; total: number; accepted: number; failureCount: number }> {
   const batch = await requireBatch(state.batchId);
-  const summary = summarize(batch, await batchProgress(batch));
-  const status = state.error ? 'FAILED' : 'COMPLETED';
-  const error = state.error ? Object.values(describeTaskError(state.error)).join(': ') : undefined;
+  const slices = state.slices ?? (state.certificateIds ? [state.certificateIds] : []);
+  const failedSlices = new Map((state.sliceResults ?? []).filter((r) => r.error).map((r) => [r.slice, r.error!]));
+  const sliceOf = new Map(slices.flatMap((ids, slice) => ids.map((id) => [id, slice] as const)));
+  const mapError = state.error ? Object.values(describeTaskError(state.error)).join(': ') : undefined;
+  const progress = await exactProgress(batch.batchId, slices.flat(), (certificateId) => {
+    const slice = sliceOf.get(certificateId) ?? 0;
+    const sliceError = failedSlices.get(slice);
+    if (sliceError || mapError) {
+      return { error: 'SliceFailed', reason: `Slice ${slice} of the batch ended (${sliceError ?? mapError}) before this certificate was handled` };
+    }
+    return { error: 'ItemFailureNotRecorded', reason: `The batch could not record why this certificate was not transferred (Record Item Failure failed); see the execution ${batch.batchId}-slice-${slice}` };
+  });
+  const summary = summarize(batch, progress);
+  const error = [mapError, sliceErrors(state.sliceResults)].filter(Boolean).join('; ') || undefined;
+  const status = error ? 'FAILED' : 'COMPLETED';
   await closeBatch(batch.batchId, status, summary, error);
   return { status, total: summary.total, accepted: summary.accepted, failureCount: summary.failureCount };
 }

@@ -2,6 +2,7 @@ import { GetCommand, PutCommand, QueryCommand, UpdateCommand } from '@aws-sdk/li
 import { ddb } from '../clients/dynamodb.js';
 import { config } from '../config.js';
 import { BatchNotFound } from '../errors.js';
+import { idFrom } from '../transfer/start.js';
 import type { BatchRecord, BatchStatus, BatchSummary } from './types.js';
 
 /*
@@ -10,6 +11,13 @@ import type { BatchRecord, BatchStatus, BatchSummary } from './types.js';
  * could not start a transfer for (`SKIP#<certificateId>`). The transfers of a
  * batch carry its id and are found through the byBatch index.
  */
+
+/**
+ * The id of the transfer a batch opens for a certificate: derived, so a retried
+ * Prepare Transfer finds the transfer it opened, and the summary can read every
+ * certificate's transfer by key.
+ */
+export const batchTransferId = (batchId: string, certificateId: string) => idFrom('batch', batchId, certificateId.toLowerCase());
 
 const batchKey = (batchId: string) => ({ pk: `BATCH#${batchId}`, sk: 'BATCH' });
 const skipKey = (batchId: string, certificateId: string) => ({ pk: `BATCH#${batchId}`, sk: `SKIP#${certificateId}` });

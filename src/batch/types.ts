@@ -1,5 +1,6 @@
 import type { BatchFilter } from '../validation.js';
 import type { FinalStatus, TransferStatus } from '../types.js';
+import type { BatchPlan } from './plan.js';
 
 export type BatchStatus = 'RUNNING' | 'COMPLETED' | 'FAILED';
 
@@ -57,12 +58,35 @@ export interface BatchSummary {
 
 export const MAX_SUMMARY_FAILURES = 100;
 
-/** The batch machine's input, and what each Map iteration gets. */
+/** The batch machine's input: the whole batch, cut into slices by `plan`. */
 export interface BatchWorkflowInput {
   batchId: string;
   certificateIds: string[];
   maxConcurrency: number;
   request: BatchItemRequest;
+  plan: BatchPlan;
+}
+
+/** A slice's input: a child execution of the batch machine that transfers these certificates. */
+export interface SliceInput {
+  batchId: string;
+  /** Index of the slice in the batch, from 0; the child is named `<batchId>-slice-<slice>`. */
+  slice: number;
+  certificateIds: string[];
+  /** Certificates in flight at once in this slice (the plan's itemConcurrency). */
+  maxConcurrency: number;
+  request: BatchItemRequest;
+}
+
+/** What the last step of the batch gets: the state after every slice ran. */
+export interface BatchSummaryInput {
+  batchId: string;
+  /** The certificate ids, slice by slice (`States.ArrayPartition` of the input's list). */
+  slices: string[][];
+  /** One per slice: `error` when the slice's execution failed as a whole. */
+  sliceResults?: { slice: number; error?: string }[];
+  /** Written by the Catch of the slices' Map. */
+  error?: { Error: string; Cause?: string };
 }
 
 export interface BatchItemRequest {

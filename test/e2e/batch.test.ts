@@ -16,7 +16,7 @@ const HUMAN = '333333333333';
 let t: TestCloud;
 beforeAll(async () => {
   t = await startTestCloud();
-}, 120_000);
+}, 180_000);
 afterAll(async () => {
   await t?.stop();
 });
@@ -72,7 +72,10 @@ describe('transfer batches, end to end', () => {
 
     const parent = await t.sfn().send(new DescribeExecutionCommand({ executionArn: String(started.body.executionArn) }));
     expect(parent.status).toBe('SUCCEEDED');
-    const history = await t.sfn().send(new GetExecutionHistoryCommand({ executionArn: String(started.body.executionArn), maxResults: 1000 }));
+    // Nine certificates make one slice: a child execution of the batch machine, named after the batch.
+    const sliceArn = `${String(started.body.executionArn)}-slice-0`;
+    expect(await t.sfn().send(new DescribeExecutionCommand({ executionArn: sliceArn }))).toMatchObject({ status: 'SUCCEEDED', name: `${batchId}-slice-0` });
+    const history = await t.sfn().send(new GetExecutionHistoryCommand({ executionArn: sliceArn, maxResults: 1000 }));
     const iterations = history.events!.filter((e) => e.type === 'MapIterationStarted');
     expect(iterations).toHaveLength(9);
     const skipped = history.events!.filter((e) => e.type === 'TaskStateEntered' && e.stateEnteredEventDetails?.name === 'Record Item Failure');

@@ -14,6 +14,7 @@ const sfn = mockClient(SFNClient);
 const { prepareItem, recordItemFailure, summarizeBatch, describeTaskError } = await import('../../../src/batch/steps.js');
 const batches = await import('../../../src/batch/store.js');
 const store = await import('../../../src/store.js');
+const { ddb } = await import('../../../src/clients/dynamodb.js');
 
 useTransferTable();
 beforeEach(() => {
@@ -144,30 +145,79 @@ describe('Summarize Batch', () => {
     await store.settle(await store.requireTransfer(expired.transferId), 'EXPIRED', { message: 'expired', reason: 'No decision in time' });
     const missing = certId();
     await batches.recordSkipped(batch.batchId, { certificateId: missing, error: 'CertificateNotFound', reason: 'not found' });
+    const unrecorded = certId(); // its Record Item Failure failed: neither a transfer nor a reason
 
-    const out = await summarizeBatch({ batchId: batch.batchId });
+    const out = await summarizeBatch({ batchId: batch.batchId, slices: [[ok.input.certificateId, expired.input.certificateId], [missing, unrecorded]], sliceResults: [{ slice: 0 }, { slice: 1 }] });
 
-    expect(out).toEqual({ status: 'COMPLETED', total: 4, accepted: 1, failureCount: 2 });
+    expect(out).toEqual({ status: 'COMPLETED', total: 4, accepted: 1, failureCount: 3 });
     const closed = await batches.requireBatch(batch.batchId);
     expect(closed).toMatchObject({ status: 'COMPLETED', completedAt: expect.any(String) });
-    expect(closed.summary).toMatchObject({ total: 4, accepted: 1, failureCount: 2, counts: { ACCEPTED: 1, EXPIRED: 1, NOT_STARTED: 1, PENDING: 1 } });
+    expect(closed.summary).toMatchObject({ total: 4, accepted: 1, failureCount: 3, counts: { ACCEPTED: 1, EXPIRED: 1, NOT_STARTED: 2, PENDING: 0 } });
     expect(closed.summary!.failures).toEqual(expect.arrayContaining([
       { certificateId: expired.input.certificateId, transferId: expired.transferId, status: 'EXPIRED', reason: 'No decision in time' },
       { certificateId: missing, status: 'NOT_STARTED', error: 'CertificateNotFound', reason: 'not found' },
+      { certificateId: unrecorded, status: 'NOT_STARTED', error: 'ItemFailureNotRecorded', reason: expect.stringContaining(`${batch.batchId}-slice-1`) },
+    ]));
+    // Recorded, so the batch's live view (GET /transfer-batches/{batchId}) reports it too.
+    expect((await batches.listSkipped(batch.batchId)).map((x) => x.certificateId).sort()).toEqual([missing, unrecorded].sort());
+  });
+
+  it('is exact right after the last transfer settled, when the index still lags: every transfer is read by key, consistently', async () => {
+    const batch = await newBatch(3);
+    const ids = [certificate(), certificate(), certificate()];
+    for (const id of ids) {
+      const p = await prepareItem(item(batch.batchId, id));
+      await store.settle(await store.requireTransfer(p.transferId), 'ACCEPTED', { message: 'accepted' });
+    }
+    // An index lags its table (and cannot be read consistently): here it has not seen the batch's transfers yet.
+    const sent: { command: string; input: Record<string, unknown> }[] = [];
+    ddb.middlewareStack.add((next, context) => async (args) => {
+      const input = args.input as Record<string, unknown>;
+      sent.push({ command: String(context.commandName), input });
+      if (input.IndexName) return { output: { Items: [], Count: 0, $metadata: {} } as never, response: {} };
+      return next(args);
+    }, { step: 'initialize', name: 'laggingIndex' });
+    try {
+      const out = await summarizeBatch({ batchId: batch.batchId, slices: [ids] });
+      expect(out).toEqual({ status: 'COMPLETED', total: 3, accepted: 3, failureCount: 0 });
+    } finally {
+      ddb.middlewareStack.remove('laggingIndex');
+    }
+    expect(sent.filter((c) => c.input.IndexName)).toEqual([]);
+    const gets = sent.filter((c) => c.command === 'BatchGetItemCommand');
+    expect(gets.length).toBeGreaterThan(0);
+    for (const g of gets) expect(Object.values(g.input.RequestItems as Record<string, { ConsistentRead?: boolean }>)[0].ConsistentRead).toBe(true);
+    expect((await batches.requireBatch(batch.batchId)).summary).toMatchObject({ counts: { ACCEPTED: 3, PENDING: 0 } });
+  });
+
+  it('closes the batch FAILED, naming the slices, when slices failed as a whole; their unhandled certificates are reported', async () => {
+    const batch = await newBatch(3);
+    const ok = await prepareItem(item(batch.batchId, certificate()));
+    await store.settle(await store.requireTransfer(ok.transferId), 'ACCEPTED', { message: 'accepted' });
+    const [lost1, lost2] = [certId(), certId()];
+
+    const out = await summarizeBatch({ batchId: batch.batchId, slices: [[ok.input.certificateId], [lost1, lost2]], sliceResults: [{ slice: 0 }, { slice: 1, error: 'States.TaskFailed' }] });
+
+    expect(out).toMatchObject({ status: 'FAILED', accepted: 1, failureCount: 2 });
+    const closed = await batches.requireBatch(batch.batchId);
+    expect(closed).toMatchObject({ status: 'FAILED', error: 'slice 1: States.TaskFailed', summary: { counts: { ACCEPTED: 1, NOT_STARTED: 2 } } });
+    expect(closed.summary!.failures).toEqual(expect.arrayContaining([
+      { certificateId: lost1, status: 'NOT_STARTED', error: 'SliceFailed', reason: 'Slice 1 of the batch ended (States.TaskFailed) before this certificate was handled' },
     ]));
   });
 
-  it('closes the batch FAILED with the error when the Map itself failed', async () => {
+  it('closes the batch FAILED with the error when the Map of slices itself failed', async () => {
     const batch = await newBatch(1);
-    const out = await summarizeBatch({ batchId: batch.batchId, error: { Error: 'Boom', Cause: lambdaCause('Boom', 'the store is gone') } });
+    const out = await summarizeBatch({ batchId: batch.batchId, slices: [[certId()]], error: { Error: 'Boom', Cause: lambdaCause('Boom', 'the store is gone') } });
     expect(out.status).toBe('FAILED');
-    expect(await batches.requireBatch(batch.batchId)).toMatchObject({ status: 'FAILED', error: 'Boom: the store is gone', summary: { counts: { PENDING: 1 } } });
+    expect(await batches.requireBatch(batch.batchId)).toMatchObject({ status: 'FAILED', error: 'Boom: the store is gone', summary: { counts: { NOT_STARTED: 1 } } });
   });
 
   it('keeps at most 100 failures in the summary and says so', async () => {
     const batch = await newBatch(120);
-    await Promise.all(Array.from({ length: 120 }, (_, i) => batches.recordSkipped(batch.batchId, { certificateId: certId(`skip-${i}`), error: 'CertificateNotFound', reason: 'x'.repeat(1000) })));
-    await summarizeBatch({ batchId: batch.batchId });
+    const ids = Array.from({ length: 120 }, (_, i) => certId(`skip-${i}`));
+    await Promise.all(ids.map((certificateId) => batches.recordSkipped(batch.batchId, { certificateId, error: 'CertificateNotFound', reason: 'x'.repeat(1000) })));
+    await summarizeBatch({ batchId: batch.batchId, slices: [ids.slice(0, 100), ids.slice(100)] });
     const { summary } = await batches.requireBatch(batch.batchId);
     expect(summary).toMatchObject({ failureCount: 120, failuresTruncated: true, counts: { NOT_STARTED: 120 } });
     expect(summary!.failures).toHaveLength(100);

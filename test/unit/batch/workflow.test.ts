@@ -3,12 +3,17 @@ import aslValidator from 'asl-validator';
 import { loadServerlessStack } from '../../../local/serverless/stack.js';
 import { resolveIntrinsics } from '../../../local/cloudformation/intrinsics.js';
 import { StepFunctionsModel, type TaskCall } from '../../../local/stepfunctions/model.js';
+import { HISTORY_EVENT_LIMIT } from '../../../local/stepfunctions/limits.js';
+import { MAX_BATCH_SIZE, MAX_BATCH_CONCURRENCY } from '../../../src/validation.js';
+import { planBatch } from '../../../src/batch/plan.js';
 
 /*
  * The real transfer-batch.asl.yml, as serverless.yml wires it, run by the
- * local Step Functions emulator. The Lambda steps are played by the test; the
- * certificate-transfer child is a stand-in machine of the same name that ends
- * ACCEPTED, or fails like the real one does (TransferRejected) when told to.
+ * local Step Functions emulator (its history and payload quotas enforced).
+ * The batch runs its slices as child executions of itself. The Lambda steps
+ * are played by the test; the certificate-transfer child is a stand-in
+ * machine of the same name that ends ACCEPTED, or fails like the real one
+ * does (TransferRejected) when told to.
  */
 const ACCOUNT = '111111111111';
 const REGION = 'us-east-1';
@@ -67,28 +72,35 @@ const prepare: Step = (p) => {
   return { transferId: `t-${certificateId.slice(0, 8)}-${Math.random().toString(16).slice(2, 8)}`, input: { certificateId }, waitSeconds: 3600 };
 };
 
-async function runBatch(certificateIds: string[], maxConcurrency = 10) {
+async function runBatch(certificateIds: string[], maxConcurrency = 10, sliceSize?: number) {
   calls.length = 0;
   const batchId = crypto.randomUUID();
+  const plan = planBatch(certificateIds.length, maxConcurrency, sliceSize);
   const { executionArn } = await model.startExecution(ctx, {
     stateMachineArn: batchArn,
     name: batchId,
-    input: JSON.stringify({ batchId, certificateIds, maxConcurrency, request: { targetAccount: '222222222222', timeoutSeconds: 600, restoreOnFailure: true } }),
+    input: JSON.stringify({ batchId, certificateIds, maxConcurrency, request: { targetAccount: '222222222222', timeoutSeconds: 600, restoreOnFailure: true }, plan }),
   });
   const done = await model.waitForExecution(executionArn);
   const detail = model.getExecution(executionArn)!;
   const called = (key: string) => calls.filter((c) => c.lambda?.name.endsWith(key)).map((c) => c.payload as Record<string, unknown>);
-  return { done, detail, called, batchId, executionArn };
+  const slice = (n: number) => model.getExecution(`${executionArn}-slice-${n}`);
+  return { done, detail, called, batchId, executionArn, plan, slice };
 }
+
+const entered = (history: { type: string; stateEnteredEventDetails?: unknown }[]) =>
+  history.filter((e) => e.type.endsWith('StateEntered')).map((e) => (e.stateEnteredEventDetails as { name: string }).name);
 
 describe('transfer-batch.asl.yml', () => {
   it('is valid ASL with an explicit timeout and the standard Lambda retrier (FULL jitter) on every Lambda task', () => {
     expect(aslValidator(definition).isValid).toBe(true);
-    const tasks = { ...definition.States, ...((definition.States['Transfer Each Certificate'].ItemProcessor as { States: Record<string, Record<string, unknown>> }).States) };
+    const inner = (map: string) => (definition.States[map].ItemProcessor as { States: Record<string, Record<string, unknown>> }).States;
+    const tasks = { ...definition.States, ...inner('Transfer Each Slice'), ...inner('Transfer Each Certificate') };
     const entries = Object.entries(tasks).filter(([, s]) => s.Type === 'Task');
-    expect(entries.map(([n]) => n).sort()).toEqual(['Prepare Transfer', 'Record Item Failure', 'Run Transfer', 'Summarize Batch']);
+    expect(entries.map(([n]) => n).sort()).toEqual(['Prepare Transfer', 'Record Item Failure', 'Run Slice', 'Run Transfer', 'Summarize Batch']);
     for (const [name, task] of entries) {
-      expect(task.TimeoutSeconds ?? task.TimeoutSecondsPath, name).toBeDefined();
+      // A slice runs as long as its certificates do; each of them has its own timeout.
+      if (name !== 'Run Slice') expect(task.TimeoutSeconds ?? task.TimeoutSecondsPath, name).toBeDefined();
       const retriers = task.Retry as { ErrorEquals: string[]; JitterStrategy?: string }[];
       expect(retriers.length, name).toBeGreaterThan(0);
       for (const r of retriers) expect(r.JitterStrategy, `${name} ${r.ErrorEquals.join()}`).toBe('FULL');
@@ -103,6 +115,14 @@ describe('transfer-batch.asl.yml', () => {
       Parameters: { StateMachineArn: `arn:aws:states:${REGION}:${ACCOUNT}:stateMachine:certificate-transfer-test`, 'Name.$': '$.prepared.transferId' },
     });
     expect(definition.States['Transfer Each Certificate']).toMatchObject({ Type: 'Map', MaxConcurrencyPath: '$.maxConcurrency', ResultPath: null });
+    expect(tasks['Run Slice']).toMatchObject({
+      Resource: 'arn:aws:states:::states:startExecution.sync:2',
+      Parameters: { StateMachineArn: batchArn, 'Name.$': "States.Format('{}-slice-{}', $.batchId, $.slice)" },
+    });
+    // Every task of an iteration, and every slice, has a Catch: no failure of one stops the others.
+    for (const name of ['Prepare Transfer', 'Run Transfer', 'Record Item Failure', 'Run Slice']) {
+      expect((tasks[name].Catch as { ErrorEquals: string[] }[]).some((c) => c.ErrorEquals.includes('States.ALL')), name).toBe(true);
+    }
   });
 
   it('accept: every certificate is prepared, transferred by a child named after its transfer, and summarized', async () => {
@@ -118,9 +138,10 @@ describe('transfer-batch.asl.yml', () => {
     expect(called('batchSummarize')).toEqual([expect.objectContaining({ batchId })]);
     const started = model.allExecutions({ account: ACCOUNT, region: REGION }).filter((e) => e.stateMachineName === 'certificate-transfer-test').map((e) => e.name);
     expect(started).toEqual(expect.arrayContaining(children));
-    const entered = detail.history.filter((e) => e.type.endsWith('StateEntered')).map((e) => (e.stateEnteredEventDetails as { name: string }).name);
-    expect(entered[0]).toBe('Transfer Each Certificate');
-    expect(entered.slice(-3)).toEqual(['Summarize Batch', 'Batch Failed?', 'Batch Completed']);
+    const states = entered(detail.history);
+    expect(states.slice(0, 4)).toEqual(['Batch Or Slice?', 'Plan Slices', 'Transfer Each Slice', 'Run Slice']);
+    expect(states.slice(-3)).toEqual(['Summarize Batch', 'Batch Failed?', 'Batch Completed']);
+    expect(called('batchSummarize')[0]).toMatchObject({ slices: [[id('a'), id('c'), id('d')]], sliceResults: [{ slice: 0 }] });
   });
 
   it('a certificate that cannot be prepared (404) is recorded with its error and the batch goes on', async () => {
@@ -144,15 +165,14 @@ describe('transfer-batch.asl.yml', () => {
       batchSummarize: () => ({ status: 'COMPLETED' }),
     };
 
-    const { done, called, detail } = await runBatch([id('b'), id('a')]);
+    const { done, called, slice } = await runBatch([id('b'), id('a')]);
 
     expect(done.status).toBe('SUCCEEDED');
     expect(called('batchRecordFailure')).toHaveLength(0);
     const childArn = batchArn.replace(':stateMachine:certificate-transfer-batch-test', ':execution:certificate-transfer-test');
     expect(model.getExecution(`${childArn}:${names.get(id('b'))}`)).toMatchObject({ status: 'FAILED', error: 'TransferRejected' });
     expect(model.getExecution(`${childArn}:${names.get(id('a'))}`)).toMatchObject({ status: 'SUCCEEDED' });
-    const entered = detail.history.filter((e) => e.type.endsWith('StateEntered')).map((e) => (e.stateEnteredEventDetails as { name: string }).name);
-    expect(entered).toContain('Transfer Ran?');
+    expect(entered(slice(0)!.history)).toContain('Transfer Ran?');
   });
 
   it('a workflow Step Functions refuses to start is recorded with the prepared transfer, so its record can be closed', async () => {
@@ -189,17 +209,79 @@ describe('transfer-batch.asl.yml', () => {
     expect(peak).toBe(2);
   });
 
-  it('a batch whose Map breaks is summarized with the error and ends FAILED', async () => {
+  it('a Record Item Failure that fails after its retries is caught: the other certificates go on and the batch completes', async () => {
+    const started: string[] = [];
     steps = {
-      batchPrepare: prepare,
-      batchRecordFailure: () => { throw new NamedError('Boom', 'the store is gone'); },
-      batchSummarize: (p) => ({ status: (p as { error?: unknown }).error ? 'FAILED' : 'COMPLETED' }),
+      batchPrepare: (p) => { started.push(String(p.certificateId)); return prepare(p); },
+      batchRecordFailure: () => { throw new NamedError('ThrottlingException', 'the store is unavailable'); },
+      batchSummarize: () => ({ status: 'COMPLETED' }),
     };
 
-    const { done, called } = await runBatch([id('0')]);
+    // Sequential, the failing certificate first: before, its uncaught failure ended the Map and nothing after it ran.
+    const { done, called, slice } = await runBatch([id('0'), id('a'), id('c'), id('d')], 1);
 
-    expect(done.status).toBe('FAILED');
-    expect(done.error).toBe('BatchFailed');
-    expect(called('batchSummarize')[0]).toMatchObject({ error: { Error: 'Boom' } });
+    expect(done.status).toBe('SUCCEEDED');
+    expect(started).toEqual([id('0'), id('a'), id('c'), id('d')]);
+    expect(called('batchRecordFailure')).toHaveLength(11); // its retrier's 10 attempts spent, then caught
+    expect(slice(0)).toMatchObject({ status: 'SUCCEEDED' });
+    expect(called('batchSummarize')[0]).not.toHaveProperty('error');
   });
+
+  it('a slice that fails as a whole is reported, and the other slices finish', async () => {
+    let stopSlice: () => void = () => undefined;
+    const stopped = new Promise<void>((r) => { stopSlice = r; });
+    steps = {
+      batchPrepare: async (p) => {
+        // The first certificate of slice 1 never finishes: the test stops that slice from outside.
+        if (String(p.certificateId) === id('d')) {
+          stopSlice();
+          await new Promise(() => undefined);
+        }
+        return prepare(p);
+      },
+      batchSummarize: () => ({ status: 'FAILED' }),
+    };
+    const run = runBatch([id('a'), id('c'), id('d'), id('e'), id('f'), id('1')], 2, 2);
+    await stopped;
+    const sliceArn = model.allExecutions({ account: ACCOUNT, region: REGION, status: 'RUNNING' }).find((e) => e.name.endsWith('-slice-1'))!.executionArn;
+    await model.stopExecution(ctx, { executionArn: sliceArn, error: 'Operator', cause: 'stopped for the test' });
+
+    const { done, called, slice, plan } = await run;
+
+    expect(plan).toMatchObject({ sliceSize: 2, slices: 3 });
+    expect(done).toMatchObject({ status: 'FAILED', error: 'BatchFailed' });
+    expect(slice(1)).toMatchObject({ status: 'ABORTED' });
+    expect(slice(0)).toMatchObject({ status: 'SUCCEEDED' });
+    expect(slice(2)).toMatchObject({ status: 'SUCCEEDED' });
+    expect(called('batchPrepare').map((p) => p.certificateId)).toEqual(expect.arrayContaining([id('a'), id('c'), id('f'), id('1')]));
+    expect(called('batchSummarize')[0]).toMatchObject({ sliceResults: [{ slice: 0 }, { slice: 1, error: 'States.TaskFailed' }, { slice: 2 }] });
+  });
+
+  it(`the largest batch allowed (${MAX_BATCH_SIZE} certificates, each throttled 4 times) stays within ${HISTORY_EVENT_LIMIT} history events per execution`, async () => {
+    const attempts = new Map<string, number>();
+    steps = {
+      batchPrepare: (p) => {
+        const certificateId = String(p.certificateId);
+        const n = (attempts.get(certificateId) ?? 0) + 1;
+        attempts.set(certificateId, n);
+        if (n <= 4) throw new NamedError('ThrottlingException', 'Rate exceeded');
+        return prepare(p);
+      },
+      batchSummarize: () => ({ status: 'COMPLETED' }),
+    };
+    const ids = Array.from({ length: MAX_BATCH_SIZE }, (_, i) => i.toString(16).padStart(4, '0').padStart(64, 'a'));
+
+    // An inline Map over all of them would write 1,000 × 27 events, past the quota, and fail States.Runtime.
+    const { done, detail, slice, plan, called } = await runBatch(ids, MAX_BATCH_CONCURRENCY);
+
+    expect(done.status).toBe('SUCCEEDED');
+    expect(called('batchPrepare')).toHaveLength(5 * MAX_BATCH_SIZE);
+    const histories = [detail.history.length, ...Array.from({ length: plan.slices }, (_, n) => slice(n)!.history.length)];
+    expect(Math.max(...histories)).toBeLessThan(HISTORY_EVENT_LIMIT);
+    // As limits.test.ts counts them: 10 for the slice, and per certificate its iteration (2), Prepare Transfer
+    // (2 + 5 attempts × 3), Run Transfer (2 + 4), Certificate Done (2).
+    expect(plan).toMatchObject({ sliceSize: 100, slices: 10 });
+    expect(slice(0)!.history).toHaveLength(10 + 100 * (2 + 17 + 6 + 2));
+    expect(histories.slice(1).reduce((a, b) => a + b, 0)).toBeGreaterThan(HISTORY_EVENT_LIMIT); // what one execution could not hold
+  }, 240_000);
 });
