@@ -67,3 +67,20 @@ export function batchConcurrency(opts: {
   }
   return Math.max(1, n);
 }
+
+/**
+ * `fn` over `items`, at most `concurrency` at once, results in the items' order
+ * (a pool: a slow call holds one slot, not a whole wave).
+ */
+export async function mapPool<T, R>(items: readonly T[], concurrency: number, fn: (item: T, index: number) => Promise<R>): Promise<R[]> {
+  const results = new Array<R>(items.length);
+  let next = 0;
+  const worker = async () => {
+    while (next < items.length) {
+      const i = next++;
+      results[i] = await fn(items[i], i);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.max(1, Math.min(concurrency, items.length)) }, worker));
+  return results;
+}
