@@ -77,5 +77,8 @@ describe('a batch whose items fail mid-way', () => {
     }
     await expect(t.sfn().send(new DescribeExecutionCommand({ executionArn: `${arn}-slice-4` }))).rejects.toMatchObject({ name: 'ExecutionDoesNotExist' });
     expect(await t.sfn().send(new DescribeExecutionCommand({ executionArn: arn }))).toMatchObject({ status: 'SUCCEEDED' });
+    // The console lists the batch once: its slices, executions of the same machine, are not batches.
+    const overview = await (await fetch(`${t.cloud.apiUrl}/console/api/transfers`)).json() as { batches: { batchId: string }[] };
+    expect(overview.batches.map((b) => b.batchId)).toEqual([batchId]);
   }, 240_000);
 });
