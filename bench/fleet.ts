@@ -238,6 +238,9 @@ async function main(): Promise<number> {
     return count;
   };
   let totalTransitions = await transitions(String(batch.executionArn));
+  // The batch runs its slices as child executions of its own machine, named <batchId>-slice-<n>.
+  const slices = cloud.sfn.allExecutions({ stateMachineArn: cloud.batchStateMachineArn }).filter((e) => e.name.startsWith(`${batchId}-slice-`));
+  for (const s of slices) totalTransitions += await transitions(s.executionArn);
   for (const r of records) totalTransitions += await transitions(String(r.executionArn));
   sfn.destroy();
   const stateTransitionsPerTransfer = totalTransitions / N;
