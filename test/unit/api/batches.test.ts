@@ -57,6 +57,8 @@ describe('POST /transfer-batches', () => {
       certificateIds: ids,
       maxConcurrency: 2,
       request: { targetAccount: TARGET, transferMessage: 'fleet B', timeoutSeconds: 3600, restoreOnFailure: true, requestId: 'chg-1' },
+      // One slice of three (src/batch/plan.ts), two certificates at a time in it.
+      plan: { sliceSize: 3, slices: 1, sliceConcurrency: 1, itemConcurrency: 2 },
     });
     expect(await batches.getBatch(res.body.batchId as string)).toMatchObject({ status: 'RUNNING', total: 3, targetAccount: TARGET, maxConcurrency: 2 });
   });
