@@ -11,6 +11,7 @@ import {
   listAttachedPolicies,
   listPrincipalThings,
   RETRYABLE_IOT_ERRORS,
+  type CertificateDescription,
   setCertificateStatus,
   transferCertificate,
 } from '../iot.js';
@@ -203,10 +204,15 @@ export async function withdrawPendingTransfer(certificateId: string): Promise<Pe
   if (cert.status === 'PENDING_TRANSFER') {
     throw new TransferNotWithdrawn(`CancelCertificateTransfer answered that the transfer is over, but IoT still shows certificate ${certificateId} PENDING_TRANSFER; it is not restored`);
   }
-  // Back in this account: the target rejected it (by hand, with no event) before the cancel.
+  // Back in this account: the target may have rejected it (by hand, with no event) before the cancel.
+  return { cancelled: false, alreadyAccepted: false, ...rejectionOf(cert) };
+}
+
+/** A certificate back in this account with a reject date after its transfer date was rejected by the target. */
+export function rejectionOf(cert: CertificateDescription): Pick<PendingTransferResult, 'alreadyRejected' | 'rejectReason'> {
   const { rejectDate, transferDate } = cert.transferData ?? {};
   const rejected = rejectDate !== undefined && (transferDate === undefined || rejectDate >= transferDate);
-  return { cancelled: false, alreadyAccepted: false, ...(rejected ? { alreadyRejected: true, rejectReason: cert.transferData?.rejectReason || undefined } : {}) };
+  return rejected ? { alreadyRejected: true, rejectReason: cert.transferData?.rejectReason || undefined } : {};
 }
 
 /** Cancel Pending Transfer: on expiry and on operator cancel. */

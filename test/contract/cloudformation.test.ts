@@ -11,7 +11,7 @@ interface QueueStatement { Effect: string; Principal?: { Service?: string }; Act
 const asList = (v: string | string[] | undefined) => (v === undefined ? [] : Array.isArray(v) ? v : [v]);
 
 const STACKS = [
-  { config: 'serverless.yml', name: 'certificate-transfer-dev', rules: 3 },
+  { config: 'serverless.yml', name: 'certificate-transfer-dev', rules: 4 },
   { config: 'serverless.target.yml', name: 'certificate-transfer-target-dev', rules: 1 },
 ];
 
