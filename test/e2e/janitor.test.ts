@@ -2,7 +2,7 @@
 // (StopExecution of a transfer or a batch, an execution timeout), cancels that fail or get lost.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DescribeCertificateCommand, ListAttachedPoliciesCommand, ListPrincipalThingsV2Command } from '@aws-sdk/client-iot';
-import { DescribeStateMachineCommand, StopExecutionCommand, UpdateStateMachineCommand } from '@aws-sdk/client-sfn';
+import { DescribeExecutionCommand, DescribeStateMachineCommand, StopExecutionCommand, UpdateStateMachineCommand } from '@aws-sdk/client-sfn';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { makeDeviceCertificate, startTestCloud, until, type DeviceCertificate, type TestCloud } from '../support/cloud.js';
@@ -99,6 +99,10 @@ describe('the janitor: executions that end outside the ASL', () => {
 
     await t.sfn().send(new StopExecutionCommand({ executionArn: String(batch.executionArn) }));
 
+    // Step Functions stops the children started with .sync:2 (the slice, and each transfer under it) with their parent.
+    for (const transfer of transfers) {
+      await until(`${transfer.transferId}'s execution to be stopped`, async () => (await t.sfn().send(new DescribeExecutionCommand({ executionArn: String(transfer.executionArn) }))).status === 'ABORTED');
+    }
     for (const transfer of transfers) {
       const done = await settled(transfer.transferId);
       expect(done).toMatchObject({ status: 'CANCELLED', restore: { status: 'RESTORED' } });
