@@ -272,6 +272,9 @@ export async function startLocalCloud(opts: LocalCloudOptions = {}): Promise<Loc
           // An event invocation: Lambda accepts it and retries a function error itself, so EventBridge counts it delivered.
           await invokeAsync(() => invokeFunction(target.Arn, ctx.input), {
             maximumRetryAttempts: asyncRetries.get(target.Arn) ?? 2,
+            // A throttled event (the reconciler's reserved concurrency of 1) is dropped here; AWS queues it for
+            // up to 6 h. Locally the next schedule tick takes its place, and deliveries never pile up.
+            maxThrottleRetries: 0,
             retryDelayMs: (n) => (opts.asyncRetryDelayMs ?? 1_000) * n,
             onDiscarded: (err, attempts) => {
               const destination = asyncFailureDestinations.get(target.Arn);
