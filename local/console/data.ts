@@ -1,5 +1,6 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { BatchGetCommand, DynamoDBDocumentClient, GetCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
+import { CREATION_SHARDS, creationPartition } from '../../src/keys.js';
 import { FINAL_STATUSES, OPEN_STATUSES, type TransferRecord, type TransferStatus } from '../../src/types.js';
 import type { LocalCloud } from '../cloud.js';
 import type { EventLogRecord } from '../eventbridge/model.js';
@@ -160,28 +161,34 @@ export class ConsoleData {
 
   async overview(q: { status?: string; batchId?: string; limit?: number }): Promise<Overview> {
     const limit = Math.min(Math.max(Math.trunc(q.limit ?? 100), 1), 500);
-    // One light pass over the creation index: counts, batches and which rows to show.
-    const light: Pick<TransferRecord, 'transferId' | 'status' | 'batchId' | 'createdAt' | 'cancelRequestedAt'>[] = [];
-    let key: Record<string, unknown> | undefined;
+    // One light pass over the creation index's shards (keys only, as the index projects them),
+    // newest first, then the few fields the counts and rows need, read by key.
+    const keys: { pk: string; sk: string; order: string }[] = [];
     let truncated = false;
-    do {
-      const out = await this.ddb.send(new QueryCommand({
-        TableName: this.tableName,
-        IndexName: 'byCreation',
-        KeyConditionExpression: 'gsi3pk = :pk',
-        ExpressionAttributeValues: { ':pk': 'TRANSFER' },
-        ProjectionExpression: 'transferId, #s, batchId, createdAt, cancelRequestedAt',
-        ExpressionAttributeNames: { '#s': 'status' },
-        ScanIndexForward: false,
-        ExclusiveStartKey: key,
-      }));
-      for (const item of out.Items ?? []) light.push(item as (typeof light)[number]);
-      key = out.LastEvaluatedKey;
-      if (light.length >= SCAN_CAP && key) {
-        truncated = true;
-        break;
-      }
-    } while (key);
+    for (let shard = 0; shard < CREATION_SHARDS; shard++) {
+      let key: Record<string, unknown> | undefined;
+      do {
+        const out = await this.ddb.send(new QueryCommand({
+          TableName: this.tableName,
+          IndexName: 'byCreation',
+          KeyConditionExpression: 'gsi3pk = :pk',
+          ExpressionAttributeValues: { ':pk': creationPartition(shard) },
+          ScanIndexForward: false,
+          ExclusiveStartKey: key,
+        }));
+        for (const item of out.Items ?? []) keys.push({ pk: String(item.pk), sk: String(item.sk), order: String(item.gsi3sk) });
+        key = out.LastEvaluatedKey;
+        if (keys.length >= SCAN_CAP && key) {
+          truncated = true;
+          break;
+        }
+      } while (key);
+    }
+    keys.sort((a, b) => (a.order < b.order ? 1 : a.order > b.order ? -1 : 0));
+    const fetched = await this.getItems(keys.slice(0, SCAN_CAP).map(({ pk, sk }) => ({ pk, sk })), ['transferId', 'status', 'batchId', 'createdAt', 'cancelRequestedAt']);
+    const byId = new Map(fetched.map((r) => [String(r.transferId), r]));
+    const light = keys.slice(0, SCAN_CAP).map((k) => byId.get(k.pk.replace(/^TRANSFER#/, '')))
+      .filter((r): r is Record<string, unknown> => r !== undefined) as unknown as Pick<TransferRecord, 'transferId' | 'status' | 'batchId' | 'createdAt' | 'cancelRequestedAt'>[];
 
     const counts = Object.fromEntries(STATUSES.map((s) => [s, 0])) as Record<TransferStatus, number>;
     for (const r of light) counts[r.status] = (counts[r.status] ?? 0) + 1;
