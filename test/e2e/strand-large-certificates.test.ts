@@ -174,7 +174,9 @@ describe('strand path 6: a certificate with 1,000 things of 128-character names 
 });
 
 describe('strand path 5: Detach Things killed at its timeout mid-loop', () => {
-  it('resumes from its saved progress, detaches the rest, and the transfer is accepted', async () => {
+  // The kill is timed against a 4 s timeout: on a loaded two-core machine the first attempt can miss
+  // its window (the transfer then rolls back whole, which is also correct); each retry is a fresh certificate.
+  it('resumes from its saved progress, detaches the rest, and the transfer is accepted', { timeout: 180_000, retry: 2 }, async () => {
     const things = 60;
     const cert = await bigCertificate(t.iot(SOURCE), things, 1);
     detachCalls.length = 0;
@@ -202,5 +204,5 @@ describe('strand path 5: Detach Things killed at its timeout mid-loop', () => {
     expect(detachCalls.length).toBeLessThanOrEqual(things + 10);
     expect(await t.api().getTransfer(String(started.transferId))).toMatchObject({ status: 'ACCEPTED', detachedThings: things });
     expect((await t.iot(AUTO_ACCEPT).send(new DescribeCertificateCommand({ certificateId: cert.certificateId }))).certificateDescription).toMatchObject({ status: 'ACTIVE', ownedBy: AUTO_ACCEPT });
-  }, 180_000);
+  });
 });
