@@ -4,10 +4,10 @@
 import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { DescribeCertificateCommand, ListAttachedPoliciesCommand, ListPrincipalThingsV2Command } from '@aws-sdk/client-iot';
 import { PutEventsCommand, PutRuleCommand, PutTargetsCommand } from '@aws-sdk/client-eventbridge';
 import type { InvocationRecord } from '../../local/lambda/runtime.js';
 import { makeDeviceCertificate, startTestCloud, until, type TestCloud } from '../support/cloud.js';
+import { expectCertificateAsMade } from '../support/expect-certificate.js';
 
 const SOURCE = '111111111111';
 const AUTO = '222222222222';
@@ -53,13 +53,7 @@ describe('IAM enforced by the local cloud', () => {
     const denial = t.cloud.iam.recentDenials().find((d) => d.action === 'iot:UpdateCertificate');
     expect(denial?.principal).toMatch(/assumed-role\/certificate-transfer-local-deactivate-us-east-1-lambdaRole\//);
     expect(denial?.resource).toBe(cert.certificateArn);
-    const iot = t.iot(SOURCE);
-    const d = await iot.send(new DescribeCertificateCommand({ certificateId: cert.certificateId }));
-    expect(d.certificateDescription?.status).toBe('ACTIVE');
-    const policies = await iot.send(new ListAttachedPoliciesCommand({ target: cert.certificateArn }));
-    expect(policies.policies?.map((p) => p.policyName).sort()).toEqual([...cert.policies].sort());
-    const things = await iot.send(new ListPrincipalThingsV2Command({ principal: cert.certificateArn }));
-    expect(things.principalThingObjects?.map((p) => p.thingName).sort()).toEqual([...cert.things].sort());
+    await expectCertificateAsMade(t.iot(SOURCE), cert);
   });
 
   it('a rule whose Lambda permission does not match is not delivered: a failed invocation, the function never runs', async () => {

@@ -1,11 +1,12 @@
 // Strand paths 3 and 9 on the local cloud: executions that end where the ASL cannot catch them
 // (StopExecution of a transfer or a batch, an execution timeout), cancels that fail or get lost.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { DescribeCertificateCommand, ListAttachedPoliciesCommand, ListPrincipalThingsV2Command } from '@aws-sdk/client-iot';
+import { DescribeCertificateCommand } from '@aws-sdk/client-iot';
 import { DescribeExecutionCommand, DescribeStateMachineCommand, StopExecutionCommand, UpdateStateMachineCommand } from '@aws-sdk/client-sfn';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { makeDeviceCertificate, startTestCloud, until, type DeviceCertificate, type TestCloud } from '../support/cloud.js';
+import { expectCertificateAsMade } from '../support/expect-certificate.js';
 import { rolesOfStack } from '../../local/iam/stack-roles.js';
 import type { IotCallEvent } from '../../local/iot/model.js';
 import type { Statement } from '../../local/iam/types.js';
@@ -46,13 +47,7 @@ async function offeredTransfer(cert: DeviceCertificate): Promise<Transfer & { ex
 }
 
 async function expectRestored(cert: DeviceCertificate) {
-  const iot = t.iot(SOURCE);
-  const d = await iot.send(new DescribeCertificateCommand({ certificateId: cert.certificateId }));
-  expect(d.certificateDescription?.status).toBe('ACTIVE');
-  const policies = await iot.send(new ListAttachedPoliciesCommand({ target: cert.certificateArn }));
-  expect(policies.policies?.map((p) => p.policyName).sort()).toEqual([...cert.policies].sort());
-  const things = await iot.send(new ListPrincipalThingsV2Command({ principal: cert.certificateArn }));
-  expect(things.principalThingObjects?.map((p) => p.thingName).sort()).toEqual([...cert.things].sort());
+  await expectCertificateAsMade(t.iot(SOURCE), cert);
   // The offer is gone from the target's inbox.
   await expect(t.iot(HUMAN).send(new DescribeCertificateCommand({ certificateId: cert.certificateId }))).rejects.toMatchObject({ name: 'ResourceNotFoundException' });
 }

@@ -1,8 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { DescribeCertificateCommand, ListAttachedPoliciesCommand, ListPrincipalThingsV2Command, RejectCertificateTransferCommand } from '@aws-sdk/client-iot';
+import { DescribeCertificateCommand, RejectCertificateTransferCommand } from '@aws-sdk/client-iot';
 import { DescribeExecutionCommand, GetExecutionHistoryCommand } from '@aws-sdk/client-sfn';
 import { PutEventsCommand } from '@aws-sdk/client-eventbridge';
-import { makeDeviceCertificate, SHORT_EXPIRY_PARAMS, SHORT_TIMEOUT_SECONDS, startTestCloud, until, type TestCloud } from '../support/cloud.js';
+import { makeDeviceCertificate, type DeviceCertificate, SHORT_EXPIRY_PARAMS, SHORT_TIMEOUT_SECONDS, startTestCloud, until, type TestCloud } from '../support/cloud.js';
+import { expectCertificateAsMade } from '../support/expect-certificate.js';
 import { eventErrors } from '../support/events.js';
 
 const SOURCE = '111111111111';
@@ -34,14 +35,8 @@ async function finalExecution(executionArn: string) {
   });
 }
 
-async function expectRestored(cert: { certificateId: string; certificateArn: string; policies: string[]; things: string[] }) {
-  const iot = t.iot(SOURCE);
-  const d = await iot.send(new DescribeCertificateCommand({ certificateId: cert.certificateId }));
-  expect(d.certificateDescription?.status).toBe('ACTIVE');
-  const policies = await iot.send(new ListAttachedPoliciesCommand({ target: cert.certificateArn }));
-  expect(policies.policies?.map((p) => p.policyName).sort()).toEqual([...cert.policies].sort());
-  const things = await iot.send(new ListPrincipalThingsV2Command({ principal: cert.certificateArn }));
-  expect(things.principalThingObjects?.map((p) => p.thingName).sort()).toEqual([...cert.things].sort());
+async function expectRestored(cert: DeviceCertificate) {
+  await expectCertificateAsMade(t.iot(SOURCE), cert);
 }
 
 describe('certificate transfer, end to end on the local cloud', () => {
