@@ -21,7 +21,7 @@ import { createConsole } from './console/server.js';
 import { IamAuthorizer, type Denial } from './iam/authorizer.js';
 import { edgeAuthorizer } from './iam/edge.js';
 import { rolesOfStack } from './iam/stack-roles.js';
-import { LambdaPolicies, permissionsOfStack } from './iam/lambda-permissions.js';
+import { LambdaPolicies, eventBridgeRuleName, permissionsOfStack, scheduleRuleName } from './iam/lambda-permissions.js';
 import { invokeAsync } from './lambda/async-invoke.js';
 import { LocalQueues } from './sqs/queues.js';
 
@@ -403,7 +403,7 @@ export async function startLocalCloud(opts: LocalCloudOptions = {}): Promise<Loc
         for (const h of fn.http) routes.push({ method: h.method, resource: h.path, functionArn: arn, authorizer: h.authorizer });
         fn.eventBridge.forEach((eb, i) => {
           const busName = eb.eventBus ? String(resolveIntrinsics(eb.eventBus, ctx)).split('/').pop()! : 'default';
-          const rule = `${fn.name}-rule-${i + 1}`;
+          const rule = eventBridgeRuleName(fn, i + 1);
           const c = { account: install.account, region };
           events.putRule(c, { Name: rule, EventBusName: busName, ...(eb.schedule ? { ScheduleExpression: eb.schedule } : { EventPattern: JSON.stringify(resolveIntrinsics(eb.pattern, ctx)) }), State: 'ENABLED' });
           // The target's RetryPolicy and DeadLetterConfig, as serverless compiles them.
@@ -412,7 +412,7 @@ export async function startLocalCloud(opts: LocalCloudOptions = {}): Promise<Loc
           events.putTargets(c, { Rule: rule, EventBusName: busName, Targets: [{ Id: `${rule}-target`, Arn: arn, ...retryPolicy, ...deadLetter }] });
         });
         fn.schedules.forEach((s, i) => {
-          const rule = `${fn.name}-schedule-${i + 1}`;
+          const rule = scheduleRuleName(fn, i + 1);
           const c = { account: install.account, region };
           events.putRule(c, { Name: rule, ScheduleExpression: s.rate, State: s.enabled ? 'ENABLED' : 'DISABLED' });
           events.putTargets(c, { Rule: rule, Targets: [{ Id: `${rule}-target`, Arn: arn, ...(s.input ? { Input: stringify(s.input) } : {}) }] });

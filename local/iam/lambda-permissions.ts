@@ -30,7 +30,7 @@ export function arnLike(pattern: string, arn: string): boolean {
 
 /**
  * Serverless v3's rule name for a function's n-th eventBridge event (1-based) when the
- * event names none: `<function name>-rule-<n>`, hashed past 64 characters.
+ * event names none: `<function name>-rule-<n>` (serverless hashes names past 64 characters; ours stay under).
  */
 export function eventBridgeRuleName(fn: FunctionDef, index: number): string {
   return `${fn.name}-rule-${index}`;
