@@ -67,6 +67,8 @@ export const config = {
   get reconcilerDescribeRate(): number { return optionalInt('RECONCILER_DESCRIBE_TPS', 2); },
   /** Offers younger than this are left to the event path: the reconciler only looks at older ones. */
   get reconcilerGraceSeconds(): number { return optionalInt('RECONCILER_GRACE_SECONDS', 30); },
+  /** How long Restore waits, after a step was killed at its timeout, for IoT calls it left in flight to land before it looks again. */
+  get lateCallGraceSeconds(): number { return optionalInt('LATE_CALL_GRACE_SECONDS', 10); },
   get reconcilerMaxPerRun(): number { return optionalInt('RECONCILER_MAX_PER_RUN', 500); },
   /** Certificates per child execution of a batch, at most (src/batch/plan.ts bounds it by the history quota). */
   get batchSliceSize(): number {

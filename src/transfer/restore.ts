@@ -5,7 +5,7 @@ import { callConcurrency, mapPool } from '../concurrency.js';
 import { config } from '../config.js';
 import { awsErrorName, RestoreIncomplete, TransferStateConflict } from '../errors.js';
 import { DetailType, entry, publish, type CompletedDetail } from '../events.js';
-import { attachPolicy, attachThing, describeCertificate, RETRYABLE_IOT_ERRORS, setCertificateStatus } from '../iot.js';
+import { attachPolicy, attachThing, describeCertificate, listAttachedPolicies, listPrincipalThings, RETRYABLE_IOT_ERRORS, setCertificateStatus } from '../iot.js';
 import { logger } from '../logger.js';
 import { countRestoreRepaired } from '../metrics.js';
 import { requireTransfer, saveRestore, settleRepair } from '../store.js';
@@ -177,12 +177,67 @@ function summary(items: RestoreItem[]): string {
  * transient failures remain, so the state machine tries again, for minutes;
  * once its retries are spent, Record Outcome ends the transfer RESTORE_FAILED.
  */
-export async function restore(state: WorkflowState, context?: Pick<Context, 'getRemainingTimeInMillis'>): Promise<RestoreOutcome> {
+export async function restore(state: WorkflowState, context?: Pick<Context, 'getRemainingTimeInMillis'>, sleep: (ms: number) => Promise<void> = defaultSleep): Promise<RestoreOutcome> {
   const record = await requireTransfer(state.transferId);
-  const outcome = await restoreCertificate(record, { remainingMs: context ? () => context.getRemainingTimeInMillis() : undefined });
+  const opts = { remainingMs: context ? () => context.getRemainingTimeInMillis() : () => Number.POSITIVE_INFINITY, sleep };
+  let outcome = await restoreCertificate(record, opts);
+  if (killedMidStep(state) && record.snapshot && outcome.reattachedThings && outcome.status !== 'FAILED') {
+    // A step killed at its timeout can leave detach calls in flight that IoT serves after the
+    // re-attach above: wait them out, then look again and put back what they took.
+    const wait = Math.min(config.lateCallGraceSeconds * 1000, Math.max(0, opts.remainingMs() - RESERVE_MS * 3));
+    await sleep(wait);
+    outcome = await verifyRestored(record, outcome, opts);
+  }
   await saveRestore(state.transferId, outcome);
   if (worthRetrying(outcome)) throw new RestoreIncomplete(outcome.error ?? 'The restore could not finish');
   return outcome;
+}
+
+/** The step before the rollback died at its timeout or crashed, rather than answering an error. */
+export const KILLED_STEP_ERRORS = new Set(['Sandbox.Timedout', 'States.Timeout', 'Lambda.Unknown', 'Runtime.ExitError']);
+const killedMidStep = (state: WorkflowState) => KILLED_STEP_ERRORS.has(state.error?.Error ?? '');
+
+/**
+ * Looks at the certificate again after a restore and re-attaches any policy or
+ * thing of the snapshot that is missing (a late detach of a killed step took
+ * it), so the result reports what IoT shows, not what was sent.
+ */
+export async function verifyRestored(record: TransferRecord, outcome: RestoreOutcome, options: Required<RestoreOptions>): Promise<RestoreOutcome> {
+  const snapshot = record.snapshot!;
+  const policies = await attempt(() => listAttachedPolicies(snapshot.certificateArn), options);
+  const things = await attempt(() => listPrincipalThings(snapshot.certificateArn), options);
+  if (!policies.ok || !things.ok) {
+    const failed = [!policies.ok && issue('policy', '(verification: ListAttachedPolicies)', policies.error), !things.ok && issue('thing', '(verification: ListPrincipalThingsV2)', things.error)].filter((i): i is RestoreItem => Boolean(i));
+    const notRestored = [...(outcome.notRestored ?? []), ...failed];
+    return { ...outcome, status: 'FAILED', notRestored, error: summary(notRestored) };
+  }
+  const attached = { policies: new Set(policies.value), things: new Set(things.value.map((t) => t.thingName)) };
+  const notRestored = [...(outcome.notRestored ?? [])];
+  const relost: string[] = [];
+  for (const policyName of outcome.reattachedPolicies ?? []) {
+    if (attached.policies.has(policyName)) continue;
+    relost.push(`policy ${policyName}`);
+    const done = await attempt(() => attachPolicy(policyName, snapshot.certificateArn), options);
+    if (!done.ok) notRestored.push(issue('policy', policyName, done.error));
+  }
+  const byName = new Map(snapshot.things.map((t) => [t.thingName, t]));
+  const missing = (outcome.reattachedThings ?? []).filter((name) => !attached.things.has(name));
+  const results = await mapPool(missing, callConcurrency('AttachThingPrincipal'), async (name) => attempt(() => attachThing(byName.get(name)!, snapshot.certificateArn), options));
+  results.forEach((done, i) => {
+    relost.push(`thing ${missing[i]}`);
+    if (!done.ok) notRestored.push(issue('thing', missing[i], done.error));
+  });
+  if (relost.length) logger.warn('Put back what a late detach took after the restore', { items: relost.slice(0, 20), count: relost.length });
+  const failedNames = new Set(notRestored.map((i) => `${i.kind}|${i.name}`));
+  const status = statusOf(notRestored);
+  return {
+    ...outcome,
+    status,
+    reattachedPolicies: (outcome.reattachedPolicies ?? []).filter((n) => !failedNames.has(`policy|${n}`)),
+    reattachedThings: (outcome.reattachedThings ?? []).filter((n) => !failedNames.has(`thing|${n}`)),
+    ...(notRestored.length ? { notRestored } : {}),
+    ...(status === 'FAILED' ? { error: summary(notRestored) } : {}),
+  };
 }
 
 export type RepairResult = { repaired: true; transfer: TransferRecord } | { repaired: false; transfer: TransferRecord; restore: RestoreOutcome };
