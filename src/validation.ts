@@ -1,6 +1,8 @@
 import { Ajv, type ErrorObject, type JSONSchemaType } from 'ajv';
 import addFormats from 'ajv-formats';
+import { batchConcurrency } from './concurrency.js';
 import { config, DEFAULT_TIMEOUT_SECONDS, MAX_TIMEOUT_SECONDS } from './config.js';
+import { AWS_DEFAULT_IOT_TPS, parseRateLimits } from './ratebudget.js';
 import { TargetNotAllowed, ValidationError } from './errors.js';
 import { FINAL_STATUSES, OPEN_STATUSES, type TransferRequest, type TransferStatus } from './types.js';
 import type { ListQuery } from './store.js';
@@ -174,7 +176,14 @@ export function validateListQuery(query: Record<string, string | undefined> | nu
 export const MAX_BATCH_SIZE = 1000;
 /** An inline Map runs at most 40 iterations at once. */
 export const MAX_BATCH_CONCURRENCY = 100;
-export const DEFAULT_BATCH_CONCURRENCY = 40;
+/**
+ * Transfers in flight per batch when the request names none: derived from the IoT quotas the
+ * stack is configured with (`iotRateLimits`), so two full batches at once lose nothing to a
+ * step timeout (15 at AWS default quotas; more when they are raised, up to the maximum).
+ */
+export const defaultBatchConcurrency = (): number => batchConcurrency({ limits: parseRateLimits(process.env.IOT_RATE_LIMITS) ?? AWS_DEFAULT_IOT_TPS, max: MAX_BATCH_CONCURRENCY });
+/** At AWS default quotas. */
+export const DEFAULT_BATCH_CONCURRENCY = batchConcurrency({ max: MAX_BATCH_CONCURRENCY });
 
 /** Selects certificates of this account instead of listing them (ListCertificates). */
 export interface BatchFilter {
@@ -220,7 +229,7 @@ export const batchRequestSchema: JSONSchemaType<BatchRequestBody> = {
     transferMessage: FIELD.transferMessage,
     timeoutSeconds: FIELD.timeoutSeconds,
     restoreOnFailure: FIELD.restoreOnFailure,
-    maxConcurrency: { type: 'integer', minimum: 1, maximum: MAX_BATCH_CONCURRENCY, nullable: true, description: `Transfers in flight at once, 1 to ${MAX_BATCH_CONCURRENCY} (default ${DEFAULT_BATCH_CONCURRENCY})` },
+    maxConcurrency: { type: 'integer', minimum: 1, maximum: MAX_BATCH_CONCURRENCY, nullable: true, description: `Transfers in flight at once, 1 to ${MAX_BATCH_CONCURRENCY} (default: derived from the IoT quotas, ${DEFAULT_BATCH_CONCURRENCY} at AWS defaults)` },
     requestId: FIELD.requestId,
   },
 };
@@ -281,7 +290,7 @@ export function validateBatchRequest(input: unknown, sourceAccount = config.acco
     transferMessage: body.transferMessage ?? undefined,
     timeoutSeconds: body.timeoutSeconds ?? config.defaultTimeoutSeconds,
     restoreOnFailure: body.restoreOnFailure ?? true,
-    maxConcurrency: body.maxConcurrency ?? DEFAULT_BATCH_CONCURRENCY,
+    maxConcurrency: body.maxConcurrency ?? defaultBatchConcurrency(),
     requestId: body.requestId ?? undefined,
   };
 }

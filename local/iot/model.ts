@@ -242,8 +242,11 @@ export interface IotOutputs {
 // Options: quotas, latency, faults, observation
 
 export type LatencyRange = number | { min: number; max: number };
-/** A fixed delay, a uniform range, or per-operation values (`'*'` for the rest). */
-export type LatencySpec = LatencyRange | Partial<Record<IotOperation | '*', LatencyRange>>;
+/**
+ * A fixed delay, a uniform range, per-operation values (`'*'` for the rest), or a function of the
+ * call (chaos runs: one certificate's calls hang) answering milliseconds.
+ */
+export type LatencySpec = LatencyRange | Partial<Record<IotOperation | '*', LatencyRange>> | ((call: { account: string; operation: IotOperation; input: unknown }) => number);
 
 export const FAULT_KINDS = ['ThrottlingException', 'ServiceUnavailableException', 'InternalFailureException'] as const;
 export type FaultKind = (typeof FAULT_KINDS)[number];
@@ -565,7 +568,7 @@ export class IotModel {
     let outcome: CallOutcome = 'ok';
     let errorCode: string | undefined;
     try {
-      const delay = this.latencyFor(operation);
+      const delay = this.latencyFor(ctx, operation, input);
       if (delay > 0) await new Promise((resolve) => setTimeout(resolve, delay));
       if (!this.buckets.take(ctx.account, ctx.region, operation)) {
         outcome = 'throttled';
@@ -635,9 +638,10 @@ export class IotModel {
     return FAULT_ERRORS[kinds[Math.floor(pick * kinds.length)]]();
   }
 
-  private latencyFor(operation: IotOperation): number {
+  private latencyFor(ctx: CallContext, operation: IotOperation, input: unknown): number {
     const spec = this.options.latencyMs;
     if (spec === undefined) return 0;
+    if (typeof spec === 'function') return spec({ account: ctx.account, operation, input });
     const range: LatencyRange | undefined =
       typeof spec === 'number' || ('min' in spec && 'max' in spec && typeof spec.min === 'number')
         ? (spec as LatencyRange)

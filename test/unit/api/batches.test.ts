@@ -35,7 +35,7 @@ async function getBatch(batchId: string) {
   return { status: res.statusCode, body: JSON.parse(res.body) as Record<string, unknown> };
 }
 
-const startedInput = () => JSON.parse(sfn.commandCalls(StartExecutionCommand)[0].args[0].input.input!) as Record<string, unknown>;
+const startedInput = () => JSON.parse(sfn.commandCalls(StartExecutionCommand).at(-1)!.args[0].input.input!) as Record<string, unknown>;
 
 describe('POST /transfer-batches', () => {
   it('records the batch and starts the batch workflow named after it (202)', async () => {
@@ -63,10 +63,26 @@ describe('POST /transfer-batches', () => {
     expect(await batches.getBatch(res.body.batchId as string)).toMatchObject({ status: 'RUNNING', total: 3, targetAccount: TARGET, maxConcurrency: 2 });
   });
 
-  it('defaults: 40 at a time, 7 days, restore on failure; ids are lower-cased', async () => {
+  it('defaults: 15 at a time (derived from the AWS default IoT quotas), 7 days, restore on failure; ids are lower-cased', async () => {
     const id = certId();
     await post({ certificateIds: [id.toUpperCase()], targetAccount: TARGET });
-    expect(startedInput()).toMatchObject({ certificateIds: [id], maxConcurrency: 40, request: { timeoutSeconds: 604_800, restoreOnFailure: true } });
+    expect(startedInput()).toMatchObject({ certificateIds: [id], maxConcurrency: 15, request: { timeoutSeconds: 604_800, restoreOnFailure: true } });
+  });
+
+  it('the default concurrency follows the quotas the stack is configured with (iotRateLimits), up to 100', async () => {
+    const saved = process.env.IOT_RATE_LIMITS;
+    try {
+      process.env.IOT_RATE_LIMITS = 'DetachPolicy=30';
+      await post({ certificateIds: [certId()], targetAccount: TARGET });
+      // DetachPolicy 30 TPS × 20 s / 10 calls / 2 batches = 30 (TransferCertificate's 10 × 20 / 3 / 2 = 33 comes next).
+      expect(startedInput()).toMatchObject({ maxConcurrency: 30 });
+      process.env.IOT_RATE_LIMITS = ['DetachPolicy', 'DescribeCertificate', 'TransferCertificate', 'UpdateCertificate', 'ListPrincipalThingsV2', 'ListAttachedPolicies'].map((op) => `${op}=500`).join(',');
+      await post({ certificateIds: [certId()], targetAccount: TARGET });
+      expect(startedInput()).toMatchObject({ maxConcurrency: 100 });
+    } finally {
+      if (saved === undefined) delete process.env.IOT_RATE_LIMITS;
+      else process.env.IOT_RATE_LIMITS = saved;
+    }
   });
 
   const id = certId('fixed');
