@@ -35,7 +35,7 @@ const { values: args } = parseArgs({
     seed: { type: 'string', default: '42' },
     'fault-rate': { type: 'string', default: '0.1' },
     'timeout-seconds': { type: 'string', default: '8' },
-    /** Concurrent 10-policy transfers (default: 80, or a quarter of a smaller run). */
+    /** Concurrent 10-policy transfers (default: 80, or 27 % of a smaller run). */
     burst: { type: 'string' },
     /** Things (128-character names) of the one large certificate; 0 for none. */
     'large-things': { type: 'string', default: '1000' },
@@ -45,7 +45,7 @@ const N = Number(args.transfers);
 const SEED = Number(args.seed);
 const FAULT_RATE = Number(args['fault-rate']);
 const TIMEOUT = Number(args['timeout-seconds']);
-const BURST = args.burst === undefined ? Math.min(80, Math.floor(N / 4)) : Number(args.burst);
+const BURST = args.burst === undefined ? Math.min(80, Math.floor(N * 0.27)) : Number(args.burst);
 const LARGE_THINGS = Number(args['large-things']);
 /** Offers a plan acts on while they wait are given this long, so they wait for the fault. */
 const LONG_TIMEOUT = 300;

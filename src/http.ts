@@ -35,8 +35,23 @@ export function errorResponse(err: unknown, requestId?: string): APIGatewayProxy
     // IoT (or our own rate budget) is at its quota: the caller should come back shortly.
     return json(429, { error: 'TooManyRequests', message: 'The IoT rate budget is spent for now; retry in a few seconds', requestId } satisfies HttpError, { 'retry-after': '2' });
   }
+  if (isServiceFault(err)) {
+    // An AWS service stayed unavailable through the SDK's retries: a retry later is expected to work.
+    logger.warn('AWS service fault', { error: { name: (err as Error).name, message: (err as Error).message } });
+    return json(503, { error: 'ServiceUnavailable', message: `${(err as Error).name} from AWS after retries; retry in a few seconds (with the same requestId, a retry never starts a transfer twice)`, requestId } satisfies HttpError, { 'retry-after': '2' });
+  }
   logger.error('Unhandled error', { error: err instanceof Error ? { name: err.name, message: err.message, stack: err.stack } : String(err) });
   return json(500, { error: 'InternalError', message: 'Internal error; see the service logs', requestId } satisfies HttpError);
+}
+
+const SERVICE_FAULTS = new Set(['ServiceUnavailableException', 'InternalFailureException', 'InternalServerError', 'InternalServerException', 'ServiceUnavailable', 'InternalFailure', 'ProvisionedThroughputExceededException', 'RequestLimitExceeded']);
+
+/** A transient fault of an AWS service (its name, or a 5xx answer), not a bug of ours. */
+function isServiceFault(err: unknown): boolean {
+  if (!(err instanceof Error)) return false;
+  if (SERVICE_FAULTS.has(err.name)) return true;
+  const status = (err as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode;
+  return status !== undefined && status >= 500;
 }
 
 /** Wraps an API handler: shared middleware plus the error mapping above. */

@@ -6,6 +6,7 @@ import { DescribeCertificateCommand, ListAttachedPoliciesCommand, ListPrincipalT
 import { DescribeExecutionCommand, GetExecutionHistoryCommand, type HistoryEvent } from '@aws-sdk/client-sfn';
 import type { InvocationRecord } from '../../local/lambda/runtime.js';
 import { SHORT_EXPIRY_PARAMS, SHORT_TIMEOUT_SECONDS, startTestCloud, until, type TestCloud } from '../support/cloud.js';
+import { makeModelCertificate } from '../support/model-certificate.js';
 
 const SOURCE = '111111111111';
 const AUTO_ACCEPT = '222222222222';
@@ -65,29 +66,11 @@ interface BigCertificate {
 
 /** A certificate with `things` things of 128-character names and `policies` policies, set up in the IoT model directly (fast). */
 async function bigCertificate(iot: IoTClient, things: number, policies: number): Promise<BigCertificate> {
-  const model = t.cloud.iot;
-  const ctx = { account: SOURCE, region: REGION };
-  const cert = await model.createKeysAndCertificate(ctx, { setAsActive: true });
-  const id = cert.certificateId!;
-  const policyNames: string[] = [];
-  for (let i = 0; i < policies; i++) {
-    const policyName = `big-${id.slice(0, 10)}-${i}`;
-    model.createPolicy(ctx, { policyName, policyDocument: JSON.stringify({ Version: '2012-10-17', Statement: [{ Effect: 'Allow', Action: 'iot:Connect', Resource: '*' }] }) });
-    model.attachPolicy(ctx, { policyName, target: cert.certificateArn });
-    policyNames.push(policyName);
-  }
-  const thingNames: string[] = [];
-  for (let i = 0; i < things; i++) {
-    const prefix = `thing-${id.slice(0, 12)}-${String(i).padStart(5, '0')}-`;
-    const thingName = prefix + 'x'.repeat(128 - prefix.length);
-    model.createThing(ctx, { thingName });
-    model.attachThingPrincipal(ctx, { thingName, principal: cert.certificateArn!, thingPrincipalType: 'NON_EXCLUSIVE_THING' });
-    thingNames.push(thingName);
-  }
-  expect(thingNames.every((n) => n.length === 128)).toBe(true);
+  const cert = await makeModelCertificate(t.cloud.iot, SOURCE, REGION, { policies, things, thingNameLength: 128 });
+  expect(cert.things.every((n) => n.length === 128)).toBe(true);
   // Seen through the API as the workflow will see it.
-  expect((await iot.send(new DescribeCertificateCommand({ certificateId: id }))).certificateDescription?.status).toBe('ACTIVE');
-  return { certificateId: id, certificateArn: cert.certificateArn!, policies: policyNames.sort(), things: thingNames.sort() };
+  expect((await iot.send(new DescribeCertificateCommand({ certificateId: cert.certificateId }))).certificateDescription?.status).toBe('ACTIVE');
+  return { certificateId: cert.certificateId, certificateArn: cert.certificateArn, policies: [...cert.policies].sort(), things: [...cert.things].sort() };
 }
 
 async function finished(executionArn: string, timeoutMs = 240_000) {

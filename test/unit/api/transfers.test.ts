@@ -101,6 +101,15 @@ describe('POST /transfers', () => {
     expect(sfn.calls()).toHaveLength(0);
   });
 
+  it.each(['ServiceUnavailableException', 'InternalFailureException'])('503 with Retry-After when IoT keeps answering %s through the SDK\'s retries; nothing started', async (name) => {
+    iot.on(DescribeCertificateCommand).rejects(iotError(name));
+    const res = await create(apiEvent('POST', '/transfers', { body: { certificateId: certId(), targetAccount: TARGET } }), lambdaContext());
+    expect(res.statusCode).toBe(503);
+    expect(res.headers).toMatchObject({ 'retry-after': '2' });
+    expect(JSON.parse(res.body)).toMatchObject({ error: 'ServiceUnavailable', message: expect.stringContaining(name) });
+    expect(sfn.calls()).toHaveLength(0);
+  });
+
   it.each(['REVOKED', 'PENDING_TRANSFER'])('409 for a %s certificate', async (status) => {
     const res = await post({ certificateId: certificate(status), targetAccount: TARGET });
     expect(res).toMatchObject({ status: 409, body: { error: 'CertificateNotTransferable' } });
