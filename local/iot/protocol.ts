@@ -6,7 +6,9 @@
  */
 import type { AwsRequest, AwsResponse, ServiceProvider } from '../edge/types.js';
 import { AwsError } from '../edge/types.js';
-import { IotError, type IotInputs, type IotModel, type IotOperation } from './model.js';
+import { IotError } from './errors.js';
+import type { IotModel } from './model.js';
+import type { IotInputs, IotOperation } from './types.js';
 
 interface ParsedRequest {
   labels: Record<string, string>;

@@ -1,9 +1,13 @@
 /**
- * IoT control-plane quotas: the AWS default table (one source, shared with the product's rate budget)
- * and the token buckets that throttle calls per account, region and operation.
+ * IoT quotas: the AWS default rate table and policies-per-certificate limit (one source, shared with
+ * the product), and the token buckets that throttle calls per account, region and operation.
  */
+import { MAX_POLICIES_PER_CERTIFICATE } from '../../src/concurrency.js';
 import { AWS_DEFAULT_IOT_TPS } from '../../src/ratebudget.js';
-import type { IotOperation } from './model.js';
+import type { IotOperation } from './types.js';
+
+/** At most 10 policies can be attached to one certificate (AWS IoT quota; the product plans its detaches by it). */
+export const MAX_POLICIES_PER_TARGET = MAX_POLICIES_PER_CERTIFICATE;
 
 /** Requests per second (burst = rate), or an explicit token bucket. */
 export type QuotaSpec = number | { rate: number; burst?: number };

@@ -2,10 +2,7 @@
  * The certificates of one region: a DEFAULT-mode certificate exists once, an SNI_ONLY one (registered
  * without a CA) once per account (multi-account registration). Each copy keeps its latest transfer.
  */
-import type { CertificateStatus } from './model.js';
-
-export const CERTIFICATE_MODES = ['DEFAULT', 'SNI_ONLY'] as const;
-export type CertificateMode = (typeof CERTIFICATE_MODES)[number];
+import type { CertificateMode, CertificateStatus } from './types.js';
 
 export interface TransferState {
   transferMessage?: string;
