@@ -14,6 +14,9 @@ export const DetailType = {
   Accepted: 'Certificate Transfer Accepted',
   Rejected: 'Certificate Transfer Rejected',
   Completed: 'Certificate Transfer Completed',
+  /** `cert-transfer doctor`'s probe: touches no certificate; a target kit answers it with a Pong. */
+  Ping: 'Certificate Transfer Ping',
+  Pong: 'Certificate Transfer Pong',
 } as const;
 export type DetailType = (typeof DetailType)[keyof typeof DetailType];
 
@@ -39,6 +42,21 @@ export interface DecisionDetail {
   decidedAt: string;
   reason?: string;
   setAsActive?: boolean;
+}
+
+/** A probe of the decision path (source → target kit → source), naming no certificate. */
+export interface PingDetail {
+  pingId: string;
+  sourceAccount: string;
+  targetAccount: string;
+  sentAt: string;
+}
+
+/** The target kit's answer to a Ping, sent to the source account's bus as a decision is. */
+export interface PongDetail extends PingDetail {
+  answeredAt: string;
+  /** The kit's acceptance policy, so the doctor can say what offers will meet. */
+  acceptancePolicy: string;
 }
 
 /**

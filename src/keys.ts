@@ -32,3 +32,9 @@ export function indexKeys(r: Pick<TransferRecord, 'status' | 'createdAt' | 'tran
     ...(r.batchId ? { gsi4pk: `BATCH#${r.batchId}`, gsi4sk: sortKey } : {}),
   };
 }
+
+/** The latest `cert-transfer doctor` ping to a target account, and its Pong (src/ping.ts). */
+export const pingKey = (targetAccount: string) => ({ pk: `PING#${targetAccount}`, sk: 'PING' });
+
+/** When the reconciler last finished a run. */
+export const RECONCILER_RUN_KEY = { pk: 'RECONCILER', sk: 'RUN' } as const;

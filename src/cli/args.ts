@@ -9,6 +9,8 @@ export const EXIT = {
   API: 3,
   /** The transfer (or a transfer of the batch) ended other than ACCEPTED. */
   NOT_ACCEPTED: 4,
+  /** `doctor`: at least one check failed. */
+  CHECK_FAILED: 5,
 } as const;
 
 /** A command-line mistake; the message names the argument. */

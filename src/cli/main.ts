@@ -1,11 +1,14 @@
 import { readFile } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
+import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import { fromNodeProviderChain } from '@aws-sdk/credential-providers';
 import type { AwsCredentialIdentity, AwsCredentialIdentityProvider } from '@smithy/types';
 import { ApiError, TransferApiClient } from '../client/api.js';
 import {
-  EXIT, UsageError, accountArg, certificateIdArg, durationArg, idArg, intArg, parseCertificateList, regionOfEndpoint,
+  EXIT, UsageError, accountArg, durationArg, intArg, parseCertificateList, regionOfEndpoint,
 } from './args.js';
+import { doctorText, runDoctor } from './doctor.js';
+import { MIN_PREFIX, localApiUrl, localAwsUrl, resolveCertificateId, resolveId } from './ids.js';
 import {
   batchSummary, historyLine, isFinalStatus, outcomeLine, progressBar, repairedLine, restoreText, transferDetails, transferTable, type Writer,
 } from './output.js';
@@ -24,7 +27,7 @@ export interface CliDeps {
   makeClient?(opts: ClientOptions): ApiClient;
 }
 
-export type ApiClient = Pick<TransferApiClient, 'startTransfer' | 'getTransfer' | 'listTransfers' | 'cancelTransfer' | 'repairTransfer' | 'startBatch' | 'getBatch'>;
+export type ApiClient = Pick<TransferApiClient, 'request' | 'startTransfer' | 'getTransfer' | 'listTransfers' | 'cancelTransfer' | 'repairTransfer' | 'startBatch' | 'getBatch'>;
 
 export interface ClientOptions {
   endpoint: string;
@@ -60,6 +63,33 @@ const OPTIONS = {
   'max-concurrency': { type: 'string' },
 } as const;
 
+/** What `--help` says of each option: its argument, meaning and default. */
+const OPTION_HELP: Record<keyof typeof OPTIONS, [arg: string, text: string]> = {
+  endpoint: ['<url>', 'the deployed API (the stack\'s ServiceEndpoint); default: env CERT_TRANSFER_ENDPOINT'],
+  local: ['', 'the local cloud at http://127.0.0.1:$LOCAL_API_PORT (default 3000), signing as 111111111111 unless AWS_ACCESS_KEY_ID or AWS_PROFILE is set'],
+  region: ['<region>', 'signing region; default: AWS_REGION, AWS_DEFAULT_REGION, the endpoint\'s region, us-east-1'],
+  profile: ['<name>', 'AWS profile; default: the standard credential chain'],
+  json: ['', 'machine-readable output on stdout; default: text'],
+  interval: ['<time>', 'polling interval, e.g. 500ms, 2s; default: 500ms local, 2s deployed'],
+  help: ['', 'this help'],
+  version: ['', 'the CLI\'s version'],
+  to: ['<account>', 'the 12-digit target account (required)'],
+  message: ['<text>', 'transferMessage the target sees, up to 128 characters; default: none'],
+  timeout: ['<duration>', 'how long the target has to decide, 60s to 360d; default: the stack\'s (7d)'],
+  'no-restore': ['', 'leave the certificate detached and inactive if the transfer fails; default: restore it'],
+  'request-id': ['<id>', 'idempotency key: the same id always names the same transfer; default: none'],
+  wait: ['', 'follow it to the end; default: return at once'],
+  'no-wait': ['', 'return once started; default: follow it with a progress bar'],
+  status: ['<status>', 'only this status (REQUESTED … ACCEPTED, REJECTED, CANCELLED, EXPIRED, FAILED, RESTORE_FAILED); default: all'],
+  certificate: ['<id>', 'only this certificate: its id or an unambiguous prefix; default: all'],
+  batch: ['<batchId>', 'only the transfers of this batch (id or prefix); default: all'],
+  limit: ['<n>', 'how many transfers, 1 to 10000; default: 20'],
+  all: ['', 'every transfer, following every page; default: off'],
+  'next-token': ['<token>', 'continue a previous listing; default: from the newest'],
+  reason: ['<text>', 'why, recorded on the transfer; default: none'],
+  'max-concurrency': ['<n>', 'transfers at a time, 1 to 100; default: derived from the IoT quotas (15 at AWS defaults)'],
+};
+
 type Values = { [K in keyof typeof OPTIONS]?: (typeof OPTIONS)[K]['type'] extends 'string' ? string : boolean };
 
 const GLOBAL_OPTIONS = ['endpoint', 'local', 'region', 'profile', 'json', 'interval', 'help'];
@@ -67,6 +97,8 @@ const GLOBAL_OPTIONS = ['endpoint', 'local', 'region', 'profile', 'json', 'inter
 interface Command {
   usage: string;
   summary: string;
+  /** Shown by `cert-transfer <command> --help`, as printed (local mode adds --local). */
+  examples: string[];
   options: (keyof typeof OPTIONS)[];
   /** API request field → the argument that sets it, so an API error names what to fix. */
   fields?: Record<string, string>;
@@ -76,7 +108,14 @@ interface Command {
 interface Context {
   deps: CliDeps;
   client(): ApiClient;
+  /** What a printed follow-up command needs to reach the same API: ` --local`, ` --endpoint <url>` or nothing. */
+  again: string;
+  /** The local cloud's web console, when the CLI talks to the local cloud. */
+  localConsole?: string;
   json: boolean;
+  endpoint: string;
+  /** Talking to the local cloud (--local): its AWS endpoint for checks made as other accounts. */
+  local?: { events(account: string): EventBridgeClient };
   intervalMs: number;
   out(text: string): void;
   err(text: string): void;
@@ -89,22 +128,26 @@ const COMMANDS: Record<string, Command> = {
     usage: 'start <certificateId> --to <account> [--message <text>] [--timeout <duration>] [--no-restore] [--request-id <id>] [--wait]',
     summary: 'Transfer a certificate to another account; --wait follows it to its outcome',
     options: ['to', 'message', 'timeout', 'no-restore', 'request-id', 'wait'],
+    examples: ['start 5c1ad9c3…e5f6 --to 222222222222 --wait', 'start <certificateId> --to 333333333333 --message "Fleet A" --timeout 2d'],
     fields: TRANSFER_FIELDS,
     async run(ctx, [id, ...extra], v) {
       noExtra(extra);
+      const targetAccount = accountArg(v.to, '--to');
+      const timeoutSeconds = durationArg(v.timeout, '--timeout');
       const body = {
-        certificateId: certificateIdArg(id),
-        targetAccount: accountArg(v.to, '--to'),
+        certificateId: await resolveCertificateId(ctx.client(), id, '<certificateId>'),
+        targetAccount,
         transferMessage: v.message,
-        timeoutSeconds: durationArg(v.timeout, '--timeout'),
+        timeoutSeconds,
         restoreOnFailure: v['no-restore'] ? false : undefined,
         requestId: v['request-id'],
       };
-      const started = await ctx.client().startTransfer(body);
+      const response = await ctx.client().startTransfer(body);
+      const started = ctx.json ? response : withConsole(ctx, response, 'transfer');
       const transferId = String(started.transferId);
       if (!v.wait) {
         if (ctx.json) ctx.out(JSON.stringify(started, null, 2));
-        else ctx.out(`Transfer ${transferId} ${String(started.status)}: ${body.certificateId} → ${body.targetAccount}\n  console  ${String(started.consoleUrl)}\nFollow it: cert-transfer watch ${transferId}`);
+        else ctx.out(`Transfer ${transferId} ${String(started.status)}: ${body.certificateId} → ${body.targetAccount}\n  console  ${String(started.consoleUrl)}\nFollow it: cert-transfer watch ${transferId}${ctx.again}`);
         return EXIT.OK;
       }
       if (!ctx.json) ctx.out(`Transfer ${transferId}: ${body.certificateId} → ${body.targetAccount}\n  console  ${String(started.consoleUrl)}`);
@@ -119,11 +162,12 @@ const COMMANDS: Record<string, Command> = {
     usage: 'status <transferId>',
     summary: 'A transfer: status, history, restore outcome, console link',
     options: [],
+    examples: ['status 0b6f2c1e-4d2a-4c55-9a1e-6f1f2b3c4d5e', 'status 0b6f2c1e --json'],
     fields: TRANSFER_FIELDS,
     async run(ctx, [id, ...extra]) {
       noExtra(extra);
-      const t = await ctx.client().getTransfer(idArg(id, '<transferId>'));
-      ctx.out(ctx.json ? JSON.stringify(t, null, 2) : transferDetails(t));
+      const t = await ctx.client().getTransfer(await transferIdArg(ctx, id));
+      ctx.out(ctx.json ? JSON.stringify(t, null, 2) : transferDetails(withConsole(ctx, t, 'transfer')));
       return EXIT.OK;
     },
   },
@@ -132,15 +176,16 @@ const COMMANDS: Record<string, Command> = {
     usage: 'list [--status <status>] [--certificate <id>] [--to <account>] [--batch <batchId>] [--limit <n>] [--all] [--next-token <token>]',
     summary: 'Transfers, newest first',
     options: ['status', 'certificate', 'to', 'batch', 'limit', 'all', 'next-token'],
+    examples: ['list --status AWAITING_DECISION', 'list --certificate 5c1ad9c3 --all', 'list --to 222222222222 --limit 100 --json'],
     fields: { status: '--status', certificateId: '--certificate', targetAccount: '--to', batchId: '--batch', limit: '--limit', nextToken: '--next-token' },
     async run(ctx, extra, v) {
       noExtra(extra);
       const want = v.all ? Infinity : intArg(v.limit, '--limit', 1, 10_000) ?? 20;
       const query = {
         status: v.status?.toUpperCase(),
-        certificateId: v.certificate === undefined ? undefined : certificateIdArg(v.certificate, '--certificate'),
+        certificateId: v.certificate === undefined ? undefined : await resolveCertificateId(ctx.client(), v.certificate, '--certificate'),
         targetAccount: v.to === undefined ? undefined : accountArg(v.to, '--to'),
-        batchId: v.batch === undefined ? undefined : idArg(v.batch, '--batch'),
+        batchId: v.batch === undefined ? undefined : await resolveId(ctx.client(), v.batch, '--batch', 'batchId'),
       };
       const items: Json[] = [];
       let nextToken = v['next-token'];
@@ -162,11 +207,12 @@ const COMMANDS: Record<string, Command> = {
     usage: 'cancel <transferId> [--reason <text>]',
     summary: 'Cancel a transfer awaiting the target\'s decision; the certificate is restored',
     options: ['reason'],
+    examples: ['cancel 0b6f2c1e --reason "wrong account"'],
     fields: { ...TRANSFER_FIELDS, reason: '--reason' },
     async run(ctx, [id, ...extra], v) {
       noExtra(extra);
-      const res = await ctx.client().cancelTransfer(idArg(id, '<transferId>'), v.reason);
-      ctx.out(ctx.json ? JSON.stringify(res, null, 2) : `Transfer ${String(res.transferId)} ${String(res.status)}: ${String(res.message)}\nFollow it: cert-transfer watch ${String(res.transferId)}`);
+      const res = await ctx.client().cancelTransfer(await transferIdArg(ctx, id), v.reason);
+      ctx.out(ctx.json ? JSON.stringify(res, null, 2) : `Transfer ${String(res.transferId)} ${String(res.status)}: ${String(res.message)}\nFollow it: cert-transfer watch ${String(res.transferId)}${ctx.again}`);
       return EXIT.OK;
     },
   },
@@ -175,11 +221,13 @@ const COMMANDS: Record<string, Command> = {
     usage: 'repair <transferId>',
     summary: 'Restore a RESTORE_FAILED transfer\'s certificate again from its snapshot; once whole, it is released',
     options: [],
+    examples: ['repair 0b6f2c1e-4d2a-4c55-9a1e-6f1f2b3c4d5e', 'list --status RESTORE_FAILED   (to find them)'],
     fields: TRANSFER_FIELDS,
     async run(ctx, [id, ...extra]) {
       noExtra(extra);
+      const transferId = await transferIdArg(ctx, id);
       try {
-        const t = await ctx.client().repairTransfer(idArg(id, '<transferId>'));
+        const t = await ctx.client().repairTransfer(transferId);
         ctx.out(ctx.json ? JSON.stringify(t, null, 2) : repairedLine(t));
         return EXIT.OK;
       } catch (e) {
@@ -197,10 +245,11 @@ const COMMANDS: Record<string, Command> = {
     usage: 'watch <transferId>',
     summary: 'Follow a transfer\'s state changes until it ends (exit 0 if ACCEPTED, 4 otherwise)',
     options: [],
+    examples: ['watch 0b6f2c1e-4d2a-4c55-9a1e-6f1f2b3c4d5e', 'watch 0b6f2c1e --interval 5s'],
     fields: TRANSFER_FIELDS,
     async run(ctx, [id, ...extra]) {
       noExtra(extra);
-      const final = await follow(ctx, idArg(id, '<transferId>'), true);
+      const final = await follow(ctx, await transferIdArg(ctx, id), true);
       if (!ctx.json) ctx.out(outcomeLine(final));
       return final.status === 'ACCEPTED' ? EXIT.OK : EXIT.NOT_ACCEPTED;
     },
@@ -210,6 +259,7 @@ const COMMANDS: Record<string, Command> = {
     usage: 'batch --to <account> <file|-> [--message <text>] [--timeout <duration>] [--max-concurrency <n>] [--no-restore] [--request-id <id>] [--no-wait]',
     summary: 'Transfer the certificates listed in a file (or stdin: -), with a progress bar and a summary',
     options: ['to', 'message', 'timeout', 'no-restore', 'request-id', 'max-concurrency', 'no-wait'],
+    examples: ['batch --to 222222222222 certificates.txt', 'cut -f1 fleet.tsv | cert-transfer batch --to 222222222222 - --no-wait'],
     fields: { ...TRANSFER_FIELDS, certificateIds: '<file>', maxConcurrency: '--max-concurrency' },
     async run(ctx, [file, ...extra], v) {
       noExtra(extra);
@@ -229,12 +279,12 @@ const COMMANDS: Record<string, Command> = {
       const started = await ctx.client().startBatch({ ...body, certificateIds });
       const batchId = String(started.batchId);
       if (v['no-wait']) {
-        ctx.out(ctx.json ? JSON.stringify(started, null, 2) : `Batch ${batchId} started: ${certificateIds.length} certificates → ${targetAccount}\nFollow it: cert-transfer batch-status ${batchId} --wait`);
+        ctx.out(ctx.json ? JSON.stringify(started, null, 2) : `Batch ${batchId} started: ${certificateIds.length} certificates → ${targetAccount}\nFollow it: cert-transfer batch-status ${batchId} --wait${ctx.again}`);
         return EXIT.OK;
       }
       ctx.err(`Batch ${batchId}: ${certificateIds.length} certificates → ${targetAccount}`);
       const final = await followBatch(ctx, batchId);
-      ctx.out(ctx.json ? JSON.stringify(final, null, 2) : batchSummary(final));
+      ctx.out(ctx.json ? JSON.stringify(final, null, 2) : batchSummary(withConsole(ctx, final, 'batch')));
       return final.status === 'COMPLETED' && final.accepted === final.total ? EXIT.OK : EXIT.NOT_ACCEPTED;
     },
   },
@@ -243,17 +293,48 @@ const COMMANDS: Record<string, Command> = {
     usage: 'batch-status <batchId> [--wait]',
     summary: 'A batch\'s counts per status and its failures; --wait follows it to the end',
     options: ['wait'],
+    examples: ['batch-status 9f8e7d6c-5b4a-4c3d-8e2f-1a0b9c8d7e6f --wait'],
     fields: { batchId: '<batchId>' },
     async run(ctx, [id, ...extra], v) {
       noExtra(extra);
-      const batchId = idArg(id, '<batchId>');
+      const batchId = await resolveId(ctx.client(), id, '<batchId>', 'batchId');
       const batch = v.wait ? await followBatch(ctx, batchId) : await ctx.client().getBatch(batchId);
-      ctx.out(ctx.json ? JSON.stringify(batch, null, 2) : `${batch.status === 'RUNNING' ? `${progressBar(batch)}\n` : ''}${batchSummary(batch)}`);
+      ctx.out(ctx.json ? JSON.stringify(batch, null, 2) : `${batch.status === 'RUNNING' ? `${progressBar(batch)}\n` : ''}${batchSummary(withConsole(ctx, batch, 'batch'))}`);
       if (batch.status === 'RUNNING') return EXIT.OK;
       return batch.status === 'COMPLETED' && batch.accepted === batch.total ? EXIT.OK : EXIT.NOT_ACCEPTED;
     },
   },
+
+  doctor: {
+    usage: 'doctor',
+    summary: 'Check the deployment end to end without moving a certificate: API, target buses and kits, the decision path, the reconciler (exit 0 when all pass, 5 otherwise)',
+    options: [],
+    examples: ['doctor --local', 'doctor --endpoint https://abc123.execute-api.eu-west-1.amazonaws.com/prod --profile ops'],
+    async run(ctx, extra) {
+      noExtra(extra);
+      const client = ctx.client();
+      const checks = await runDoctor({
+        api: client,
+        endpoint: ctx.endpoint,
+        local: ctx.local ? { events: (account) => ctx.local!.events(account) } : undefined,
+      });
+      ctx.out(ctx.json ? JSON.stringify({ ok: checks.every((c) => c.ok), checks }, null, 2) : doctorText(checks));
+      return checks.every((c) => c.ok) ? EXIT.OK : EXIT.CHECK_FAILED;
+    },
+  },
 };
+
+/** A transfer or batch id, or an unambiguous prefix of one (resolved through GET /transfers). */
+function transferIdArg(ctx: Context, value: string | undefined): Promise<string> {
+  return resolveId(ctx.client(), value, '<transferId>', 'transferId');
+}
+
+/** In the local cloud, the link printed goes to its web console, not to the AWS console (--json keeps the API's document). */
+function withConsole(ctx: Context, item: Json, kind: 'transfer' | 'batch'): Json {
+  if (!ctx.localConsole || !item.consoleUrl) return item;
+  const url = kind === 'transfer' ? `${ctx.localConsole}/transfers/${String(item.transferId)}` : `${ctx.localConsole}?batch=${String(item.batchId)}`;
+  return { ...item, consoleUrl: url };
+}
 
 function noExtra(extra: string[]): void {
   if (extra.length) throw new UsageError(`unexpected argument "${extra[0]}"`);
@@ -340,23 +421,36 @@ Commands:
 ${Object.entries(COMMANDS).map(([name, c]) => `  ${name.padEnd(width)}  ${c.summary}`).join('\n')}
 
 Options for every command:
-  --endpoint <url>     the deployed API (the stack's ServiceEndpoint); or env CERT_TRANSFER_ENDPOINT
-  --local              the local cloud (http://127.0.0.1:$LOCAL_API_PORT, default 3000); signs as
-                       111111111111 unless AWS_ACCESS_KEY_ID or AWS_PROFILE is set
-  --region <region>    signing region (default: AWS_REGION, the endpoint's region, us-east-1)
-  --profile <name>     AWS profile (default: the standard credential chain)
-  --json               machine-readable output on stdout
-  --interval <time>    polling interval for --wait, watch and batch (e.g. 500ms, 2s)
+${optionLines(GLOBAL_OPTIONS)}
 
+Ids: a transfer, batch or certificate id may be shortened to an unambiguous prefix (at least
+${MIN_PREFIX} characters), looked up among the transfers.
 Durations: 90s, 15m, 12h, 7d, 1h30m, or seconds.
 Exit codes: 0 done (and ACCEPTED); 2 usage error; 3 API error or API unreachable;
-4 the transfer (or one in the batch) ended other than ACCEPTED; 1 internal error.
+4 the transfer (or one in the batch) ended other than ACCEPTED; 5 doctor found a problem; 1 internal error.
 
-cert-transfer <command> --help shows the command's arguments.`;
+cert-transfer <command> --help shows the command's options, their defaults and examples.`;
 }
 
-function commandHelp(name: string, c: Command): string {
-  return `Usage: cert-transfer ${c.usage} [--endpoint <url> | --local] [--json]\n\n${c.summary}.`;
+function optionLines(names: readonly string[]): string {
+  const shown = names.map((n) => [`--${n}${OPTION_HELP[n as keyof typeof OPTIONS][0] ? ` ${OPTION_HELP[n as keyof typeof OPTIONS][0]}` : ''}`, OPTION_HELP[n as keyof typeof OPTIONS][1]]);
+  const width = Math.max(...shown.map(([flag]) => flag.length));
+  return shown.map(([flag, text]) => `  ${flag.padEnd(width)}  ${text}`).join('\n');
+}
+
+function commandHelp(c: Command): string {
+  return [
+    `Usage: cert-transfer ${c.usage} [--endpoint <url> | --local] [--json]`,
+    '',
+    `${c.summary}.`,
+    ...(c.options.length ? ['', 'Options:', optionLines(c.options)] : []),
+    '',
+    'Options of every command:',
+    optionLines(GLOBAL_OPTIONS.filter((o) => o !== 'help')),
+    '',
+    'Examples:',
+    ...c.examples.map((e) => `  cert-transfer ${e}`),
+  ].join('\n');
 }
 
 /** `--to: targetAccount must be …`: the API's field, as the argument that sets it. */
@@ -416,7 +510,7 @@ export async function main(argv: string[], partial: Partial<CliDeps> = {}): Prom
     command = COMMANDS[name];
     if (!command) throw new UsageError(`unknown command "${name}"; commands: ${Object.keys(COMMANDS).join(', ')}`);
     if (v.help) {
-      deps.stdout.write(`${commandHelp(name, command)}\n`);
+      deps.stdout.write(`${commandHelp(command)}\n`);
       return EXIT.OK;
     }
     const allowed = new Set([...GLOBAL_OPTIONS, ...command.options]);
@@ -424,12 +518,20 @@ export async function main(argv: string[], partial: Partial<CliDeps> = {}): Prom
     if (misplaced) throw new UsageError(`--${misplaced} is not an option of ${name} (usage: cert-transfer ${command.usage})`);
     if (v.local && v.endpoint) throw new UsageError('give --endpoint or --local, not both');
 
-    endpoint = v.endpoint ?? (v.local ? `http://127.0.0.1:${deps.env.LOCAL_API_PORT || '3000'}` : deps.env.CERT_TRANSFER_ENDPOINT ?? '');
+    endpoint = v.endpoint ?? (v.local ? localApiUrl(deps.env) : deps.env.CERT_TRANSFER_ENDPOINT ?? '');
     const local = Boolean(v.local);
+    const region = () => v.region ?? deps.env.AWS_REGION ?? deps.env.AWS_DEFAULT_REGION ?? (endpoint ? regionOfEndpoint(endpoint) : undefined) ?? 'us-east-1';
     const intervalMs = intervalArg(v.interval, local || /127\.0\.0\.1|localhost/.test(endpoint) ? 500 : 2000);
     let client: ApiClient | undefined;
     const ctx: Context = {
       deps,
+      // A printed follow-up command must reach the same API as this one.
+      again: local ? ' --local' : v.endpoint ? ` --endpoint ${v.endpoint}` : '',
+      localConsole: local ? `${endpoint}/console` : undefined,
+      endpoint,
+      local: local ? {
+        events: (account) => new EventBridgeClient({ endpoint: localAwsUrl(deps.env), region: region(), credentials: { accessKeyId: account, secretAccessKey: 'x' } }),
+      } : undefined,
       json: Boolean(v.json),
       intervalMs,
       out: (text) => deps.stdout.write(`${text}\n`),
@@ -443,11 +545,10 @@ export async function main(argv: string[], partial: Partial<CliDeps> = {}): Prom
         } catch {
           throw new UsageError(`--endpoint must be a URL like https://abc123.execute-api.us-east-1.amazonaws.com/dev, got "${endpoint}"`);
         }
-        const region = v.region ?? deps.env.AWS_REGION ?? deps.env.AWS_DEFAULT_REGION ?? regionOfEndpoint(url.href) ?? 'us-east-1';
         const credentials = local && !deps.env.AWS_ACCESS_KEY_ID && !deps.env.AWS_PROFILE && !v.profile
           ? LOCAL_CREDENTIALS
           : fromNodeProviderChain(v.profile ? { profile: v.profile } : {});
-        const opts = { endpoint: url.href, region, credentials };
+        const opts = { endpoint: url.href, region: region(), credentials };
         client = deps.makeClient ? deps.makeClient(opts) : new TransferApiClient(opts);
         return client;
       },

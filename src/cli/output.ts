@@ -71,7 +71,8 @@ export function transferDetails(t: Json): string {
 export function transferTable(items: Json[]): string {
   return table(
     ['TRANSFER', 'STATUS', 'CERTIFICATE', 'TARGET', 'CREATED'],
-    items.map((t) => [str(t.transferId), str(t.status), `${str(t.certificateId).slice(0, 12)}…`, str(t.targetAccount), time(t.createdAt)]),
+    // Full ids: people copy them into --certificate and the other commands.
+    items.map((t) => [str(t.transferId), str(t.status), str(t.certificateId), str(t.targetAccount), time(t.createdAt)]),
   );
 }
 

@@ -10,7 +10,7 @@ import { PublishCommand, SNSClient } from '@aws-sdk/client-sns';
 import { iot } from '../clients/iot.js';
 import { ConfigurationError, required } from '../config.js';
 import { awsErrorName } from '../errors.js';
-import { DetailType, entry, peerBusArn, publish, type DecisionDetail, type OfferedDetail } from '../events.js';
+import { DetailType, entry, peerBusArn, publish, type DecisionDetail, type OfferedDetail, type PingDetail, type PongDetail } from '../events.js';
 
 /** How a target account answers offers (`ACCEPTANCE_POLICY`). */
 export type AcceptancePolicy = 'auto-accept' | 'auto-reject' | 'notify-only';
@@ -128,4 +128,26 @@ export async function respond(event: OfferEvent, cfg: ResponderConfig): Promise<
   }
   await publish([entry(peerBusArn(offer.sourceAccount), DetailType.Rejected, { ...base, reason: cfg.rejectReason }, [offer.certificateArn])]);
   return { action: 'REJECTED', transferId: offer.transferId, published: true };
+}
+
+export interface PingEvent {
+  id?: string;
+  account: string;
+  'detail-type': string;
+  detail: PingDetail;
+}
+
+export type PingOutcome = { action: 'PONG'; pingId: string } | { action: 'IGNORED'; reason: string; pingId?: string };
+
+/**
+ * Answers `cert-transfer doctor`'s Ping with a Pong on the source account's bus,
+ * through the same allow-list and the same PutEvents grant as a decision. Touches no certificate.
+ */
+export async function answerPing(event: PingEvent, cfg: ResponderConfig): Promise<PingOutcome> {
+  const ping = event.detail;
+  if (!cfg.allowedSourceAccounts.includes(event.account)) return { action: 'IGNORED', reason: `ping from ${event.account}, which is not an allowed source`, pingId: ping?.pingId };
+  if (ping?.targetAccount !== cfg.accountId) return { action: 'IGNORED', reason: `ping is for account ${ping?.targetAccount}, not this one`, pingId: ping?.pingId };
+  const pong: PongDetail = { pingId: ping.pingId, sourceAccount: event.account, targetAccount: cfg.accountId, sentAt: ping.sentAt, answeredAt: new Date().toISOString(), acceptancePolicy: cfg.policy };
+  await publish([entry(peerBusArn(event.account), DetailType.Pong, pong)]);
+  return { action: 'PONG', pingId: ping.pingId };
 }

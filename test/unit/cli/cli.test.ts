@@ -83,7 +83,8 @@ describe('cert-transfer arguments', () => {
 
 describe('cert-transfer usage errors (exit 2, nothing sent)', () => {
   it.each([
-    [['start', 'abc', '--to', '222222222222', '--local'], '<certificateId> must be 64 hexadecimal'],
+    [['start', 'not-an-id', '--to', '222222222222', '--local'], '<certificateId> must be 64 hexadecimal'],
+    [['start', 'abc', '--to', '222222222222', '--local'], '<certificateId> "abc" is too short: give at least 4 characters'],
     [['start', CERT, '--local'], '--to <account> is required'],
     [['start', CERT, '--to', '2222', '--local'], '--to must be a 12-digit AWS account id'],
     [['start', CERT, '--to', '222222222222', '--timeout', 'soon', '--local'], '--timeout must be a duration'],
