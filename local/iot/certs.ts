@@ -1,7 +1,6 @@
 /**
- * Real X.509 material for the IoT emulator: device key pairs, certificates
- * signed by a local stand-in for the AWS IoT CA, and PEM parsing. Knows
- * nothing of accounts or HTTP.
+ * Real X.509 material for the IoT emulator: device key pairs, certificates signed by a local stand-in
+ * for the AWS IoT CA, and PEM parsing. Knows nothing of accounts or HTTP.
  */
 import './reflect-shim.js';
 import { createHash, createPublicKey, generateKeyPair, randomBytes, webcrypto } from 'node:crypto';

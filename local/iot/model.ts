@@ -1,12 +1,6 @@
 /**
- * AWS IoT Core control plane, the service model: `IotModel` holds one model's state and serves each
- * call (`call()`: latency, quotas, faults, counting) by one operation function of its concern's file.
- *
- * Certificates live in a per-region registry (`registry.ts`: a DEFAULT-mode certificate exists once
- * per region, an SNI_ONLY one once per account), each copy with its current owner; policies, things
- * and every attachment live in the owning account's state (`state.ts`). That is what lets a
- * certificate move between accounts by TransferCertificate / AcceptCertificateTransfer. The wire
- * layer is `protocol.ts`; this model knows no HTTP.
+ * AWS IoT Core control plane, the service model (no HTTP; the wire layer is `protocol.ts`): `IotModel`,
+ * its options, `call()` and the dispatch of each operation to the function of its concern's file.
  */
 import { CallBehaviour, type FaultOptions, type IotCallEvent, type IotStats, type LatencySpec } from './behaviour.js';
 import * as certificates from './certificates.js';

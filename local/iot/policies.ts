@@ -29,6 +29,7 @@ export function createPolicy(s: IotState, ctx: CallContext, input: IotInputs['Cr
   return { policyName: name, policyArn: s.policyArn(ctx, name), policyDocument: document, policyVersionId: '1' };
 }
 
+/** A policy of the caller's account, or ResourceNotFoundException. */
 function existingPolicy(s: IotState, ctx: CallContext, name: string): PolicyRecord {
   const p = s.account(ctx).policies.get(name);
   if (!p) throw notFound(`The policy ${name} does not exist.`);

@@ -1,8 +1,6 @@
 /**
- * AWS IoT control plane, the wire layer (restJson1): matches method + path
- * template to an operation, reads its input from labels, query, headers and
- * body as the SDK and the AWS CLI send them, calls the model, and writes the
- * result or the error. Knows no IoT rules.
+ * AWS IoT control plane, the wire layer (restJson1): routes, input read from labels, query, headers
+ * and body as the SDK and the AWS CLI send them, the result or error written back; no IoT rules.
  */
 import type { AwsRequest, AwsResponse, ServiceProvider } from '../edge/types.js';
 import { AwsError } from '../edge/types.js';

@@ -1,11 +1,11 @@
 /**
- * @peculiar/x509 2.x resolves its algorithms through tsyringe, which refuses
- * to load unless a Reflect metadata API exists (normally `reflect-metadata`,
- * which is not a dependency of this project). tsyringe only needs the three
- * functions below, and only for classes without constructor parameters, so a
- * minimal WeakMap-backed shim is enough. It installs nothing when a real
- * polyfill is already present. Import it before `@peculiar/x509`.
+ * The minimal Reflect metadata API that @peculiar/x509 2.x needs; installs nothing when a real
+ * polyfill is present. Import it before `@peculiar/x509`.
  */
+// Why: @peculiar/x509 2.x resolves its algorithms through tsyringe, which refuses to load unless a
+// Reflect metadata API exists (normally `reflect-metadata`, not a dependency of this project).
+// tsyringe only needs the three functions below, and only for classes without constructor
+// parameters, so a minimal WeakMap-backed shim is enough.
 type MetadataMap = Map<unknown, unknown>;
 const R = Reflect as unknown as Record<string, unknown>;
 

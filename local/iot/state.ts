@@ -42,7 +42,12 @@ export interface AccountState {
   thingPrincipals: Map<string, Map<string, ThingPrincipalType>>;
 }
 
-/** Everything the operations read and change, with the model's clock, key source and detach propagation. */
+/**
+ * Everything the operations read and change, with the model's clock, key source and detach propagation.
+ * Certificates live in a per-region registry, each copy with its current owner; policies, things and
+ * every attachment live in the owning account's state. That is what lets a certificate move between
+ * accounts by TransferCertificate / AcceptCertificateTransfer.
+ */
 export class IotState {
   readonly regions = new Map<string, RegionState>();
   /** `account|region` → that account's policies, things and attachments. */

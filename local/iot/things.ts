@@ -29,6 +29,7 @@ export function createThing(s: IotState, ctx: CallContext, input: IotInputs['Cre
   return { thingName: name, thingArn: s.thingArn(ctx, name), thingId: thing.thingId };
 }
 
+/** A thing of the caller's account, or ResourceNotFoundException. */
 function existingThing(s: IotState, ctx: CallContext, name: string): ThingRecord {
   const t = s.account(ctx).things.get(name);
   if (!t) throw notFound(`Thing ${name} cannot be found.`);
