@@ -2,7 +2,7 @@
  * What EventBridge does when a target invocation fails: which errors it retries, the
  * target's RetryPolicy, the dead-letter message, and the per-rule CloudWatch metrics.
  */
-import type { EventBridgeEvent, Target } from './model.js';
+import type { EventBridgeEvent, Target } from './types.js';
 
 /** RetryPolicy defaults of a rule target: "retries sending the event for 24 hours and up to 185 times". */
 export const DEFAULT_MAXIMUM_RETRY_ATTEMPTS = 185;
