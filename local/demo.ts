@@ -3,6 +3,7 @@ import { AttachPolicyCommand, AttachThingPrincipalCommand, CreateKeysAndCertific
 import { DEMO_ACCOUNTS, startLocalCloud, type LocalCloud } from './cloud.js';
 import { TransferApiClient } from '../src/client/api.js';
 import { MIN_TIMEOUT_SECONDS } from '../src/config.js';
+import { localApiUrl, localAwsUrl } from '../src/cli/ids.js';
 
 /**
  * `npm run demo`: three transfers through public interfaces only (the API,
@@ -11,8 +12,10 @@ import { MIN_TIMEOUT_SECONDS } from '../src/config.js';
  */
 /** The expiry the demo would like to watch; its own local cloud is started with this floor. */
 const DEMO_EXPIRY_SECONDS = 5;
-const AWS_URL = process.env.LOCAL_AWS_URL ?? `http://127.0.0.1:${process.env.LOCAL_AWS_PORT ?? 4566}`;
-const API_URL = process.env.LOCAL_API_URL ?? `http://127.0.0.1:${process.env.LOCAL_API_PORT ?? 3000}`;
+// The ports `npm start` printed (export LOCAL_API_PORT=… LOCAL_AWS_PORT=…), as cert-transfer --local reads them.
+const AWS_URL = process.env.LOCAL_AWS_URL ?? localAwsUrl(process.env);
+const API_URL = process.env.LOCAL_API_URL ?? localApiUrl(process.env);
+const PORTS_SET = Boolean(process.env.LOCAL_API_URL || process.env.LOCAL_API_PORT);
 const region = 'us-east-1';
 const FINAL = ['ACCEPTED', 'REJECTED', 'CANCELLED', 'EXPIRED', 'FAILED'];
 
@@ -74,7 +77,15 @@ async function main(): Promise<number> {
   let awsUrl = AWS_URL;
   let apiUrl = API_URL;
   if (await reachable(`${API_URL}/transfers`)) {
-    console.log(`Using the local cloud at ${API_URL}`);
+    if (!(await reachable(AWS_URL))) {
+      console.error(`The transfer API answers at ${API_URL}, but no AWS endpoint at ${AWS_URL}: export LOCAL_AWS_PORT as npm start printed it`);
+      return 1;
+    }
+    console.log(`Using the local cloud at ${API_URL} (AWS endpoint ${AWS_URL})${PORTS_SET ? '' : '; another one? export LOCAL_API_PORT=… LOCAL_AWS_PORT=… as its npm start printed'}`);
+  } else if (PORTS_SET) {
+    // Asked for a particular cloud: starting another one elsewhere would not be what was meant.
+    console.error(`No local cloud answers at ${API_URL} (LOCAL_API_PORT): start it with npm start, or unset LOCAL_API_PORT / LOCAL_AWS_PORT to let the demo start its own`);
+    return 1;
   } else {
     console.log('No local cloud running: starting one for the demo…');
     cloud = await startLocalCloud({
@@ -132,7 +143,7 @@ async function main(): Promise<number> {
     const ok = done.status === s.expected && after === 'ACTIVE';
     if (!ok) failures++;
     console.log(`\n${ok ? '✔' : '✘'} ${s.name}: ${done.status} in ${seconds.toFixed(1)} s (expected ${s.expected})`);
-    console.log(`  certificate ${cert.id.slice(0, 16)}…  now ${after} in ${owner}`);
+    console.log(`  certificate ${cert.id}  now ${after} in ${owner}`);
     const history = (done.history as { at: string; status: string; message: string }[]) ?? [];
     const first = history.length ? Date.parse(history[0].at) : 0;
     for (const h of history) console.log(`  +${((Date.parse(h.at) - first) / 1000).toFixed(2).padStart(6)} s  ${h.status.padEnd(18)} ${h.message}`);

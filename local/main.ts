@@ -74,6 +74,9 @@ const cloud = await startLocalCloud({
 });
 
 const seconds = ((Date.now() - started) / 1000).toFixed(1);
+// The ports as bound (a port of 0 picks a free one): what the exports in the banner must say.
+const apiPort = new URL(cloud.apiUrl).port;
+const awsPort = new URL(cloud.awsUrl).port;
 // The banner says when the floor of timeoutSeconds is not the deployed one.
 const timeoutFloor = minTimeout === undefined ? '' : Number(minTimeout) < MIN_TIMEOUT_SECONDS
   ? `  Relaxed        timeoutSeconds from ${minTimeout} s (--min-timeout-seconds); a deployment with default parameters refuses below ${MIN_TIMEOUT_SECONDS}\n`
@@ -93,12 +96,16 @@ ${timeoutFloor}
     ${DEMO_ACCOUNTS.human}  target kit, notify-only: decide by hand
     ${DEMO_ACCOUNTS.stranger}  on no allow-list
 
-  Try it
-    export AWS_ACCESS_KEY_ID=${DEMO_ACCOUNTS.source} AWS_SECRET_ACCESS_KEY=x AWS_REGION=${cloud.region}
-    aws --endpoint-url ${cloud.awsUrl} iot create-keys-and-certificate --set-as-active
-    npx cert-transfer start <certificateId> --to ${DEMO_ACCOUNTS.autoAccept} --local --wait
-    AWS_ACCESS_KEY_ID=${DEMO_ACCOUNTS.human} aws --endpoint-url ${cloud.awsUrl} iot list-certificates
-    AWS_ACCESS_KEY_ID=${DEMO_ACCOUNTS.human} aws --endpoint-url ${cloud.awsUrl} iot accept-certificate-transfer --certificate-id <id>
+  Try it, in another terminal (the exports make cert-transfer --local and npm run demo use these ports)
+    export LOCAL_API_PORT=${apiPort} LOCAL_AWS_PORT=${awsPort}
+    export AWS_ACCESS_KEY_ID=${DEMO_ACCOUNTS.source} AWS_SECRET_ACCESS_KEY=x AWS_REGION=${cloud.region} AWS_DEFAULT_REGION=${cloud.region}
+    npx cert-transfer doctor --local
+    id=$(aws --endpoint-url ${cloud.awsUrl} iot create-keys-and-certificate --set-as-active --query certificateId --output text)
+    npx cert-transfer start $id --to ${DEMO_ACCOUNTS.autoAccept} --local --wait
+    id=$(aws --endpoint-url ${cloud.awsUrl} iot create-keys-and-certificate --set-as-active --query certificateId --output text)
+    npx cert-transfer start $id --to ${DEMO_ACCOUNTS.human} --local
+    AWS_ACCESS_KEY_ID=${DEMO_ACCOUNTS.human} aws --endpoint-url ${cloud.awsUrl} iot accept-certificate-transfer --certificate-id $id
+    npx cert-transfer list --local
     npm run demo
 
 Ctrl-C to stop.`);

@@ -66,7 +66,7 @@ const OPTIONS = {
 /** What `--help` says of each option: its argument, meaning and default. */
 const OPTION_HELP: Record<keyof typeof OPTIONS, [arg: string, text: string]> = {
   endpoint: ['<url>', 'the deployed API (the stack\'s ServiceEndpoint); default: env CERT_TRANSFER_ENDPOINT'],
-  local: ['', 'the local cloud at http://127.0.0.1:$LOCAL_API_PORT (default 3000), signing as 111111111111 unless AWS_ACCESS_KEY_ID or AWS_PROFILE is set'],
+  local: ['', 'the local cloud (npm start): API http://127.0.0.1:$LOCAL_API_PORT (default 3000), AWS endpoint :$LOCAL_AWS_PORT (default 4566); signs as 111111111111 unless AWS_ACCESS_KEY_ID or AWS_PROFILE is set'],
   region: ['<region>', 'signing region; default: AWS_REGION, AWS_DEFAULT_REGION, the endpoint\'s region, us-east-1'],
   profile: ['<name>', 'AWS profile; default: the standard credential chain'],
   json: ['', 'machine-readable output on stdout; default: text'],
@@ -97,8 +97,10 @@ const GLOBAL_OPTIONS = ['endpoint', 'local', 'region', 'profile', 'json', 'inter
 interface Command {
   usage: string;
   summary: string;
-  /** Shown by `cert-transfer <command> --help`, as printed (local mode adds --local). */
+  /** Shown by `cert-transfer <command> --help`. */
   examples: string[];
+  /** What an option means for this command, where OPTION_HELP's general text does not fit. */
+  optionHelp?: Partial<Record<keyof typeof OPTIONS, string>>;
   options: (keyof typeof OPTIONS)[];
   /** API request field → the argument that sets it, so an API error names what to fix. */
   fields?: Record<string, string>;
@@ -128,7 +130,7 @@ const COMMANDS: Record<string, Command> = {
     usage: 'start <certificateId> --to <account> [--message <text>] [--timeout <duration>] [--no-restore] [--request-id <id>] [--wait]',
     summary: 'Transfer a certificate to another account; --wait follows it to its outcome',
     options: ['to', 'message', 'timeout', 'no-restore', 'request-id', 'wait'],
-    examples: ['start 5c1ad9c3…e5f6 --to 222222222222 --wait', 'start <certificateId> --to 333333333333 --message "Fleet A" --timeout 2d'],
+    examples: ['start <certificateId> --to 222222222222 --wait', 'start <certificateId> --to 333333333333 --message "Fleet A" --timeout 2d --request-id change-4711'],
     fields: TRANSFER_FIELDS,
     async run(ctx, [id, ...extra], v) {
       noExtra(extra);
@@ -177,6 +179,7 @@ const COMMANDS: Record<string, Command> = {
     summary: 'Transfers, newest first',
     options: ['status', 'certificate', 'to', 'batch', 'limit', 'all', 'next-token'],
     examples: ['list --status AWAITING_DECISION', 'list --certificate 5c1ad9c3 --all', 'list --to 222222222222 --limit 100 --json'],
+    optionHelp: { to: 'only transfers to this 12-digit account; default: all' },
     fields: { status: '--status', certificateId: '--certificate', targetAccount: '--to', batchId: '--batch', limit: '--limit', nextToken: '--next-token' },
     async run(ctx, extra, v) {
       noExtra(extra);
@@ -221,7 +224,7 @@ const COMMANDS: Record<string, Command> = {
     usage: 'repair <transferId>',
     summary: 'Restore a RESTORE_FAILED transfer\'s certificate again from its snapshot; once whole, it is released',
     options: [],
-    examples: ['repair 0b6f2c1e-4d2a-4c55-9a1e-6f1f2b3c4d5e', 'list --status RESTORE_FAILED   (to find them)'],
+    examples: ['repair 0b6f2c1e-4d2a-4c55-9a1e-6f1f2b3c4d5e', 'list --status RESTORE_FAILED'],
     fields: TRANSFER_FIELDS,
     async run(ctx, [id, ...extra]) {
       noExtra(extra);
@@ -432,8 +435,11 @@ Exit codes: 0 done (and ACCEPTED); 2 usage error; 3 API error or API unreachable
 cert-transfer <command> --help shows the command's options, their defaults and examples.`;
 }
 
-function optionLines(names: readonly string[]): string {
-  const shown = names.map((n) => [`--${n}${OPTION_HELP[n as keyof typeof OPTIONS][0] ? ` ${OPTION_HELP[n as keyof typeof OPTIONS][0]}` : ''}`, OPTION_HELP[n as keyof typeof OPTIONS][1]]);
+function optionLines(names: readonly string[], own: Command['optionHelp'] = {}): string {
+  const shown = names.map((n) => {
+    const [arg, text] = OPTION_HELP[n as keyof typeof OPTIONS];
+    return [`--${n}${arg ? ` ${arg}` : ''}`, own[n as keyof typeof OPTIONS] ?? text];
+  });
   const width = Math.max(...shown.map(([flag]) => flag.length));
   return shown.map(([flag, text]) => `  ${flag.padEnd(width)}  ${text}`).join('\n');
 }
@@ -443,13 +449,13 @@ function commandHelp(c: Command): string {
     `Usage: cert-transfer ${c.usage} [--endpoint <url> | --local] [--json]`,
     '',
     `${c.summary}.`,
-    ...(c.options.length ? ['', 'Options:', optionLines(c.options)] : []),
+    ...(c.options.length ? ['', 'Options:', optionLines(c.options, c.optionHelp)] : []),
     '',
     'Options of every command:',
     optionLines(GLOBAL_OPTIONS.filter((o) => o !== 'help')),
     '',
     'Examples:',
-    ...c.examples.map((e) => `  cert-transfer ${e}`),
+    ...c.examples.map((e) => `  ${e.includes('cert-transfer ') ? e : `cert-transfer ${e}`}`),
   ].join('\n');
 }
 
