@@ -1,3 +1,5 @@
+// ASL definitions: validation, what the model reads of them (tasks, timeouts, gated Maps), and the
+// rewrite aws-local-stepfunctions runs so that it behaves like Step Functions.
 import '../polyfills.js';
 import { StateMachine, type StateMachineDefinition } from 'aws-local-stepfunctions';
 import { AwsError } from '../edge/types.js';
@@ -10,7 +12,8 @@ import { gatedMapOf, isGatedMap, rewriteMapConcurrency } from './map-concurrency
  * falls short (see README.md, "How the library is driven").
  */
 
-export type JsonValue = null | boolean | number | string | JsonValue[] | { [key: string]: JsonValue };
+export type { JsonValue } from './types.js';
+
 type StateDef = Record<string, unknown> & { Type?: string };
 type MachineDef = { StartAt: string; States: Record<string, StateDef>; TimeoutSeconds?: number; QueryLanguage?: string };
 

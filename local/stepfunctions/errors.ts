@@ -1,3 +1,5 @@
+// Step Functions errors: the API's (AwsError with the service's names and wording) and a Task's
+// (TaskFailure, TaskAbandoned), which Retry and Catch match or pass by.
 import { AwsError } from '../edge/types.js';
 import { PAYLOAD_LIMIT_BYTES } from './limits.js';
 

@@ -1,7 +1,7 @@
 // The Step Functions quotas the emulator enforces (payload size, history length, execution time), as data,
 // and the errors an execution fails with when it hits one. Inline Map concurrency lives in map-concurrency.ts.
 import { EXECUTION_MAX_SECONDS } from '../../src/config.js';
-import type { StateMachineType } from './model.js';
+import type { StateMachineType } from './types.js';
 
 /**
  * "Maximum input or output size for a task, state, or execution: 262,144 bytes of data as a UTF-8

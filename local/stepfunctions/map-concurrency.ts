@@ -1,6 +1,6 @@
 // Inline Map concurrency as AWS runs it: at most 40 iterations at once, whatever MaxConcurrency or
 // MaxConcurrencyPath says (0 = "no limit" = 40). The rewrite caps literal values; a gate caps path values.
-import type { JsonValue } from './asl.js';
+import type { JsonValue } from './types.js';
 import { TaskAbandoned } from './errors.js';
 
 /**

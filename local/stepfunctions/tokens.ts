@@ -1,3 +1,5 @@
+// Task tokens: minted for `.waitForTaskToken` tasks and checked by SendTask*, self-authenticating so
+// that a forged token is told apart from a genuine one whose task is gone.
 import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 
 /**
