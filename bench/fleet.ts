@@ -10,6 +10,7 @@ import { AWS_DEFAULT_IOT_QUOTAS, type IotOperation } from '../local/iot/model.js
 import { startLocalCloud, type LocalCloud } from '../local/cloud.js';
 import { loadServerlessStack } from '../local/serverless/stack.js';
 import { TransferApiClient } from '../src/client/api.js';
+import { deployParams } from '../test/support/deploy-params.js';
 
 /**
  * `npm run bench`: a fleet of certificates moved to the auto-accept account
@@ -121,7 +122,7 @@ async function bundleSizes(): Promise<Record<string, number>> {
   const out = mkdtempSync(join(tmpdir(), 'bench-bundles-'));
   const sizes: Record<string, number> = {};
   for (const file of ['serverless.yml', 'serverless.target.yml']) {
-    const stack = loadServerlessStack(file, { stage: 'bench' });
+    const stack = loadServerlessStack(file, { stage: 'bench', params: deployParams(file) });
     for (const fn of stack.functions) {
       const outfile = join(out, `${stack.service}-${fn.key}.js`);
       await build({ entryPoints: [`${fn.handlerFile}.ts`], outfile, bundle: true, minify: true, platform: 'node', target: 'node22', format: 'cjs', keepNames: true, logLevel: 'silent' });

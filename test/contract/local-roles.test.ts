@@ -8,6 +8,7 @@ import type { Statement } from '../../local/iam/types.js';
 import { loadServerlessStack, type ServerlessStack } from '../../local/serverless/stack.js';
 import { packageStack, resourcesOfType, type PackagedStack } from '../support/packaged.js';
 import { deployContext, resolved } from '../support/stack-values.js';
+import { deployParams } from '../support/deploy-params.js';
 
 const STACKS = [
   { config: 'serverless.yml', name: 'certificate-transfer-dev' },
@@ -30,7 +31,7 @@ for (const spec of STACKS) {
     beforeAll(() => {
       packaged = packageStack(spec.config);
       ctx = deployContext(packaged, spec.name);
-      local = loadServerlessStack(spec.config, { stage: 'dev', region: ctx.region });
+      local = loadServerlessStack(spec.config, { stage: 'dev', region: ctx.region, params: deployParams(spec.config) });
       roles = rolesOfStack(local, ctx);
     }, 240_000);
 

@@ -4,6 +4,7 @@ import addFormats from 'ajv-formats';
 import { loadServerlessStack } from '../../local/serverless/stack.js';
 import { setSourceEnv } from '../support/env.js';
 import { deref, loadOpenApi, operations, type Operation, type Parameter, type Schema } from '../support/openapi.js';
+import { deployParams } from '../support/deploy-params.js';
 
 setSourceEnv();
 const validation = await import('../../src/validation.js');
@@ -15,7 +16,7 @@ const completedSchema = (await import('../../events/certificate-transfer-complet
 
 const doc = loadOpenApi();
 const ops = operations(doc);
-const stack = loadServerlessStack('serverless.yml', { stage: 'dev' });
+const stack = loadServerlessStack('serverless.yml', { stage: 'dev', params: deployParams('serverless.yml') });
 const routes = stack.functions.flatMap((f) => f.http.map((h) => ({ key: `${h.method} ${h.path}`, authorizer: h.authorizer, handler: f.key })));
 
 /** A schema with refs followed and prose dropped: what a validator checks. */

@@ -3,8 +3,9 @@
 import { describe, expect, it } from 'vitest';
 import { loadServerlessStack } from '../../local/serverless/stack.js';
 import { Metric, METRICS_NAMESPACE } from '../../src/metrics.js';
+import { deployParams } from '../support/deploy-params.js';
 
-const stack = loadServerlessStack('serverless.yml', { stage: 'dev' });
+const stack = loadServerlessStack('serverless.yml', { stage: 'dev', params: deployParams('serverless.yml') });
 const alarms = Object.entries(stack.resources).filter(([, r]) => r.Type === 'AWS::CloudWatch::Alarm');
 const provider = (stack.raw.provider ?? {}) as { environment?: Record<string, unknown> };
 

@@ -2,6 +2,7 @@ import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, readdirSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { deployParamArgs } from './deploy-params.js';
 
 export interface CfnResource {
   Type: string;
@@ -16,7 +17,7 @@ export interface PackagedStack {
 /** Runs `serverless package` on a stack, offline and without credentials, into a fresh folder. */
 export function packageStack(config: string): PackagedStack {
   const dir = mkdtempSync(join(tmpdir(), 'sls-package-'));
-  const run = spawnSync('npx', ['serverless', 'package', '--config', config, '--package', dir], {
+  const run = spawnSync('npx', ['serverless', 'package', '--config', config, '--package', dir, ...deployParamArgs(config)], {
     encoding: 'utf8',
     env: {
       ...process.env,

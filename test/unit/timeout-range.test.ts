@@ -12,6 +12,7 @@ import { useTransferTable } from '../support/dynamo.js';
 import { certArn, certId } from '../support/certs.js';
 import { apiEvent } from '../fixtures/apigw.js';
 import { lambdaContext } from '../fixtures/context.js';
+import { deployParams } from '../support/deploy-params.js';
 
 setSourceEnv({ BATCH_STATE_MACHINE_ARN: `arn:aws:states:us-east-1:${SOURCE}:stateMachine:certificate-transfer-batch-test` });
 const iot = mockClient(IoTClient);
@@ -86,7 +87,7 @@ describe.each(Object.entries(ENTRY_POINTS))('timeoutSeconds through %s, with the
 });
 
 describe('the timeoutSeconds range', () => {
-  const stack = loadServerlessStack('serverless.yml', { stage: 'dev' });
+  const stack = loadServerlessStack('serverless.yml', { stage: 'dev', params: deployParams('serverless.yml') });
   const machine = (key: string) => stack.stateMachines.find((m) => m.key === key)!.definition as { TimeoutSeconds?: number; States: Record<string, TaskState> };
 
   interface Retrier { ErrorEquals: string[]; IntervalSeconds?: number; MaxAttempts?: number; BackoffRate?: number; MaxDelaySeconds?: number }

@@ -7,8 +7,9 @@ import { HISTORY_EVENT_LIMIT, PAYLOAD_LIMIT_BYTES } from '../../../local/stepfun
 import { INLINE_MAP_MAX_CONCURRENCY, MAX_SLICES, MAX_SLICE_SIZE, planBatch } from '../../../src/batch/plan.js';
 import { MAX_BATCH_CONCURRENCY, MAX_BATCH_SIZE } from '../../../src/validation.js';
 import { iterationEvents, longestPath, pathEvents, type AslState } from '../../support/asl-events.js';
+import { deployParams } from '../../support/deploy-params.js';
 
-const stack = loadServerlessStack('serverless.yml', { stage: 'test' });
+const stack = loadServerlessStack('serverless.yml', { stage: 'test', params: deployParams('serverless.yml') });
 const raw = stack.stateMachines.find((m) => m.key === 'transferBatch')!.definition;
 const fn = (key: string) => `arn:aws:lambda:us-east-1:111111111111:function:certificate-transfer-test-${key}`;
 const resources = Object.fromEntries(stack.functions.map((f) => [f.key, { ref: f.key, attributes: { Arn: fn(f.key) } }]));

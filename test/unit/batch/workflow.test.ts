@@ -6,6 +6,7 @@ import { StepFunctionsModel, type TaskCall } from '../../../local/stepfunctions/
 import { HISTORY_EVENT_LIMIT } from '../../../local/stepfunctions/limits.js';
 import { MAX_BATCH_SIZE, MAX_BATCH_CONCURRENCY } from '../../../src/validation.js';
 import { planBatch } from '../../../src/batch/plan.js';
+import { deployParams } from '../../support/deploy-params.js';
 
 /*
  * The real transfer-batch.asl.yml, as serverless.yml wires it, run by the
@@ -20,7 +21,7 @@ const REGION = 'us-east-1';
 const ctx = { account: ACCOUNT, region: REGION };
 const fn = (key: string) => `arn:aws:lambda:${REGION}:${ACCOUNT}:function:certificate-transfer-test-${key}`;
 
-const stack = loadServerlessStack('serverless.yml', { stage: 'test' });
+const stack = loadServerlessStack('serverless.yml', { stage: 'test', params: deployParams('serverless.yml') });
 const raw = stack.stateMachines.find((m) => m.key === 'transferBatch')!.definition;
 const resources = Object.fromEntries(['batchPrepare', 'batchRecordFailure', 'batchSummarize'].map((k) => [k, { ref: k, attributes: { Arn: fn(k) } }]));
 const definition = resolveIntrinsics(raw, { accountId: ACCOUNT, region: REGION, resources }) as { States: Record<string, Record<string, unknown>> };
