@@ -1,20 +1,11 @@
-/**
- * EventBridge wire layer: awsJson1.1 (`POST /`, `X-Amz-Target: AWSEvents.<Operation>`,
- * `Content-Type: application/x-amz-json-1.1`). Parses the body, calls the model,
- * serializes the result (timestamps as epoch seconds) or the error as
- * `{"__type": "<Name>", "message": "…"}` with the error's status.
- */
-import { AwsError, type AwsRequest, type AwsResponse, type ServiceProvider } from '../edge/types.js';
-import type { CallContext, EventBridgeModel } from './model.js';
-
-const CONTENT_TYPE = 'application/x-amz-json-1.1';
-const TARGET_PREFIX = 'AWSEvents.';
-
-type Input = Record<string, unknown>;
-type Operation = (model: EventBridgeModel, ctx: CallContext, input: Input) => unknown;
+// The EventBridge wire protocol: awsJson 1.1 with X-Amz-Target `AWSEvents.<Operation>`
+// (local/shared/aws-json.ts), and the table of the operations it implements.
+import type { ServiceProvider } from '../edge/types.js';
+import { createAwsJsonProvider, type AwsJsonOperation } from '../shared/aws-json.js';
+import type { EventBridgeModel } from './model.js';
 
 /** Implemented operations, by wire name. Everything else answers 501. */
-export const OPERATIONS: Readonly<Record<string, Operation>> = {
+export const OPERATIONS: Readonly<Record<string, AwsJsonOperation<EventBridgeModel>>> = {
   CreateEventBus: (m, c, i) => m.createEventBus(c, i),
   DeleteEventBus: (m, c, i) => m.deleteEventBus(c, i),
   DescribeEventBus: (m, c, i) => m.describeEventBus(c, i),
@@ -38,56 +29,14 @@ export const OPERATIONS: Readonly<Record<string, Operation>> = {
   ListTagsForResource: (m, c, i) => m.listTagsForResource(c, i),
 };
 
-function errorResponse(code: string, message: string, status: number): AwsResponse {
-  return {
-    status,
-    headers: { 'content-type': CONTENT_TYPE, 'x-amzn-errortype': code },
-    body: JSON.stringify({ __type: code, message }),
-  };
-}
-
-/** Dates become epoch seconds, as awsJson serializes timestamps. */
-function toWire(value: unknown): string {
-  return JSON.stringify(value, function (this: Record<string, unknown>, key: string, v: unknown) {
-    const raw = this[key];
-    return raw instanceof Date ? raw.getTime() / 1000 : v;
-  });
-}
-
 export function createEventBridgeProvider(model: EventBridgeModel): ServiceProvider {
-  return {
+  return createAwsJsonProvider(model, {
     name: 'events',
     signingNames: ['events'],
-    async handle(req: AwsRequest): Promise<AwsResponse> {
-      const target = req.headers['x-amz-target'] ?? '';
-      const operation = target.startsWith(TARGET_PREFIX) ? target.slice(TARGET_PREFIX.length) : '';
-      if (req.method !== 'POST' || !operation) {
-        return errorResponse('UnknownOperationException', `Expected POST with X-Amz-Target: ${TARGET_PREFIX}<Operation>`, 400);
-      }
-      const handler = Object.hasOwn(OPERATIONS, operation) ? OPERATIONS[operation] : undefined;
-      if (!handler) {
-        return errorResponse('NotImplementedException', `The operation ${operation} of service 'events' is not implemented by the local cloud`, 501);
-      }
-      let input: unknown = {};
-      if (req.body.length > 0) {
-        try {
-          input = JSON.parse(req.body.toString('utf8'));
-        } catch {
-          return errorResponse('SerializationException', 'The request body is not valid JSON.', 400);
-        }
-      }
-      if (typeof input !== 'object' || input === null || Array.isArray(input)) {
-        return errorResponse('SerializationException', 'The request body must be a JSON object.', 400);
-      }
-      try {
-        const output = handler(model, { account: req.account, region: req.region }, input as Input);
-        return { status: 200, headers: { 'content-type': CONTENT_TYPE }, body: toWire(output ?? {}) };
-      } catch (err) {
-        if (err instanceof AwsError) return errorResponse(err.code, err.message, err.status);
-        // Unexpected: a plain 500; the detail stays in the log.
-        console.error('[eventbridge]', operation, err);
-        return errorResponse('InternalException', 'An internal error occurred.', 500);
-      }
-    },
-  };
+    title: 'EventBridge',
+    version: '1.1',
+    targetPrefix: 'AWSEvents',
+    operations: OPERATIONS,
+    internalErrorName: 'InternalException',
+  });
 }

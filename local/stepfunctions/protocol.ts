@@ -1,20 +1,18 @@
-import { AwsError, type AwsRequest, type AwsResponse, type ServiceProvider } from '../edge/types.js';
-import type { RequestContext, StepFunctionsModel } from './model.js';
+// The Step Functions wire protocol: awsJson 1.0 with X-Amz-Target `AWSStepFunctions.<Operation>`
+// (local/shared/aws-json.ts), and the table of the operations it implements.
+import type { ServiceProvider } from '../edge/types.js';
+import { createAwsJsonProvider, type AwsJsonOperation } from '../shared/aws-json.js';
+import type { StepFunctionsModel } from './model.js';
 
-/**
- * Step Functions speaks awsJson1.0: `POST /`, `X-Amz-Target: AWSStepFunctions.<Operation>`,
- * `Content-Type: application/x-amz-json-1.0`, a JSON body in and out, dates as epoch
- * seconds, errors as `{"__type": "<Name>", "message": "…"}` with HTTP 400.
- *
+/*
  * StartSyncExecution is modelled with the endpoint host prefix `sync-`: against a
  * local endpoint the SDK would call `sync-127.0.0.1`, so clients set
  * `disableHostPrefix: true` (SDK v3 `new SFNClient({ endpoint, disableHostPrefix: true })`,
  * AWS CLI `--endpoint-url` disables it already).
  */
 
-type Operation = (model: StepFunctionsModel, ctx: RequestContext, input: Record<string, unknown>) => Promise<unknown>;
-
-const OPERATIONS: Record<string, Operation> = {
+/** Implemented operations, by wire name. Everything else answers 501. */
+const OPERATIONS: Readonly<Record<string, AwsJsonOperation<StepFunctionsModel>>> = {
   CreateStateMachine: (m, c, i) => m.createStateMachine(c, i),
   DescribeStateMachine: (m, c, i) => m.describeStateMachine(c, i),
   DescribeStateMachineForExecution: (m, c, i) => m.describeStateMachineForExecution(c, i),
@@ -34,55 +32,15 @@ const OPERATIONS: Record<string, Operation> = {
 
 export const IMPLEMENTED_OPERATIONS = Object.keys(OPERATIONS);
 
-const CONTENT_TYPE = 'application/x-amz-json-1.0';
-
-/** Dates become epoch seconds (fractional), undefined members disappear. */
-function toWire(value: unknown): unknown {
-  if (value instanceof Date) return value.getTime() / 1000;
-  if (Array.isArray(value)) return value.map(toWire);
-  if (value && typeof value === 'object') {
-    const out: Record<string, unknown> = {};
-    for (const [k, v] of Object.entries(value)) if (v !== undefined) out[k] = toWire(v);
-    return out;
-  }
-  return value;
-}
-
-function errorResponse(err: AwsError): AwsResponse {
-  return {
-    status: err.status,
-    headers: { 'content-type': CONTENT_TYPE, 'x-amzn-errortype': err.code },
-    body: JSON.stringify({ __type: err.code, message: err.message }),
-  };
-}
-
 export function createStepFunctionsProvider(model: StepFunctionsModel): ServiceProvider {
-  return {
+  return createAwsJsonProvider(model, {
     name: 'stepfunctions',
     signingNames: ['states'],
-    async handle(req: AwsRequest): Promise<AwsResponse> {
-      const target = req.headers['x-amz-target'] ?? '';
-      const operation = target.startsWith('AWSStepFunctions.') ? target.slice('AWSStepFunctions.'.length) : '';
-      const op = OPERATIONS[operation];
-      if (req.method !== 'POST' || !op) {
-        return errorResponse(new AwsError('NotImplementedException', `The operation '${operation || target || `${req.method} ${req.path}`}' of Step Functions is not implemented by the local cloud`, 501));
-      }
-      let input: Record<string, unknown>;
-      try {
-        const text = req.body.length === 0 ? '{}' : req.body.toString('utf8');
-        const parsed = JSON.parse(text) as unknown;
-        if (!parsed || typeof parsed !== 'object' || Array.isArray(parsed)) throw new Error('the body must be a JSON object');
-        input = parsed as Record<string, unknown>;
-      } catch (err) {
-        return errorResponse(new AwsError('SerializationException', `Could not parse the request body: ${(err as Error).message}`));
-      }
-      try {
-        const output = await op(model, { account: req.account, region: req.region }, input);
-        return { status: 200, headers: { 'content-type': CONTENT_TYPE }, body: JSON.stringify(toWire(output ?? {})) };
-      } catch (err) {
-        if (err instanceof AwsError) return errorResponse(err);
-        throw err;
-      }
-    },
-  };
+    title: 'Step Functions',
+    version: '1.0',
+    targetPrefix: 'AWSStepFunctions',
+    operations: OPERATIONS,
+    // Step Functions lists no service-specific 500: the common error.
+    internalErrorName: 'InternalFailure',
+  });
 }

@@ -1,4 +1,5 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
+import { createStepFunctionsProvider } from '../../../local/stepfunctions/protocol.js';
 import { startLocalSfn, ROLE, definition, type LocalSfn } from './helpers.js';
 
 /** A raw awsJson1.0 call, unsigned (the edge then routes by X-Amz-Target). */
@@ -16,6 +17,7 @@ describe('Step Functions emulator: awsJson1.0 wire protocol', () => {
 
   beforeAll(async () => { sfn = await startLocalSfn(() => null); });
   afterAll(() => sfn.close());
+  afterEach(() => { vi.restoreAllMocks(); });
 
   it('serialises dates as epoch seconds with the awsJson 1.0 content type', async () => {
     const before = Date.now() / 1000;
@@ -41,5 +43,25 @@ describe('Step Functions emulator: awsJson1.0 wire protocol', () => {
     const res = await call(sfn.url, 'TagResource', { resourceArn: 'x', tags: [] });
     expect(res.status).toBe(501);
     expect(res.json).toMatchObject({ __type: 'NotImplementedException', message: expect.stringContaining('TagResource') });
+  });
+
+  it('answers an unexpected error as 500 InternalFailure, the detail only in the log', async () => {
+    const bug = new Error('a secret detail');
+    vi.spyOn(sfn.model, 'listStateMachines').mockRejectedValue(bug);
+    const logged = vi.spyOn(console, 'error').mockImplementation(() => undefined);
+    const res = await call(sfn.url, 'ListStateMachines', {});
+    expect(res.status).toBe(500);
+    expect(res.json).toEqual({ __type: 'InternalFailure', message: 'An internal error occurred.' });
+    expect(logged).toHaveBeenCalledWith('[stepfunctions]', 'ListStateMachines', bug);
+  });
+
+  it('answers a request without an AWSStepFunctions target as 400 UnknownOperationException', async () => {
+    const provider = createStepFunctionsProvider(sfn.model);
+    const res = await provider.handle({
+      method: 'POST', rawPath: '/', path: '/', query: new URLSearchParams(), headers: { 'x-amz-target': 'AWSEvents.ListRules' },
+      body: Buffer.from('{}'), service: 'states', account: '000000000000', region: 'us-east-1', accessKeyId: '',
+    });
+    expect(res.status).toBe(400);
+    expect(res.headers?.['x-amzn-errortype']).toBe('UnknownOperationException');
   });
 });
