@@ -244,3 +244,91 @@ describe('cert-transfer against the API', () => {
     expect(run.stderr).toContain('stdin lists 1001 certificates; a batch takes at most 1000');
   });
 });
+
+describe('cert-transfer <command> --help', () => {
+  const OPTIONS: Record<string, string[]> = {
+    start: ['--to <account>', '--message <text>', '--timeout <duration>', '--no-restore', '--request-id <id>', '--wait'],
+    status: [],
+    list: ['--status <status>', '--certificate <id>', '--to <account>', '--batch <batchId>', '--limit <n>', '--all', '--next-token <token>'],
+    cancel: ['--reason <text>'],
+    repair: [],
+    watch: [],
+    batch: ['--to <account>', '--message <text>', '--timeout <duration>', '--max-concurrency <n>', '--no-restore', '--request-id <id>', '--no-wait'],
+    'batch-status': ['--wait'],
+    doctor: [],
+  };
+
+  it.each(Object.entries(OPTIONS))('%s lists every option with its default, the global options, and examples', async (command, options) => {
+    const run = await cli([command, '--help']);
+
+    expect(run.code).toBe(0);
+    for (const option of [...options, '--endpoint <url>', '--local', '--region <region>', '--profile <name>', '--json', '--interval <time>']) {
+      const line = run.stdout.split('\n').find((l) => l.trimStart().startsWith(`${option} `) || l.trim() === option);
+      expect(line, `${command}: ${option}`).toBeDefined();
+      if (!/--to |--to$/.test(option) || command === 'list') expect(line, `${command}: ${option} says its default`).toMatch(/default|required/);
+    }
+    expect(run.stdout).toMatch(new RegExp(`Examples:\\n  (.*\\| )?cert-transfer ${command} `));
+    expect(run.calls).toHaveLength(0);
+  });
+});
+
+describe('cert-transfer in local mode', () => {
+  it('keeps --local in the follow-up command it prints, and links to the local console', async () => {
+    const run = await cli(['start', CERT, '--to', '222222222222', '--local'], {
+      startTransfer: async () => ({ transferId: TID, status: 'REQUESTED', consoleUrl: 'https://us-east-1.console.aws.amazon.com/states/home' }),
+    }, { env: { LOCAL_API_PORT: '3022' } });
+
+    expect(run.stdout).toContain(`Follow it: cert-transfer watch ${TID} --local`);
+    expect(run.stdout).toContain(`console  http://127.0.0.1:3022/console/transfers/${TID}`);
+    expect(run.stdout).not.toContain('console.aws.amazon.com');
+  });
+
+  it('keeps --endpoint in the follow-up command when one was given', async () => {
+    const run = await cli(['cancel', TID, '--endpoint', 'https://abc.execute-api.eu-west-1.amazonaws.com/prod'], {
+      cancelTransfer: async () => ({ transferId: TID, status: 'CANCELLING', message: 'on its way' }),
+    });
+
+    expect(run.stdout).toContain(`Follow it: cert-transfer watch ${TID} --endpoint https://abc.execute-api.eu-west-1.amazonaws.com/prod`);
+  });
+
+  it('list prints full certificate ids', async () => {
+    const run = await cli(['list', '--local'], { listTransfers: async () => ({ items: [transfer('ACCEPTED', ['ACCEPTED'])] }) });
+
+    expect(run.stdout).toContain(CERT);
+  });
+});
+
+describe('cert-transfer id prefixes', () => {
+  const OTHER = '0b6f9999-4d2a-4c55-9a1e-6f1f2b3c4d5e';
+  const page = async () => ({ items: [transfer('ACCEPTED', ['ACCEPTED']), transfer('REJECTED', ['REJECTED'], { transferId: OTHER, certificateId: CERT2 })] });
+
+  it('resolves an unambiguous transfer id prefix through the list', async () => {
+    const run = await cli(['status', '0b6f2c', '--local'], { listTransfers: page, getTransfer: async () => transfer('ACCEPTED', ['ACCEPTED']) });
+
+    expect(run.code).toBe(0);
+    expect(run.calls.find((c) => c.method === 'getTransfer')?.args).toEqual([TID]);
+  });
+
+  it('refuses an ambiguous prefix, naming the candidates (exit 2, nothing else asked)', async () => {
+    const run = await cli(['watch', '0b6f', '--local'], { listTransfers: page });
+
+    expect(run.code).toBe(2);
+    expect(run.stderr).toContain(`<transferId>: "0b6f" is ambiguous, 2 transfer ids start with it: ${TID}, ${OTHER}; give more characters`);
+    expect(run.calls.map((c) => c.method)).toEqual(['listTransfers']);
+  });
+
+  it('resolves a certificate prefix for --certificate, and says when none matches', async () => {
+    const found = await cli(['list', '--certificate', 'cdcd', '--local'], { listTransfers: page });
+    expect(found.calls.at(-1)?.args[0]).toMatchObject({ certificateId: CERT2 });
+
+    const none = await cli(['list', '--certificate', 'ffff', '--local'], { listTransfers: page });
+    expect(none.code).toBe(2);
+    expect(none.stderr).toContain('--certificate: no certificate id among the transfers starts with "ffff"; give the full certificate id');
+  });
+
+  it('takes a full id as given, without a lookup', async () => {
+    const run = await cli(['status', TID, '--local'], { getTransfer: async () => transfer('ACCEPTED', ['ACCEPTED']) });
+
+    expect(run.calls.map((c) => c.method)).toEqual(['getTransfer']);
+  });
+});
