@@ -138,6 +138,9 @@ export function defaultTargets(): TargetInstall[] {
   ];
 }
 
+/** The REST API id the local API Gateway answers as (its execute-api ARNs name it). */
+const LOCAL_REST_API_ID = 'local';
+
 function physicalValues(stack: ServerlessStack, account: string, region: string): Record<string, ResourceValues> {
   const values: Record<string, ResourceValues> = {};
   const prefix = `${stack.service}-${stack.stage}`;
@@ -170,6 +173,8 @@ function physicalValues(stack: ServerlessStack, account: string, region: string)
         values[id] = { ref: id, attributes: { Arn: `arn:aws:local:${region}:${account}:${id}` } };
     }
   }
+  // The REST API serverless compiles from the http events (its logical id is fixed).
+  if (stack.functions.some((fn) => fn.http.length > 0)) values.ApiGatewayRestApi = { ref: LOCAL_REST_API_ID, attributes: { RootResourceId: 'root' } };
   for (const fn of stack.functions) {
     const arn = functionArn(account, region, fn.name);
     values[fn.logicalId] = { ref: fn.name, attributes: { Arn: arn } };
@@ -182,8 +187,6 @@ function physicalValues(stack: ServerlessStack, account: string, region: string)
   return values;
 }
 
-/** The REST API id the local API Gateway answers as (its execute-api ARNs name it). */
-const LOCAL_REST_API_ID = 'local';
 
 const stringify = (v: unknown) => (typeof v === 'string' ? v : JSON.stringify(v));
 
