@@ -60,7 +60,20 @@ function ago(ms: number): string {
 /** Signed GET /transfers?limit=1: 200 means the API answers and these credentials may call it. */
 async function apiCheck(deps: DoctorDeps): Promise<Check> {
   const name = 'API answers and your credentials may call it';
-  const res = await deps.api.request('GET', '/transfers', undefined, { limit: '1' });
+  let res;
+  try {
+    res = await deps.api.request('GET', '/transfers', undefined, { limit: '1' });
+  } catch (err) {
+    const cause = (err as { cause?: { code?: string } }).cause?.code;
+    const credentials = err instanceof Error && (err.name === 'CredentialsProviderError' || /credential/i.test(err.message));
+    return {
+      name, ok: false,
+      detail: `no answer from ${deps.endpoint}: ${cause ?? (err as Error).message}`,
+      fix: credentials ? 'set AWS_PROFILE (or --profile), or AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY, for the source account'
+        : deps.local ? 'start the local cloud (npm start) and export LOCAL_API_PORT / LOCAL_AWS_PORT as its banner prints'
+          : 'check --endpoint: the source stack\'s ServiceEndpoint (serverless info), reachable from here',
+    };
+  }
   if (res.status === 200) return { name, ok: true, detail: `GET /transfers answered 200 at ${deps.endpoint}` };
   if (res.status === 403) {
     return {

@@ -77,6 +77,14 @@ describe('cert-transfer doctor', () => {
     expect(checks).toEqual([expect.objectContaining({ ok: false, detail: expect.stringContaining('403: User: arn:aws:iam::111111111111:user/ops is not authorized'), fix: expect.stringContaining('allow execute-api:Invoke') })]);
   });
 
+  it('fails, with how to start it, when the local cloud does not answer', async () => {
+    const down: DoctorDeps['api'] = { request: async () => { throw Object.assign(new TypeError('fetch failed'), { cause: { code: 'ECONNREFUSED' } }); } };
+
+    const checks = await runDoctor(deps(down));
+
+    expect(checks).toEqual([expect.objectContaining({ ok: false, detail: 'no answer from http://127.0.0.1:3000: ECONNREFUSED', fix: expect.stringContaining('npm start') })]);
+  });
+
   it('says the source stack predates doctor when POST /pings is missing', async () => {
     const checks = await runDoctor(deps(api({ pings: { status: 403, body: { message: 'Missing Authentication Token' } } }).client));
 
