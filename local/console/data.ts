@@ -7,7 +7,7 @@ import type { EventLogRecord } from '../eventbridge/model.js';
 import type { PublishedMessage } from '../sns/service.js';
 import type { ExecutionDetail } from '../stepfunctions/model.js';
 import { layoutDefinition, type StateGraph } from './graph.js';
-import { readHistory, type HistoryRow, type StateRun } from './history.js';
+import { readHistory, type HistoryRow, type StateRun, type StateVisit } from './history.js';
 import { Redactor } from './redact.js';
 
 /** What the console reads: the emulators' models in-process, the transfer table through the AWS endpoint. */
@@ -43,12 +43,25 @@ export interface BatchRow {
   createdAt: string;
   /** Transfers of the batch by status. */
   byStatus: Partial<Record<TransferStatus, number>>;
-  /** Certificates the batch could not start a transfer for (from its summary). */
+  /** Certificates the batch could not start a transfer for. */
   notStarted: number;
+  /** The first of them ({@link NOT_STARTED_SHOWN}), with the error and the reason the batch recorded. */
+  notStartedItems: NotStartedCertificate[];
   /** Certificates whose fate is sealed: a final transfer, or not started. */
   done: number;
   error?: string;
 }
+
+/** A certificate a batch could not start a transfer for (its `SKIP#` item), and why. */
+export interface NotStartedCertificate {
+  certificateId: string;
+  error?: string;
+  reason?: string;
+  at?: string;
+}
+
+/** Not-started certificates listed per batch row; the count says how many more. */
+export const NOT_STARTED_SHOWN = 20;
 
 export interface Overview {
   generatedAt: string;
@@ -89,6 +102,9 @@ export interface TransferDetail {
   transitions: { from: string; to: string }[];
   current: string[];
   history: HistoryRow[];
+  /** Every state entered, in order, with its duration (the state table). */
+  visits: StateVisit[];
+  transitionCount: number;
   certificate: { overview?: Record<string, unknown>; views: CertificateView[] };
   events: ConsoleEvent[];
   notifications: PublishedMessage[];
@@ -218,7 +234,7 @@ export class ConsoleData {
     const rows = new Map<string, BatchRow>();
     const row = (batchId: string, createdAt: string) => {
       let b = rows.get(batchId);
-      if (!b) rows.set(batchId, (b = { batchId, total: 0, createdAt, byStatus: {}, notStarted: 0, done: 0 }));
+      if (!b) rows.set(batchId, (b = { batchId, total: 0, createdAt, byStatus: {}, notStarted: 0, notStartedItems: [], done: 0 }));
       return b;
     };
     const batchArn = this.batchStateMachineArn;
@@ -236,17 +252,43 @@ export class ConsoleData {
     }
     const newest = [...rows.values()].sort((a, b) => b.createdAt.localeCompare(a.createdAt)).slice(0, 50);
     const records = await this.getItems(newest.map((b) => ({ pk: `BATCH#${b.batchId}`, sk: 'BATCH' })), ['batchId', 'status', 'total', 'targetAccount', 'createdAt', 'summary', 'error']);
-    for (const b of newest) {
+    const skipped = await Promise.all(newest.map((b) => this.notStarted(b.batchId)));
+    newest.forEach((b, i) => {
       const rec = records.find((r) => r.batchId === b.batchId) as { status?: string; total?: number; targetAccount?: string; createdAt?: string; summary?: { counts?: Record<string, number> }; error?: string } | undefined;
-      b.notStarted = rec?.summary?.counts?.NOT_STARTED ?? 0;
+      // Live while the batch runs (its summary is written at the end), and the summary's count once it is.
+      b.notStarted = Math.max(rec?.summary?.counts?.NOT_STARTED ?? 0, skipped[i].count);
+      b.notStartedItems = skipped[i].items;
       b.done += b.notStarted;
       b.total = Math.max(rec?.total ?? 0, seen.get(b.batchId) ?? 0, b.done);
       if (rec?.status) b.status = rec.status;
       if (rec?.targetAccount) b.targetAccount = rec.targetAccount;
       if (rec?.createdAt) b.createdAt = rec.createdAt;
       if (rec?.error) b.error = rec.error;
-    }
+    });
     return newest;
+  }
+
+  /** The certificates a batch skipped (its `SKIP#` items, in the batch's partition): how many, and the first few with their reasons. */
+  private async notStarted(batchId: string): Promise<{ count: number; items: NotStartedCertificate[] }> {
+    const items: NotStartedCertificate[] = [];
+    let count = 0;
+    let key: Record<string, unknown> | undefined;
+    do {
+      const out = await this.ddb.send(new QueryCommand({
+        TableName: this.tableName,
+        KeyConditionExpression: 'pk = :pk AND begins_with(sk, :skip)',
+        ExpressionAttributeValues: { ':pk': `BATCH#${batchId}`, ':skip': 'SKIP#' },
+        ProjectionExpression: 'certificateId, #error, reason, #at',
+        ExpressionAttributeNames: { '#error': 'error', '#at': 'at' },
+        ExclusiveStartKey: key,
+      }));
+      for (const item of out.Items ?? []) {
+        count += 1;
+        if (items.length < NOT_STARTED_SHOWN) items.push({ certificateId: String(item.certificateId), error: item.error as string | undefined, reason: item.reason as string | undefined, at: item.at as string | undefined });
+      }
+      key = out.LastEvaluatedKey;
+    } while (key);
+    return { count, items };
   }
 
   private async getMany(ids: string[]): Promise<Map<string, TransferRecord>> {
@@ -310,7 +352,7 @@ export class ConsoleData {
 
     const exec = record.executionArn ? this.deps.sfn.getExecution(record.executionArn) : undefined;
     const definition = exec?.definition ?? (this.stateMachineArn ? this.deps.sfn.getDefinition(this.stateMachineArn) : undefined);
-    const path = exec ? readHistory(exec.history, exec) : { states: {}, transitions: [], current: [], rows: [] };
+    const path = exec ? readHistory(exec.history, exec) : { states: {}, transitions: [], current: [], rows: [], visits: [], transitionCount: 0 };
     const certificate = this.certificate(record);
     const pending = certificate.overview?.status === 'PENDING_TRANSFER' && certificate.overview?.pendingTransferTo === record.targetAccount;
     const awaiting = record.status === 'AWAITING_DECISION';
@@ -329,6 +371,8 @@ export class ConsoleData {
       transitions: path.transitions,
       current: path.current,
       history: path.rows,
+      visits: path.visits,
+      transitionCount: path.transitionCount,
       certificate,
       events: this.eventsFor(record),
       notifications: this.notificationsFor(record),

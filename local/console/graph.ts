@@ -38,6 +38,8 @@ export interface GraphEdge {
   title: string;
   /** Polyline through which a smooth curve is drawn, first point on `from`, last on `to`. */
   points: { x: number; y: number }[];
+  /** Centre of the label: on the drawn curve, clear of every node and of the other labels. */
+  labelAt?: { x: number; y: number };
 }
 
 export interface StateGraph {
@@ -66,13 +68,24 @@ interface AslDefinition {
   States?: Record<string, AslState>;
 }
 
-const NODE_HEIGHT = 42;
-const TERMINAL = { width: 72, height: 30 };
-const LAYER_GAP = 36;
+/*
+ * Sizes are in the drawing's units, with fonts large for them (state names 17,
+ * edge labels 16): the page fits the whole graph to its panel, about 0.65 of
+ * these units on a 1280 × 800 window, and the text must stay readable there.
+ */
+const NODE_HEIGHT = 34;
+const TERMINAL = { width: 72, height: 26 };
+const LAYER_GAP = 18;
+/** Below a layer whose edges carry labels (Choice rules), so the labels have room between the rows. */
+const LABELLED_LAYER_GAP = 36;
 const NODE_GAP = 22;
 const DUMMY_WIDTH = 12;
-const MARGIN = 24;
-const CHAR_WIDTH = 7.1;
+const MARGIN = 16;
+/** Average advance of a state name's character (17-unit semibold sans-serif). */
+export const NODE_CHAR_WIDTH = 9.4;
+/** Average advance of an edge label's character (16-unit sans-serif), and the label's box height. */
+export const LABEL_CHAR_WIDTH = 8.8;
+export const LABEL_HEIGHT = 19;
 
 const COMPARATORS = ['StringEquals', 'StringEqualsPath', 'NumericEquals', 'BooleanEquals', 'StringMatches', 'IsPresent', 'IsNull',
   'NumericLessThan', 'NumericGreaterThan', 'NumericLessThanEquals', 'NumericGreaterThanEquals', 'TimestampEquals', 'IsString', 'IsBoolean', 'IsNumeric', 'IsTimestamp'];
@@ -226,10 +239,8 @@ export function layoutDefinition(definition: string | object): StateGraph {
     nodes.set(id, { id, width, height, layer: 0, order: 0, x: 0, dummy });
   };
   addNode(START, TERMINAL.width, TERMINAL.height);
-  for (const [name, s] of Object.entries(states)) {
-    const typeLine = `${s.Type ?? ''}`.length + 2;
-    addNode(name, Math.max(120, Math.ceil(Math.max(name.length, typeLine) * CHAR_WIDTH) + 28), NODE_HEIGHT);
-  }
+  // The type is in the node's tooltip and the state table; the box holds the name, on one line.
+  for (const name of Object.keys(states)) addNode(name, Math.max(100, Math.ceil(name.length * NODE_CHAR_WIDTH) + 24), NODE_HEIGHT);
   addNode(END, TERMINAL.width, TERMINAL.height);
 
   // Cycles (Retry-like loops written as Next back up) are laid out with their back edge reversed.
@@ -345,7 +356,14 @@ export function layoutDefinition(definition: string | object): StateGraph {
 
   const minX = Math.min(...[...nodes.values()].map((n) => n.x - n.width / 2));
   const maxX = Math.max(...[...nodes.values()].map((n) => n.x + n.width / 2));
-  const rowY = (l: number) => MARGIN + l * (NODE_HEIGHT + LAYER_GAP) + NODE_HEIGHT / 2;
+  // Rows: a wider gap under a layer whose edges are labelled (the label sits on the edge's first segment).
+  const labelledBelow = new Set(chains.filter((c) => c.edge.label).map((c) => Math.min(byId.get(c.path[0])!.layer, byId.get(c.path[c.path.length - 1])!.layer)));
+  const tops: number[] = [];
+  for (let l = 0, y = MARGIN; l <= lastLayer; l++) {
+    tops.push(y);
+    y += NODE_HEIGHT + (labelledBelow.has(l) ? LABELLED_LAYER_GAP : LAYER_GAP);
+  }
+  const rowY = (l: number) => tops[l] + NODE_HEIGHT / 2;
   for (const n of nodes.values()) n.x = Math.round(n.x - minX + MARGIN);
 
   // Edge ends: spread the exits along the bottom of a node and the entries along its top, ordered by where they go.
@@ -401,11 +419,63 @@ export function layoutDefinition(definition: string | object): StateGraph {
     layer: n.layer,
   }));
 
+  const width = Math.ceil(maxX - minX + 2 * MARGIN);
+  placeLabels(edges, graphNodes, width);
   return {
     startAt: String(def.StartAt),
-    width: Math.ceil(maxX - minX + 2 * MARGIN),
+    width,
     height: Math.ceil(rowY(lastLayer) + NODE_HEIGHT / 2 + MARGIN),
     nodes: graphNodes,
     edges,
   };
+}
+
+interface Box { x0: number; y0: number; x1: number; y1: number }
+
+const overlap = (a: Box, b: Box) => Math.max(0, Math.min(a.x1, b.x1) - Math.max(a.x0, b.x0)) * Math.max(0, Math.min(a.y1, b.y1) - Math.max(a.y0, b.y0));
+
+/** A point of the curve the browser draws between two polyline points (a cubic with vertical tangents). */
+function onCurve(a: { x: number; y: number }, b: { x: number; y: number }, t: number) {
+  const dy = (b.y - a.y) / 2;
+  const u = 1 - t;
+  const y = u * u * u * a.y + 3 * u * u * t * (a.y + dy) + 3 * u * t * t * (b.y - dy) + t * t * t * b.y;
+  const x = u * u * u * a.x + 3 * u * u * t * a.x + 3 * u * t * t * b.x + t * t * t * b.x;
+  return { x, y };
+}
+
+/** The box a label of this text takes, centred on a point. */
+export function labelBox(text: string, at: { x: number; y: number }): Box {
+  const w = text.length * LABEL_CHAR_WIDTH + 8;
+  return { x0: at.x - w / 2, y0: at.y - LABEL_HEIGHT / 2, x1: at.x + w / 2, y1: at.y + LABEL_HEIGHT / 2 };
+}
+
+/**
+ * Puts each edge label on its curve, nearest the source first (where the
+ * Step Functions console writes them), at the first spot clear of every node
+ * and of the labels already placed; when none is, the spot that overlaps least.
+ */
+function placeLabels(edges: GraphEdge[], nodes: GraphNode[], width: number): void {
+  const nodeBoxes = nodes.map((n) => ({ x0: n.x - n.width / 2 - 2, y0: n.y - n.height / 2 - 2, x1: n.x + n.width / 2 + 2, y1: n.y + n.height / 2 + 2 }));
+  const placed: Box[] = [];
+  const T = [0.5, 0.4, 0.6, 0.3, 0.7, 0.22, 0.78];
+  for (const e of edges) {
+    if (!e.label) continue;
+    const label = e.label;
+    const segments = e.points.slice(1).map((b, i) => [e.points[i], b] as const);
+    let best: { at: { x: number; y: number }; cost: number } | undefined;
+    for (const [a, b] of segments) {
+      for (const t of T) {
+        const p = onCurve(a, b, t);
+        const at = { x: Math.min(Math.max(p.x, (label.length * LABEL_CHAR_WIDTH) / 2 + 6), width - (label.length * LABEL_CHAR_WIDTH) / 2 - 6), y: p.y };
+        const box = labelBox(label, at);
+        const cost = [...nodeBoxes, ...placed].reduce((sum, other) => sum + overlap(box, other), 0);
+        if (!best || cost < best.cost) best = { at, cost };
+        if (cost === 0) break;
+      }
+      if (best?.cost === 0) break;
+    }
+    if (!best) continue;
+    e.labelAt = { x: Math.round(best.at.x * 10) / 10, y: Math.round(best.at.y * 10) / 10 };
+    placed.push(labelBox(label, e.labelAt));
+  }
 }

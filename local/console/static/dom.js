@@ -68,6 +68,15 @@ export const STATUS_LABELS = {
   RETRYING: 'Retrying',
 };
 
+/** What became of the certificate, per restore status. */
+export const RESTORE_LABELS = {
+  RESTORED: 'certificate restored',
+  NOT_NEEDED: 'nothing to restore',
+  SKIPPED: 'restore skipped',
+  FAILED: 'restore FAILED',
+  ALREADY_ACCEPTED: 'accepted meanwhile',
+};
+
 /** A status badge: colour and text, so the colour is never the only clue. */
 export function badge(status, extra) {
   return h('span', { class: ['badge', `badge-${String(status).toLowerCase().replace(/_/g, '-')}`, extra] }, STATUS_LABELS[status] ?? String(status));
@@ -97,9 +106,23 @@ export function age(iso, now = Date.now()) {
 }
 
 export function duration(ms) {
-  if (ms < 1000) return `${ms} ms`;
+  if (ms < 1000) return `${Math.round(ms)} ms`;
   if (ms < 60_000) return `${(ms / 1000).toFixed(1)} s`;
-  return `${Math.floor(ms / 60_000)} min ${Math.round((ms % 60_000) / 1000)} s`;
+  if (ms < 3_600_000) return `${Math.floor(ms / 60_000)} min ${Math.floor((ms % 60_000) / 1000)} s`;
+  return `${Math.floor(ms / 3_600_000)} h ${Math.floor((ms % 3_600_000) / 60_000)} min`;
+}
+
+const pad = (n, w = 2) => String(n).padStart(w, '0');
+/** An absolute timestamp to the millisecond, local time, as the Step Functions console shows them: `2025-03-04 14:05:06.789`. */
+export function stampText(iso) {
+  if (!iso) return '';
+  const d = new Date(iso);
+  return `${d.getFullYear()}-${pad(d.getMonth() + 1)}-${pad(d.getDate())} ${pad(d.getHours())}:${pad(d.getMinutes())}:${pad(d.getSeconds())}.${pad(d.getMilliseconds(), 3)}`;
+}
+
+/** A <time> with that absolute timestamp; the UTC instant in its tooltip. */
+export function stamp(iso, props = {}) {
+  return h('time', { datetime: iso, title: iso, class: 'stamp', ...props }, stampText(iso));
 }
 
 /** A <time> that keeps saying how long ago it was (see refreshAges). */

@@ -11,6 +11,7 @@ export const OUTCOME_LABELS = {
   caught: 'Caught error',
   failed: 'Failed',
   aborted: 'Aborted',
+  ended: 'Expected end',
   none: 'Not run',
 };
 
@@ -26,9 +27,19 @@ function pathOf(points) {
   return d;
 }
 
-function truncate(text, width) {
-  const max = Math.floor((width - 16) / 7.2);
-  return text.length > max ? `${text.slice(0, max - 1)}…` : text;
+/**
+ * The server sizes each box for its text with average character widths; where
+ * the browser's font runs wider, the text is condensed to fit its box rather
+ * than cut (call once the SVG is in the document).
+ */
+export function fitLabels(svg) {
+  for (const text of svg.querySelectorAll('text[data-fit]')) {
+    const room = Number(text.dataset.fit);
+    if (text.getComputedTextLength() > room) {
+      text.setAttribute('textLength', String(room));
+      text.setAttribute('lengthAdjust', 'spacingAndGlyphs');
+    }
+  }
 }
 
 /**
@@ -61,13 +72,9 @@ export function drawGraph(graph, run, { selected, onSelect } = {}) {
       'marker-end': isTaken ? 'url(#arrow-taken)' : 'url(#arrow)',
       dataset: { from: e.from, to: e.to },
     }, s('title', {}, e.title)));
-    if (e.label) {
-      const a = e.points[0];
-      const b = e.points[1];
-      // Halfway along the first segment, written away from the line so neighbouring labels do not collide.
-      const anchor = b.x < a.x - 10 ? 'end' : b.x > a.x + 10 ? 'start' : 'middle';
-      const x = (a.x + b.x) / 2 + (anchor === 'end' ? -6 : 6);
-      labels.append(s('text', { x: String(x), y: String((a.y + b.y) / 2 + (anchor === 'middle' ? 0 : -3)), 'text-anchor': anchor, class: ['edge-label', isTaken && 'edge-label-taken'] }, e.label));
+    if (e.label && e.labelAt) {
+      // Where the server placed it: on the curve, clear of the nodes and of the other labels.
+      labels.append(s('text', { x: String(e.labelAt.x), y: String(e.labelAt.y + 5), 'text-anchor': 'middle', class: ['edge-label', isTaken && 'edge-label-taken'], dataset: { from: e.from, to: e.to } }, e.label));
     }
   }
   svg.append(edges, labels);
@@ -80,7 +87,7 @@ export function drawGraph(graph, run, { selected, onSelect } = {}) {
       const reached = n.kind === 'start' ? run.transitions.length > 0 : run.transitions.some((t) => t.to === n.id);
       nodes.append(s('g', { class: ['terminal', reached && 'terminal-reached'], dataset: { node: n.kind }, 'aria-hidden': 'true' },
         s('rect', { x: String(x), y: String(y), width: String(n.width), height: String(n.height), rx: String(n.height / 2) }),
-        s('text', { x: String(n.x), y: String(n.y + 4), 'text-anchor': 'middle' }, n.label)));
+        s('text', { x: String(n.x), y: String(n.y + 5), 'text-anchor': 'middle' }, n.label)));
       continue;
     }
     const st = run.states[n.id];
@@ -98,9 +105,14 @@ export function drawGraph(graph, run, { selected, onSelect } = {}) {
     g.append(s('title', {}, n.comment ? `${description}\n${n.comment}` : description));
     if (isCurrent) g.append(s('rect', { class: 'current-ring', x: String(x - 5), y: String(y - 5), width: String(n.width + 10), height: String(n.height + 10), rx: '11' }));
     g.append(s('rect', { class: 'node-box', x: String(x), y: String(y), width: String(n.width), height: String(n.height), rx: '7' }));
-    g.append(s('text', { class: 'node-label', x: String(n.x), y: String(n.y - 2), 'text-anchor': 'middle' }, truncate(n.label, n.width)));
-    const sub = [n.type, st && st.entered > 1 ? `×${st.entered}` : null, st?.retries ? `${st.retries} retr${st.retries === 1 ? 'y' : 'ies'}` : null].filter(Boolean).join(' · ');
-    g.append(s('text', { class: 'node-type', x: String(n.x), y: String(n.y + 13), 'text-anchor': 'middle' }, sub));
+    g.append(s('text', { class: 'node-label', x: String(n.x), y: String(n.y + 6), 'text-anchor': 'middle', dataset: { fit: String(n.width - 14) } }, n.label));
+    // Entered more than once, or retried: a small tag on the box's corner.
+    const tag = [st && st.entered > 1 ? `×${st.entered}` : null, st?.retries ? `${st.retries} retr${st.retries === 1 ? 'y' : 'ies'}` : null].filter(Boolean).join(' · ');
+    if (tag) {
+      const w = tag.length * 7 + 12;
+      g.append(s('rect', { class: 'node-tag', x: String(x + n.width - w + 6), y: String(y - 9), width: String(w), height: '16', rx: '8' }));
+      g.append(s('text', { class: 'node-tag-text', x: String(x + n.width - w / 2 + 6), y: String(y + 3), 'text-anchor': 'middle' }, tag));
+    }
     if (onSelect) {
       g.addEventListener('click', () => onSelect(n.id));
       g.addEventListener('keydown', (ev) => {
@@ -118,7 +130,7 @@ export function drawGraph(graph, run, { selected, onSelect } = {}) {
 
 export function legend() {
   return h('ul', { class: 'legend', 'aria-label': 'Legend' },
-    ['running', 'succeeded', 'caught', 'failed', 'aborted', 'none'].map((o) => h('li', {}, h('span', { class: ['swatch', `swatch-${o}`], 'aria-hidden': 'true' }), OUTCOME_LABELS[o])),
+    ['running', 'succeeded', 'caught', 'failed', 'ended', 'aborted', 'none'].map((o) => h('li', {}, h('span', { class: ['swatch', `swatch-${o}`], 'aria-hidden': 'true' }), OUTCOME_LABELS[o])),
     h('li', {}, h('span', { class: 'swatch swatch-current', 'aria-hidden': 'true' }), 'Current state'),
     h('li', {}, h('span', { class: 'line line-catch', 'aria-hidden': 'true' }), 'Catch'),
     h('li', {}, h('span', { class: 'line line-taken', 'aria-hidden': 'true' }), 'Path taken'));

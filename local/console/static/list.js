@@ -1,16 +1,8 @@
 /* global URLSearchParams */
-import { STATUS_LABELS, ageTime, badge, getJson, h, liveFeed, query, short, swap } from './dom.js';
+import { RESTORE_LABELS, STATUS_LABELS, ageTime, badge, getJson, h, liveFeed, query, short, swap } from './dom.js';
 
 const STATUSES = ['REQUESTED', 'PREPARING', 'AWAITING_DECISION', 'ACCEPTED', 'REJECTED', 'CANCELLED', 'EXPIRED', 'FAILED'];
 const OPEN = new Set(['REQUESTED', 'PREPARING', 'AWAITING_DECISION', 'CANCELLING']);
-
-const RESTORE_LABELS = {
-  RESTORED: 'certificate restored',
-  NOT_NEEDED: 'nothing to restore',
-  SKIPPED: 'restore skipped',
-  FAILED: 'restore FAILED',
-  ALREADY_ACCEPTED: 'accepted meanwhile',
-};
 
 function filterHref(status, batch) {
   const q = new URLSearchParams();
@@ -80,7 +72,7 @@ function batchesSection(data, filter) {
           h('th', { scope: 'col' }, 'Progress'),
           h('th', { scope: 'col' }, 'Transfers by status'),
           h('th', { scope: 'col' }, 'Age'))),
-        h('tbody', {}, data.batches.map((b) => h('tr', { dataset: { key: `b-${b.batchId}`, batchId: b.batchId }, class: filter.batch === b.batchId && 'row-selected' },
+        h('tbody', {}, data.batches.map((b) => [h('tr', { dataset: { key: `b-${b.batchId}`, batchId: b.batchId }, class: [filter.batch === b.batchId && 'row-selected', b.notStartedItems.length && 'has-sub'] },
           cell('th', 'Batch', h('a', { href: filterHref('', b.batchId), class: 'mono', title: `Show the transfers of batch ${b.batchId}` }, short(b.batchId, 12))),
           cell('td', 'Status', b.status ? badge(b.status) : h('span', { class: 'muted' }, 'unknown'), b.error ? h('span', { class: 'reason', title: b.error }, b.error) : null),
           cell('td', 'Target', h('span', { class: 'mono' }, b.targetAccount ?? '')),
@@ -89,8 +81,21 @@ function batchesSection(data, filter) {
             h('span', { class: 'progress-text' }, ` ${b.done} / ${b.total} settled`)),
           cell('td', 'Transfers by status', h('span', { class: 'badges' },
             Object.entries(b.byStatus).map(([st, n]) => h('span', { class: 'count' }, badge(st), ` ${n}`)),
-            b.notStarted ? h('span', { class: 'count' }, h('span', { class: 'badge badge-failed' }, 'Not started'), ` ${b.notStarted}`) : null)),
-          cell('td', 'Age', ageTime(b.createdAt))))))));
+            b.notStarted ? h('span', { class: 'count' }, h('span', { class: 'badge badge-not-started' }, 'Not started'), ` ${b.notStarted}`) : null)),
+          cell('td', 'Age', ageTime(b.createdAt))),
+        b.notStartedItems.length ? notStartedRow(b) : null])))));
+}
+
+/** The certificates a batch could not start a transfer for, each with the error and reason it recorded. */
+function notStartedRow(b) {
+  const more = b.notStarted - b.notStartedItems.length;
+  return h('tr', { class: 'batch-sub', dataset: { notStartedOf: b.batchId } },
+    h('td', { colspan: '6' },
+      h('p', { class: 'sub-title', id: `ns-${b.batchId}` }, `Not started (${b.notStarted}): no transfer was opened for ${b.notStarted === 1 ? 'this certificate' : 'these certificates'}`),
+      h('ul', { class: 'not-started', 'aria-labelledby': `ns-${b.batchId}` }, b.notStartedItems.map((c) => h('li', { dataset: { certificateId: c.certificateId } },
+        h('span', { class: 'mono cert-id' }, c.certificateId),
+        h('span', { class: 'ns-why' }, c.error ? h('strong', {}, c.error) : null, c.error && c.reason && c.reason !== c.error ? ': ' : '', c.reason && c.reason !== c.error ? c.reason : '')))),
+      more > 0 ? h('p', { class: 'muted small' }, `and ${more} more: `, h('code', {}, `cert-transfer batch-status ${b.batchId} --local`), ' lists them all') : null));
 }
 
 function filters(data, filter) {
