@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
-import { END, START, layoutDefinition } from '../../local/console/graph.js';
+import { END, START, labelBox, layoutDefinition } from '../../local/console/graph.js';
 import { readHistory } from '../../local/console/history.js';
 import { HIDDEN, Redactor } from '../../local/console/redact.js';
 import type { HistoryEvent } from '../../local/stepfunctions/model.js';
@@ -68,6 +68,19 @@ describe('graph layout of the certificate-transfer definition', () => {
     }
   });
 
+  it('places every edge label clear of the nodes and of the other labels (the fan out of Which Outcome? too)', () => {
+    const area = (a: ReturnType<typeof labelBox>, b: ReturnType<typeof labelBox>) => Math.max(0, Math.min(a.x1, b.x1) - Math.max(a.x0, b.x0)) * Math.max(0, Math.min(a.y1, b.y1) - Math.max(a.y0, b.y0));
+    const labelled = graph.edges.filter((e) => e.label);
+    expect(labelled.filter((e) => e.from === 'Which Outcome?')).toHaveLength(6);
+    const boxes = labelled.map((e) => ({ e, box: labelBox(e.label!, e.labelAt!) }));
+    for (const [i, a] of boxes.entries()) {
+      expect(a.box.x0).toBeGreaterThanOrEqual(0);
+      expect(a.box.x1).toBeLessThanOrEqual(graph.width);
+      for (const b of boxes.slice(i + 1)) expect(area(a.box, b.box), `${a.e.label} (${a.e.from}) / ${b.e.label} (${b.e.from})`).toBe(0);
+      for (const n of graph.nodes) expect(area(a.box, { x0: n.x - n.width / 2, y0: n.y - n.height / 2, x1: n.x + n.width / 2, y1: n.y + n.height / 2 }), `${a.e.label} / ${n.id}`).toBe(0);
+    }
+  });
+
   it('lays out a loop (a back edge) without failing', () => {
     const loop = layoutDefinition({ StartAt: 'Poll', States: { Poll: { Type: 'Task', Resource: 'x', Next: 'Done?' }, 'Done?': { Type: 'Choice', Choices: [{ Variable: '$.done', BooleanEquals: true, Next: 'Finish' }], Default: 'Poll' }, Finish: { Type: 'Succeed' } } });
     expect(loop.nodes.map((n) => n.id)).toEqual(expect.arrayContaining(['Poll', 'Done?', 'Finish']));
@@ -117,12 +130,22 @@ describe('reading an execution history', () => {
       { from: 'Transfer Cancelled', to: END },
     ]);
     expect(path.rows.find((r) => r.type === 'TaskFailed')).toMatchObject({ state: 'Notify Target And Wait', elapsedMs: 90 });
+    // The state table: one row per state entered, from Entered to Exited (the Fail state to the end of the execution).
+    expect(path.transitionCount).toBe(3);
+    expect(path.visits.map((v) => [v.state, v.type, v.outcome, v.durationMs, v.retries])).toEqual([
+      ['Transfer Certificate', 'Task', 'succeeded', 50, 1],
+      ['Notify Target And Wait', 'Task', 'caught', 30, 0],
+      ['Transfer Cancelled', 'Fail', 'failed', 10, 0],
+    ]);
   });
 
   it('marks the active states of a running execution as current and in progress', () => {
     const path = readHistory([ev('ExecutionStarted'), entered('Task', 'Notify Target And Wait'), ev('TaskScheduled')], { status: 'RUNNING', activeStates: ['Notify Target And Wait'] });
     expect(path.current).toEqual(['Notify Target And Wait']);
     expect(path.states['Notify Target And Wait'].outcome).toBe('running');
+    expect(path.visits).toHaveLength(1);
+    expect(path.visits[0]).toMatchObject({ state: 'Notify Target And Wait', outcome: 'running' });
+    expect(path.visits[0].durationMs).toBeUndefined();
   });
 });
 
