@@ -1,16 +1,14 @@
 import '../local/polyfills.js';
 import { execFile } from 'node:child_process';
-import { existsSync, mkdtempSync, statSync } from 'node:fs';
+import { existsSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs, promisify } from 'node:util';
-import { build } from 'esbuild';
 import { GetExecutionHistoryCommand, SFNClient, type HistoryEvent } from '@aws-sdk/client-sfn';
 import { AWS_DEFAULT_IOT_QUOTAS, type IotOperation } from '../local/iot/model.js';
 import { startLocalCloud, type LocalCloud } from '../local/cloud.js';
-import { loadServerlessStack } from '../local/serverless/stack.js';
 import { TransferApiClient } from '../src/client/api.js';
-import { deployParams } from '../test/support/deploy-params.js';
+import { bundleSummary, measureBundles, printBundles } from './bundles.js';
 
 /**
  * `npm run bench`: a fleet of certificates moved to the auto-accept account
@@ -115,21 +113,6 @@ async function cliProcedure(cloud: LocalCloud, certs: { id: string; arn: string 
     await cli(TARGET, 'iot', 'accept-certificate-transfer', '--certificate-id', c.id, '--set-as-active');
   }
   return (performance.now() - t0) / 1000 / certs.length;
-}
-
-async function bundleSizes(): Promise<Record<string, number>> {
-  // The same esbuild settings serverless.yml gives serverless-esbuild (minified, node22, cjs).
-  const out = mkdtempSync(join(tmpdir(), 'bench-bundles-'));
-  const sizes: Record<string, number> = {};
-  for (const file of ['serverless.yml', 'serverless.target.yml']) {
-    const stack = loadServerlessStack(file, { stage: 'bench', params: deployParams(file) });
-    for (const fn of stack.functions) {
-      const outfile = join(out, `${stack.service}-${fn.key}.js`);
-      await build({ entryPoints: [`${fn.handlerFile}.ts`], outfile, bundle: true, minify: true, platform: 'node', target: 'node22', format: 'cjs', keepNames: true, logLevel: 'silent' });
-      sizes[fn.key] = Math.round(statSync(outfile).size / 102.4) / 10;
-    }
-  }
-  return sizes;
 }
 
 async function main(): Promise<number> {
@@ -260,7 +243,7 @@ async function main(): Promise<number> {
   const cliSecondsPerCert = sample.length ? await cliProcedure(cloud, sample) : undefined;
   const speedupVsCli = cliSecondsPerCert ? (cliSecondsPerCert * N) / fleetSeconds : null;
 
-  const bundles = await bundleSizes();
+  const bundles = await measureBundles();
   await cloud.stop();
 
   const fmt = (n: number | null | undefined, d = 2) => (n === null || n === undefined ? 'n/a' : n.toFixed(d));
@@ -279,8 +262,8 @@ async function main(): Promise<number> {
   console.log(`    durations as measured locally (${counters.lambdaInvocations} invocations, ${(counters.lambdaMs / 1000).toFixed(0)} s); EventBridge $1.00 per 1M events (${eventsPublished} events);`);
   console.log(`    DynamoDB on demand $1.25 per 1M writes, $0.25 per 1M reads (${counters.dynamoWrites} writes, ${counters.dynamoReads} reads, 1 unit each); free tiers ignored.`);
   console.log(`  throttledFailures             ${throttledFailures}`);
-  console.log('  bundle size (KiB, minified)');
-  for (const [fn, kb] of Object.entries(bundles)) console.log(`    ${fn.padEnd(28)} ${kb.toFixed(1).padStart(8)}`);
+  console.log('  bundles (minified, as deployed) and cold init');
+  printBundles(bundles);
 
   const round = (n: number | null | undefined, d: number) => (n === null || n === undefined ? null : Number(n.toFixed(d)));
   console.log(JSON.stringify({
@@ -294,7 +277,7 @@ async function main(): Promise<number> {
     stateTransitionsPerTransfer: round(stateTransitionsPerTransfer, 2),
     costPer1000TransfersUsd: round(costPer1000TransfersUsd, 4),
     throttledFailures,
-    bundleSizeKiB: bundles,
+    ...bundleSummary(bundles),
   }));
   return accepted === N ? 0 : 1;
 }

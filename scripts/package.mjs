@@ -4,6 +4,7 @@
 import { spawnSync } from 'node:child_process';
 import { existsSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
+import { codeBytes } from './zip-entries.mjs';
 
 const env = {
   ...process.env,
@@ -27,5 +28,6 @@ for (const { config, out } of stacks) {
   if (run.status !== 0) process.exit(run.status ?? 1);
   const zips = readdirSync(out).filter((f) => f.endsWith('.zip'));
   console.log(`\n${config} → ${out}/ (${zips.length} function bundles)`);
-  for (const zip of zips.sort()) console.log(`  ${zip.padEnd(28)} ${(statSync(join(out, zip)).size / 1024).toFixed(1).padStart(8)} KiB`);
+  console.log(`  ${'function'.padEnd(28)} ${'zip'.padStart(12)} ${'code'.padStart(12)}`);
+  for (const zip of zips.sort()) console.log(`  ${zip.replace(/\.zip$/, '').padEnd(28)} ${(statSync(join(out, zip)).size / 1024).toFixed(1).padStart(8)} KiB ${(codeBytes(join(out, zip)) / 1024).toFixed(1).padStart(8)} KiB`);
 }

@@ -9,6 +9,7 @@ beforeAll(() => {
 describe('packaged target-account kit', () => {
   it('packages the responder offline', () => {
     expect(stack.bundles.responder).toBeGreaterThan(10_000);
+    expect(stack.code.responder).toBeLessThanOrEqual(250 * 1024);
   });
 
   // Roles against the Service Authorization Reference and the code's calls: test/contract/iam-roles.test.ts.
@@ -24,11 +25,11 @@ describe('packaged target-account kit', () => {
     expect(JSON.stringify(put.Resource)).toContain(':event-bus/certificate-transfer');
   });
 
-  it('admits only the configured source accounts on its bus, and its rule only hears them', () => {
+  it('admits only the configured source accounts on its bus, and its rule only hears them (offers, and the doctor\'s pings)', () => {
     const [, policy] = resourcesOfType(stack, 'AWS::Events::EventBusPolicy')[0];
     expect(policy.Properties.Statement).toMatchObject({ Effect: 'Allow', Action: 'events:PutEvents', Principal: { AWS: { 'Fn::Split': [',', '111111111111'] } } });
     const [, rule] = resourcesOfType(stack, 'AWS::Events::Rule')[0];
-    expect(rule.Properties.EventPattern).toEqual({ source: ['iot.certificate-transfer'], 'detail-type': ['Certificate Transfer Offered'], account: { 'Fn::Split': [',', '111111111111'] } });
+    expect(rule.Properties.EventPattern).toEqual({ source: ['iot.certificate-transfer'], 'detail-type': ['Certificate Transfer Offered', 'Certificate Transfer Ping'], account: { 'Fn::Split': [',', '111111111111'] } });
   });
 
   it('encrypts the notification topic', () => {

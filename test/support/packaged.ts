@@ -2,6 +2,7 @@ import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, readdirSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { codeBytes } from '../../scripts/zip-entries.mjs';
 import { deployParamArgs } from './deploy-params.js';
 
 export interface CfnResource {
@@ -12,6 +13,8 @@ export interface PackagedStack {
   dir: string;
   template: { Resources: Record<string, CfnResource> };
   bundles: Record<string, number>;
+  /** Bytes of code in each function's zip once unpacked (what "bundle size" means below). */
+  code: Record<string, number>;
 }
 
 /** Runs `serverless package` on a stack, offline and without credentials, into a fresh folder. */
@@ -31,7 +34,8 @@ export function packageStack(config: string): PackagedStack {
   if (run.status !== 0) throw new Error(`serverless package ${config} failed:\n${run.stdout}\n${run.stderr}`);
   const template = JSON.parse(readFileSync(join(dir, 'cloudformation-template-update-stack.json'), 'utf8')) as PackagedStack['template'];
   const bundles = Object.fromEntries(readdirSync(dir).filter((f) => f.endsWith('.zip')).map((f) => [f.replace(/\.zip$/, ''), statSync(join(dir, f)).size]));
-  return { dir, template, bundles };
+  const code = Object.fromEntries(Object.keys(bundles).map((name) => [name, codeBytes(join(dir, `${name}.zip`))]));
+  return { dir, template, bundles, code };
 }
 
 export function resourcesOfType(stack: PackagedStack, type: string): [string, CfnResource][] {
