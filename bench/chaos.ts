@@ -292,7 +292,7 @@ async function main(): Promise<number> {
       case 'accepted-ahead': {
         // The target says Accepted before it accepted in IoT (it never will: it rejects by hand).
         await humanEvents.send(new PutEventsCommand({ Entries: [{
-          EventBusName: `arn:aws:events:${REGION}:${SOURCE}:event-bus/certificate-transfer`,
+          EventBusName: `arn:aws:events:${REGION}:${SOURCE}:event-bus/certificate-transfer-local`,
           Source: 'iot.certificate-transfer',
           DetailType: 'Certificate Transfer Accepted',
           Detail: JSON.stringify({ transferId: id, certificateId, sourceAccount: SOURCE, targetAccount: HUMAN, decidedAt: new Date().toISOString() }),

@@ -52,10 +52,10 @@ export const config = {
   /** This stack's own account (CloudFormation `AWS::AccountId`). */
   get accountId(): string { return required('ACCOUNT_ID'); },
   get tableName(): string { return required('TABLE_NAME'); },
-  /** The stack's own `certificate-transfer` bus (name). */
+  /** The stack's own bus (name): `certificate-transfer-<stage>`, `certificate-transfer-target-<stage>` in a kit. */
   get eventBusName(): string { return required('EVENT_BUS_NAME'); },
-  /** Name of the bus every peer account runs; offers are sent to it by ARN. */
-  get peerBusName(): string { return process.env.PEER_BUS_NAME || 'certificate-transfer'; },
+  /** Name of the bus the peer accounts run (the kits' for the source, the source's for a kit); events go to it by ARN. */
+  get peerBusName(): string { return required('PEER_BUS_NAME'); },
   get stateMachineArn(): string { return required('STATE_MACHINE_ARN'); },
   /** The transfer-batch state machine (POST /transfer-batches starts it). */
   get batchStateMachineArn(): string { return required('BATCH_STATE_MACHINE_ARN'); },

@@ -79,7 +79,7 @@ export interface CompletedDetail {
   repairedAt?: string;
 }
 
-/** ARN of an account's `certificate-transfer` bus in this region. */
+/** ARN of a peer account's bus in this region (PEER_BUS_NAME: the same stage's kit or source bus). */
 export function peerBusArn(account: string): string {
   return `arn:aws:events:${config.region}:${account}:event-bus/${config.peerBusName}`;
 }

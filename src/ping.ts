@@ -18,6 +18,8 @@ export interface PingResult {
   targetAccount: string;
   pingId: string;
   sentAt: string;
+  /** The target kit's bus the Ping was sent to (`certificate-transfer-target-<stage>`, by ARN). */
+  bus: string;
   /** EventBridge took the Ping for the target's bus. */
   delivered: boolean;
   /** Why it did not: the EventBridge error, e.g. `AccessDeniedException: …`. */
@@ -43,11 +45,13 @@ const errorText = (err: unknown) => `${awsErrorName(err) ?? 'Error'}: ${err inst
 async function sendPing(targetAccount: string): Promise<PingResult> {
   const detail: PingDetail = { pingId: randomUUID(), sourceAccount: config.accountId, targetAccount, sentAt: new Date().toISOString() };
   await ddb.send(new PutCommand({ TableName: config.tableName, Item: { ...pingKey(targetAccount), ...detail } }));
+  const bus = peerBusArn(targetAccount);
   try {
+    // peerBusArn(…) inline: the IAM contract tests read the bus from this call (test/support/sdk-calls.ts).
     await publish([entry(peerBusArn(targetAccount), DetailType.Ping, detail)]);
-    return { ...detail, delivered: true };
+    return { ...detail, bus, delivered: true };
   } catch (err) {
-    return { ...detail, delivered: false, error: errorText(err) };
+    return { ...detail, bus, delivered: false, error: errorText(err) };
   }
 }
 

@@ -3,8 +3,8 @@
 import { EventBridgeClient, ListRulesCommand } from '@aws-sdk/client-eventbridge';
 import type { TransferApiClient } from '../client/api.js';
 
-/** The bus every stack and target kit runs (serverless.yml / serverless.target.yml `custom.busName`). */
-export const BUS_NAME = 'certificate-transfer';
+/** A target kit's bus, by name, from the ARN the source sent the Ping to (`certificate-transfer-target-<stage>`). */
+const busNameOf = (t: Pick<PingResult, 'bus'>) => t.bus?.split(':event-bus/').pop() || 'certificate-transfer-target-<stage>';
 const PING = 'Certificate Transfer Ping';
 const OFFERED = 'Certificate Transfer Offered';
 
@@ -27,6 +27,8 @@ export interface DoctorDeps {
 
 interface PingResult {
   targetAccount: string;
+  /** ARN of the kit's bus the Ping went to (older stacks do not say). */
+  bus?: string;
   delivered: boolean;
   error?: string;
   pongAt?: string;
@@ -88,30 +90,30 @@ async function apiCheck(deps: DoctorDeps): Promise<Check> {
 }
 
 /** The target kit's rule on its bus, read as the target account (local cloud only). */
-async function ruleCheck(events: EventBridgeClient, target: string): Promise<Check> {
+async function ruleCheck(events: EventBridgeClient, target: string, bus: string): Promise<Check> {
   const name = `${target}: target kit's rule for offers and pings`;
   const fix = `deploy the target kit in ${target} (serverless deploy -c serverless.target.yml); in the local cloud, restart npm start`;
   let rules;
   try {
-    rules = (await events.send(new ListRulesCommand({ EventBusName: BUS_NAME }))).Rules ?? [];
+    rules = (await events.send(new ListRulesCommand({ EventBusName: bus }))).Rules ?? [];
   } catch (err) {
-    return { name, ok: false, detail: `cannot list the rules of ${target}'s ${BUS_NAME} bus: ${(err as Error).name}: ${(err as Error).message}`, fix };
+    return { name, ok: false, detail: `cannot list the rules of ${target}'s ${bus} bus: ${(err as Error).name}: ${(err as Error).message}`, fix };
   }
   const offers = rules.find((r) => r.EventPattern?.includes(OFFERED));
-  if (!offers) return { name, ok: false, detail: `no rule on ${target}'s ${BUS_NAME} bus matches ${OFFERED}: offers to ${target} reach nobody`, fix };
-  if (offers.State !== 'ENABLED') return { name, ok: false, detail: `rule ${offers.Name} is ${offers.State}`, fix: `enable it: aws events enable-rule --event-bus-name ${BUS_NAME} --name ${offers.Name} (as ${target})` };
+  if (!offers) return { name, ok: false, detail: `no rule on ${target}'s ${bus} bus matches ${OFFERED}: offers to ${target} reach nobody`, fix };
+  if (offers.State !== 'ENABLED') return { name, ok: false, detail: `rule ${offers.Name} is ${offers.State}`, fix: `enable it: aws events enable-rule --event-bus-name ${bus} --name ${offers.Name} (as ${target})` };
   if (!offers.EventPattern?.includes(PING)) return { name, ok: false, detail: `rule ${offers.Name} does not match ${PING}: the kit predates doctor`, fix };
   return { name, ok: true, detail: `rule ${offers.Name} is ENABLED` };
 }
 
 function busCheck(t: PingResult, source: string): Check {
   const name = `${t.targetAccount}: its bus accepts events from ${source}`;
-  if (t.delivered) return { name, ok: true, detail: `EventBridge took a ${PING} for ${t.targetAccount}'s ${BUS_NAME} bus` };
+  if (t.delivered) return { name, ok: true, detail: `EventBridge took a ${PING} for ${t.targetAccount}'s ${busNameOf(t)} bus` };
   const error = t.error ?? 'refused';
   const missing = /ResourceNotFound/.test(error);
   return {
     name, ok: false,
-    detail: `PutEvents to ${t.targetAccount}'s ${BUS_NAME} bus failed: ${error}`,
+    detail: `PutEvents to ${t.targetAccount}'s ${busNameOf(t)} bus failed: ${error}`,
     fix: missing
       ? `deploy the target kit in ${t.targetAccount} (serverless deploy -c serverless.target.yml --param allowedSourceAccounts=${source}), in the source stack's region`
       : `the target kit in ${t.targetAccount} must admit ${source}: deploy it with --param allowedSourceAccounts=${source} (its bus policy and rule follow that list)`,
@@ -124,7 +126,7 @@ function pongCheck(t: PingResult, source: string): Check {
   return {
     name, ok: false,
     detail: `no Pong from ${t.targetAccount} within the API's wait (15 s)`,
-    fix: `in ${t.targetAccount}, the target kit's rule must match ${PING} (redeploy the kit: aws events list-rules --event-bus-name ${BUS_NAME} shows it) and its responder must run (logs of certificate-transfer-target-<stage>-responder, its dead-letter queue); ` +
+    fix: `in ${t.targetAccount}, the target kit's rule must match ${PING} (redeploy the kit: aws events list-rules --event-bus-name ${busNameOf(t)} shows it) and its responder must run (logs of certificate-transfer-target-<stage>-responder, its dead-letter queue); ` +
       `${source}'s stack must list ${t.targetAccount} in allowedTargetAccounts, so that its bus admits the answer`,
   };
 }
@@ -163,7 +165,7 @@ export async function runDoctor(deps: DoctorDeps): Promise<Check[]> {
   if (!targets.length) checks.push({ name: 'allowed target accounts', ok: false, detail: 'allowedTargetAccounts is empty: no account can receive a certificate', fix: 'deploy the source stack with --param allowedTargetAccounts=<account>,<account>' });
   for (const t of targets) {
     checks.push(busCheck(t, source));
-    if (deps.local) checks.push(await ruleCheck(deps.local.events(t.targetAccount), t.targetAccount));
+    if (deps.local) checks.push(await ruleCheck(deps.local.events(t.targetAccount), t.targetAccount, busNameOf(t)));
     if (t.delivered) checks.push(pongCheck(t, source));
   }
   checks.push(reconcilerCheck(report.reconciler, now()));

@@ -88,7 +88,7 @@ describe('packaged source stack', () => {
 
   it('has a certificate-transfer bus whose policy admits only the configured accounts', () => {
     const [, bus] = resourcesOfType(stack, 'AWS::Events::EventBus')[0];
-    expect(bus.Properties.Name).toBe('certificate-transfer');
+    expect(bus.Properties.Name).toBe('certificate-transfer-dev');
     const [, policy] = resourcesOfType(stack, 'AWS::Events::EventBusPolicy')[0];
     expect(policy.Properties.Statement).toMatchObject({ Effect: 'Allow', Action: 'events:PutEvents', Principal: { AWS: { 'Fn::Split': [',', '222222222222,333333333333'] } } });
   });

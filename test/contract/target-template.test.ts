@@ -22,7 +22,7 @@ describe('packaged target-account kit', () => {
     const role = resourcesOfType(stack, 'AWS::IAM::Role').find(([id]) => id.startsWith('Responder'))![1];
     const put = roleStatements(role).find((s) => asArray(s.Action).includes('events:PutEvents'))!;
     expect(JSON.stringify(put.Resource)).toContain('111111111111');
-    expect(JSON.stringify(put.Resource)).toContain(':event-bus/certificate-transfer');
+    expect(JSON.stringify(put.Resource)).toContain(':event-bus/certificate-transfer-dev');
   });
 
   it('admits only the configured source accounts on its bus, and its rule only hears them (offers, and the doctor\'s pings)', () => {

@@ -107,7 +107,7 @@ describe.skipIf(!hasCli)('the Debian AWS CLI against the local cloud', () => {
   });
 
   it('puts a decision event as a stranger: EventBridge refuses it (bus policy)', async () => {
-    const out = await aws('444444444444', 'events', 'put-events', '--entries', JSON.stringify([{ Source: 'iot.certificate-transfer', DetailType: 'Certificate Transfer Accepted', Detail: '{}', EventBusName: `arn:aws:events:us-east-1:${SOURCE}:event-bus/certificate-transfer` }]));
+    const out = await aws('444444444444', 'events', 'put-events', '--entries', JSON.stringify([{ Source: 'iot.certificate-transfer', DetailType: 'Certificate Transfer Accepted', Detail: '{}', EventBusName: `arn:aws:events:us-east-1:${SOURCE}:event-bus/certificate-transfer-local` }]));
     expect(out.FailedEntryCount).toBe(1);
   });
 });

@@ -47,7 +47,7 @@ afterAll(async () => {
 });
 
 async function put(account: string, detailType: string, detail: unknown) {
-  const bus = account === SOURCE ? 'certificate-transfer' : `arn:aws:events:us-east-1:${SOURCE}:event-bus/certificate-transfer`;
+  const bus = account === SOURCE ? 'certificate-transfer-local' : `arn:aws:events:us-east-1:${SOURCE}:event-bus/certificate-transfer-local`;
   const out = await t.events(account).send(new PutEventsCommand({ Entries: [{ EventBusName: bus, Source: 'iot.certificate-transfer', DetailType: detailType, Detail: JSON.stringify(detail) }] }));
   expect(out.FailedEntryCount).toBe(0);
 }

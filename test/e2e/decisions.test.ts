@@ -41,7 +41,7 @@ async function offerToHuman(cert: DeviceCertificate): Promise<string> {
 /** The notify-only target's operator publishes a decision event by hand, as its own account. */
 async function publishByHand(transferId: string, cert: DeviceCertificate, type: 'Accepted' | 'Rejected') {
   const out = await t.events(HUMAN).send(new PutEventsCommand({ Entries: [{
-    EventBusName: `arn:aws:events:us-east-1:${SOURCE}:event-bus/certificate-transfer`,
+    EventBusName: `arn:aws:events:us-east-1:${SOURCE}:event-bus/certificate-transfer-local`,
     Source: 'iot.certificate-transfer',
     DetailType: `Certificate Transfer ${type}`,
     Detail: JSON.stringify({ transferId, certificateId: cert.certificateId, sourceAccount: SOURCE, targetAccount: HUMAN, decidedAt: new Date().toISOString(), ...(type === 'Rejected' ? { reason: 'by hand' } : {}) }),

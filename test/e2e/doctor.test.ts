@@ -60,12 +60,12 @@ describe('cert-transfer doctor against the local cloud', () => {
 
   it('fails when a target kit\'s rule is removed, naming the account and the fix (exit 5)', async () => {
     const events = t.events(AUTO);
-    const { Rules = [] } = await events.send(new ListRulesCommand({ EventBusName: 'certificate-transfer' }));
+    const { Rules = [] } = await events.send(new ListRulesCommand({ EventBusName: 'certificate-transfer-target-local' }));
     const rule = Rules.find((r) => r.EventPattern?.includes('Certificate Transfer Offered'));
     expect(rule?.Name).toBeDefined();
-    const { Targets = [] } = await events.send(new ListTargetsByRuleCommand({ EventBusName: 'certificate-transfer', Rule: rule!.Name }));
-    await events.send(new RemoveTargetsCommand({ EventBusName: 'certificate-transfer', Rule: rule!.Name, Ids: Targets.map((x) => x.Id!) }));
-    await events.send(new DeleteRuleCommand({ EventBusName: 'certificate-transfer', Name: rule!.Name }));
+    const { Targets = [] } = await events.send(new ListTargetsByRuleCommand({ EventBusName: 'certificate-transfer-target-local', Rule: rule!.Name }));
+    await events.send(new RemoveTargetsCommand({ EventBusName: 'certificate-transfer-target-local', Rule: rule!.Name, Ids: Targets.map((x) => x.Id!) }));
+    await events.send(new DeleteRuleCommand({ EventBusName: 'certificate-transfer-target-local', Name: rule!.Name }));
 
     const result = await doctor();
 

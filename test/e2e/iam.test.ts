@@ -58,12 +58,12 @@ describe('IAM enforced by the local cloud', () => {
 
   it('a rule whose Lambda permission does not match is not delivered: a failed invocation, the function never runs', async () => {
     const decisionArn = t.cloud.stacks[0].functions.decision;
-    const rule = (await t.cloud.events.listRuleNamesByTarget({ account: SOURCE, region: t.cloud.region }, { TargetArn: decisionArn, EventBusName: 'certificate-transfer' })).RuleNames[0];
+    const rule = (await t.cloud.events.listRuleNamesByTarget({ account: SOURCE, region: t.cloud.region }, { TargetArn: decisionArn, EventBusName: 'certificate-transfer-local' })).RuleNames[0];
     const ruleArn = `arn:aws:events:${t.cloud.region}:${SOURCE}:rule/certificate-transfer/${rule}`;
     const before = invocations.filter((r) => r.functionArn === decisionArn).length;
 
     const out = await t.events(AUTO).send(new PutEventsCommand({ Entries: [{
-      EventBusName: `arn:aws:events:${t.cloud.region}:${SOURCE}:event-bus/certificate-transfer`,
+      EventBusName: `arn:aws:events:${t.cloud.region}:${SOURCE}:event-bus/certificate-transfer-local`,
       Source: 'iot.certificate-transfer',
       DetailType: 'Certificate Transfer Accepted',
       Detail: JSON.stringify({ transferId: 'tr-0000000000000000', certificateId: 'c'.repeat(64) }),
@@ -78,9 +78,9 @@ describe('IAM enforced by the local cloud', () => {
   it('a rule added by hand to a function without a permission for it is refused too', async () => {
     const c = t.events(SOURCE);
     const fn = t.cloud.stacks[0].functions.decision;
-    await c.send(new PutRuleCommand({ Name: 'hand-made', EventBusName: 'certificate-transfer', EventPattern: JSON.stringify({ source: ['hand.made'] }) }));
-    await c.send(new PutTargetsCommand({ Rule: 'hand-made', EventBusName: 'certificate-transfer', Targets: [{ Id: 't1', Arn: fn }] }));
-    await c.send(new PutEventsCommand({ Entries: [{ EventBusName: 'certificate-transfer', Source: 'hand.made', DetailType: 'x', Detail: '{}' }] }));
+    await c.send(new PutRuleCommand({ Name: 'hand-made', EventBusName: 'certificate-transfer-local', EventPattern: JSON.stringify({ source: ['hand.made'] }) }));
+    await c.send(new PutTargetsCommand({ Rule: 'hand-made', EventBusName: 'certificate-transfer-local', Targets: [{ Id: 't1', Arn: fn }] }));
+    await c.send(new PutEventsCommand({ Entries: [{ EventBusName: 'certificate-transfer-local', Source: 'hand.made', DetailType: 'x', Detail: '{}' }] }));
     const ruleArn = `arn:aws:events:${t.cloud.region}:${SOURCE}:rule/certificate-transfer/hand-made`;
     const metrics = await t.cloud.events.waitForMetric(ruleArn, 'FailedInvocations', 1);
     expect(metrics.Invocations).toBe(metrics.FailedInvocations);

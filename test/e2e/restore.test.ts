@@ -80,7 +80,7 @@ async function iotView(cert: DeviceCertificate) {
 
 /** Completed events of a transfer on the source account's bus, as delivered. */
 function completedEvents(transferId: string) {
-  return t.cloud.events.recentEvents({ account: SOURCE, busName: 'certificate-transfer' })
+  return t.cloud.events.recentEvents({ account: SOURCE, busName: 'certificate-transfer-local' })
     .map((r) => r.event as unknown as { 'detail-type': string; detail: Json })
     .filter((e) => e['detail-type'] === 'Certificate Transfer Completed' && e.detail.transferId === transferId);
 }

@@ -21,7 +21,7 @@ afterAll(async () => {
 });
 
 async function request(detail: unknown, account = SOURCE) {
-  const bus = account === SOURCE ? 'certificate-transfer' : `arn:aws:events:us-east-1:${SOURCE}:event-bus/certificate-transfer`;
+  const bus = account === SOURCE ? 'certificate-transfer-local' : `arn:aws:events:us-east-1:${SOURCE}:event-bus/certificate-transfer-local`;
   const out = await t.events(account).send(new PutEventsCommand({
     Entries: [{ EventBusName: bus, Source: 'iot.certificate-transfer', DetailType: 'Certificate Transfer Requested', Detail: JSON.stringify(detail) }],
   }));
@@ -31,7 +31,7 @@ async function request(detail: unknown, account = SOURCE) {
 
 /** The Completed events on the source bus whose detail matches. */
 function completed(match: (detail: Record<string, unknown>) => boolean) {
-  return t.cloud.events.recentEvents({ account: SOURCE, busName: 'certificate-transfer', limit: 1000 })
+  return t.cloud.events.recentEvents({ account: SOURCE, busName: 'certificate-transfer-local', limit: 1000 })
     .map((r) => r.event)
     .filter((e) => e['detail-type'] === 'Certificate Transfer Completed' && match(e.detail as Record<string, unknown>));
 }
@@ -99,7 +99,7 @@ describe('Certificate Transfer Requested trigger, end to end', () => {
 
     const eventId = await request({ certificateId: cert.certificateId, targetAccount: AUTO, requestId: 'evt-foreign' }, AUTO);
 
-    const record = await until('the event to be on the bus', async () => t.cloud.events.recentEvents({ account: SOURCE, busName: 'certificate-transfer', limit: 1000 }).find((r) => r.eventId === eventId));
+    const record = await until('the event to be on the bus', async () => t.cloud.events.recentEvents({ account: SOURCE, busName: 'certificate-transfer-local', limit: 1000 }).find((r) => r.eventId === eventId));
     expect(record).toMatchObject({ sender: AUTO, status: 'accepted', matchedRules: [] });
     await t.cloud.events.waitForIdle();
     expect((await t.api().listTransfers({ certificateId: cert.certificateId })).items).toEqual([]);

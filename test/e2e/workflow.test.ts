@@ -108,7 +108,7 @@ describe('certificate transfer, end to end on the local cloud', () => {
     await finalExecution(String(started.executionArn));
 
     const late = await t.events(HUMAN).send(new PutEventsCommand({ Entries: [{
-      EventBusName: `arn:aws:events:us-east-1:${SOURCE}:event-bus/certificate-transfer`,
+      EventBusName: `arn:aws:events:us-east-1:${SOURCE}:event-bus/certificate-transfer-local`,
       Source: 'iot.certificate-transfer',
       DetailType: 'Certificate Transfer Accepted',
       Detail: JSON.stringify({ transferId: id, certificateId: cert.certificateId, sourceAccount: SOURCE, targetAccount: HUMAN, decidedAt: new Date().toISOString() }),

@@ -161,7 +161,7 @@ describe('hostile events are dropped with a logged reason and change nothing', (
     const c = events().find((e) => e.name === name)!;
     const before = await fingerprint();
     const seen = logs.length;
-    const out = await t.events(c.account).send(new PutEventsCommand({ Entries: [{ EventBusName: `arn:aws:events:us-east-1:${SOURCE}:event-bus/certificate-transfer`, Source: 'iot.certificate-transfer', DetailType: c.detailType, Detail: JSON.stringify(c.detail) }] }));
+    const out = await t.events(c.account).send(new PutEventsCommand({ Entries: [{ EventBusName: `arn:aws:events:us-east-1:${SOURCE}:event-bus/certificate-transfer-local`, Source: 'iot.certificate-transfer', DetailType: c.detailType, Detail: JSON.stringify(c.detail) }] }));
     if (c.expect === 'refused by EventBridge') {
       expect(out.FailedEntryCount).toBe(1);
     } else {
@@ -176,7 +176,7 @@ describe('hostile events are dropped with a logged reason and change nothing', (
 
   it('a Requested event from a target account starts nothing', async () => {
     const before = await fingerprint();
-    const out = await t.events(AUTO).send(new PutEventsCommand({ Entries: [{ EventBusName: `arn:aws:events:us-east-1:${SOURCE}:event-bus/certificate-transfer`, Source: 'iot.certificate-transfer', DetailType: 'Certificate Transfer Requested', Detail: JSON.stringify({ certificateId: cert.certificateId, targetAccount: AUTO }) }] }));
+    const out = await t.events(AUTO).send(new PutEventsCommand({ Entries: [{ EventBusName: `arn:aws:events:us-east-1:${SOURCE}:event-bus/certificate-transfer-local`, Source: 'iot.certificate-transfer', DetailType: 'Certificate Transfer Requested', Detail: JSON.stringify({ certificateId: cert.certificateId, targetAccount: AUTO }) }] }));
     expect(out.FailedEntryCount).toBe(0);
     await t.cloud.events.waitForIdle();
     expect(await fingerprint()).toBe(before);
@@ -192,7 +192,7 @@ describe('hostile events are dropped with a logged reason and change nothing', (
       if (ch.type === 'event' && ch.record.event['detail-type'] === 'Certificate Transfer Completed') completed.push(ch.record.event.detail as Record<string, unknown>);
     });
     try {
-      await t.events(SOURCE).send(new PutEventsCommand({ Entries: [{ EventBusName: 'certificate-transfer', Source: 'iot.certificate-transfer', DetailType: 'Certificate Transfer Requested', Detail: JSON.stringify(detail) }] }));
+      await t.events(SOURCE).send(new PutEventsCommand({ Entries: [{ EventBusName: 'certificate-transfer-local', Source: 'iot.certificate-transfer', DetailType: 'Certificate Transfer Requested', Detail: JSON.stringify(detail) }] }));
       const failed = await until('the FAILED event', async () => completed.find((d) => d.requestId === detail.requestId));
       expect(failed).toMatchObject({ outcome: 'FAILED', reason: expect.stringMatching(reason) });
     } finally {

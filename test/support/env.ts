@@ -3,6 +3,9 @@ export const SOURCE = '111111111111';
 export const TARGET = '222222222222';
 export const HUMAN_TARGET = '333333333333';
 export const STRANGER = '444444444444';
+/** The buses at stage `test`: the source stack's, and the one every target kit runs. */
+export const SOURCE_BUS = 'certificate-transfer-test';
+export const TARGET_BUS = 'certificate-transfer-target-test';
 export const STATE_MACHINE_ARN = `arn:aws:states:us-east-1:${SOURCE}:stateMachine:certificate-transfer-test`;
 
 export function setSourceEnv(extra: Record<string, string> = {}): void {
@@ -12,8 +15,8 @@ export function setSourceEnv(extra: Record<string, string> = {}): void {
     AWS_SECRET_ACCESS_KEY: 'x',
     ACCOUNT_ID: SOURCE,
     TABLE_NAME: 'transfers-test',
-    EVENT_BUS_NAME: 'certificate-transfer',
-    PEER_BUS_NAME: 'certificate-transfer',
+    EVENT_BUS_NAME: SOURCE_BUS,
+    PEER_BUS_NAME: TARGET_BUS,
     ALLOWED_TARGET_ACCOUNTS: `${TARGET},${HUMAN_TARGET}`,
     STATE_MACHINE_ARN,
     POWERTOOLS_LOG_LEVEL: 'SILENT',

@@ -88,7 +88,7 @@ async function requestsOfCall(call: SdkCall, env: Record<string, string>, stack:
         if (b === 'own') return [{ action: call.action, resource: `arn:aws:events:${region}:${account}:event-bus/${fromEnv('EVENT_BUS_NAME')}`, why }];
         const peers = (env.ALLOWED_TARGET_ACCOUNTS ?? env.ALLOWED_SOURCE_ACCOUNTS ?? '').split(',').filter(Boolean);
         if (peers.length === 0) throw new Error(`${why} publishes to peer accounts, and the function's environment lists none`);
-        return peers.map((p) => ({ action: call.action, resource: `arn:aws:events:${region}:${p}:event-bus/${env.PEER_BUS_NAME || 'certificate-transfer'}`, why }));
+        return peers.map((p) => ({ action: call.action, resource: `arn:aws:events:${region}:${p}:event-bus/${fromEnv('PEER_BUS_NAME')}`, why }));
       });
     }
     case 'sns':

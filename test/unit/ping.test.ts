@@ -3,7 +3,7 @@ import { beforeEach, describe, expect, it } from 'vitest';
 import { mockClient } from 'aws-sdk-client-mock';
 import 'aws-sdk-client-mock-vitest/extend';
 import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
-import { HUMAN_TARGET, setSourceEnv, SOURCE, STRANGER, TARGET } from '../support/env.js';
+import { HUMAN_TARGET, setSourceEnv, SOURCE, STRANGER, TARGET, TARGET_BUS } from '../support/env.js';
 import { useTransferTable } from '../support/dynamo.js';
 import { entryErrors } from '../support/events.js';
 
@@ -36,7 +36,7 @@ describe('POST /pings', () => {
 
     expect(eb).toHaveReceivedCommandTimes(PutEventsCommand, 2);
     const { entry } = pingTo(TARGET);
-    expect(entry).toMatchObject({ EventBusName: `arn:aws:events:us-east-1:${TARGET}:event-bus/certificate-transfer`, DetailType: 'Certificate Transfer Ping', Source: 'iot.certificate-transfer' });
+    expect(entry).toMatchObject({ EventBusName: `arn:aws:events:us-east-1:${TARGET}:event-bus/${TARGET_BUS}`, DetailType: 'Certificate Transfer Ping', Source: 'iot.certificate-transfer' });
     expect(entryErrors(entry)).toEqual([]);
     expect(report.sourceAccount).toBe(SOURCE);
     expect(report.targets.map((t) => [t.targetAccount, t.delivered, typeof t.pongAt, t.acceptancePolicy])).toEqual([[TARGET, true, 'string', 'auto-accept'], [HUMAN_TARGET, true, 'string', 'auto-accept']]);

@@ -14,7 +14,7 @@ const OFFER_PATTERN = JSON.stringify({ source: ['iot.certificate-transfer'], 'de
 const eb = mockClient(EventBridgeClient);
 
 type Answer = { status: number; body: Record<string, unknown> };
-const pong = (account: string, over: Record<string, unknown> = {}) => ({ targetAccount: account, pingId: crypto.randomUUID(), sentAt: '2026-11-22T11:59:59.000Z', delivered: true, pongAt: '2026-11-22T11:59:59.400Z', roundTripMs: 400, acceptancePolicy: 'auto-accept', ...over });
+const pong = (account: string, over: Record<string, unknown> = {}) => ({ targetAccount: account, bus: `arn:aws:events:us-east-1:${account}:event-bus/certificate-transfer-target-local`, pingId: crypto.randomUUID(), sentAt: '2026-11-22T11:59:59.000Z', delivered: true, pongAt: '2026-11-22T11:59:59.400Z', roundTripMs: 400, acceptancePolicy: 'auto-accept', ...over });
 const report = (over: Record<string, unknown> = {}) => ({ sourceAccount: SOURCE, targets: [pong(AUTO), pong(HUMAN, { acceptancePolicy: 'notify-only' })], reconciler: { lastRunAt: '2026-11-22T11:59:30.000Z', schedule: 'rate(1 minute)' }, ...over });
 
 /** An API that answers GET /transfers and POST /pings as scripted, recording what was asked. */
@@ -57,7 +57,7 @@ describe('cert-transfer doctor', () => {
       'Reconciler ran recently',
     ]);
     expect(calls).toEqual(['GET /transfers', 'POST /pings']);
-    expect(eb).toHaveReceivedCommandWith(ListRulesCommand, { EventBusName: 'certificate-transfer' });
+    expect(eb).toHaveReceivedCommandWith(ListRulesCommand, { EventBusName: 'certificate-transfer-target-local' });
     expect(doctorText(checks)).toMatch(/All 8 checks passed\.$/);
   });
 
@@ -114,7 +114,7 @@ describe('cert-transfer doctor', () => {
     const checks = await runDoctor(deps(api({ pings: { status: 200, body: report({ targets: [silent] }) } }).client));
     const text = doctorText(checks);
 
-    expect(text).toContain(`✗ ${AUTO}: target kit's rule for offers and pings: no rule on ${AUTO}'s certificate-transfer bus matches Certificate Transfer Offered`);
+    expect(text).toContain(`✗ ${AUTO}: target kit's rule for offers and pings: no rule on ${AUTO}'s certificate-transfer-target-local bus matches Certificate Transfer Offered`);
     expect(text).toContain(`✗ ${AUTO}: decision path returns (Ping answered by a Pong): no Pong from ${AUTO}`);
     expect(text).toContain(`    fix: deploy the target kit in ${AUTO}`);
     expect(text).toMatch(/2 of 5 checks failed\.$/);
@@ -127,7 +127,7 @@ describe('cert-transfer doctor', () => {
 
     eb.on(ListRulesCommand).resolves({ Rules: [{ Name: 'r1', State: 'DISABLED', EventPattern: OFFER_PATTERN }] });
     const disabled = await runDoctor(deps(api().client));
-    expect(disabled.find((c) => c.name.startsWith(`${AUTO}: target kit`))).toMatchObject({ ok: false, fix: expect.stringContaining('aws events enable-rule --event-bus-name certificate-transfer --name r1') });
+    expect(disabled.find((c) => c.name.startsWith(`${AUTO}: target kit`))).toMatchObject({ ok: false, fix: expect.stringContaining('aws events enable-rule --event-bus-name certificate-transfer-target-local --name r1') });
   });
 
   it.each([

@@ -4,12 +4,13 @@ import { mockClient } from 'aws-sdk-client-mock';
 import 'aws-sdk-client-mock-vitest/extend';
 import { IoTClient } from '@aws-sdk/client-iot';
 import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
-import { SOURCE, STRANGER, TARGET } from '../../support/env.js';
+import { SOURCE, SOURCE_BUS, STRANGER, TARGET } from '../../support/env.js';
 import { entryErrors } from '../../support/events.js';
 import type { ResponderConfig } from '../../../src/target/responder.js';
 
 process.env.AWS_REGION = 'us-east-1';
 process.env.ACCOUNT_ID = TARGET;
+process.env.PEER_BUS_NAME = SOURCE_BUS;
 const iot = mockClient(IoTClient);
 const eb = mockClient(EventBridgeClient);
 const { answerPing } = await import('../../../src/target/responder.js');
@@ -30,7 +31,7 @@ describe('the responder, on a Ping', () => {
     expect(await answerPing(event, cfg)).toEqual({ action: 'PONG', pingId: event.detail.pingId });
 
     const entry = eb.commandCalls(PutEventsCommand)[0].args[0].input.Entries![0];
-    expect(entry).toMatchObject({ EventBusName: `arn:aws:events:us-east-1:${SOURCE}:event-bus/certificate-transfer`, DetailType: 'Certificate Transfer Pong' });
+    expect(entry).toMatchObject({ EventBusName: `arn:aws:events:us-east-1:${SOURCE}:event-bus/${SOURCE_BUS}`, DetailType: 'Certificate Transfer Pong' });
     expect(JSON.parse(entry.Detail!)).toMatchObject({ pingId: event.detail.pingId, targetAccount: TARGET, acceptancePolicy: 'auto-accept' });
     expect(entryErrors(entry)).toEqual([]);
     expect(iot.calls()).toHaveLength(0);

@@ -4,7 +4,7 @@ import 'aws-sdk-client-mock-vitest/extend';
 import { AcceptCertificateTransferCommand, AttachPolicyCommand, AttachThingPrincipalCommand, CreateThingCommand, DescribeCertificateCommand, IoTClient, RejectCertificateTransferCommand } from '@aws-sdk/client-iot';
 import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
 import { PublishCommand, SNSClient } from '@aws-sdk/client-sns';
-import { SOURCE, STRANGER, TARGET } from '../../support/env.js';
+import { SOURCE, SOURCE_BUS, STRANGER, TARGET } from '../../support/env.js';
 import { certArn, certId } from '../../support/certs.js';
 import { iotError } from '../../support/iot-errors.js';
 import { entryErrors } from '../../support/events.js';
@@ -12,6 +12,7 @@ import type { ResponderConfig } from '../../../src/target/responder.js';
 
 process.env.AWS_REGION = 'us-east-1';
 process.env.ACCOUNT_ID = TARGET;
+process.env.PEER_BUS_NAME = SOURCE_BUS;
 const iot = mockClient(IoTClient);
 const eb = mockClient(EventBridgeClient);
 const sns = mockClient(SNSClient);
@@ -44,7 +45,7 @@ describe('target responder', () => {
     await expect(respond(ev, cfg())).resolves.toMatchObject({ action: 'ACCEPTED', published: true });
     expect(iot).toHaveReceivedCommandWith(AcceptCertificateTransferCommand, { certificateId: ev.detail.certificateId, setAsActive: true });
     const entry = eb.commandCalls(PutEventsCommand)[0].args[0].input.Entries![0];
-    expect(entry).toMatchObject({ EventBusName: `arn:aws:events:us-east-1:${SOURCE}:event-bus/certificate-transfer`, DetailType: 'Certificate Transfer Accepted' });
+    expect(entry).toMatchObject({ EventBusName: `arn:aws:events:us-east-1:${SOURCE}:event-bus/${SOURCE_BUS}`, DetailType: 'Certificate Transfer Accepted' });
     expect(entryErrors(entry)).toEqual([]);
   });
 

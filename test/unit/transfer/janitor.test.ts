@@ -13,7 +13,7 @@ import {
 } from '@aws-sdk/client-iot';
 import { DescribeExecutionCommand, GetExecutionHistoryCommand, SFNClient } from '@aws-sdk/client-sfn';
 import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
-import { setSourceEnv, SOURCE, STATE_MACHINE_ARN, HUMAN_TARGET } from '../../support/env.js';
+import { setSourceEnv, SOURCE, SOURCE_BUS, STATE_MACHINE_ARN, HUMAN_TARGET } from '../../support/env.js';
 import { useTransferTable } from '../../support/dynamo.js';
 import { iotError } from '../../support/iot-errors.js';
 import { certArn, certId } from '../../support/certs.js';
@@ -97,7 +97,7 @@ async function lockHolder(certificateId: string): Promise<string | undefined> {
   }
 }
 
-const completedEvents = () => eb.commandCalls(PutEventsCommand).flatMap((c) => c.args[0].input.Entries ?? []).filter((e) => e.DetailType === 'Certificate Transfer Completed' && e.EventBusName === 'certificate-transfer').map((e) => JSON.parse(e.Detail!) as Record<string, unknown>);
+const completedEvents = () => eb.commandCalls(PutEventsCommand).flatMap((c) => c.args[0].input.Entries ?? []).filter((e) => e.DetailType === 'Certificate Transfer Completed' && e.EventBusName === SOURCE_BUS).map((e) => JSON.parse(e.Detail!) as Record<string, unknown>);
 
 describe('a transfer execution that ended outside the ASL', () => {
   it('ABORTED while awaiting a decision: withdraws the offer, restores policies, things and status, settles CANCELLED, releases the lock', async () => {

@@ -15,7 +15,7 @@ import {
   UpdateCertificateCommand,
 } from '@aws-sdk/client-iot';
 import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
-import { setSourceEnv, SOURCE, TARGET } from '../../support/env.js';
+import { setSourceEnv, SOURCE, SOURCE_BUS, TARGET, TARGET_BUS } from '../../support/env.js';
 import { useTransferTable } from '../../support/dynamo.js';
 import { iotError } from '../../support/iot-errors.js';
 import { certArn, certId } from '../../support/certs.js';
@@ -272,7 +272,7 @@ describe('Notify Target And Wait', () => {
     expect(record.taskToken).toBe(taskToken);
     expect(eb).toHaveReceivedCommandTimes(PutEventsCommand, 1);
     const entry = eb.commandCalls(PutEventsCommand)[0].args[0].input.Entries![0];
-    expect(entry.EventBusName).toBe(`arn:aws:events:us-east-1:${TARGET}:event-bus/certificate-transfer`);
+    expect(entry.EventBusName).toBe(`arn:aws:events:us-east-1:${TARGET}:event-bus/${TARGET_BUS}`);
     expect(entry.DetailType).toBe('Certificate Transfer Offered');
     expect(entry.Detail).not.toContain(taskToken);
     expect(entryErrors(entry)).toEqual([]);
@@ -394,7 +394,7 @@ describe('Record Outcome', () => {
     expect(record).toMatchObject({ status: 'REJECTED', restore: { status: 'RESTORED' } });
     expect(record.taskToken).toBeUndefined();
     const entries = eb.commandCalls(PutEventsCommand).flatMap((c) => c.args[0].input.Entries ?? []);
-    expect(entries.map((e) => e.EventBusName)).toEqual(['certificate-transfer', `arn:aws:events:us-east-1:${TARGET}:event-bus/certificate-transfer`]);
+    expect(entries.map((e) => e.EventBusName)).toEqual([SOURCE_BUS, `arn:aws:events:us-east-1:${TARGET}:event-bus/${TARGET_BUS}`]);
     for (const e of entries) expect(entryErrors(e)).toEqual([]);
     // The certificate is free for a new transfer.
     await expect(store.createTransfer({ ...state, transferId: crypto.randomUUID(), executionArn: 'x' })).resolves.toHaveProperty('status', 'REQUESTED');

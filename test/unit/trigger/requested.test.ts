@@ -4,7 +4,7 @@ import 'aws-sdk-client-mock-vitest/extend';
 import { DescribeCertificateCommand, IoTClient } from '@aws-sdk/client-iot';
 import { SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
 import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
-import { setSourceEnv, SOURCE, STATE_MACHINE_ARN, STRANGER, TARGET } from '../../support/env.js';
+import { setSourceEnv, SOURCE, SOURCE_BUS, STATE_MACHINE_ARN, STRANGER, TARGET } from '../../support/env.js';
 import { useTransferTable } from '../../support/dynamo.js';
 import { certArn, certId } from '../../support/certs.js';
 import { entryErrors } from '../../support/events.js';
@@ -117,7 +117,7 @@ describe('Certificate Transfer Requested trigger', () => {
 
     expect(out).toMatchObject({ outcome: 'REFUSED' });
     const [entry] = published();
-    expect(entry).toMatchObject({ EventBusName: 'certificate-transfer', Source: 'iot.certificate-transfer', DetailType: 'Certificate Transfer Completed' });
+    expect(entry).toMatchObject({ EventBusName: SOURCE_BUS, Source: 'iot.certificate-transfer', DetailType: 'Certificate Transfer Completed' });
     expect(entryErrors(entry)).toEqual([]);
     const sent = JSON.parse(entry.Detail!) as Record<string, unknown>;
     expect(sent).toMatchObject({ outcome: 'FAILED', sourceAccount: SOURCE, reason: expect.stringContaining(reason), ...echoed });
