@@ -4,6 +4,7 @@ import { AcceptCertificateTransferCommand, DeletePolicyCommand, DeleteThingComma
 import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
 import { SFNClient, StopExecutionCommand } from '@aws-sdk/client-sfn';
 import { startLocalCloud, type LocalCloud } from '../local/cloud.js';
+import { DEMO_ACCOUNTS } from '../src/demo-accounts.js';
 import { iotRealism } from '../local/iot/flags.js';
 import { rolesOfStack } from '../local/iam/stack-roles.js';
 import type { RoleRecord } from '../local/iam/authorizer.js';
@@ -54,9 +55,9 @@ const DETACH_TIMEOUT_SECONDS = 5;
 const HANG_MS = (DETACH_TIMEOUT_SECONDS + 1) * 1000;
 const BATCH_SIZE = 3;
 
-const SOURCE = '111111111111';
-const AUTO = '222222222222';
-const HUMAN = '333333333333';
+const SOURCE = DEMO_ACCOUNTS.source;
+const AUTO = DEMO_ACCOUNTS.autoAccept;
+const HUMAN = DEMO_ACCOUNTS.human;
 const REGION = 'us-east-1';
 const FINAL = ['ACCEPTED', 'REJECTED', 'CANCELLED', 'EXPIRED', 'FAILED'];
 const SETTLED = [...FINAL, 'RESTORE_FAILED'];

@@ -7,6 +7,7 @@ import { parseArgs, promisify } from 'node:util';
 import { GetExecutionHistoryCommand, SFNClient, type HistoryEvent } from '@aws-sdk/client-sfn';
 import { AWS_DEFAULT_IOT_QUOTAS, type IotOperation } from '../local/iot/model.js';
 import { startLocalCloud, type LocalCloud } from '../local/cloud.js';
+import { DEMO_ACCOUNTS } from '../src/demo-accounts.js';
 import { TransferApiClient } from '../src/client/api.js';
 import { bundleSummary, measureBundles, printBundles } from './bundles.js';
 
@@ -27,8 +28,8 @@ const { values: args } = parseArgs({
 });
 const N = Number(args.transfers);
 const CLI_SAMPLE = Number(args['cli-sample']);
-const SOURCE = '111111111111';
-const TARGET = '222222222222';
+const SOURCE = DEMO_ACCOUNTS.source;
+const TARGET = DEMO_ACCOUNTS.autoAccept;
 const region = 'us-east-1';
 const run = promisify(execFile);
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));

@@ -17,6 +17,7 @@ import { LambdaRuntime, functionArn, type InvocationRecord, type LocalFunctionCo
 import { LocalApiGateway, type Route } from './apigateway/server.js';
 import { loadServerlessStack, type ServerlessStack } from './serverless/stack.js';
 import { resolveIntrinsics, type IntrinsicContext, type ResourceValues } from './cloudformation/intrinsics.js';
+import { DEMO_ACCOUNTS } from '../src/demo-accounts.js';
 import { createConsole } from './console/server.js';
 import { IamAuthorizer, type Denial } from './iam/authorizer.js';
 import { edgeAuthorizer } from './iam/edge.js';
@@ -30,12 +31,6 @@ import { LocalQueues } from './sqs/queues.js';
  * EventBridge, DynamoDB, SNS) on one port, the transfer API on another, and
  * both stacks deployed into their accounts from their own serverless configs.
  */
-export const DEMO_ACCOUNTS = {
-  source: '111111111111',
-  autoAccept: '222222222222',
-  human: '333333333333',
-  stranger: '444444444444',
-} as const;
 
 export interface TargetInstall {
   account: string;

@@ -1,5 +1,6 @@
 import { parseArgs } from 'node:util';
-import { DEMO_ACCOUNTS, startLocalCloud } from './cloud.js';
+import { DEMO_ACCOUNTS } from '../src/demo-accounts.js';
+import { startLocalCloud } from './cloud.js';
 import { iotRealism } from './iot/flags.js';
 import { MAX_TIMEOUT_SECONDS, MIN_TIMEOUT_SECONDS } from '../src/config.js';
 

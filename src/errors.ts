@@ -103,3 +103,6 @@ export class WorkflowStartFailed extends DomainError {
 export function awsErrorName(err: unknown): string | undefined {
   return err instanceof Error ? err.name : undefined;
 }
+
+/** A DynamoDB write refused by its condition: the item was not as the write expected. */
+export const isConditionFailure = (err: unknown) => awsErrorName(err) === 'ConditionalCheckFailedException';

@@ -71,4 +71,3 @@ export function pathParam(event: APIGatewayProxyEvent, name: string, pattern: Re
   return value;
 }
 
-export const TRANSFER_ID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;

@@ -13,11 +13,19 @@ import {
   type OutgoingCertificate,
 } from '@aws-sdk/client-iot';
 import { iot } from './clients/iot.js';
-import { awsErrorName } from './errors.js';
+import { awsErrorName, CertificateNotTransferable } from './errors.js';
 import type { CertificateStatus, ThingAttachment, ThingPrincipalType } from './types.js';
 
 /** Error names IoT uses for transient faults; the state machine retries these with jitter. */
 export const RETRYABLE_IOT_ERRORS = ['ThrottlingException', 'ServiceUnavailableException', 'InternalFailureException'] as const;
+
+/** Certificate statuses IoT refuses to transfer from (TransferCertificate answers them with an error). */
+export const NOT_TRANSFERABLE_STATUSES: ReadonlySet<string> = new Set(['REVOKED', 'PENDING_TRANSFER', 'PENDING_ACTIVATION', 'REGISTER_INACTIVE']);
+
+/** Throws `CertificateNotTransferable` when the certificate's status is one IoT will not transfer from. */
+export function assertTransferable(certificateId: string, status: string): void {
+  if (NOT_TRANSFERABLE_STATUSES.has(status)) throw new CertificateNotTransferable(`Certificate ${certificateId} is ${status} and cannot be transferred`);
+}
 
 export interface CertificateDescription {
   certificateId: string;

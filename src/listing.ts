@@ -3,8 +3,8 @@
 import { BatchGetCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { ddb } from './clients/dynamodb.js';
 import { config } from './config.js';
-import { CREATION_SHARDS, creationPartition, transferKey } from './keys.js';
-import { toRecord } from './store.js';
+import { CREATION_SHARDS, creationPartition, transferIdOfKey, transferKey } from './keys.js';
+import { toRecord } from './record.js';
 import type { TransferRecord, TransferStatus } from './types.js';
 
 /*
@@ -108,7 +108,6 @@ async function queryIndex(plan: ListPlan, pkValue: string, limit: number | undef
   return { items: out.Items ?? [], lastKey: out.LastEvaluatedKey };
 }
 
-const transferIdOf = (item: Key) => String(item.pk).slice('TRANSFER#'.length);
 const BATCH_GET_MAX = 100;
 
 /**
@@ -124,7 +123,7 @@ export async function transfersByKey(transferIds: string[], consistent: boolean)
       if (attempt > 0) await new Promise((r) => setTimeout(r, Math.min(1_000, 25 * 2 ** attempt) * Math.random()));
       if (attempt > 10) throw new Error(`BatchGetItem left ${keys.length} key(s) unprocessed after ${attempt} attempts`);
       const out = await ddb.send(new BatchGetCommand({ RequestItems: { [config.tableName]: { Keys: keys, ConsistentRead: consistent } } }));
-      for (const item of out.Responses?.[config.tableName] ?? []) found.set(transferIdOf(item), toRecord(item));
+      for (const item of out.Responses?.[config.tableName] ?? []) found.set(transferIdOfKey(item), toRecord(item));
       keys = out.UnprocessedKeys?.[config.tableName]?.Keys as Key[] | undefined;
     }
   }
@@ -143,7 +142,7 @@ async function creationPage(plan: ListPlan, limit: number, cursors: ShardCursor[
     if (cursor === false) return { items: [] as { sk: string; id: string }[], lastSk: undefined, done: true };
     const start = cursor === null ? undefined : { gsi3pk: pk, gsi3sk: cursor, ...transferKey(cursor.slice(cursor.indexOf('#') + 1)) };
     const page = await queryIndex(plan, pk, limit, start);
-    return { items: page.items.map((i) => ({ sk: String(i.gsi3sk), id: transferIdOf(i) })), lastSk: page.lastKey ? String(page.lastKey.gsi3sk) : undefined, done: false };
+    return { items: page.items.map((i) => ({ sk: String(i.gsi3sk), id: transferIdOfKey(i) })), lastSk: page.lastKey ? String(page.lastKey.gsi3sk) : undefined, done: false };
   }));
   const frontier = shards.reduce<string | undefined>((f, s) => (s.lastSk !== undefined && (f === undefined || s.lastSk > f) ? s.lastSk : f), undefined);
   const taken = shards
@@ -180,7 +179,7 @@ export async function listTransfers(q: ListQuery): Promise<{ items: TransferReco
     return { items: (await transfersByKey(page.ids, false)).filter(stillMatches(q)), ...(page.next ? { nextToken: encode({ shards: page.next }) } : {}) };
   }
   const page = await queryIndex(plan, plan.pkValues[0], limit, token as Key | undefined);
-  return { items: (await transfersByKey(page.items.map(transferIdOf), false)).filter(stillMatches(q)), ...(page.lastKey ? { nextToken: encode(page.lastKey) } : {}) };
+  return { items: (await transfersByKey(page.items.map(transferIdOfKey), false)).filter(stillMatches(q)), ...(page.lastKey ? { nextToken: encode(page.lastKey) } : {}) };
 }
 
 /** The transfer ids of one index partition, a page at a time, oldest first. */
@@ -194,7 +193,7 @@ async function* idsOfPartition(index: 'byBatch' | 'byStatus', pkAttr: string, pk
       ExpressionAttributeValues: { ':pk': pkValue },
       ExclusiveStartKey: key,
     }));
-    yield (out.Items ?? []).map(transferIdOf);
+    yield (out.Items ?? []).map(transferIdOfKey);
     key = out.LastEvaluatedKey;
   } while (key);
 }

@@ -4,6 +4,7 @@ import { ddb } from './clients/dynamodb.js';
 import { config } from './config.js';
 import { awsErrorName } from './errors.js';
 import { DetailType, entry, peerBusArn, publish, type PingDetail, type PongDetail } from './events.js';
+import { ACCOUNT_ID, UUID } from './ids.js';
 import { pingKey, RECONCILER_RUN_KEY } from './keys.js';
 
 /*
@@ -37,8 +38,6 @@ export interface PingReport {
 
 export type PongOutcome = { recorded: true; pingId: string; targetAccount: string } | { recorded: false; reason: string };
 
-const PING_ID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
-const ACCOUNT = /^[0-9]{12}$/;
 
 const errorText = (err: unknown) => `${awsErrorName(err) ?? 'Error'}: ${err instanceof Error ? err.message : String(err)}`;
 
@@ -83,7 +82,7 @@ export async function pingTargets(opts: { waitMs: number; pollMs?: number; sleep
  */
 export async function recordPong(event: { account: string; detail: unknown }): Promise<PongOutcome> {
   const d = event.detail as Partial<PongDetail> | undefined;
-  if (!d || typeof d.pingId !== 'string' || !PING_ID.test(d.pingId) || typeof d.targetAccount !== 'string' || !ACCOUNT.test(d.targetAccount)) {
+  if (!d || typeof d.pingId !== 'string' || !UUID.test(d.pingId) || typeof d.targetAccount !== 'string' || !ACCOUNT_ID.test(d.targetAccount)) {
     return { recorded: false, reason: 'malformed Pong detail' };
   }
   if (d.targetAccount !== event.account) return { recorded: false, reason: `Pong for ${d.targetAccount} sent by account ${event.account}` };

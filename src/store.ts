@@ -1,11 +1,12 @@
-import { DeleteCommand, GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { ddb } from './clients/dynamodb.js';
 import { config } from './config.js';
-import { awsErrorName, TransferInProgress, TransferNotFound, TransferStateConflict } from './errors.js';
+import { isConditionFailure, TransferNotFound, TransferStateConflict } from './errors.js';
 import { indexKeys, transferKey } from './keys.js';
+import { acquireLock, releaseLock } from './lock.js';
 import { countRestoreFailed } from './metrics.js';
+import { toRecord } from './record.js';
 import {
-  FINAL_STATUSES,
   OPEN_STATUSES,
   RESTORE_FAILED,
   type Decision,
@@ -18,36 +19,13 @@ import {
 } from './types.js';
 
 /*
- * One table, keys `pk`/`sk`. At most one open transfer per certificate comes
- * from a lock item written with a conditional put before the transfer record;
- * it is released by a conditional delete when the transfer ends. No TTL and no
- * transactions: a lock whose transfer is missing or finished is taken over.
+ * The transfer records: one table, keys `pk`/`sk` (src/keys.ts), conditional
+ * writes, no TTL and no transactions. At most one open transfer per certificate
+ * comes from its lock (src/lock.ts), taken before the record is written and
+ * released when the transfer ends. The list queries are src/listing.ts.
  */
 
-const lockKey = (certificateId: string) => ({ pk: `LOCK#${certificateId}`, sk: 'LOCK' });
-
-/** How long a lock may exist without its transfer record before it counts as abandoned. */
-const ORPHAN_LOCK_GRACE_MS = 60_000;
-
-const isConditionFailure = (err: unknown) => awsErrorName(err) === 'ConditionalCheckFailedException';
 const now = () => new Date().toISOString();
-const isFinal = (s: TransferStatus) => (FINAL_STATUSES as readonly string[]).includes(s);
-/** A RESTORE_FAILED transfer keeps its certificate's lock until it is repaired: a new transfer would snapshot the damage. */
-const holdsLock = (s: TransferStatus) => !isFinal(s) || s === RESTORE_FAILED;
-
-type StoredTransfer = TransferRecord & { pk: string; sk: string; gsi1pk: string; gsi1sk: string; gsi2pk: string; gsi2sk: string; gsi3pk: string; gsi3sk: string; gsi4pk?: string; gsi4sk?: string };
-
-/** A stored item as its record: the table's and the indexes' keys left out. */
-export function toRecord(item: Record<string, unknown>): TransferRecord {
-  const { pk: _pk, sk: _sk, gsi1pk: _g1, gsi1sk: _g1s, gsi2pk: _g2, gsi2sk: _g2s, gsi3pk: _g3, gsi3sk: _g3s, gsi4pk: _g4, gsi4sk: _g4s, ...record } = item as unknown as StoredTransfer;
-  return record;
-}
-
-/** Removes what must never leave the source account's store. */
-export function publicView(record: TransferRecord): Omit<TransferRecord, 'taskToken'> {
-  const { taskToken: _token, ...rest } = record;
-  return rest;
-}
 
 export async function getTransfer(transferId: string): Promise<TransferRecord | undefined> {
   const { Item } = await ddb.send(new GetCommand({ TableName: config.tableName, Key: transferKey(transferId), ConsistentRead: true }));
@@ -58,61 +36,6 @@ export async function requireTransfer(transferId: string): Promise<TransferRecor
   const record = await getTransfer(transferId);
   if (!record) throw new TransferNotFound(`Transfer ${transferId} does not exist`);
   return record;
-}
-
-async function acquireLock(certificateId: string, transferId: string): Promise<void> {
-  try {
-    await ddb.send(new PutCommand({
-      TableName: config.tableName,
-      Item: { ...lockKey(certificateId), transferId, lockedAt: now() },
-      ConditionExpression: 'attribute_not_exists(pk)',
-    }));
-    return;
-  } catch (err) {
-    if (!isConditionFailure(err)) throw err;
-  }
-  // Someone holds the lock: take it over only if their transfer is over or never got recorded.
-  const { Item: lock } = await ddb.send(new GetCommand({ TableName: config.tableName, Key: lockKey(certificateId), ConsistentRead: true }));
-  const holder = lock?.transferId as string | undefined;
-  if (holder) {
-    const existing = await getTransfer(holder);
-    if (existing?.status === RESTORE_FAILED) {
-      throw new TransferInProgress(`Certificate ${certificateId} was not fully restored by transfer ${holder} (${RESTORE_FAILED}); repair it first: POST /transfers/${holder}/restore`, holder);
-    }
-    if (existing && holdsLock(existing.status)) {
-      throw new TransferInProgress(`Certificate ${certificateId} already has an open transfer (${holder}, ${existing.status})`, holder);
-    }
-    // No record yet: the holder may be between its lock and its record. Only
-    // a lock that has stayed orphaned past the grace period is stale.
-    if (!existing && Date.now() - Date.parse(String(lock?.lockedAt)) < ORPHAN_LOCK_GRACE_MS) {
-      throw new TransferInProgress(`Certificate ${certificateId} already has a transfer being opened (${holder})`, holder);
-    }
-  }
-  try {
-    await ddb.send(new PutCommand({
-      TableName: config.tableName,
-      Item: { ...lockKey(certificateId), transferId, lockedAt: now() },
-      ConditionExpression: holder ? 'transferId = :holder' : 'attribute_not_exists(pk)',
-      ExpressionAttributeValues: holder ? { ':holder': holder } : undefined,
-    }));
-  } catch (err) {
-    if (isConditionFailure(err)) throw new TransferInProgress(`Certificate ${certificateId} already has an open transfer`, 'unknown');
-    throw err;
-  }
-}
-
-/** Releases the certificate's lock if this transfer still holds it. */
-export async function releaseLock(certificateId: string, transferId: string): Promise<void> {
-  try {
-    await ddb.send(new DeleteCommand({
-      TableName: config.tableName,
-      Key: lockKey(certificateId),
-      ConditionExpression: 'transferId = :id',
-      ExpressionAttributeValues: { ':id': transferId },
-    }));
-  } catch (err) {
-    if (!isConditionFailure(err)) throw err;
-  }
 }
 
 /**
@@ -128,7 +51,7 @@ export async function createTransfer(input: Omit<TransferRecord, 'status' | 'cre
     updatedAt: at,
     history: [{ at, status: 'REQUESTED', message: `Transfer to ${input.targetAccount} requested` }],
   };
-  await acquireLock(record.certificateId, record.transferId);
+  await acquireLock(record.certificateId, record.transferId, async (holder) => (await getTransfer(holder))?.status);
   try {
     await ddb.send(new PutCommand({
       TableName: config.tableName,
@@ -378,5 +301,5 @@ export async function settleRepair(record: Pick<TransferRecord, 'transferId' | '
   return settled;
 }
 
-// The list queries and the other reads through the indexes: src/listing.ts.
-export { awaitingDecision, batchTransfers, listTransfers, pageTokenFits, type ListQuery } from './listing.js';
+// src/batch/progress.ts still reads the byBatch index through here; everything else imports src/listing.ts.
+export { batchTransfers } from './listing.js';

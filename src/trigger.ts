@@ -1,6 +1,7 @@
 import { config } from './config.js';
 import { DomainError, TransferInProgress, ValidationError } from './errors.js';
 import { DetailType, entry, publish, type CompletedDetail } from './events.js';
+import { ACCOUNT_ID, CERTIFICATE_ID } from './ids.js';
 import { logger } from './logger.js';
 import { getTransfer } from './store.js';
 import { idFrom, startTransfer } from './transfer/start.js';
@@ -27,8 +28,6 @@ export type TriggerOutcome =
   /** Not from this account: the rule's pattern keeps these out; this is a second lock. */
   | { outcome: 'IGNORED'; reason: string };
 
-const CERTIFICATE_ID = /^[0-9a-fA-F]{64}$/;
-const ACCOUNT = /^[0-9]{12}$/;
 
 /**
  * The transfer a request names: its requestId when it has one (the same key
@@ -83,7 +82,7 @@ export function refusedDetail(detail: unknown, reason: string): CompletedDetail 
   return {
     certificateId: certificateId && CERTIFICATE_ID.test(certificateId) ? certificateId.toLowerCase() : undefined,
     sourceAccount: config.accountId,
-    targetAccount: targetAccount && ACCOUNT.test(targetAccount) ? targetAccount : undefined,
+    targetAccount: targetAccount && ACCOUNT_ID.test(targetAccount) ? targetAccount : undefined,
     outcome: 'FAILED',
     reason,
     requestId: str(d.requestId),

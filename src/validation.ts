@@ -4,8 +4,9 @@ import { batchConcurrency } from './concurrency.js';
 import { config, DEFAULT_TIMEOUT_SECONDS, MAX_TIMEOUT_SECONDS } from './config.js';
 import { AWS_DEFAULT_IOT_TPS, parseRateLimits } from './ratebudget.js';
 import { TargetNotAllowed, ValidationError } from './errors.js';
+import { ACCOUNT_ID_PATTERN, CERTIFICATE_ID_PATTERN, UUID_PATTERN } from './ids.js';
 import { FINAL_STATUSES, OPEN_STATUSES, type TransferRequest, type TransferStatus } from './types.js';
-import type { ListQuery } from './store.js';
+import type { ListQuery } from './listing.js';
 
 /** The body of `POST /transfers` and the detail of a Requested event (contract). */
 export interface TransferRequestBody {
@@ -19,8 +20,8 @@ export interface TransferRequestBody {
 
 /** Field definitions the request schemas share, so a field means the same in every request. */
 const FIELD = {
-  certificateId: { type: 'string', pattern: '^[0-9a-fA-F]{64}$', description: 'The certificate id: 64 hexadecimal characters (the last part of its ARN)' },
-  targetAccount: { type: 'string', pattern: '^[0-9]{12}$', description: 'The AWS account to receive the certificate: 12 digits, on the allow-list' },
+  certificateId: { type: 'string', pattern: CERTIFICATE_ID_PATTERN, description: 'The certificate id: 64 hexadecimal characters (the last part of its ARN)' },
+  targetAccount: { type: 'string', pattern: ACCOUNT_ID_PATTERN, description: 'The AWS account to receive the certificate: 12 digits, on the allow-list' },
   transferMessage: { type: 'string', maxLength: 128, nullable: true, description: 'Shown to the target account; at most 128 characters' },
   timeoutSeconds: { type: 'integer', minimum: 1, maximum: MAX_TIMEOUT_SECONDS, nullable: true, description: `How long the target has to decide, in seconds: from the deployment's minimum (60 unless configured) to ${MAX_TIMEOUT_SECONDS} (360 days, inside the one-year execution cap); default ${DEFAULT_TIMEOUT_SECONDS} (7 days)` },
   restoreOnFailure: { type: 'boolean', nullable: true, description: 'Re-attach and re-activate the certificate when the transfer does not complete; default true' },
@@ -134,7 +135,6 @@ export function validateTransferRequest(input: unknown, sourceAccount = config.a
 /** Query parameters of `GET /transfers` (contract). */
 export type ListQueryParams = ListQuery;
 
-const UUID_PATTERN = '^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$';
 const TRANSFER_STATUSES: TransferStatus[] = [...OPEN_STATUSES, ...FINAL_STATUSES];
 
 export const listQuerySchema: JSONSchemaType<ListQueryParams> = {

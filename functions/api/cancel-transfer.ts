@@ -1,4 +1,5 @@
-import { httpHandler, json, pathParam, TRANSFER_ID } from '../../src/http.js';
+import { httpHandler, json, pathParam } from '../../src/http.js';
+import { UUID } from '../../src/ids.js';
 import { cancelAwaitingTransfer } from '../../src/transfer/cancel.js';
 import { validateCancelRequest } from '../../src/validation.js';
 
@@ -9,7 +10,7 @@ import { validateCancelRequest } from '../../src/validation.js';
  * be sent again.
  */
 export const handler = httpHandler('cancel-transfer', async (event) => {
-  const transferId = pathParam(event, 'transferId', TRANSFER_ID);
+  const transferId = pathParam(event, 'transferId', UUID);
   const reason = validateCancelRequest(event.body, event.isBase64Encoded);
   return json(202, await cancelAwaitingTransfer(transferId, reason));
 });

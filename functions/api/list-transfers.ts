@@ -1,6 +1,6 @@
 import { ValidationError } from '../../src/errors.js';
 import { httpHandler, json } from '../../src/http.js';
-import { listTransfers, pageTokenFits } from '../../src/store.js';
+import { listTransfers, pageTokenFits } from '../../src/listing.js';
 import { transferSummary } from '../../src/transfer/view.js';
 import { validateListQuery } from '../../src/validation.js';
 

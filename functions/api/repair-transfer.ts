@@ -1,4 +1,5 @@
-import { httpHandler, json, pathParam, TRANSFER_ID } from '../../src/http.js';
+import { httpHandler, json, pathParam } from '../../src/http.js';
+import { UUID } from '../../src/ids.js';
 import { repairTransfer } from '../../src/transfer/restore.js';
 import { publicTransfer } from '../../src/transfer/view.js';
 import { RESTORE_FAILED } from '../../src/types.js';
@@ -11,7 +12,7 @@ import { RESTORE_FAILED } from '../../src/types.js';
  * status for any transfer that is not RESTORE_FAILED.
  */
 export const handler = httpHandler('repair-transfer', async (event, context) => {
-  const transferId = pathParam(event, 'transferId', TRANSFER_ID);
+  const transferId = pathParam(event, 'transferId', UUID);
   const result = await repairTransfer(transferId, { remainingMs: () => context.getRemainingTimeInMillis() });
   if (result.repaired) return json(200, publicTransfer(result.transfer));
   return json(502, {

@@ -1,6 +1,7 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { BatchGetCommand, DynamoDBDocumentClient, GetCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
-import { CREATION_SHARDS, creationPartition } from '../../src/keys.js';
+import { batchKey, batchPartition, CREATION_SHARDS, creationPartition, SKIPPED_PREFIX, transferIdOfKey, transferKey } from '../../src/keys.js';
+import { publicView, toRecord } from '../../src/record.js';
 import { FINAL_STATUSES, OPEN_STATUSES, type TransferRecord, type TransferStatus } from '../../src/types.js';
 import type { LocalCloud } from '../cloud.js';
 import type { EventLogRecord } from '../eventbridge/model.js';
@@ -203,7 +204,7 @@ export class ConsoleData {
     keys.sort((a, b) => (a.order < b.order ? 1 : a.order > b.order ? -1 : 0));
     const fetched = await this.getItems(keys.slice(0, SCAN_CAP).map(({ pk, sk }) => ({ pk, sk })), ['transferId', 'status', 'batchId', 'createdAt', 'cancelRequestedAt']);
     const byId = new Map(fetched.map((r) => [String(r.transferId), r]));
-    const light = keys.slice(0, SCAN_CAP).map((k) => byId.get(k.pk.replace(/^TRANSFER#/, '')))
+    const light = keys.slice(0, SCAN_CAP).map((k) => byId.get(transferIdOfKey(k)))
       .filter((r): r is Record<string, unknown> => r !== undefined) as unknown as Pick<TransferRecord, 'transferId' | 'status' | 'batchId' | 'createdAt' | 'cancelRequestedAt'>[];
 
     const counts = Object.fromEntries(STATUSES.map((s) => [s, 0])) as Record<TransferStatus, number>;
@@ -251,7 +252,7 @@ export class ConsoleData {
       if (r.createdAt < b.createdAt) b.createdAt = r.createdAt;
     }
     const newest = [...rows.values()].sort((a, b) => b.createdAt.localeCompare(a.createdAt)).slice(0, 50);
-    const records = await this.getItems(newest.map((b) => ({ pk: `BATCH#${b.batchId}`, sk: 'BATCH' })), ['batchId', 'status', 'total', 'targetAccount', 'createdAt', 'summary', 'error']);
+    const records = await this.getItems(newest.map((b) => batchKey(b.batchId)), ['batchId', 'status', 'total', 'targetAccount', 'createdAt', 'summary', 'error']);
     const skipped = await Promise.all(newest.map((b) => this.notStarted(b.batchId)));
     newest.forEach((b, i) => {
       const rec = records.find((r) => r.batchId === b.batchId) as { status?: string; total?: number; targetAccount?: string; createdAt?: string; summary?: { counts?: Record<string, number> }; error?: string } | undefined;
@@ -277,7 +278,7 @@ export class ConsoleData {
       const out = await this.ddb.send(new QueryCommand({
         TableName: this.tableName,
         KeyConditionExpression: 'pk = :pk AND begins_with(sk, :skip)',
-        ExpressionAttributeValues: { ':pk': `BATCH#${batchId}`, ':skip': 'SKIP#' },
+        ExpressionAttributeValues: { ':pk': batchPartition(batchId), ':skip': SKIPPED_PREFIX },
         ProjectionExpression: 'certificateId, #error, reason, #at',
         ExpressionAttributeNames: { '#error': 'error', '#at': 'at' },
         ExclusiveStartKey: key,
@@ -293,7 +294,7 @@ export class ConsoleData {
 
   private async getMany(ids: string[]): Promise<Map<string, TransferRecord>> {
     // The list never reads the task token: it is not in the projection.
-    const items = await this.getItems(ids.map((id) => ({ pk: `TRANSFER#${id}`, sk: 'TRANSFER' })), LIST_FIELDS);
+    const items = await this.getItems(ids.map(transferKey), LIST_FIELDS);
     return new Map(items.map((item) => [String(item.transferId), item as unknown as TransferRecord]));
   }
 
@@ -337,10 +338,8 @@ export class ConsoleData {
   }
 
   async getRecord(transferId: string): Promise<TransferRecord | undefined> {
-    const { Item } = await this.ddb.send(new GetCommand({ TableName: this.tableName, Key: { pk: `TRANSFER#${transferId}`, sk: 'TRANSFER' }, ConsistentRead: true }));
-    if (!Item) return undefined;
-    const { pk: _pk, sk: _sk, gsi1pk: _a, gsi1sk: _b, gsi2pk: _c, gsi2sk: _d, gsi3pk: _e, gsi3sk: _f, ...record } = Item;
-    return record as TransferRecord;
+    const { Item } = await this.ddb.send(new GetCommand({ TableName: this.tableName, Key: transferKey(transferId), ConsistentRead: true }));
+    return Item ? toRecord(Item) : undefined;
   }
 
   async detail(transferId: string): Promise<TransferDetail | undefined> {
@@ -348,7 +347,7 @@ export class ConsoleData {
     if (!record) return undefined;
     const redactor = new Redactor();
     redactor.remember(record.taskToken);
-    const { taskToken: _token, ...publicRecord } = record;
+    const publicRecord = publicView(record);
 
     const exec = record.executionArn ? this.deps.sfn.getExecution(record.executionArn) : undefined;
     const definition = exec?.definition ?? (this.stateMachineArn ? this.deps.sfn.getDefinition(this.stateMachineArn) : undefined);

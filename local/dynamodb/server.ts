@@ -5,6 +5,7 @@ import { CreateTableCommand, DescribeTableCommand, DynamoDBClient, type CreateTa
 // eslint-disable-next-line @typescript-eslint/ban-ts-comment
 // @ts-ignore
 import dynalite from 'dynalite';
+import { DEMO_ACCOUNTS } from '../../src/demo-accounts.js';
 
 export interface DynamoServer {
   url: string;
@@ -45,7 +46,7 @@ export function createTableInput(tableName: string, props: Record<string, unknow
 
 /** Creates a table if it does not exist yet (a persisted data dir may have it). */
 export async function ensureTable(endpoint: string, input: CreateTableCommandInput): Promise<void> {
-  const client = new DynamoDBClient({ endpoint, region: 'us-east-1', credentials: { accessKeyId: '111111111111', secretAccessKey: 'x' } });
+  const client = new DynamoDBClient({ endpoint, region: 'us-east-1', credentials: { accessKeyId: DEMO_ACCOUNTS.source, secretAccessKey: 'x' } });
   try {
     await client.send(new DescribeTableCommand({ TableName: input.TableName }));
   } catch {

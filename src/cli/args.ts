@@ -1,3 +1,5 @@
+import { ACCOUNT_ID, CERTIFICATE_ID, UUID } from '../ids.js';
+
 /** Exit codes of `cert-transfer` (contract: scripts rely on them). */
 export const EXIT = {
   OK: 0,
@@ -18,10 +20,6 @@ export class UsageError extends Error {
   override readonly name = 'UsageError';
 }
 
-const CERTIFICATE_ID = /^[0-9a-fA-F]{64}$/;
-const ACCOUNT = /^[0-9]{12}$/;
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
-
 export function certificateIdArg(value: string | undefined, name = '<certificateId>'): string {
   if (!value) throw new UsageError(`${name} is required`);
   if (!CERTIFICATE_ID.test(value)) throw new UsageError(`${name} must be 64 hexadecimal characters (the certificate id), got "${value}"`);
@@ -30,7 +28,7 @@ export function certificateIdArg(value: string | undefined, name = '<certificate
 
 export function accountArg(value: string | undefined, name: string): string {
   if (!value) throw new UsageError(`${name} <account> is required`);
-  if (!ACCOUNT.test(value)) throw new UsageError(`${name} must be a 12-digit AWS account id, got "${value}"`);
+  if (!ACCOUNT_ID.test(value)) throw new UsageError(`${name} must be a 12-digit AWS account id, got "${value}"`);
   return value;
 }
 

@@ -2,6 +2,7 @@
 // certificate. Each check says what it saw and, when it fails, what to do about it.
 import { EventBridgeClient, ListRulesCommand } from '@aws-sdk/client-eventbridge';
 import type { TransferApiClient } from '../client/api.js';
+import { DEMO_ACCOUNTS } from '../demo-accounts.js';
 
 /** A target kit's bus, by name, from the ARN the source sent the Ping to (`certificate-transfer-target-<stage>`). */
 const busNameOf = (t: Pick<PingResult, 'bus'>) => t.bus?.split(':event-bus/').pop() || 'certificate-transfer-target-<stage>';
@@ -82,7 +83,7 @@ async function apiCheck(deps: DoctorDeps): Promise<Check> {
       name, ok: false,
       detail: `GET /transfers answered 403: ${message(res.body)}`,
       fix: deps.local
-        ? 'sign as the source account: unset AWS_PROFILE / AWS_ACCESS_KEY_ID, or export AWS_ACCESS_KEY_ID=111111111111 AWS_SECRET_ACCESS_KEY=x'
+        ? `sign as the source account: unset AWS_PROFILE / AWS_ACCESS_KEY_ID, or export AWS_ACCESS_KEY_ID=${DEMO_ACCOUNTS.source} AWS_SECRET_ACCESS_KEY=x`
         : 'allow execute-api:Invoke on this API (arn:aws:execute-api:<region>:<account>:<apiId>/<stage>/*) to the identity you sign with, and sign in the API\'s region (--region, --profile)',
     };
   }

@@ -1,6 +1,7 @@
 // Ids as people type them: full, or an unambiguous prefix looked up among the transfers; and the
 // local cloud's addresses as `npm start` serves them (LOCAL_API_PORT, LOCAL_AWS_PORT).
 import type { TransferApiClient } from '../client/api.js';
+import { CERTIFICATE_ID, UUID } from '../ids.js';
 import { UsageError, certificateIdArg, idArg } from './args.js';
 
 /** Shortest prefix accepted: shorter ones match too much to be worth a lookup. */
@@ -22,8 +23,6 @@ export const localAwsUrl = (env: Env) => `http://127.0.0.1:${env.LOCAL_AWS_PORT 
 type Lister = Pick<TransferApiClient, 'listTransfers'>;
 type Field = 'transferId' | 'batchId' | 'certificateId';
 
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
-const CERTIFICATE_ID = /^[0-9a-f]{64}$/;
 
 /** The distinct values of `field` that start with `prefix`, among the newest transfers. */
 async function candidates(client: Lister, field: Field, prefix: string): Promise<{ found: string[]; complete: boolean }> {
@@ -62,6 +61,6 @@ export async function resolveId(client: Lister, value: string | undefined, name:
 
 /** A certificate id: the full 64 hex characters as given, or the one certificate among the transfers with that prefix. */
 export async function resolveCertificateId(client: Lister, value: string | undefined, name: string): Promise<string> {
-  if (!value || CERTIFICATE_ID.test(value.toLowerCase()) || !/^[0-9a-fA-F]{1,63}$/.test(value)) return certificateIdArg(value, name);
+  if (!value || CERTIFICATE_ID.test(value) || !/^[0-9a-fA-F]{1,63}$/.test(value)) return certificateIdArg(value, name);
   return resolvePrefix(client, value, name, 'certificateId', 'certificate id');
 }

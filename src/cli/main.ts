@@ -4,6 +4,7 @@ import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import { fromNodeProviderChain } from '@aws-sdk/credential-providers';
 import type { AwsCredentialIdentity, AwsCredentialIdentityProvider } from '@smithy/types';
 import { ApiError, TransferApiClient } from '../client/api.js';
+import { DEMO_ACCOUNTS } from '../demo-accounts.js';
 import {
   EXIT, UsageError, accountArg, durationArg, intArg, parseCertificateList, regionOfEndpoint,
 } from './args.js';
@@ -35,7 +36,7 @@ export interface ClientOptions {
   credentials: AwsCredentialIdentity | AwsCredentialIdentityProvider;
 }
 
-export const LOCAL_CREDENTIALS = { accessKeyId: '111111111111', secretAccessKey: 'x' };
+export const LOCAL_CREDENTIALS = { accessKeyId: DEMO_ACCOUNTS.source, secretAccessKey: 'x' };
 
 const OPTIONS = {
   endpoint: { type: 'string' },
@@ -66,7 +67,7 @@ const OPTIONS = {
 /** What `--help` says of each option: its argument, meaning and default. */
 const OPTION_HELP: Record<keyof typeof OPTIONS, [arg: string, text: string]> = {
   endpoint: ['<url>', 'the deployed API (the stack\'s ServiceEndpoint); default: env CERT_TRANSFER_ENDPOINT'],
-  local: ['', 'the local cloud (npm start): API http://127.0.0.1:$LOCAL_API_PORT (default 3000), AWS endpoint :$LOCAL_AWS_PORT (default 4566); signs as 111111111111 unless AWS_ACCESS_KEY_ID or AWS_PROFILE is set'],
+  local: ['', `the local cloud (npm start): API http://127.0.0.1:$LOCAL_API_PORT (default 3000), AWS endpoint :$LOCAL_AWS_PORT (default 4566); signs as ${DEMO_ACCOUNTS.source} unless AWS_ACCESS_KEY_ID or AWS_PROFILE is set`],
   region: ['<region>', 'signing region; default: AWS_REGION, AWS_DEFAULT_REGION, the endpoint\'s region, us-east-1'],
   profile: ['<name>', 'AWS profile; default: the standard credential chain'],
   json: ['', 'machine-readable output on stdout; default: text'],

@@ -1,4 +1,5 @@
 /** Human-readable output of `cert-transfer`: plain text, aligned, no colours (pipes and logs stay clean). */
+import { FINAL_STATUSES } from '../types.js';
 
 export interface Writer {
   write(text: string): unknown;
@@ -8,7 +9,7 @@ export interface Writer {
 type Json = Record<string, unknown>;
 
 // RESTORE_FAILED: the workflow is over but the certificate is not whole: `cert-transfer repair` fixes it.
-const FINAL = new Set(['ACCEPTED', 'REJECTED', 'CANCELLED', 'EXPIRED', 'FAILED', 'RESTORE_FAILED']);
+const FINAL = new Set<string>(FINAL_STATUSES);
 export const isFinalStatus = (status: unknown) => FINAL.has(String(status));
 
 const str = (v: unknown) => (v === undefined || v === null ? '' : String(v));

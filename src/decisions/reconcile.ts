@@ -1,7 +1,7 @@
 import { config } from '../config.js';
 import { describeCertificate, listOutgoingTransfers } from '../iot.js';
 import { logger } from '../logger.js';
-import { awaitingDecision } from '../store.js';
+import { awaitingDecision } from '../listing.js';
 import { isLostCancel, resendLostCancel } from '../transfer/cancel.js';
 import type { TransferRecord } from '../types.js';
 import { decisionFrom, viewOf } from './observe.js';

@@ -2,8 +2,8 @@ import { createHash, randomUUID } from 'node:crypto';
 import { DescribeExecutionCommand, StartExecutionCommand } from '@aws-sdk/client-sfn';
 import { sfn } from '../clients/sfn.js';
 import { config } from '../config.js';
-import { CertificateNotFound, CertificateNotTransferable, TransferInProgress, TransferStateConflict, ValidationError, WorkflowStartFailed } from '../errors.js';
-import { describeCertificate } from '../iot.js';
+import { CertificateNotFound, TransferInProgress, TransferStateConflict, ValidationError, WorkflowStartFailed } from '../errors.js';
+import { assertTransferable, describeCertificate } from '../iot.js';
 import { createTransfer, getTransfer, settle } from '../store.js';
 import type { TransferRecord, TransferRequest, WorkflowInput } from '../types.js';
 
@@ -29,8 +29,6 @@ export function idFrom(...parts: string[]): string {
   const variant = ((parseInt(h[16], 16) & 0x3) | 0x8).toString(16);
   return `${h.slice(0, 8)}-${h.slice(8, 12)}-8${h.slice(13, 16)}-${variant}${h.slice(17, 20)}-${h.slice(20, 32)}`;
 }
-
-const REFUSED = new Set(['REVOKED', 'PENDING_TRANSFER', 'PENDING_ACTIVATION', 'REGISTER_INACTIVE']);
 
 export interface PrepareOptions {
   /** Use this id (and execution name) instead of a fresh one: an idempotency key, e.g. the trigger event's id. */
@@ -72,7 +70,7 @@ export async function prepareTransfer(request: TransferRequest, opts: PrepareOpt
   }
   const cert = await describeCertificate(request.certificateId);
   if (!cert) throw new CertificateNotFound(`Certificate ${request.certificateId} was not found in account ${config.accountId}`);
-  if (REFUSED.has(cert.status)) throw new CertificateNotTransferable(`Certificate ${request.certificateId} is ${cert.status} and cannot be transferred`);
+  assertTransferable(request.certificateId, cert.status);
 
   const transferId = opts.transferId ?? randomUUID();
   const executionArn = executionArnFor(config.stateMachineArn, transferId);

@@ -4,6 +4,7 @@ import { config } from '../config.js';
 import { awsErrorName, CertificateNotTransferable, CertificateStateError, TransferNotWithdrawn } from '../errors.js';
 import { DetailType, entry, peerBusArn, publish, type CompletedDetail, type OfferedDetail } from '../events.js';
 import {
+  assertTransferable,
   cancelTransfer,
   describeCertificate,
   detachPolicy,
@@ -24,8 +25,6 @@ import { failCause } from './cause.js';
  * The workflow's steps, one function each, each idempotent: the state machine
  * may run any of them again after a crash or a timeout, with the work half done.
  */
-
-const NOT_TRANSFERABLE = new Set(['REVOKED', 'PENDING_TRANSFER', 'PENDING_ACTIVATION', 'REGISTER_INACTIVE']);
 
 type RemainingTime = Pick<Context, 'getRemainingTimeInMillis'>;
 
@@ -67,7 +66,7 @@ export async function preflight(state: WorkflowState): Promise<PreflightResult> 
     if (!cert) throw new CertificateNotTransferable(`Certificate ${state.certificateId} does not exist in account ${state.sourceAccount}`);
     ({ certificateArn, status } = cert);
   }
-  if (NOT_TRANSFERABLE.has(status)) throw new CertificateNotTransferable(`Certificate ${state.certificateId} is ${status} and cannot be transferred`);
+  assertTransferable(state.certificateId, status);
 
   const [policies, things] = await Promise.all([listAttachedPolicies(certificateArn), listPrincipalThings(certificateArn)]);
   const snapshot: Snapshot = { certificateArn, status, policies, things, takenAt: new Date().toISOString() };

@@ -1,4 +1,4 @@
-import { publicView } from '../store.js';
+import { publicView } from '../record.js';
 import type { TransferRecord } from '../types.js';
 import { consoleUrl } from './start.js';
 

@@ -8,7 +8,7 @@ import { deployParams } from '../support/deploy-params.js';
 
 setSourceEnv();
 const validation = await import('../../src/validation.js');
-const { TRANSFER_ID } = await import('../../src/http.js');
+const { UUID } = await import('../../src/ids.js');
 const { MAX_TIMEOUT_SECONDS, MIN_TIMEOUT_SECONDS } = await import('../../src/config.js');
 const { FINAL_STATUSES, OPEN_STATUSES } = await import('../../src/types.js');
 const { emptyCounts } = await import('../../src/batch/progress.js');
@@ -55,7 +55,7 @@ describe('docs/openapi.yaml', () => {
       for (const name of [...path.matchAll(/\{(\w+)\}/g)].map((m) => m[1])) {
         const p = params.find((x) => x.in === 'path' && x.name === name);
         expect(p, `${key} {${name}}`).toMatchObject({ required: true });
-        expect(deref<Schema>(doc, p!.schema).pattern).toBe(TRANSFER_ID.source);
+        expect(deref<Schema>(doc, p!.schema).pattern).toBe(UUID.source);
       }
     }
   });

@@ -7,7 +7,7 @@ import { useTransferTable } from '../support/dynamo.js';
 import { certArn, certId } from '../support/certs.js';
 
 setSourceEnv();
-const store = await import('../../src/store.js');
+const store = { ...(await import('../../src/store.js')), ...(await import('../../src/listing.js')) };
 const { ddb } = await import('../../src/clients/dynamodb.js');
 const { CREATION_SHARDS } = await import('../../src/keys.js');
 const { batchProgress } = await import('../../src/batch/progress.js');

@@ -17,7 +17,7 @@ import type { TransferRecord } from '../../../src/types.js';
 setSourceEnv({ RECONCILER_DESCRIBE_TPS: '1000', RECONCILER_GRACE_SECONDS: '0' });
 const sfn = mockClient(SFNClient);
 const iot = mockClient(IoTClient);
-const store = await import('../../../src/store.js');
+const store = { ...(await import('../../../src/store.js')), ...(await import('../../../src/listing.js')) };
 const { reconcile } = await import('../../../src/decisions/reconcile.js');
 const { CANCEL_IN_FLIGHT_MS } = await import('../../../src/transfer/cancel.js');
 const { handler: cancelApi } = await import('../../../functions/api/cancel-transfer.js');
