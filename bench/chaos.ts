@@ -176,7 +176,7 @@ async function main(): Promise<number> {
   // role that withdraws an offer (a fault AWS can produce: an SCP, a permissions boundary).
   const stack = cloud.stacks[0];
   const roles = rolesOfStack(stack.stack, { accountId: stack.account, region: cloud.region, resources: stack.resources });
-  const withdrawingRoles: RoleRecord[] = ['cancelTransfer', 'restore', 'janitor'].map((key) => cloud.iam.role(roles.functions[key].arn)!);
+  const withdrawingRoles: RoleRecord[] = ['cancelPendingTransfer', 'restore', 'janitor'].map((key) => cloud.iam.role(roles.functions[key].arn)!);
   const denied = new Set<string>();
   const applyDenies = () => {
     for (const role of withdrawingRoles) {

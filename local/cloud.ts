@@ -18,6 +18,7 @@ import { LocalApiGateway, type Route } from './apigateway/server.js';
 import { loadServerlessStack, type ServerlessStack } from './serverless/stack.js';
 import { resolveIntrinsics, type IntrinsicContext, type ResourceValues } from './cloudformation/intrinsics.js';
 import { DEMO_ACCOUNTS } from '../src/demo-accounts.js';
+import type { DeployedStack } from './deployed-stack.js';
 import { createConsole } from './console/server.js';
 import { IamAuthorizer, type Denial } from './iam/authorizer.js';
 import { edgeAuthorizer } from './iam/edge.js';
@@ -88,14 +89,6 @@ export interface LocalCloudOptions {
   /** Where function bundles go. */
   buildDir?: string;
   root?: string;
-}
-
-export interface DeployedStack {
-  account: string;
-  stack: ServerlessStack;
-  functions: Record<string, string>;
-  stateMachines: Record<string, string>;
-  resources: Record<string, ResourceValues>;
 }
 
 export interface LocalCloud {

@@ -1,4 +1,5 @@
 import { MAX_SLICE_SIZE } from './batch/plan.js';
+import { parseRateLimits } from './ratebudget.js';
 
 /**
  * Configuration read from the function's environment. Getters throw with the
@@ -20,6 +21,16 @@ function optionalInt(name: string, fallback: number): number {
   if (raw === undefined || raw === '') return fallback;
   const n = Number(raw);
   if (!Number.isFinite(n)) throw new ConfigurationError(`Environment variable ${name} must be a number, got "${raw}"`);
+  return n;
+}
+
+function optional(name: string): string | undefined {
+  return process.env[name] || undefined;
+}
+
+function positiveInt(name: string, fallback: number): number {
+  const n = optionalInt(name, fallback);
+  if (!Number.isInteger(n) || n < 1) throw new ConfigurationError(`Environment variable ${name} must be a whole number of at least 1, got "${process.env[name]}"`);
   return n;
 }
 
@@ -48,6 +59,8 @@ function timeoutSetting(name: string, fallback: number, floor: number): number {
 }
 
 export const config = {
+  /** The service name every log line and metric carries (Powertools' POWERTOOLS_SERVICE_NAME). */
+  get serviceName(): string { return process.env.POWERTOOLS_SERVICE_NAME || 'certificate-transfer'; },
   get region(): string { return process.env.AWS_REGION ?? process.env.AWS_DEFAULT_REGION ?? 'us-east-1'; },
   /** This stack's own account (CloudFormation `AWS::AccountId`). */
   get accountId(): string { return required('ACCOUNT_ID'); },
@@ -63,6 +76,16 @@ export const config = {
   /** 60 s by contract; a stack deployed with `--param minTimeoutSeconds=5` (tests, a demo) lets an offer expire quickly. */
   get minTimeoutSeconds(): number { return timeoutSetting('MIN_TIMEOUT_SECONDS', MIN_TIMEOUT_SECONDS, 1); },
   get defaultTimeoutSeconds(): number { return timeoutSetting('DEFAULT_TIMEOUT_SECONDS', DEFAULT_TIMEOUT_SECONDS, this.minTimeoutSeconds); },
+  /** Attempts the IoT client makes per call, first included (SDK retries of network faults and throttles). */
+  get iotMaxAttempts(): number { return positiveInt('IOT_MAX_ATTEMPTS', 4); },
+  /** The table holding the deployment-wide IoT rate budget; unset in a function that does not pace its IoT calls. */
+  get rateBudgetTable(): string | undefined { return optional('RATE_BUDGET_TABLE'); },
+  /** Calls per second per IoT operation (`Operation=tps,…` over the AWS defaults; `off`: no budget). */
+  get iotRateLimits(): Record<string, number> | undefined { return parseRateLimits(process.env.IOT_RATE_LIMITS); },
+  /** Longest an IoT call waits for a slot of the rate budget before it fails as throttled. */
+  get rateBudgetMaxWaitMs(): number { return positiveInt('RATE_BUDGET_MAX_WAIT_MS', 20_000); },
+  /** The reconciler's schedule expression, as deployed (doctor shows it). */
+  get reconcilerSchedule(): string | undefined { return optional('RECONCILER_SCHEDULE'); },
   /** Calls per second the reconciler may spend on DescribeCertificate. */
   get reconcilerDescribeRate(): number { return optionalInt('RECONCILER_DESCRIBE_TPS', 2); },
   /** Offers younger than this are left to the event path: the reconciler only looks at older ones. */

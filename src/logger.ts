@@ -1,7 +1,8 @@
 import { Logger } from '@aws-lambda-powertools/logger';
+import { config } from './config.js';
 
 /** One structured logger per function (Powertools); service name from POWERTOOLS_SERVICE_NAME. */
-export const logger = new Logger({ serviceName: process.env.POWERTOOLS_SERVICE_NAME ?? 'certificate-transfer' });
+export const logger = new Logger({ serviceName: config.serviceName });
 
 const SECRET_KEYS = new Set(['taskToken', 'TaskToken', 'token', 'certificatePem', 'privateKey', 'PrivateKey', 'keyPair', 'secretAccessKey', 'authorization', 'Authorization', 'x-amz-security-token']);
 

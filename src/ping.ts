@@ -73,7 +73,7 @@ export async function pingTargets(opts: { waitMs: number; pollMs?: number; sleep
     if (targets.every((t) => !t.delivered || t.pongAt) || Date.now() >= deadline) break;
     await sleep(opts.pollMs ?? 250);
   }
-  return { sourceAccount: config.accountId, targets, reconciler: { lastRunAt: await reconcilerLastRun(), schedule: process.env.RECONCILER_SCHEDULE || undefined } };
+  return { sourceAccount: config.accountId, targets, reconciler: { lastRunAt: await reconcilerLastRun(), schedule: config.reconcilerSchedule } };
 }
 
 /**

@@ -2,7 +2,7 @@ import { Ajv, type ErrorObject, type JSONSchemaType } from 'ajv';
 import addFormats from 'ajv-formats';
 import { batchConcurrency } from './concurrency.js';
 import { config, DEFAULT_TIMEOUT_SECONDS, MAX_TIMEOUT_SECONDS } from './config.js';
-import { AWS_DEFAULT_IOT_TPS, parseRateLimits } from './ratebudget.js';
+import { AWS_DEFAULT_IOT_TPS } from './ratebudget.js';
 import { TargetNotAllowed, ValidationError } from './errors.js';
 import { ACCOUNT_ID_PATTERN, CERTIFICATE_ID_PATTERN, UUID_PATTERN } from './ids.js';
 import { FINAL_STATUSES, OPEN_STATUSES, type TransferRequest, type TransferStatus } from './types.js';
@@ -181,7 +181,7 @@ export const MAX_BATCH_CONCURRENCY = 100;
  * stack is configured with (`iotRateLimits`), so two full batches at once lose nothing to a
  * step timeout (15 at AWS default quotas; more when they are raised, up to the maximum).
  */
-export const defaultBatchConcurrency = (): number => batchConcurrency({ limits: parseRateLimits(process.env.IOT_RATE_LIMITS) ?? AWS_DEFAULT_IOT_TPS, max: MAX_BATCH_CONCURRENCY });
+export const defaultBatchConcurrency = (): number => batchConcurrency({ limits: config.iotRateLimits ?? AWS_DEFAULT_IOT_TPS, max: MAX_BATCH_CONCURRENCY });
 /** At AWS default quotas. */
 export const DEFAULT_BATCH_CONCURRENCY = batchConcurrency({ max: MAX_BATCH_CONCURRENCY });
 

@@ -3,16 +3,26 @@ import { BatchGetCommand, DynamoDBDocumentClient, GetCommand, QueryCommand } fro
 import { batchKey, batchPartition, CREATION_SHARDS, creationPartition, SKIPPED_PREFIX, transferIdOfKey, transferKey } from '../../src/keys.js';
 import { publicView, toRecord } from '../../src/record.js';
 import { FINAL_STATUSES, OPEN_STATUSES, type TransferRecord, type TransferStatus } from '../../src/types.js';
-import type { LocalCloud } from '../cloud.js';
-import type { EventLogRecord } from '../eventbridge/model.js';
-import type { PublishedMessage } from '../sns/service.js';
-import type { ExecutionDetail } from '../stepfunctions/model.js';
+import type { DeployedStack } from '../deployed-stack.js';
+import type { EventBridgeModel, EventLogRecord } from '../eventbridge/model.js';
+import type { IotModel } from '../iot/model.js';
+import type { PublishedMessage, SnsModel } from '../sns/service.js';
+import type { ExecutionDetail, StepFunctionsModel } from '../stepfunctions/model.js';
 import { layoutDefinition, type StateGraph } from './graph.js';
 import { readHistory, type HistoryRow, type StateRun, type StateVisit } from './history.js';
 import { Redactor } from './redact.js';
 
 /** What the console reads: the emulators' models in-process, the transfer table through the AWS endpoint. */
-export type ConsoleDeps = Pick<LocalCloud, 'awsUrl' | 'region' | 'sourceAccount' | 'iot' | 'sfn' | 'events' | 'sns' | 'stacks'>;
+export interface ConsoleDeps {
+  awsUrl: string;
+  region: string;
+  sourceAccount: string;
+  iot: IotModel;
+  sfn: StepFunctionsModel;
+  events: EventBridgeModel;
+  sns: SnsModel;
+  stacks: DeployedStack[];
+}
 
 export const STATUSES: readonly TransferStatus[] = [...OPEN_STATUSES, ...FINAL_STATUSES];
 const FINAL = new Set<string>(FINAL_STATUSES);

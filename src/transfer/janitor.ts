@@ -13,7 +13,8 @@ import { getTransfer, OPEN, saveRestore } from '../store.js';
 import { batchTransferId, failBatch, getBatch } from '../batch/store.js';
 import type { PendingTransferResult, RestoreOutcome, TransferRecord, TransferStatus, WorkflowState } from '../types.js';
 import { restoreCertificate } from './restore.js';
-import { recordOutcome, rejectionOf, withdrawPendingTransfer } from './steps.js';
+import { recordOutcome } from './steps.js';
+import { rejectionOf, withdrawPendingTransfer } from './withdraw.js';
 
 /** The `detail` of an `aws.states` "Step Functions Execution Status Change" event the janitor's rule admits. */
 export interface ExecutionEnd {

@@ -10,7 +10,7 @@ import { logger } from '../logger.js';
 import { countRestoreRepaired } from '../metrics.js';
 import { requireTransfer, saveRestore, settleRepair } from '../store.js';
 import { RESTORE_FAILED, type RestoreItem, type RestoreOutcome, type TransferOutcome, type TransferRecord, type WorkflowState } from '../types.js';
-import { withdrawPendingTransfer } from './steps.js';
+import { withdrawPendingTransfer } from './withdraw.js';
 
 /** Errors a later attempt may get past: IoT's transient faults, and the conflicts of a detach or cancel still propagating. */
 const TRANSIENT_ERRORS = new Set<string>([...RETRYABLE_IOT_ERRORS, 'TransferConflictException', 'TimeoutError']);

@@ -1,18 +1,15 @@
 import type { Context } from 'aws-lambda';
 import { callConcurrency } from '../concurrency.js';
 import { config } from '../config.js';
-import { awsErrorName, CertificateNotTransferable, CertificateStateError, TransferNotWithdrawn } from '../errors.js';
+import { awsErrorName, CertificateNotTransferable, CertificateStateError } from '../errors.js';
 import { DetailType, entry, peerBusArn, publish, type CompletedDetail, type OfferedDetail } from '../events.js';
 import {
   assertTransferable,
-  cancelTransfer,
   describeCertificate,
   detachPolicy,
   detachThing,
   listAttachedPolicies,
   listPrincipalThings,
-  RETRYABLE_IOT_ERRORS,
-  type CertificateDescription,
   setCertificateStatus,
   transferCertificate,
 } from '../iot.js';
@@ -20,6 +17,7 @@ import { annotate, requireTransfer, saveProgress, saveSnapshot, settle, transiti
 import type { PendingTransferResult, PreflightResult, RestoreOutcome, Snapshot, StepProgress, TransferOutcome, TransferRecord, TransferStatus, WorkflowState } from '../types.js';
 import { runBounded } from './bounded.js';
 import { failCause } from './cause.js';
+import { withdrawPendingTransfer } from './withdraw.js';
 
 /*
  * The workflow's steps, one function each, each idempotent: the state machine
@@ -175,52 +173,10 @@ export async function notifyTarget(state: WorkflowState & { taskToken: string })
   return detail;
 }
 
-/**
- * Withdraws an offer that may still be pending. Only two answers of
- * CancelCertificateTransfer mean "no longer pending": TransferAlreadyCompletedException
- * (the target decided first) and ResourceNotFoundException (the certificate is
- * gone). Then DescribeCertificate tells which: gone from this account means
- * accepted; back with a reject date, rejected by hand. Any other error, or IoT
- * still showing PENDING_TRANSFER, throws `TransferNotWithdrawn`: nothing may be
- * restored on a certificate that is still offered. Transient faults are rethrown
- * as they are, for the state machine's retriers.
- */
-export async function withdrawPendingTransfer(certificateId: string): Promise<PendingTransferResult> {
-  let result: 'CANCELLED' | 'ALREADY_COMPLETED';
-  try {
-    result = await cancelTransfer(certificateId);
-  } catch (err) {
-    const name = awsErrorName(err) ?? 'Error';
-    if ((RETRYABLE_IOT_ERRORS as readonly string[]).includes(name)) throw err;
-    if (name !== 'ResourceNotFoundException') {
-      throw new TransferNotWithdrawn(`CancelCertificateTransfer failed with ${name}: ${(err as Error).message}; the offer may still be pending, so the certificate is not restored`, { cause: err });
-    }
-    result = 'ALREADY_COMPLETED';
-  }
-  if (result === 'CANCELLED') return { cancelled: true, alreadyAccepted: false };
-  const cert = await describeCertificate(certificateId);
-  if (cert === undefined) return { cancelled: false, alreadyAccepted: true };
-  if (cert.status === 'PENDING_TRANSFER') {
-    throw new TransferNotWithdrawn(`CancelCertificateTransfer answered that the transfer is over, but IoT still shows certificate ${certificateId} PENDING_TRANSFER; it is not restored`);
-  }
-  // Back in this account: the target may have rejected it (by hand, with no event) before the cancel.
-  return { cancelled: false, alreadyAccepted: false, ...rejectionOf(cert) };
-}
-
-/** A certificate back in this account with a reject date after its transfer date was rejected by the target. */
-export function rejectionOf(cert: CertificateDescription): Pick<PendingTransferResult, 'alreadyRejected' | 'rejectReason'> {
-  const { rejectDate, transferDate } = cert.transferData ?? {};
-  const rejected = rejectDate !== undefined && (transferDate === undefined || rejectDate >= transferDate);
-  return rejected ? { alreadyRejected: true, rejectReason: cert.transferData?.rejectReason || undefined } : {};
-}
-
 /** Cancel Pending Transfer: on expiry and on operator cancel. */
-export async function cancelPending(state: WorkflowState): Promise<PendingTransferResult> {
+export async function cancelPendingTransfer(state: WorkflowState): Promise<PendingTransferResult> {
   return withdrawPendingTransfer(state.certificateId);
 }
-
-// Restore Certificate lives in ./restore.ts (item by item, and the repair); re-exported for the step's callers.
-export { restore } from './restore.js';
 
 function errorMessage(error: { Error: string; Cause?: string } | undefined): string | undefined {
   if (!error) return undefined;

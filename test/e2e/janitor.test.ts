@@ -113,7 +113,7 @@ describe('cancel: failures that are not "no longer pending", and lost cancels', 
     const transfer = await offeredTransfer(cert);
     const from = iotCalls.length;
 
-    const done = await withDenied(['cancelTransfer', 'restore', 'janitor'], ['iot:CancelCertificateTransfer'], async () => {
+    const done = await withDenied(['cancelPendingTransfer', 'restore', 'janitor'], ['iot:CancelCertificateTransfer'], async () => {
       await t.api().cancelTransfer(transfer.transferId, 'wrong account');
       return settled(transfer.transferId, 90_000);
     });

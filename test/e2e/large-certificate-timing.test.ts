@@ -26,7 +26,7 @@ beforeAll(async () => {
     scheduleIntervalMs: 3_600_000,
     functionTimeouts: {
       preflight: STEP_TIMEOUT, deactivate: STEP_TIMEOUT, detachPolicies: STEP_TIMEOUT, detachThings: STEP_TIMEOUT,
-      transfer: STEP_TIMEOUT, notifyTarget: STEP_TIMEOUT, cancelTransfer: STEP_TIMEOUT, recordOutcome: STEP_TIMEOUT, restore: RESTORE_TIMEOUT,
+      transfer: STEP_TIMEOUT, notifyTarget: STEP_TIMEOUT, cancelPendingTransfer: STEP_TIMEOUT, recordOutcome: STEP_TIMEOUT, restore: RESTORE_TIMEOUT,
     },
     targets: [{ account: AUTO_REJECT, params: { acceptancePolicy: 'auto-reject', rejectReason: 'not expected', allowedSourceAccounts: SOURCE } }],
     iot: { keyAlgorithm: 'ec', latencyMs: LATENCY_MS },

@@ -19,7 +19,7 @@ import type { WorkflowState } from '../../../src/types.js';
 
 setSourceEnv();
 const iot = mockClient(IoTClient);
-const steps = await import('../../../src/transfer/steps.js');
+const steps = { ...(await import('../../../src/transfer/steps.js')), ...(await import('../../../src/transfer/restore.js')) };
 const store = await import('../../../src/store.js');
 
 useTransferTable();
@@ -55,7 +55,7 @@ describe('Cancel Pending Transfer: what means "no longer pending"', () => {
     iot.on(CancelCertificateTransferCommand).rejects(denied(name));
     iot.on(DescribeCertificateCommand).resolves(pendingDescription(state));
 
-    const failure = await steps.cancelPending(state).catch((err: unknown) => err);
+    const failure = await steps.cancelPendingTransfer(state).catch((err: unknown) => err);
 
     expect(failure).toMatchObject({ name: 'TransferNotWithdrawn' });
     expect((failure as Error).message).toContain(name);
@@ -65,20 +65,20 @@ describe('Cancel Pending Transfer: what means "no longer pending"', () => {
     const state = await offeredTransfer();
     iot.on(CancelCertificateTransferCommand).rejects(iotError('TransferAlreadyCompletedException'));
     iot.on(DescribeCertificateCommand).resolves(pendingDescription(state));
-    await expect(steps.cancelPending(state)).rejects.toMatchObject({ name: 'TransferNotWithdrawn' });
+    await expect(steps.cancelPendingTransfer(state)).rejects.toMatchObject({ name: 'TransferNotWithdrawn' });
   });
 
   it('ResourceNotFoundException with the certificate gone from the source: accepted meanwhile', async () => {
     const state = await offeredTransfer();
     iot.on(CancelCertificateTransferCommand).rejects(iotError('ResourceNotFoundException'));
     iot.on(DescribeCertificateCommand).rejects(iotError('ResourceNotFoundException'));
-    await expect(steps.cancelPending(state)).resolves.toEqual({ cancelled: false, alreadyAccepted: true });
+    await expect(steps.cancelPendingTransfer(state)).resolves.toEqual({ cancelled: false, alreadyAccepted: true });
   });
 
   it('a transient fault is rethrown as it is, for the retriers', async () => {
     const state = await offeredTransfer();
     iot.on(CancelCertificateTransferCommand).rejects(iotError('ServiceUnavailableException'));
-    await expect(steps.cancelPending(state)).rejects.toMatchObject({ name: 'ServiceUnavailableException' });
+    await expect(steps.cancelPendingTransfer(state)).rejects.toMatchObject({ name: 'ServiceUnavailableException' });
   });
 });
 

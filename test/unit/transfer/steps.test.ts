@@ -26,7 +26,7 @@ setSourceEnv();
 const iot = mockClient(IoTClient);
 const eb = mockClient(EventBridgeClient);
 
-const steps = await import('../../../src/transfer/steps.js');
+const steps = { ...(await import('../../../src/transfer/steps.js')), ...(await import('../../../src/transfer/restore.js')) };
 const store = await import('../../../src/store.js');
 
 useTransferTable();
@@ -290,21 +290,21 @@ describe('Cancel Pending Transfer', () => {
   it('cancels a pending transfer', async () => {
     const state = await newTransfer();
     iot.on(CancelCertificateTransferCommand).resolves({});
-    await expect(steps.cancelPending(state)).resolves.toEqual({ cancelled: true, alreadyAccepted: false });
+    await expect(steps.cancelPendingTransfer(state)).resolves.toEqual({ cancelled: true, alreadyAccepted: false });
   });
 
   it('TransferAlreadyCompletedException and a certificate gone from the source: accepted meanwhile', async () => {
     const state = await newTransfer();
     iot.on(CancelCertificateTransferCommand).rejects(iotError('TransferAlreadyCompletedException'));
     iot.on(DescribeCertificateCommand).rejects(iotError('ResourceNotFoundException'));
-    await expect(steps.cancelPending(state)).resolves.toEqual({ cancelled: false, alreadyAccepted: true });
+    await expect(steps.cancelPendingTransfer(state)).resolves.toEqual({ cancelled: false, alreadyAccepted: true });
   });
 
   it('TransferAlreadyCompletedException with the certificate back and a reject date: rejected meanwhile', async () => {
     const state = await newTransfer();
     iot.on(CancelCertificateTransferCommand).rejects(iotError('TransferAlreadyCompletedException'));
     iot.on(DescribeCertificateCommand).resolves({ certificateDescription: { certificateArn: state.certificateArn, status: 'INACTIVE', transferData: { rejectDate: new Date(), rejectReason: 'not ours' } } });
-    const cancel = await steps.cancelPending(state);
+    const cancel = await steps.cancelPendingTransfer(state);
     expect(cancel).toEqual({ cancelled: false, alreadyAccepted: false, alreadyRejected: true, rejectReason: 'not ours' });
     expect(steps.outcomeOf({ ...state, outcome: { status: 'EXPIRED' }, cancel })).toEqual({ status: 'REJECTED', reason: 'not ours' });
   });
@@ -313,13 +313,13 @@ describe('Cancel Pending Transfer', () => {
     const state = await newTransfer();
     iot.on(CancelCertificateTransferCommand).rejects(iotError('TransferAlreadyCompletedException'));
     iot.on(DescribeCertificateCommand).resolves({ certificateDescription: { certificateArn: state.certificateArn, status: 'INACTIVE' } });
-    await expect(steps.cancelPending(state)).resolves.toEqual({ cancelled: false, alreadyAccepted: false });
+    await expect(steps.cancelPendingTransfer(state)).resolves.toEqual({ cancelled: false, alreadyAccepted: false });
   });
 
   it('throttling is not mistaken for completion', async () => {
     const state = await newTransfer();
     iot.on(CancelCertificateTransferCommand).rejects(iotError('ThrottlingException'));
-    await expect(steps.cancelPending(state)).rejects.toMatchObject({ name: 'ThrottlingException' });
+    await expect(steps.cancelPendingTransfer(state)).rejects.toMatchObject({ name: 'ThrottlingException' });
   });
 });
 

@@ -1,5 +1,0 @@
-import { withMiddleware } from '../../src/middleware.js';
-import { cancelPending } from '../../src/transfer/steps.js';
-
-/** State "Cancel Pending Transfer" of the certificate-transfer workflow. */
-export const handler = withMiddleware('cancel-transfer', cancelPending);
