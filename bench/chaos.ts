@@ -10,7 +10,7 @@ import { rolesOfStack } from '../local/iam/stack-roles.js';
 import type { RoleRecord } from '../local/iam/authorizer.js';
 import { LambdaInvocationError } from '../local/lambda/runtime.js';
 import { seededRandom as prng } from '../local/shared/prng.js';
-import { TransferApiClient } from '../src/client/api.js';
+import { TransferApiClient } from '../src/api-client.js';
 import { makeModelCertificate, modelView, type ModelCertificate } from '../test/support/model-certificate.js';
 
 /**

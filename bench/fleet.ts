@@ -8,7 +8,7 @@ import { GetExecutionHistoryCommand, SFNClient, type HistoryEvent } from '@aws-s
 import { AWS_DEFAULT_IOT_QUOTAS, type IotOperation } from '../local/iot/model.js';
 import { startLocalCloud, type LocalCloud } from '../local/cloud.js';
 import { DEMO_ACCOUNTS } from '../src/demo-accounts.js';
-import { TransferApiClient } from '../src/client/api.js';
+import { TransferApiClient } from '../src/api-client.js';
 import { bundleSummary, measureBundles, printBundles } from './bundles.js';
 
 /**

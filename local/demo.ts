@@ -2,7 +2,7 @@ import './polyfills.js';
 import { AttachPolicyCommand, AttachThingPrincipalCommand, CreateKeysAndCertificateCommand, CreatePolicyCommand, CreateThingCommand, DescribeCertificateCommand, IoTClient, RejectCertificateTransferCommand } from '@aws-sdk/client-iot';
 import { DEMO_ACCOUNTS } from '../src/demo-accounts.js';
 import { startLocalCloud, type LocalCloud } from './cloud.js';
-import { TransferApiClient } from '../src/client/api.js';
+import { TransferApiClient } from '../src/api-client.js';
 import { MIN_TIMEOUT_SECONDS } from '../src/config.js';
 import { localApiUrl, localAwsUrl } from '../src/cli/ids.js';
 

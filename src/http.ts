@@ -3,7 +3,7 @@ import { DomainError, TransferInProgress, TransferStateConflict, ValidationError
 import { logger } from './logger.js';
 import { withMiddleware } from './middleware.js';
 
-export interface HttpError {
+export interface ErrorBody {
   error: string;
   message: string;
   field?: string;
@@ -23,7 +23,7 @@ export function json(statusCode: number, body: unknown, headers: Record<string, 
  */
 export function errorResponse(err: unknown, requestId?: string): APIGatewayProxyResult {
   if (err instanceof DomainError) {
-    const body: HttpError = { error: err.name, message: err.message };
+    const body: ErrorBody = { error: err.name, message: err.message };
     const field = (err as { field?: string }).field;
     if (field) body.field = field;
     if (err instanceof TransferStateConflict) body.currentStatus = err.currentStatus;
@@ -33,15 +33,15 @@ export function errorResponse(err: unknown, requestId?: string): APIGatewayProxy
   }
   if (err instanceof Error && err.name === 'ThrottlingException') {
     // IoT (or our own rate budget) is at its quota: the caller should come back shortly.
-    return json(429, { error: 'TooManyRequests', message: 'The IoT rate budget is spent for now; retry in a few seconds', requestId } satisfies HttpError, { 'retry-after': '2' });
+    return json(429, { error: 'TooManyRequests', message: 'The IoT rate budget is spent for now; retry in a few seconds', requestId } satisfies ErrorBody, { 'retry-after': '2' });
   }
   if (isServiceFault(err)) {
     // An AWS service stayed unavailable through the SDK's retries: a retry later is expected to work.
     logger.warn('AWS service fault', { error: { name: (err as Error).name, message: (err as Error).message } });
-    return json(503, { error: 'ServiceUnavailable', message: `${(err as Error).name} from AWS after retries; retry in a few seconds (with the same requestId, a retry never starts a transfer twice)`, requestId } satisfies HttpError, { 'retry-after': '2' });
+    return json(503, { error: 'ServiceUnavailable', message: `${(err as Error).name} from AWS after retries; retry in a few seconds (with the same requestId, a retry never starts a transfer twice)`, requestId } satisfies ErrorBody, { 'retry-after': '2' });
   }
   logger.error('Unhandled error', { error: err instanceof Error ? { name: err.name, message: err.message, stack: err.stack } : String(err) });
-  return json(500, { error: 'InternalError', message: 'Internal error; see the service logs', requestId } satisfies HttpError);
+  return json(500, { error: 'InternalError', message: 'Internal error; see the service logs', requestId } satisfies ErrorBody);
 }
 
 const SERVICE_FAULTS = new Set(['ServiceUnavailableException', 'InternalFailureException', 'InternalServerError', 'InternalServerException', 'ServiceUnavailable', 'InternalFailure', 'ProvisionedThroughputExceededException', 'RequestLimitExceeded']);

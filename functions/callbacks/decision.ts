@@ -1,6 +1,6 @@
 import { logger } from '../../src/logger.js';
 import { withMiddleware } from '../../src/middleware.js';
-import { handleDecisionEvent, type DecisionEvent } from '../../src/decisions/events.js';
+import { handleDecisionEvent, type DecisionEvent } from '../../src/decisions/decision-event.js';
 import { DetailType } from '../../src/events.js';
 import { recordPong } from '../../src/ping.js';
 

@@ -2,7 +2,7 @@ import { readFile } from 'node:fs/promises';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { dirname, extname, join, normalize, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { TransferApiClient } from '../../src/client/api.js';
+import { TransferApiClient } from '../../src/api-client.js';
 import { AwsError } from '../edge/types.js';
 import { ConsoleData, type ConsoleDeps } from './data.js';
 
@@ -48,7 +48,7 @@ const SECURITY_HEADERS = {
 };
 const TRANSFER_ID = /^[A-Za-z0-9_-]{1,80}$/;
 
-class HttpError extends Error {
+class ConsoleRequestError extends Error {
   constructor(readonly status: number, readonly code: string, message: string) {
     super(message);
   }
@@ -62,12 +62,12 @@ function sendJson(res: ServerResponse, status: number, body: unknown): void {
 
 async function sendStatic(res: ServerResponse, file: string): Promise<void> {
   const full = normalize(join(STATIC_DIR, file));
-  if (!full.startsWith(STATIC_DIR + sep)) throw new HttpError(404, 'NotFound', 'No such file');
+  if (!full.startsWith(STATIC_DIR + sep)) throw new ConsoleRequestError(404, 'NotFound', 'No such file');
   let content: Buffer;
   try {
     content = await readFile(full);
   } catch {
-    throw new HttpError(404, 'NotFound', `No such file: ${file}`);
+    throw new ConsoleRequestError(404, 'NotFound', `No such file: ${file}`);
   }
   res.writeHead(200, { 'content-type': TYPES[extname(full)] ?? 'application/octet-stream', 'cache-control': 'no-cache', ...SECURITY_HEADERS });
   res.end(content);
@@ -77,7 +77,7 @@ function decode(segment: string): string {
   try {
     return decodeURIComponent(segment);
   } catch {
-    throw new HttpError(400, 'BadRequest', 'Invalid path encoding');
+    throw new ConsoleRequestError(400, 'BadRequest', 'Invalid path encoding');
   }
 }
 
@@ -89,7 +89,7 @@ function readJsonBody(body: Buffer): Record<string, unknown> {
   } catch {
     // fall through
   }
-  throw new HttpError(400, 'BadRequest', 'The body must be a JSON object');
+  throw new ConsoleRequestError(400, 'BadRequest', 'The body must be a JSON object');
 }
 
 /**
@@ -101,9 +101,9 @@ function assertSameOrigin(req: IncomingMessage): void {
   const host = req.headers.host;
   const origin = req.headers.origin;
   if (req.headers['x-console'] !== '1' || !String(req.headers['content-type'] ?? '').startsWith('application/json')) {
-    throw new HttpError(403, 'Forbidden', 'Console actions need the x-console header and a JSON body');
+    throw new ConsoleRequestError(403, 'Forbidden', 'Console actions need the x-console header and a JSON body');
   }
-  if (origin && host && origin !== `http://${host}`) throw new HttpError(403, 'Forbidden', `Origin ${origin} may not act on this console`);
+  if (origin && host && origin !== `http://${host}`) throw new ConsoleRequestError(403, 'Forbidden', `Origin ${origin} may not act on this console`);
 }
 
 export function createConsole(opts: ConsoleOptions): WebConsole {
@@ -165,10 +165,10 @@ export function createConsole(opts: ConsoleOptions): WebConsole {
 
   async function decide(transferId: string, body: Record<string, unknown>): Promise<{ status: number; body: unknown }> {
     const decision = body.decision;
-    if (decision !== 'accept' && decision !== 'reject') throw new HttpError(400, 'BadRequest', 'decision must be "accept" or "reject"');
+    if (decision !== 'accept' && decision !== 'reject') throw new ConsoleRequestError(400, 'BadRequest', 'decision must be "accept" or "reject"');
     const record = await data.getRecord(transferId);
-    if (!record) throw new HttpError(404, 'TransferNotFound', `Transfer ${transferId} does not exist`);
-    if (record.status !== 'AWAITING_DECISION') throw new HttpError(409, 'TransferStateConflict', `Transfer ${transferId} is ${record.status}, not awaiting a decision`);
+    if (!record) throw new ConsoleRequestError(404, 'TransferNotFound', `Transfer ${transferId} does not exist`);
+    if (record.status !== 'AWAITING_DECISION') throw new ConsoleRequestError(409, 'TransferStateConflict', `Transfer ${transferId} is ${record.status}, not awaiting a decision`);
     const ctx = { account: record.targetAccount, region: opts.region };
     try {
       // As the target account, through the model's call path (quotas, faults, stats), like `aws iot accept-certificate-transfer`.
@@ -199,10 +199,10 @@ export function createConsole(opts: ConsoleOptions): WebConsole {
     const m = path.match(/^\/console\/api\/transfers\/([^/]+)(?:\/(cancel|decision))?$/);
     if (m) {
       const transferId = decode(m[1]);
-      if (!TRANSFER_ID.test(transferId)) throw new HttpError(400, 'BadRequest', 'Not a transfer id');
+      if (!TRANSFER_ID.test(transferId)) throw new ConsoleRequestError(400, 'BadRequest', 'Not a transfer id');
       if (!m[2] && method === 'GET') {
         const detail = await data.detail(transferId);
-        if (!detail) throw new HttpError(404, 'TransferNotFound', `Transfer ${transferId} does not exist`);
+        if (!detail) throw new ConsoleRequestError(404, 'TransferNotFound', `Transfer ${transferId} does not exist`);
         return sendJson(res, 200, detail);
       }
       if (m[2] && method === 'POST') {
@@ -210,9 +210,9 @@ export function createConsole(opts: ConsoleOptions): WebConsole {
         const out = m[2] === 'cancel' ? await cancel(transferId, readJsonBody(body)) : await decide(transferId, readJsonBody(body));
         return sendJson(res, out.status, out.body);
       }
-      throw new HttpError(405, 'MethodNotAllowed', `${method} is not allowed here`);
+      throw new ConsoleRequestError(405, 'MethodNotAllowed', `${method} is not allowed here`);
     }
-    throw new HttpError(404, 'NotFound', `Nothing at ${path}`);
+    throw new ConsoleRequestError(404, 'NotFound', `Nothing at ${path}`);
   }
 
   return {
@@ -227,7 +227,7 @@ export function createConsole(opts: ConsoleOptions): WebConsole {
       } catch (err) {
         if (res.headersSent) {
           res.end();
-        } else if (err instanceof HttpError) {
+        } else if (err instanceof ConsoleRequestError) {
           sendJson(res, err.status, { error: err.code, message: err.message });
         } else {
           console.error('[console]', err);

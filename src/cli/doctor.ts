@@ -1,7 +1,7 @@
 // `cert-transfer doctor`: a deployment (or the local cloud) checked end to end without moving a
 // certificate. Each check says what it saw and, when it fails, what to do about it.
 import { EventBridgeClient, ListRulesCommand } from '@aws-sdk/client-eventbridge';
-import type { TransferApiClient } from '../client/api.js';
+import type { TransferApiClient } from '../api-client.js';
 import { DEMO_ACCOUNTS } from '../demo-accounts.js';
 
 /** A target kit's bus, by name, from the ARN the source sent the Ping to (`certificate-transfer-target-<stage>`). */

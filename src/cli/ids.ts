@@ -1,6 +1,6 @@
 // Ids as people type them: full, or an unambiguous prefix looked up among the transfers; and the
 // local cloud's addresses as `npm start` serves them (LOCAL_API_PORT, LOCAL_AWS_PORT).
-import type { TransferApiClient } from '../client/api.js';
+import type { TransferApiClient } from '../api-client.js';
 import { CERTIFICATE_ID, UUID } from '../ids.js';
 import { UsageError, certificateIdArg, idArg } from './args.js';
 

@@ -3,7 +3,7 @@ import { parseArgs } from 'node:util';
 import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import { fromNodeProviderChain } from '@aws-sdk/credential-providers';
 import type { AwsCredentialIdentity, AwsCredentialIdentityProvider } from '@smithy/types';
-import { ApiError, TransferApiClient } from '../client/api.js';
+import { ApiError, TransferApiClient } from '../api-client.js';
 import { DEMO_ACCOUNTS } from '../demo-accounts.js';
 import {
   EXIT, UsageError, accountArg, durationArg, intArg, parseCertificateList, regionOfEndpoint,

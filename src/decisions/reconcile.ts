@@ -5,7 +5,7 @@ import { awaitingDecision } from '../listing.js';
 import { isLostCancel, resendLostCancel } from '../transfer/cancel.js';
 import type { TransferRecord } from '../types.js';
 import { decisionFrom, viewOf } from './observe.js';
-import { deliverDecision } from './settle.js';
+import { deliverDecision } from './hand-off.js';
 
 export interface ReconcileReport {
   awaiting: number;

@@ -1,7 +1,7 @@
 // An operator's cancel of a transfer awaiting a decision: recorded once, handed to the waiting
 // workflow (SendTaskFailure TransferCancelled), and sent again when an earlier hand-off was lost.
 import { CancelNotDelivered, TransferStateConflict } from '../errors.js';
-import { deliverCancel, type HandOff } from '../decisions/settle.js';
+import { deliverCancel, type HandOff } from '../decisions/hand-off.js';
 import { annotate, requestCancel, requireTransfer, withdrawCancelRequest } from '../store.js';
 import type { TransferRecord } from '../types.js';
 

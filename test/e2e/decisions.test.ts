@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AcceptCertificateTransferCommand, DescribeCertificateCommand, ListAttachedPoliciesCommand, ListPrincipalThingsV2Command, RejectCertificateTransferCommand } from '@aws-sdk/client-iot';
 import { PutEventsCommand } from '@aws-sdk/client-eventbridge';
 import { makeDeviceCertificate, startTestCloud, until, type DeviceCertificate, type TestCloud } from '../support/cloud.js';
-import type { DecisionOutcome } from '../../src/decisions/events.js';
+import type { DecisionOutcome } from '../../src/decisions/decision-event.js';
 
 const SOURCE = '111111111111';
 const HUMAN = '333333333333';

@@ -2,7 +2,7 @@ import { AttachPolicyCommand, AttachThingPrincipalCommand, CreateKeysAndCertific
 import { SFNClient } from '@aws-sdk/client-sfn';
 import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import { startLocalCloud, type LocalCloud, type LocalCloudOptions } from '../../local/cloud.js';
-import { TransferApiClient } from '../../src/client/api.js';
+import { TransferApiClient } from '../../src/api-client.js';
 
 /** The local cloud on free ports, with SDK clients per account, for end-to-end tests through public interfaces. */
 export interface TestCloud {

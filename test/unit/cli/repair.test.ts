@@ -1,6 +1,6 @@
 // `cert-transfer repair <transferId>` and how the CLI shows RESTORE_FAILED, against a scripted API.
 import { describe, expect, it } from 'vitest';
-import { ApiError } from '../../../src/client/api.js';
+import { ApiError } from '../../../src/api-client.js';
 import { main, type ApiClient } from '../../../src/cli/main.js';
 import { outcomeLine, progressBar } from '../../../src/cli/output.js';
 

@@ -15,7 +15,7 @@ setSourceEnv();
 const sfn = mockClient(SFNClient);
 const iot = mockClient(IoTClient);
 const store = await import('../../../src/store.js');
-const { handleDecisionEvent } = await import('../../../src/decisions/events.js');
+const { handleDecisionEvent } = await import('../../../src/decisions/decision-event.js');
 const { viewOf, confirmWithIot, CONFIRM_PAUSES_MS } = await import('../../../src/decisions/observe.js');
 
 useTransferTable();

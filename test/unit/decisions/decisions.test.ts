@@ -15,7 +15,7 @@ setSourceEnv({ RECONCILER_DESCRIBE_TPS: '1000', RECONCILER_GRACE_SECONDS: '0' })
 const sfn = mockClient(SFNClient);
 const iot = mockClient(IoTClient);
 const store = { ...(await import('../../../src/store.js')), ...(await import('../../../src/listing.js')) };
-const { handleDecisionEvent } = await import('../../../src/decisions/events.js');
+const { handleDecisionEvent } = await import('../../../src/decisions/decision-event.js');
 const { reconcile } = await import('../../../src/decisions/reconcile.js');
 const { handler: cancelApi } = await import('../../../functions/api/cancel-transfer.js');
 

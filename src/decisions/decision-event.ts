@@ -3,7 +3,7 @@ import { DetailType, type DecisionDetail } from '../events.js';
 import { getTransfer } from '../store.js';
 import type { Decision } from '../types.js';
 import { confirmWithIot, decisionFrom, type ConfirmOptions } from './observe.js';
-import { deliverDecision } from './settle.js';
+import { deliverDecision } from './hand-off.js';
 
 /** A decision event as EventBridge delivers it: `account` is the sender's and cannot be forged. */
 export interface DecisionEvent {
