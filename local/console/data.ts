@@ -250,8 +250,8 @@ export class ConsoleData {
     };
     const batchArn = this.batchStateMachineArn;
     const executions = batchArn ? this.deps.sfn.allExecutions({ stateMachineArn: batchArn }) : [];
-    // A batch runs its slices as executions of the same machine (`<batchId>-slice-<n>`): they are not batches.
-    for (const e of executions) if (!/-slice-\d+$/.test(e.name)) row(e.name, e.startDate.toISOString()).status = e.status;
+    // A batch runs its groups and slices as executions of the same machine (`<batchId>-group-<n>`, `<batchId>-slice-<n>`): they are not batches.
+    for (const e of executions) if (!/-(group|slice)-\d+$/.test(e.name)) row(e.name, e.startDate.toISOString()).status = e.status;
     const seen = new Map<string, number>();
     for (const r of light) {
       if (!r.batchId) continue;

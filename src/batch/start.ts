@@ -7,8 +7,8 @@ import { config } from '../config.js';
 import { ValidationError, WorkflowStartFailed } from '../errors.js';
 import { executionArnFor } from '../transfer/start.js';
 import { MAX_BATCH_SIZE, type BatchFilter, type BatchRequest } from '../validation.js';
-import { planBatch } from './plan.js';
-import { createBatch, failBatch } from './store.js';
+import { cutSlices, groupSlices, planBatch } from './plan.js';
+import { createBatch, failBatch, saveSlices } from './store.js';
 import type { BatchRecord, BatchWorkflowInput } from './types.js';
 
 export interface Selection {
@@ -80,9 +80,9 @@ export async function startBatch(request: BatchRequest, deadline?: number): Prom
   };
   await createBatch(batch);
 
+  const plan = planBatch(certificateIds.length, request.maxConcurrency, config.batchSliceSize);
   const input: BatchWorkflowInput = {
     batchId,
-    certificateIds,
     maxConcurrency: request.maxConcurrency,
     request: {
       targetAccount: request.targetAccount,
@@ -91,9 +91,11 @@ export async function startBatch(request: BatchRequest, deadline?: number): Prom
       restoreOnFailure: request.restoreOnFailure,
       requestId: request.requestId,
     },
-    plan: planBatch(certificateIds.length, request.maxConcurrency, config.batchSliceSize),
+    plan,
+    groups: groupSlices(plan),
   };
   try {
+    await saveSlices(batchId, cutSlices(certificateIds, plan));
     await sfn.send(new StartExecutionCommand({ stateMachineArn: config.batchStateMachineArn, name: batchId, input: JSON.stringify(input) }));
   } catch (err) {
     await failBatch(batchId, `The batch workflow could not be started: ${err instanceof Error ? err.message : String(err)}`);

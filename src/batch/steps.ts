@@ -6,8 +6,8 @@ import { prepareTransfer, type PreparedTransfer } from '../transfer/start.js';
 import type { TransferRecord, WorkflowInput } from '../types.js';
 import { validateTransferRequest } from '../validation.js';
 import { exactProgress, summarize } from './progress.js';
-import { batchTransferId, closeBatch, recordSkipped, requireBatch } from './store.js';
-import type { BatchItem, BatchStatus, BatchSummaryInput } from './types.js';
+import { batchTransferId, closeBatch, getSlice, listSlices, recordSkipped, requireBatch } from './store.js';
+import type { BatchItem, BatchStatus, BatchSummaryInput, SliceResult } from './types.js';
 
 /** Time the batch gives a transfer beyond the target's decision time: the steps before and after it. */
 export const RUN_MARGIN_SECONDS = 3600;
@@ -120,9 +120,17 @@ export async function recordItemFailure(input: ItemFailureInput): Promise<{ reco
   return { recorded: 'NOT_STARTED' };
 }
 
+/**
+ * Step "Load Slice": the certificate ids of one slice, from the store (they
+ * never ride in the batch's or the group's state).
+ */
+export async function loadSlice(input: { batchId: string; slice: number }): Promise<{ certificateIds: string[] }> {
+  return { certificateIds: await getSlice(input.batchId, input.slice) };
+}
+
 /** Errors of slices, as the batch record says them: `slice 3: States.TaskFailed; …`. */
-function sliceErrors(results: BatchSummaryInput['sliceResults']): string | undefined {
-  const failed = (results ?? []).filter((r) => r.error);
+function sliceErrors(results: SliceResult[]): string | undefined {
+  const failed = results.filter((r) => r.error);
   if (!failed.length) return undefined;
   const listed = failed.slice(0, 20).map((r) => `slice ${r.slice}: ${r.error}`).join('; ');
   return failed.length > 20 ? `${listed}; and ${failed.length - 20} more slices` : listed;
@@ -136,22 +144,25 @@ function sliceErrors(results: BatchSummaryInput['sliceResults']): string | undef
  * certificate with neither a transfer nor a recorded reason is reported as
  * not started, with why.
  */
-export async function summarizeBatch(state: BatchSummaryInput & { certificateIds?: string[] }): Promise<{ status: Exclude<BatchStatus, 'RUNNING'>; total: number; accepted: number; failureCount: number }> {
+export async function summarizeBatch(state: BatchSummaryInput): Promise<{ status: Exclude<BatchStatus, 'RUNNING'>; total: number; accepted: number; failureCount: number }> {
   const batch = await requireBatch(state.batchId);
-  const slices = state.slices ?? (state.certificateIds ? [state.certificateIds] : []);
-  const failedSlices = new Map((state.sliceResults ?? []).filter((r) => r.error).map((r) => [r.slice, r.error!]));
+  const slices = await listSlices(state.batchId);
+  const sliceResults = (state.groupResults ?? []).flatMap((g) => g.sliceResults ?? []);
+  const failedSlices = new Map(sliceResults.filter((r) => r.error).map((r) => [r.slice, r.error!]));
+  const failedGroups = (state.groupResults ?? []).filter((g) => g.error);
+  const groupErrors = failedGroups.map((g) => `group ${g.group}: ${g.error}`).join('; ') || undefined;
   const sliceOf = new Map(slices.flatMap((ids, slice) => ids.map((id) => [id, slice] as const)));
   const mapError = state.error ? Object.values(describeTaskError(state.error)).join(': ') : undefined;
   const progress = await exactProgress(batch.batchId, slices.flat(), (certificateId) => {
     const slice = sliceOf.get(certificateId) ?? 0;
-    const sliceError = failedSlices.get(slice);
+    const sliceError = failedSlices.get(slice) ?? groupErrors;
     if (sliceError || mapError) {
       return { error: 'SliceFailed', reason: `Slice ${slice} of the batch ended (${sliceError ?? mapError}) before this certificate was handled` };
     }
     return { error: 'ItemFailureNotRecorded', reason: `The batch could not record why this certificate was not transferred (Record Item Failure failed); see the execution ${batch.batchId}-slice-${slice}` };
   });
   const summary = summarize(batch, progress);
-  const error = [mapError, sliceErrors(state.sliceResults)].filter(Boolean).join('; ') || undefined;
+  const error = [mapError, groupErrors, sliceErrors(sliceResults)].filter(Boolean).join('; ') || undefined;
   const status = error ? 'FAILED' : 'COMPLETED';
   await closeBatch(batch.batchId, status, summary, error);
   return { status, total: summary.total, accepted: summary.accepted, failureCount: summary.failureCount };

@@ -7,8 +7,10 @@ import type { BatchRecord, BatchStatus, BatchSummary } from './types.js';
 
 /*
  * Batches live in the transfer table: the batch record (`BATCH#<id>` /
- * `BATCH`) and, in the same partition, one item per certificate the batch
- * could not start a transfer for (`SKIP#<certificateId>`). The transfers of a
+ * `BATCH`) and, in the same partition, the certificate ids of each slice
+ * (`SLICE#<n>`, at most 100 ids, about 7 KB: the ids never ride in the
+ * workflow's state, whose payloads are limited to 256 KiB) and one item per
+ * certificate the batch could not start a transfer for (`SKIP#<certificateId>`). The transfers of a
  * batch carry its id and are found through the byBatch index.
  */
 
@@ -21,6 +23,8 @@ export const batchTransferId = (batchId: string, certificateId: string) => idFro
 
 const batchKey = (batchId: string) => ({ pk: `BATCH#${batchId}`, sk: 'BATCH' });
 const skipKey = (batchId: string, certificateId: string) => ({ pk: `BATCH#${batchId}`, sk: `SKIP#${certificateId}` });
+/** Zero-padded, so the slices of a batch sort in order. */
+const sliceKey = (batchId: string, slice: number) => ({ pk: `BATCH#${batchId}`, sk: `SLICE#${String(slice).padStart(5, '0')}` });
 const now = () => new Date().toISOString();
 
 function strip<T>(item: Record<string, unknown>): T {
@@ -105,4 +109,44 @@ export async function failBatch(batchId: string, error: string): Promise<void> {
     ExpressionAttributeNames: { '#status': 'status', '#error': 'error', '#completedAt': 'completedAt', '#updatedAt': 'updatedAt' },
     ExpressionAttributeValues: { ':failed': 'FAILED', ':error': error, ':at': at },
   }));
+}
+
+/** Slices written at once when a batch is recorded. */
+const SLICE_WRITES_AT_ONCE = 16;
+
+/** Records the certificate ids of each slice of a batch, before its workflow starts. */
+export async function saveSlices(batchId: string, slices: readonly string[][]): Promise<void> {
+  let next = 0;
+  const writer = async () => {
+    while (next < slices.length) {
+      const slice = next++;
+      await ddb.send(new PutCommand({ TableName: config.tableName, Item: { ...sliceKey(batchId, slice), slice, certificateIds: slices[slice] } }));
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(SLICE_WRITES_AT_ONCE, slices.length) }, writer));
+}
+
+/** The certificate ids of one slice (consistent read: it was written just before the workflow started). */
+export async function getSlice(batchId: string, slice: number): Promise<string[]> {
+  const { Item } = await ddb.send(new GetCommand({ TableName: config.tableName, Key: sliceKey(batchId, slice), ConsistentRead: true }));
+  if (!Item) throw new BatchNotFound(`Slice ${slice} of batch ${batchId} does not exist`);
+  return Item.certificateIds as string[];
+}
+
+/** Every slice of a batch, in order, across all pages. */
+export async function listSlices(batchId: string): Promise<string[][]> {
+  const out: string[][] = [];
+  let key: Record<string, unknown> | undefined;
+  do {
+    const page = await ddb.send(new QueryCommand({
+      TableName: config.tableName,
+      KeyConditionExpression: 'pk = :pk AND begins_with(sk, :slice)',
+      ExpressionAttributeValues: { ':pk': `BATCH#${batchId}`, ':slice': 'SLICE#' },
+      ConsistentRead: true,
+      ExclusiveStartKey: key,
+    }));
+    for (const item of page.Items ?? []) out[item.slice as number] = item.certificateIds as string[];
+    key = page.LastEvaluatedKey;
+  } while (key);
+  return Array.from(out, (ids) => ids ?? []);
 }

@@ -58,11 +58,26 @@ export interface BatchSummary {
 
 export const MAX_SUMMARY_FAILURES = 100;
 
-/** The batch machine's input: the whole batch, cut into slices by `plan`. */
+/**
+ * The batch machine's input: the plan and which slices each group runs. The
+ * certificate ids are in the store, slice by slice (store.ts), never in the
+ * state: 100,000 of them would be 6.7 MB against the 256 KiB payload quota.
+ */
 export interface BatchWorkflowInput {
   batchId: string;
-  certificateIds: string[];
   maxConcurrency: number;
+  request: BatchItemRequest;
+  plan: BatchPlan;
+  /** The slice numbers of each group (`groupSlices(plan)`): at most 1,000 numbers in all. */
+  groups: number[][];
+}
+
+/** A group's input: a child execution of the batch machine that runs these slices. */
+export interface GroupInput {
+  batchId: string;
+  /** Index of the group, from 0; the child is named `<batchId>-group-<group>`. */
+  group: number;
+  slices: number[];
   request: BatchItemRequest;
   plan: BatchPlan;
 }
@@ -78,14 +93,15 @@ export interface SliceInput {
   request: BatchItemRequest;
 }
 
-/** What the last step of the batch gets: the state after every slice ran. */
+/** One per slice: `error` when the slice's execution failed as a whole. */
+export interface SliceResult { slice: number; error?: string }
+
+/** What the last step of the batch gets: the state after every group ran. */
 export interface BatchSummaryInput {
   batchId: string;
-  /** The certificate ids, slice by slice (`States.ArrayPartition` of the input's list). */
-  slices: string[][];
-  /** One per slice: `error` when the slice's execution failed as a whole. */
-  sliceResults?: { slice: number; error?: string }[];
-  /** Written by the Catch of the slices' Map. */
+  /** One per group: its slices' results, or `error` when the group failed as a whole. */
+  groupResults?: { group: number; sliceResults?: SliceResult[]; error?: string }[];
+  /** Written by the Catch of the groups' Map. */
   error?: { Error: string; Cause?: string };
 }
 

@@ -5,6 +5,7 @@ import { fromNodeProviderChain } from '@aws-sdk/credential-providers';
 import type { AwsCredentialIdentity, AwsCredentialIdentityProvider } from '@smithy/types';
 import { ApiError, TransferApiClient } from '../api-client.js';
 import { DEMO_ACCOUNTS } from '../demo-accounts.js';
+import { MAX_BATCH_CONCURRENCY, MAX_BATCH_SIZE } from '../validation.js';
 import {
   EXIT, UsageError, accountArg, durationArg, intArg, parseCertificateList, regionOfEndpoint,
 } from './args.js';
@@ -273,13 +274,13 @@ const COMMANDS: Record<string, Command> = {
         targetAccount,
         transferMessage: v.message,
         timeoutSeconds: durationArg(v.timeout, '--timeout'),
-        maxConcurrency: intArg(v['max-concurrency'], '--max-concurrency', 1, 100),
+        maxConcurrency: intArg(v['max-concurrency'], '--max-concurrency', 1, MAX_BATCH_CONCURRENCY),
         restoreOnFailure: v['no-restore'] ? false : undefined,
         requestId: v['request-id'],
       };
       const source = file === '-' ? 'stdin' : file;
       const certificateIds = parseCertificateList(await readInput(ctx, file), source);
-      if (certificateIds.length > 1000) throw new UsageError(`${source} lists ${certificateIds.length} certificates; a batch takes at most 1000: split the list`);
+      if (certificateIds.length > MAX_BATCH_SIZE) throw new UsageError(`${source} lists ${certificateIds.length} certificates; a batch takes at most ${MAX_BATCH_SIZE}: split the list`);
       const started = await ctx.client().startBatch({ ...body, certificateIds });
       const batchId = String(started.batchId);
       if (v['no-wait']) {

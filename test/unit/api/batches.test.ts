@@ -36,6 +36,8 @@ async function getBatch(batchId: string) {
 }
 
 const startedInput = () => JSON.parse(sfn.commandCalls(StartExecutionCommand).at(-1)!.args[0].input.input!) as Record<string, unknown>;
+/** The certificates of the batch last started, as stored slice by slice for its workflow. */
+const startedIds = async () => (await batches.listSlices(String(startedInput().batchId))).flat();
 
 describe('POST /transfer-batches', () => {
   it('records the batch and starts the batch workflow named after it (202)', async () => {
@@ -54,19 +56,22 @@ describe('POST /transfer-batches', () => {
     expect(sfn).toHaveReceivedCommandWith(StartExecutionCommand, { stateMachineArn: BATCH_MACHINE, name: res.body.batchId as string });
     expect(startedInput()).toEqual({
       batchId: res.body.batchId,
-      certificateIds: ids,
       maxConcurrency: 2,
       request: { targetAccount: TARGET, transferMessage: 'fleet B', timeoutSeconds: 3600, restoreOnFailure: true, requestId: 'chg-1' },
-      // One slice of three (src/batch/plan.ts), two certificates at a time in it.
-      plan: { sliceSize: 3, slices: 1, sliceConcurrency: 1, itemConcurrency: 2 },
+      // One slice of three in one group (src/batch/plan.ts), two certificates at a time in it.
+      plan: { sliceSize: 3, slices: 1, groups: 1, groupConcurrency: 1, sliceConcurrency: 1, itemConcurrency: 2 },
+      groups: [[0]],
     });
+    // The ids are stored, slice by slice, not in the workflow's input.
+    expect(await batches.listSlices(res.body.batchId as string)).toEqual([ids]);
     expect(await batches.getBatch(res.body.batchId as string)).toMatchObject({ status: 'RUNNING', total: 3, targetAccount: TARGET, maxConcurrency: 2 });
   });
 
   it('defaults: 15 at a time (derived from the AWS default IoT quotas), 7 days, restore on failure; ids are lower-cased', async () => {
     const id = certId();
     await post({ certificateIds: [id.toUpperCase()], targetAccount: TARGET });
-    expect(startedInput()).toMatchObject({ certificateIds: [id], maxConcurrency: 15, request: { timeoutSeconds: 604_800, restoreOnFailure: true } });
+    expect(startedInput()).toMatchObject({ maxConcurrency: 15, request: { timeoutSeconds: 604_800, restoreOnFailure: true } });
+    expect(await startedIds()).toEqual([id]);
   });
 
   it('the default concurrency follows the quotas the stack is configured with (iotRateLimits), up to 100', async () => {
@@ -88,8 +93,8 @@ describe('POST /transfer-batches', () => {
   const id = certId('fixed');
   it.each([
     ['no certificates and no filter', { targetAccount: TARGET }, 'certificateIds', 'certificateIds (or filter) is required'],
-    ['an empty list', { certificateIds: [], targetAccount: TARGET }, 'certificateIds', '1 to 1000'],
-    ['1,001 certificates', { certificateIds: Array.from({ length: 1001 }, (_, i) => certId(String(i))), targetAccount: TARGET }, 'certificateIds', '1 to 1000'],
+    ['an empty list', { certificateIds: [], targetAccount: TARGET }, 'certificateIds', '1 to 100000'],
+    ['100,001 certificates', { certificateIds: Array.from({ length: 100_001 }, (_, i) => i.toString(16).padStart(64, '0')), targetAccount: TARGET }, 'certificateIds', '1 to 100000'],
     ['a bad id in the list', { certificateIds: [id, 'xyz'], targetAccount: TARGET }, 'certificateIds', 'certificateIds[1] must be 64 hexadecimal'],
     ['the same certificate twice', { certificateIds: [id, id.toUpperCase()], targetAccount: TARGET }, 'certificateIds', 'certificateIds[1] repeats'],
     ['both a list and a filter', { certificateIds: [id], filter: {}, targetAccount: TARGET }, 'filter', 'not both'],
@@ -144,19 +149,19 @@ describe('POST /transfer-batches with a filter', () => {
     const res = await post({ filter: {}, targetAccount: TARGET });
     expect(res).toMatchObject({ status: 202, body: { total: 4 } });
     expect(res.body).not.toHaveProperty('truncated');
-    expect(startedInput().certificateIds).toEqual([fleet[0], fleet[1], fleet[4], fleet[5]].map((c) => c.certificateId));
+    expect(await startedIds()).toEqual([fleet[0], fleet[1], fleet[4], fleet[5]].map((c) => c.certificateId));
     expect(iot).toHaveReceivedCommandWith(ListCertificatesCommand, { ascendingOrder: true, pageSize: 250 });
   });
 
   it('honours status, the creation window and the limit, and says when more matched', async () => {
     const res = await post({ filter: { status: 'ACTIVE', createdAfter: '2026-01-01T12:00:00Z', limit: 1 }, targetAccount: TARGET });
     expect(res).toMatchObject({ status: 202, body: { total: 1, truncated: true } });
-    expect(startedInput().certificateIds).toEqual([fleet[4].certificateId]);
+    expect(await startedIds()).toEqual([fleet[4].certificateId]);
   });
 
   it('stops reading at createdBefore', async () => {
     const res = await post({ filter: { createdBefore: '2026-01-03T00:00:00Z' }, targetAccount: TARGET });
-    expect(startedInput().certificateIds).toEqual([fleet[0].certificateId, fleet[1].certificateId]);
+    expect(await startedIds()).toEqual([fleet[0].certificateId, fleet[1].certificateId]);
     expect(res.body.total).toBe(2);
     expect(iot).toHaveReceivedCommandTimes(ListCertificatesCommand, 1);
   });
@@ -172,7 +177,7 @@ describe('GET /transfer-batches/{batchId}', () => {
   it('counts the batch per status, lists its failures with reasons, and the certificates not reached yet', async () => {
     const res = await post({ certificateIds: [certId(), certId(), certId(), certId(), certId()], targetAccount: TARGET });
     const batchId = res.body.batchId as string;
-    const ids = startedInput().certificateIds as string[];
+    const ids = await startedIds();
     const make = (certificateId: string) => {
       const transferId = crypto.randomUUID();
       return store.createTransfer({ transferId, certificateId, certificateArn: certArn(certificateId), sourceAccount: SOURCE, targetAccount: TARGET, timeoutSeconds: 600, restoreOnFailure: true, executionArn: `x:${transferId}`, batchId });

@@ -6,12 +6,12 @@ import { SFNClient } from '@aws-sdk/client-sfn';
 import { setSourceEnv, SOURCE, STATE_MACHINE_ARN, STRANGER, TARGET } from '../../support/env.js';
 import { useTransferTable } from '../../support/dynamo.js';
 import { certArn, certId } from '../../support/certs.js';
-import type { BatchItem, BatchRecord } from '../../../src/batch/types.js';
+import type { BatchItem, BatchRecord, SliceResult } from '../../../src/batch/types.js';
 
 setSourceEnv({ BATCH_STATE_MACHINE_ARN: `${STATE_MACHINE_ARN}-batch` });
 const iot = mockClient(IoTClient);
 const sfn = mockClient(SFNClient);
-const { prepareItem, recordItemFailure, summarizeBatch, describeTaskError } = await import('../../../src/batch/steps.js');
+const { prepareItem, recordItemFailure, summarizeBatch, describeTaskError, loadSlice } = await import('../../../src/batch/steps.js');
 const batches = await import('../../../src/batch/store.js');
 const store = await import('../../../src/store.js');
 const { ddb } = await import('../../../src/clients/dynamodb.js');
@@ -136,7 +136,45 @@ describe('Record Item Failure', () => {
   });
 });
 
+/** Records the batch's slices as POST /transfer-batches does, and the state Summarize Batch gets after one group ran them. */
+async function sliced(batchId: string, slices: string[][], sliceResults: SliceResult[] = slices.map((_, slice) => ({ slice }))) {
+  await batches.saveSlices(batchId, slices);
+  return { batchId, groupResults: [{ group: 0, sliceResults }] };
+}
+
+describe('Load Slice', () => {
+  it('reads the certificate ids of one slice, as POST /transfer-batches stored them', async () => {
+    const batchId = crypto.randomUUID();
+    const slices = [[certId(), certId()], [certId()], [certId(), certId()]];
+    await batches.saveSlices(batchId, slices);
+    expect(await loadSlice({ batchId, slice: 1 })).toEqual({ certificateIds: slices[1] });
+    expect(await batches.listSlices(batchId)).toEqual(slices);
+  });
+
+  it('lists more than a page of slices in order', async () => {
+    const batchId = crypto.randomUUID();
+    const slices = Array.from({ length: 120 }, (_, n) => Array.from({ length: 100 }, (_, i) => certId(`s${n}-${i}`)));
+    await batches.saveSlices(batchId, slices);
+    expect(await batches.listSlices(batchId)).toEqual(slices);
+  });
+
+  it('refuses a slice that was never recorded', async () => {
+    await expect(loadSlice({ batchId: crypto.randomUUID(), slice: 0 })).rejects.toMatchObject({ name: 'BatchNotFound' });
+  });
+});
+
 describe('Summarize Batch', () => {
+  it('closes the batch FAILED, naming the group, when a group failed as a whole', async () => {
+    const batch = await newBatch(2);
+    const ok = await prepareItem(item(batch.batchId, certificate()));
+    await store.settle(await store.requireTransfer(ok.transferId), 'ACCEPTED', { message: 'accepted' });
+    const lost = certId();
+    await batches.saveSlices(batch.batchId, [[ok.input.certificateId], [lost]]);
+    const out = await summarizeBatch({ batchId: batch.batchId, groupResults: [{ group: 0, error: 'States.TaskFailed' }] });
+    expect(out).toMatchObject({ status: 'FAILED', accepted: 1, failureCount: 1 });
+    expect(await batches.requireBatch(batch.batchId)).toMatchObject({ status: 'FAILED', error: 'group 0: States.TaskFailed' });
+  });
+
   it('writes the counts per outcome and the failures with reasons, and closes the batch COMPLETED', async () => {
     const batch = await newBatch(4);
     const ok = await prepareItem(item(batch.batchId, certificate()));
@@ -147,7 +185,7 @@ describe('Summarize Batch', () => {
     await batches.recordSkipped(batch.batchId, { certificateId: missing, error: 'CertificateNotFound', reason: 'not found' });
     const unrecorded = certId(); // its Record Item Failure failed: neither a transfer nor a reason
 
-    const out = await summarizeBatch({ batchId: batch.batchId, slices: [[ok.input.certificateId, expired.input.certificateId], [missing, unrecorded]], sliceResults: [{ slice: 0 }, { slice: 1 }] });
+    const out = await summarizeBatch(await sliced(batch.batchId, [[ok.input.certificateId, expired.input.certificateId], [missing, unrecorded]], [{ slice: 0 }, { slice: 1 }]));
 
     expect(out).toEqual({ status: 'COMPLETED', total: 4, accepted: 1, failureCount: 3 });
     const closed = await batches.requireBatch(batch.batchId);
@@ -178,7 +216,7 @@ describe('Summarize Batch', () => {
       return next(args);
     }, { step: 'initialize', name: 'laggingIndex' });
     try {
-      const out = await summarizeBatch({ batchId: batch.batchId, slices: [ids] });
+      const out = await summarizeBatch(await sliced(batch.batchId, [ids]));
       expect(out).toEqual({ status: 'COMPLETED', total: 3, accepted: 3, failureCount: 0 });
     } finally {
       ddb.middlewareStack.remove('laggingIndex');
@@ -196,7 +234,7 @@ describe('Summarize Batch', () => {
     await store.settle(await store.requireTransfer(ok.transferId), 'ACCEPTED', { message: 'accepted' });
     const [lost1, lost2] = [certId(), certId()];
 
-    const out = await summarizeBatch({ batchId: batch.batchId, slices: [[ok.input.certificateId], [lost1, lost2]], sliceResults: [{ slice: 0 }, { slice: 1, error: 'States.TaskFailed' }] });
+    const out = await summarizeBatch(await sliced(batch.batchId, [[ok.input.certificateId], [lost1, lost2]], [{ slice: 0 }, { slice: 1, error: 'States.TaskFailed' }]));
 
     expect(out).toMatchObject({ status: 'FAILED', accepted: 1, failureCount: 2 });
     const closed = await batches.requireBatch(batch.batchId);
@@ -208,7 +246,7 @@ describe('Summarize Batch', () => {
 
   it('closes the batch FAILED with the error when the Map of slices itself failed', async () => {
     const batch = await newBatch(1);
-    const out = await summarizeBatch({ batchId: batch.batchId, slices: [[certId()]], error: { Error: 'Boom', Cause: lambdaCause('Boom', 'the store is gone') } });
+    const out = await summarizeBatch({ ...await sliced(batch.batchId, [[certId()]]), groupResults: undefined, error: { Error: 'Boom', Cause: lambdaCause('Boom', 'the store is gone') } });
     expect(out.status).toBe('FAILED');
     expect(await batches.requireBatch(batch.batchId)).toMatchObject({ status: 'FAILED', error: 'Boom: the store is gone', summary: { counts: { NOT_STARTED: 1 } } });
   });
@@ -217,7 +255,7 @@ describe('Summarize Batch', () => {
     const batch = await newBatch(120);
     const ids = Array.from({ length: 120 }, (_, i) => certId(`skip-${i}`));
     await Promise.all(ids.map((certificateId) => batches.recordSkipped(batch.batchId, { certificateId, error: 'CertificateNotFound', reason: 'x'.repeat(1000) })));
-    await summarizeBatch({ batchId: batch.batchId, slices: [ids.slice(0, 100), ids.slice(100)] });
+    await summarizeBatch(await sliced(batch.batchId, [ids.slice(0, 100), ids.slice(100)]));
     const { summary } = await batches.requireBatch(batch.batchId);
     expect(summary).toMatchObject({ failureCount: 120, failuresTruncated: true, counts: { NOT_STARTED: 120 } });
     expect(summary!.failures).toHaveLength(100);

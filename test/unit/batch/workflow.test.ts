@@ -4,8 +4,8 @@ import { loadServerlessStack } from '../../../local/serverless/stack.js';
 import { resolveIntrinsics } from '../../../local/cloudformation/intrinsics.js';
 import { StepFunctionsModel, type TaskCall } from '../../../local/stepfunctions/model.js';
 import { HISTORY_EVENT_LIMIT } from '../../../local/stepfunctions/limits.js';
-import { MAX_BATCH_SIZE, MAX_BATCH_CONCURRENCY } from '../../../src/validation.js';
-import { planBatch } from '../../../src/batch/plan.js';
+import { MAX_BATCH_CONCURRENCY } from '../../../src/validation.js';
+import { cutSlices, groupSlices, planBatch } from '../../../src/batch/plan.js';
 import { deployParams } from '../../support/deploy-params.js';
 
 /*
@@ -23,7 +23,7 @@ const fn = (key: string) => `arn:aws:lambda:${REGION}:${ACCOUNT}:function:certif
 
 const stack = loadServerlessStack('serverless.yml', { stage: 'test', params: deployParams('serverless.yml') });
 const raw = stack.stateMachines.find((m) => m.key === 'transferBatch')!.definition;
-const resources = Object.fromEntries(['batchPrepare', 'batchRecordFailure', 'batchSummarize'].map((k) => [k, { ref: k, attributes: { Arn: fn(k) } }]));
+const resources = Object.fromEntries(['batchPrepare', 'batchLoadSlice', 'batchRecordFailure', 'batchSummarize'].map((k) => [k, { ref: k, attributes: { Arn: fn(k) } }]));
 const definition = resolveIntrinsics(raw, { accountId: ACCOUNT, region: REGION, resources }) as { States: Record<string, Record<string, unknown>> };
 
 const child = {
@@ -77,16 +77,20 @@ async function runBatch(certificateIds: string[], maxConcurrency = 10, sliceSize
   calls.length = 0;
   const batchId = crypto.randomUUID();
   const plan = planBatch(certificateIds.length, maxConcurrency, sliceSize);
+  // The slices' ids are in the store (POST /transfer-batches writes them); Load Slice reads them.
+  const slices = cutSlices(certificateIds, plan);
+  steps = { batchLoadSlice: (p) => ({ certificateIds: slices[Number(p.slice)] }), ...steps };
   const { executionArn } = await model.startExecution(ctx, {
     stateMachineArn: batchArn,
     name: batchId,
-    input: JSON.stringify({ batchId, certificateIds, maxConcurrency, request: { targetAccount: '222222222222', timeoutSeconds: 600, restoreOnFailure: true }, plan }),
+    input: JSON.stringify({ batchId, maxConcurrency, request: { targetAccount: '222222222222', timeoutSeconds: 600, restoreOnFailure: true }, plan, groups: groupSlices(plan) }),
   });
   const done = await model.waitForExecution(executionArn);
   const detail = model.getExecution(executionArn)!;
   const called = (key: string) => calls.filter((c) => c.lambda?.name.endsWith(key)).map((c) => c.payload as Record<string, unknown>);
   const slice = (n: number) => model.getExecution(`${executionArn}-slice-${n}`);
-  return { done, detail, called, batchId, executionArn, plan, slice };
+  const group = (n: number) => model.getExecution(`${executionArn}-group-${n}`);
+  return { done, detail, called, batchId, executionArn, plan, slice, group };
 }
 
 const entered = (history: { type: string; stateEnteredEventDetails?: unknown }[]) =>
@@ -96,12 +100,12 @@ describe('transfer-batch.asl.yml', () => {
   it('is valid ASL with an explicit timeout and the standard Lambda retrier (FULL jitter) on every Lambda task', () => {
     expect(aslValidator(definition).isValid).toBe(true);
     const inner = (map: string) => (definition.States[map].ItemProcessor as { States: Record<string, Record<string, unknown>> }).States;
-    const tasks = { ...definition.States, ...inner('Transfer Each Slice'), ...inner('Transfer Each Certificate') };
+    const tasks = { ...definition.States, ...inner('Transfer Each Group'), ...inner('Transfer Each Slice'), ...inner('Transfer Each Certificate') };
     const entries = Object.entries(tasks).filter(([, s]) => s.Type === 'Task');
-    expect(entries.map(([n]) => n).sort()).toEqual(['Prepare Transfer', 'Record Item Failure', 'Run Slice', 'Run Transfer', 'Summarize Batch']);
+    expect(entries.map(([n]) => n).sort()).toEqual(['Load Slice', 'Prepare Transfer', 'Record Item Failure', 'Run Group', 'Run Slice', 'Run Transfer', 'Summarize Batch']);
     for (const [name, task] of entries) {
-      // A slice runs as long as its certificates do; each of them has its own timeout.
-      if (name !== 'Run Slice') expect(task.TimeoutSeconds ?? task.TimeoutSecondsPath, name).toBeDefined();
+      // A group or a slice runs as long as its certificates do; each of them has its own timeout.
+      if (name !== 'Run Slice' && name !== 'Run Group') expect(task.TimeoutSeconds ?? task.TimeoutSecondsPath, name).toBeDefined();
       const retriers = task.Retry as { ErrorEquals: string[]; JitterStrategy?: string }[];
       expect(retriers.length, name).toBeGreaterThan(0);
       for (const r of retriers) expect(r.JitterStrategy, `${name} ${r.ErrorEquals.join()}`).toBe('FULL');
@@ -120,8 +124,14 @@ describe('transfer-batch.asl.yml', () => {
       Resource: 'arn:aws:states:::states:startExecution.sync:2',
       Parameters: { StateMachineArn: batchArn, 'Name.$': "States.Format('{}-slice-{}', $.batchId, $.slice)" },
     });
+    expect(tasks['Run Group']).toMatchObject({
+      Resource: 'arn:aws:states:::states:startExecution.sync:2',
+      Parameters: { StateMachineArn: batchArn, 'Name.$': "States.Format('{}-group-{}', $.batchId, $.group)" },
+    });
+    // No certificate id rides in the batch's or a group's state: a slice loads its own from the store.
+    expect(JSON.stringify(definition.States['Transfer Each Group'])).not.toContain('certificateIds');
     // Every task of an iteration, and every slice, has a Catch: no failure of one stops the others.
-    for (const name of ['Prepare Transfer', 'Run Transfer', 'Record Item Failure', 'Run Slice']) {
+    for (const name of ['Prepare Transfer', 'Run Transfer', 'Record Item Failure', 'Load Slice', 'Run Slice', 'Run Group']) {
       expect((tasks[name].Catch as { ErrorEquals: string[] }[]).some((c) => c.ErrorEquals.includes('States.ALL')), name).toBe(true);
     }
   });
@@ -130,7 +140,7 @@ describe('transfer-batch.asl.yml', () => {
     const children: string[] = [];
     steps = { batchPrepare: (p) => { const r = prepare(p) as { transferId: string }; children.push(r.transferId); return r; }, batchSummarize: () => ({ status: 'COMPLETED' }) };
 
-    const { done, called, detail, batchId } = await runBatch([id('a'), id('c'), id('d')]);
+    const { done, called, detail, batchId, group } = await runBatch([id('a'), id('c'), id('d')]);
 
     expect(done.status).toBe('SUCCEEDED');
     expect(called('batchPrepare').map((p) => p.certificateId).sort()).toEqual([id('a'), id('c'), id('d')]);
@@ -140,9 +150,12 @@ describe('transfer-batch.asl.yml', () => {
     const started = model.allExecutions({ account: ACCOUNT, region: REGION }).filter((e) => e.stateMachineName === 'certificate-transfer-test').map((e) => e.name);
     expect(started).toEqual(expect.arrayContaining(children));
     const states = entered(detail.history);
-    expect(states.slice(0, 4)).toEqual(['Batch Or Slice?', 'Plan Slices', 'Transfer Each Slice', 'Run Slice']);
+    expect(states.slice(0, 3)).toEqual(['Batch Or Slice?', 'Transfer Each Group', 'Run Group']);
     expect(states.slice(-3)).toEqual(['Summarize Batch', 'Batch Failed?', 'Batch Completed']);
-    expect(called('batchSummarize')[0]).toMatchObject({ slices: [[id('a'), id('c'), id('d')]], sliceResults: [{ slice: 0 }] });
+    expect(entered(group(0)!.history)).toEqual(['Batch Or Slice?', 'Transfer Each Slice', 'Load Slice', 'Run Slice', 'Slice Done', 'Group Transferred']);
+    expect(called('batchLoadSlice')).toEqual([expect.objectContaining({ batchId, slice: 0 })]);
+    expect(called('batchSummarize')[0]).toMatchObject({ batchId, groupResults: [{ group: 0, sliceResults: [{ slice: 0 }] }] });
+    expect(called('batchSummarize')[0]).not.toHaveProperty('certificateIds');
   });
 
   it('a certificate that cannot be prepared (404) is recorded with its error and the batch goes on', async () => {
@@ -255,10 +268,10 @@ describe('transfer-batch.asl.yml', () => {
     expect(slice(0)).toMatchObject({ status: 'SUCCEEDED' });
     expect(slice(2)).toMatchObject({ status: 'SUCCEEDED' });
     expect(called('batchPrepare').map((p) => p.certificateId)).toEqual(expect.arrayContaining([id('a'), id('c'), id('f'), id('1')]));
-    expect(called('batchSummarize')[0]).toMatchObject({ sliceResults: [{ slice: 0 }, { slice: 1, error: 'States.TaskFailed' }, { slice: 2 }] });
+    expect(called('batchSummarize')[0]).toMatchObject({ groupResults: [{ group: 0, sliceResults: [{ slice: 0 }, { slice: 1, error: 'States.TaskFailed' }, { slice: 2 }] }] });
   });
 
-  it(`the largest batch allowed (${MAX_BATCH_SIZE} certificates, each throttled 4 times) stays within ${HISTORY_EVENT_LIMIT} history events per execution`, async () => {
+  it(`a batch of 1,000 in 200 slices (each certificate throttled 4 times) runs two groups, each execution within ${HISTORY_EVENT_LIMIT} history events`, async () => {
     const attempts = new Map<string, number>();
     steps = {
       batchPrepare: (p) => {
@@ -270,19 +283,22 @@ describe('transfer-batch.asl.yml', () => {
       },
       batchSummarize: () => ({ status: 'COMPLETED' }),
     };
-    const ids = Array.from({ length: MAX_BATCH_SIZE }, (_, i) => i.toString(16).padStart(4, '0').padStart(64, 'a'));
+    const ids = Array.from({ length: 1000 }, (_, i) => i.toString(16).padStart(4, '0').padStart(64, 'a'));
 
-    // An inline Map over all of them would write 1,000 × 27 events, past the quota, and fail States.Runtime.
-    const { done, detail, slice, plan, called } = await runBatch(ids, MAX_BATCH_CONCURRENCY);
+    const { done, detail, slice, group, plan, called } = await runBatch(ids, MAX_BATCH_CONCURRENCY, 5);
 
     expect(done.status).toBe('SUCCEEDED');
-    expect(called('batchPrepare')).toHaveLength(5 * MAX_BATCH_SIZE);
-    const histories = [detail.history.length, ...Array.from({ length: plan.slices }, (_, n) => slice(n)!.history.length)];
+    expect(plan).toMatchObject({ sliceSize: 5, slices: 200, groups: 2 });
+    expect(called('batchPrepare')).toHaveLength(5 * ids.length);
+    expect(called('batchLoadSlice').map((p) => p.slice).sort((a, b) => Number(a) - Number(b))).toEqual(Array.from({ length: 200 }, (_, n) => n));
+    const histories = [detail.history.length, group(0)!.history.length, group(1)!.history.length, ...Array.from({ length: plan.slices }, (_, n) => slice(n)!.history.length)];
     expect(Math.max(...histories)).toBeLessThan(HISTORY_EVENT_LIMIT);
     // As limits.test.ts counts them: 10 for the slice, and per certificate its iteration (2), Prepare Transfer
     // (2 + 5 attempts × 3), Run Transfer (2 + 4), Certificate Done (2).
-    expect(plan).toMatchObject({ sliceSize: 100, slices: 10 });
-    expect(slice(0)!.history).toHaveLength(10 + 100 * (2 + 17 + 6 + 2));
-    expect(histories.slice(1).reduce((a, b) => a + b, 0)).toBeGreaterThan(HISTORY_EVENT_LIMIT); // what one execution could not hold
+    expect(slice(0)!.history).toHaveLength(10 + 5 * (2 + 17 + 6 + 2));
+    // A group: 10 of its own, and per slice its iteration (2), Load Slice (2 + 3), Run Slice (2 + 4), Slice Done (2).
+    expect(group(0)!.history).toHaveLength(10 + 100 * (2 + 5 + 6 + 2));
+    expect(called('batchSummarize')[0]).toMatchObject({ groupResults: [{ group: 0 }, { group: 1 }] });
+    expect((called('batchSummarize')[0].groupResults as { sliceResults: unknown[] }[]).map((g) => g.sliceResults.length)).toEqual([100, 100]);
   }, 240_000);
 });

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { ApiError } from '../../../src/api-client.js';
+import { ApiError } from '../../../src/client/api.js';
 import { main, LOCAL_CREDENTIALS, type ApiClient, type CliDeps, type ClientOptions } from '../../../src/cli/main.js';
 import { durationArg, parseCertificateList, regionOfEndpoint, UsageError } from '../../../src/cli/args.js';
 import { progressBar } from '../../../src/cli/output.js';
@@ -237,11 +237,11 @@ describe('cert-transfer against the API', () => {
     expect(run.stdout).toMatch(new RegExp(`${CERT2}\\s+NOT_STARTED\\s+CertificateNotFound: Certificate was not found`));
   });
 
-  it('batch refuses more than 1000 ids before calling the API', async () => {
-    const ids = Array.from({ length: 1001 }, (_, i) => i.toString(16).padStart(64, '0')).join('\n');
+  it('batch refuses more than 100,000 ids before calling the API', async () => {
+    const ids = Array.from({ length: 100_001 }, (_, i) => i.toString(16).padStart(64, '0')).join('\n');
     const run = await cli(['batch', '--to', '222222222222', '-', '--local'], {}, { stdin: stdinOf(ids) });
     expect(run.code).toBe(2);
-    expect(run.stderr).toContain('stdin lists 1001 certificates; a batch takes at most 1000');
+    expect(run.stderr).toContain('stdin lists 100001 certificates; a batch takes at most 100000');
   });
 });
 
