@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { ApiError } from '../../../src/client/api.js';
+import { ApiError } from '../../../src/api-client.js';
 import { main, LOCAL_CREDENTIALS, type ApiClient, type CliDeps, type ClientOptions } from '../../../src/cli/main.js';
 import { durationArg, parseCertificateList, regionOfEndpoint, UsageError } from '../../../src/cli/args.js';
 import { progressBar } from '../../../src/cli/output.js';
