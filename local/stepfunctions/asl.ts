@@ -4,6 +4,7 @@ import '../polyfills.js';
 import { StateMachine, type StateMachineDefinition } from 'aws-local-stepfunctions';
 import { AwsError } from '../edge/types.js';
 import { MAX_SECONDS_FIELD } from './limits.js';
+import { isDistributedMap, mapLabel, processorDefinition, rewriteDistributedMap, unsupportedDistributedFields } from './distributed-map.js';
 import { gatedMapOf, isGatedMap, rewriteMapConcurrency } from './map-concurrency.js';
 
 /**
@@ -56,6 +57,18 @@ export interface ParsedDefinition {
   timeoutSeconds?: number;
   /** Maps whose iterations wait for a slot (MaxConcurrencyPath, see map-concurrency.ts). */
   gatedMaps: Set<string>;
+  /** Distributed Maps: each runs its items as child executions of its ItemProcessor (distributed-map.ts). */
+  distributedMaps: Map<string, DistributedMapInfo>;
+}
+
+export interface DistributedMapInfo {
+  name: string;
+  /** The map run's label in the children's ARNs. */
+  label: string;
+  /** The ItemProcessor as a machine of its own, and the type of its executions. */
+  processor: ParsedDefinition;
+  definition: string;
+  executionType: 'STANDARD' | 'EXPRESS';
 }
 
 /**
@@ -63,6 +76,8 @@ export interface ParsedDefinition {
  * refused at creation instead (variables, distributed Map inputs and outputs).
  */
 const UNSUPPORTED_FIELDS = ['Assign', 'ItemReader', 'ItemBatcher', 'ResultWriter', 'ToleratedFailurePercentage', 'ToleratedFailurePercentagePath', 'ToleratedFailureCount', 'ToleratedFailureCountPath'];
+/** What a distributed Map may have that the model runs (distributed-map.ts). */
+const DISTRIBUTED_FIELDS = new Set(['ItemBatcher', 'ToleratedFailurePercentage', 'ToleratedFailurePercentagePath', 'ToleratedFailureCount', 'ToleratedFailureCountPath']);
 
 function invalidDefinition(detail: string): AwsError {
   return new AwsError('InvalidDefinition', `Invalid State Machine Definition: '${detail}'`);
@@ -109,19 +124,30 @@ export function parseDefinition(definition: string): ParsedDefinition {
   const states = new Map<string, StateInfo>();
   const tasks = new Map<string, TaskStateInfo>();
   const gatedMaps = new Set<string>();
+  const distributedMaps = new Map<string, DistributedMapInfo>();
   let jsonata = raw.QueryLanguage === 'JSONata';
   const unsupported = new Set<string>();
   walk(raw, [], (name, state, enclosing) => {
     states.set(name, { name, type: String(state.Type), definition: state, enclosing });
     if (state.QueryLanguage === 'JSONata') jsonata = true;
-    for (const field of UNSUPPORTED_FIELDS) if (field in state) unsupported.add(`${field} (state '${name}')`);
+    const distributed = isDistributedMap(state);
+    for (const field of UNSUPPORTED_FIELDS) if (field in state && !(distributed && DISTRIBUTED_FIELDS.has(field))) unsupported.add(`${field} (state '${name}')`);
+    if (distributed) {
+      for (const field of unsupportedDistributedFields(state)) unsupported.add(`${field} (state '${name}')`);
+      if (unsupported.size === 0) {
+        const { definition: processor, type } = processorDefinition(state);
+        distributedMaps.set(name, { name, label: mapLabel(name, state), processor: parseDefinition(processor), definition: processor, executionType: type });
+      }
+    }
     if (state.Type === 'Task') tasks.set(name, { name, resource: String(state.Resource), definition: state, enclosing });
     if (isGatedMap(state, enclosing.some((n) => states.get(n)?.type === 'Map'))) gatedMaps.add(name);
   });
   // The library only evaluates JSONPath: running a JSONata definition would silently give wrong results.
   if (jsonata) throw invalidDefinition('UNSUPPORTED_FEATURE: QueryLanguage JSONata is not supported by the local cloud (JSONPath only)');
   if (unsupported.size > 0) throw invalidDefinition(`UNSUPPORTED_FEATURE: not supported by the local cloud: ${[...unsupported].join(', ')}`);
-  return { raw, states, tasks, timeoutSeconds: typeof raw.TimeoutSeconds === 'number' ? raw.TimeoutSeconds : undefined, gatedMaps };
+  // The processor's states belong to the child machine.
+  for (const name of distributedMaps.keys()) for (const [inner, info] of [...tasks]) if (info.enclosing.includes(name)) tasks.delete(inner);
+  return { raw, states, tasks, timeoutSeconds: typeof raw.TimeoutSeconds === 'number' ? raw.TimeoutSeconds : undefined, gatedMaps, distributedMaps };
 }
 
 /** Replaces `"x.$": "$$.State.Name"` by the literal state name: the library has no `$$.State` in its context object. */
@@ -148,6 +174,10 @@ export function prepareForRun(parsed: ParsedDefinition): StateMachineDefinition 
   delete copy.TimeoutSeconds;
   walk(copy, [], (name, state) => {
     if (gatedMapOf(name) !== undefined) return;
+    if (isDistributedMap(state)) {
+      rewriteDistributedMap(state, LIBRARY_TASK_TIMEOUT_SECONDS);
+      return;
+    }
     if (state.Type === 'Task') {
       const wrapped: Record<string, unknown> = { [`${WRAP.input}.$`]: '$', [`${WRAP.token}.$`]: '$$.Task.Token' };
       if ('Parameters' in state) wrapped[WRAP.params] = inlineStateName(state.Parameters, name);

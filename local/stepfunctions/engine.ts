@@ -3,14 +3,15 @@
 import '../polyfills.js';
 import { randomUUID } from 'node:crypto';
 import { StateMachine, type StateMachineDefinition } from 'aws-local-stepfunctions';
-import { evalSimplePath, type ParsedDefinition } from './asl.js';
+import { evalSimplePath, prepareForRun, type DistributedMapInfo, type ParsedDefinition } from './asl.js';
+import { MapRuns, runDistributedMap } from './distributed-map.js';
 import { sfnErrors } from './errors.js';
 import { append, emit, onEnterTask, onExitTask } from './history.js';
 import { MAX_EXECUTION_SECONDS, exceedsPayloadLimit, inputTooLarge, resultTooLarge } from './limits.js';
 import { findStateMachine } from './lookup.js';
 import { MapGates, gateStateName, gatedMapOf } from './map-concurrency.js';
 import type { ExecutionRecord, ModelState, Run, StartExecution } from './records.js';
-import { abandon, endRun, failRun } from './stop.js';
+import { abandon, endRun, failRun, stopChild } from './stop.js';
 import { runTask } from './tasks.js';
 import { LongTimer, captureTimeoutError } from './timers.js';
 import type { JsonValue, RequestContext } from './types.js';
@@ -38,6 +39,24 @@ export async function start(model: ModelState, ctx: RequestContext, input: Recor
   } catch (err) {
     throw sfnErrors.invalidExecutionInput(`Invalid JSON: ${(err as Error).message}`);
   }
+  return startOn(model, sm, name, rawInput);
+}
+
+/** The machine an execution runs: a state machine, or the ItemProcessor of a distributed Map. */
+interface Runnable {
+  account: string;
+  region: string;
+  arn: string;
+  name: string;
+  type: 'STANDARD' | 'EXPRESS';
+  roleArn: string;
+  definition: string;
+  parsed: ParsedDefinition;
+  prepared: StateMachineDefinition;
+}
+
+/** Records ExecutionStarted and launches the run (the request already checked). */
+function startOn(model: ModelState, sm: Runnable, name: string, rawInput: string, mapRunArn?: string): ExecutionRecord {
   let executionArn: string;
   if (sm.type === 'EXPRESS') {
     executionArn = `arn:aws:states:${sm.region}:${sm.account}:express:${sm.name}:${name}:${randomUUID()}`;
@@ -56,6 +75,7 @@ export async function start(model: ModelState, ctx: RequestContext, input: Recor
     type: sm.type, status: 'RUNNING', input: rawInput, startDate: model.clock(), roleArn: sm.roleArn,
     definition: sm.definition, history: [], activeStates: new Map(),
     finished: new Promise<void>((resolve) => { resolveFinished = resolve; }),
+    ...(mapRunArn ? { mapRunArn } : {}),
   };
   model.executions.set(executionArn, rec);
   emit(model, { type: 'ExecutionStarted', execution: summary(rec) });
@@ -69,6 +89,7 @@ function launch(model: ModelState, rec: ExecutionRecord, parsed: ParsedDefinitio
     rec, parsed, abort: () => undefined, ended: false, libraryDone: false, pending: new Set(), journal: [],
     failedStates: new Set(), sealed: false, resolveFinished,
     gates: new MapGates((name, index) => append(model, rec, 'MapIterationStarted', 'mapIterationStartedEventDetails', { name, index })),
+    mapRuns: new MapRuns(),
   };
   rec.run = run;
   const tokens = model.tokens;
@@ -94,6 +115,15 @@ function launch(model: ModelState, rec: ExecutionRecord, parsed: ParsedDefinitio
     handlers[task.name] = (wrapped) => runTask(model, run, task, wrapped as Record<string, JsonValue>, startChild);
   }
   for (const map of parsed.gatedMaps) handlers[gateStateName(map)] = (wrapped) => run.gates.enter(wrapped);
+  for (const map of parsed.distributedMaps.values()) {
+    const ctx = {
+      run, stateName: map.name, label: map.label,
+      append: (type: string, key?: string, details?: Record<string, unknown>) => append(model, rec, type, key, details),
+      startChild: async (mapRunArn: string, name: string, input: JsonValue) => startOn(model, processorMachine(rec, map), name, json(input), mapRunArn),
+      stopChild: (child: ExecutionRecord) => { void stopChild(child); },
+    };
+    handlers[map.name] = (wrapped) => runDistributedMap(ctx, wrapped as Record<string, JsonValue>);
+  }
   const machine = new StateMachine(prepared, { validationOptions: { noValidate: true } });
   const execution = machine.run(JSON.parse(rec.input) as JsonValue as never, {
     overrides: {
@@ -125,6 +155,7 @@ function finish(model: ModelState, run: Run, outcome: { ok: true; output: unknow
   run.timer?.clear();
   for (const task of [...run.pending]) abandon(task, 'Execution ended');
   run.gates.close('Execution ended');
+  run.mapRuns.close((child) => { void stopChild(child); });
   run.journal.length = 0;
   const now = model.clock();
   if (run.endReason) {
@@ -195,6 +226,7 @@ function onLibraryEvent(model: ModelState, run: Run, ev: LibraryEvent): void {
   }
   const state = ev.state;
   if (!state) return;
+  if (run.parsed.distributedMaps.has(state.name)) return onDistributedMapEvent(model, run, ev, state);
   const gate = gatedMapOf(state.name);
   if (gate !== undefined) {
     // The gate is the model's, not the definition's: it stays out of the history.
@@ -255,6 +287,42 @@ function onLibraryEvent(model: ModelState, run: Run, ev: LibraryEvent): void {
     }
     default:
       break;
+  }
+}
+
+/** The ItemProcessor of a distributed Map as the machine its children run (prepared once per definition). */
+const processorMachines = new WeakMap<DistributedMapInfo, StateMachineDefinition>();
+function processorMachine(parent: ExecutionRecord, map: DistributedMapInfo): Runnable {
+  let prepared = processorMachines.get(map);
+  if (!prepared) processorMachines.set(map, (prepared = prepareForRun(map.processor)));
+  const name = `${parent.stateMachineName}/${map.label}`;
+  return {
+    account: parent.account, region: parent.region, arn: `arn:aws:states:${parent.region}:${parent.account}:stateMachine:${name}`, name,
+    type: map.executionType, roleArn: parent.roleArn, definition: map.definition, parsed: map.processor, prepared,
+  };
+}
+
+/**
+ * A distributed Map runs as a hidden Task (distributed-map.ts): its history is the Map's,
+ * MapStateEntered, MapRunStarted … MapRunSucceeded/-Failed, MapStateExited, with no iteration events.
+ */
+function onDistributedMapEvent(model: ModelState, run: Run, ev: LibraryEvent, state: NonNullable<LibraryEvent['state']>): void {
+  const rec = run.rec;
+  if (ev.type === 'StateEntered') {
+    const input = json(state.input);
+    if (exceedsPayloadLimit(input)) return failOnPayload(run, inputTooLarge(state.name));
+    rec.activeStates.set(state.name, (rec.activeStates.get(state.name) ?? 0) + 1);
+    append(model, rec, 'MapStateEntered', 'stateEnteredEventDetails', { name: state.name, input, inputDetails: { truncated: false } });
+    run.mapRuns.entered(state.name);
+  } else if (ev.type === 'StateRetried') {
+    run.mapRuns.entered(state.name);
+  } else if (ev.type === 'StateExited') {
+    const output = json(state.output);
+    if (exceedsPayloadLimit(output)) return failOnPayload(run, resultTooLarge(state.name));
+    append(model, rec, 'MapStateExited', 'stateExitedEventDetails', { name: state.name, output, outputDetails: { truncated: false } });
+    const n = (rec.activeStates.get(state.name) ?? 1) - 1;
+    if (n > 0) rec.activeStates.set(state.name, n);
+    else rec.activeStates.delete(state.name);
   }
 }
 

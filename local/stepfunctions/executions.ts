@@ -4,7 +4,7 @@ import { start } from './engine.js';
 import { sfnErrors } from './errors.js';
 import { findExecution, findStateMachine } from './lookup.js';
 import { decodePageToken, encodePageToken, pageSize } from './pagination.js';
-import type { ModelState } from './records.js';
+import type { ExecutionRecord, ModelState } from './records.js';
 import { endRun } from './stop.js';
 import type { DescribeExecutionOutput, ExecutionStatus, RequestContext } from './types.js';
 import { requireString } from './validate.js';
@@ -54,15 +54,24 @@ export async function describeStateMachineForExecution(model: ModelState, ctx: R
   };
 }
 
+/** ListExecutions: of a state machine, or (`mapRunArn`) the children of a distributed Map's run. */
 export async function listExecutions(model: ModelState, ctx: RequestContext, input: Record<string, unknown>) {
-  const sm = findStateMachine(model, ctx, requireString(input, 'stateMachineArn'));
-  if (sm.type === 'EXPRESS') throw sfnErrors.typeNotSupported('EXPRESS');
+  let belongs: (e: ExecutionRecord) => boolean;
+  if (input.mapRunArn !== undefined && input.mapRunArn !== null) {
+    if (input.stateMachineArn !== undefined && input.stateMachineArn !== null) throw sfnErrors.validation('Only one of stateMachineArn and mapRunArn may be given');
+    const mapRunArn = requireString(input, 'mapRunArn');
+    belongs = (e) => e.mapRunArn === mapRunArn && e.account === ctx.account && e.region === ctx.region;
+  } else {
+    const sm = findStateMachine(model, ctx, requireString(input, 'stateMachineArn'));
+    if (sm.type === 'EXPRESS') throw sfnErrors.typeNotSupported('EXPRESS');
+    belongs = (e) => e.stateMachineArn === sm.arn;
+  }
   const status = input.statusFilter as ExecutionStatus | undefined;
   if (status !== undefined && !['RUNNING', 'SUCCEEDED', 'FAILED', 'TIMED_OUT', 'ABORTED', 'PENDING_REDRIVE'].includes(status)) {
     throw sfnErrors.validation(`1 validation error detected: Value '${String(status)}' at 'statusFilter' failed to satisfy constraint: Member must satisfy enum value set`);
   }
   const all = [...model.executions.values()]
-    .filter((e) => e.stateMachineArn === sm.arn && (status === undefined || e.status === status))
+    .filter((e) => belongs(e) && e.type === 'STANDARD' && (status === undefined || e.status === status))
     .sort((a, b) => b.startDate - a.startDate);
   const start = decodePageToken(input.nextToken as string | undefined);
   const size = pageSize(input.maxResults);

@@ -2,6 +2,7 @@
 // settings every module of the model works on. Nothing here leaves local/stepfunctions.
 import type { StateMachineDefinition } from 'aws-local-stepfunctions';
 import type { ParsedDefinition, ResourceInfo, TaskStateInfo } from './asl.js';
+import type { MapRuns } from './distributed-map.js';
 import type { MapGates } from './map-concurrency.js';
 import type { LongTimer } from './timers.js';
 import type { TaskTokens } from './tokens.js';
@@ -65,6 +66,8 @@ export interface ExecutionRecord {
   activeStates: Map<string, number>;
   run?: Run;
   finished: Promise<void>;
+  /** A child of a distributed Map: its map run (ListExecutions' mapRunArn). */
+  mapRunArn?: string;
 }
 
 export interface EndReason {
@@ -93,6 +96,8 @@ export interface Run {
   /** The execution failed on a quota (payload, history): nothing more from the library goes into the history. */
   sealed: boolean;
   gates: MapGates;
+  /** The distributed Maps' runs of this execution, whose children stop with it. */
+  mapRuns: MapRuns;
   resolveFinished: () => void;
 }
 
