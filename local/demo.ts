@@ -18,7 +18,7 @@ const AWS_URL = process.env.LOCAL_AWS_URL ?? localAwsUrl(process.env);
 const API_URL = process.env.LOCAL_API_URL ?? localApiUrl(process.env);
 const PORTS_SET = Boolean(process.env.LOCAL_API_URL || process.env.LOCAL_API_PORT);
 const region = 'us-east-1';
-const FINAL = ['ACCEPTED', 'REJECTED', 'CANCELLED', 'EXPIRED', 'FAILED'];
+const FINAL: readonly string[] = ['ACCEPTED', 'REJECTED', 'CANCELLED', 'EXPIRED', 'FAILED'];
 
 async function reachable(url: string): Promise<boolean> {
   try {
@@ -125,14 +125,14 @@ async function main(): Promise<number> {
     const cert = await deviceCertificate(source, String(i));
     const t0 = Date.now();
     const started = await api.startTransfer({ certificateId: cert.id, targetAccount: s.target, timeoutSeconds: s.timeoutSeconds, transferMessage: `demo: ${s.name}` });
-    const transferId = String(started.transferId);
+    const { transferId } = started;
     if (s.decide) {
       await waitFor('the offer', async () => ((await api.getTransfer(transferId)).status === 'AWAITING_DECISION' ? true : undefined));
       await s.decide(cert.id);
     }
     const done = await waitFor(`${s.name} to end`, async () => {
       const r = await api.getTransfer(transferId);
-      return FINAL.includes(String(r.status)) ? r : undefined;
+      return FINAL.includes(r.status) ? r : undefined;
     }, 60_000 + (s.timeoutSeconds ?? 0) * 1000);
     const seconds = (Date.now() - t0) / 1000;
     const owner = s.expected === 'ACCEPTED' ? s.target : DEMO_ACCOUNTS.source;

@@ -3,7 +3,7 @@ import { parseArgs } from 'node:util';
 import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import { fromNodeProviderChain } from '@aws-sdk/credential-providers';
 import type { AwsCredentialIdentity, AwsCredentialIdentityProvider } from '@smithy/types';
-import { ApiError, TransferApiClient } from '../api-client.js';
+import { ApiError, TransferApiClient, type BatchView, type TransferSummaryView, type TransferView } from '../api-client.js';
 import { DEMO_ACCOUNTS } from '../demo-accounts.js';
 import { MAX_BATCH_CONCURRENCY, MAX_BATCH_SIZE } from '../validation.js';
 import {
@@ -14,8 +14,6 @@ import { MIN_PREFIX, localApiUrl, localAwsUrl, resolveCertificateId, resolveId }
 import {
   batchSummary, historyLine, isFinalStatus, outcomeLine, progressBar, repairedLine, restoreText, transferDetails, transferTable, type Writer,
 } from './output.js';
-
-type Json = Record<string, unknown>;
 
 /** What the CLI needs from the outside world; tests pass fakes. */
 export interface CliDeps {
@@ -148,13 +146,13 @@ const COMMANDS: Record<string, Command> = {
       };
       const response = await ctx.client().startTransfer(body);
       const started = ctx.json ? response : withConsole(ctx, response, 'transfer');
-      const transferId = String(started.transferId);
+      const { transferId } = started;
       if (!v.wait) {
         if (ctx.json) ctx.out(JSON.stringify(started, null, 2));
-        else ctx.out(`Transfer ${transferId} ${String(started.status)}: ${body.certificateId} → ${body.targetAccount}\n  console  ${String(started.consoleUrl)}\nFollow it: cert-transfer watch ${transferId}${ctx.again}`);
+        else ctx.out(`Transfer ${transferId} ${started.status}: ${body.certificateId} → ${body.targetAccount}\n  console  ${started.consoleUrl}\nFollow it: cert-transfer watch ${transferId}${ctx.again}`);
         return EXIT.OK;
       }
-      if (!ctx.json) ctx.out(`Transfer ${transferId}: ${body.certificateId} → ${body.targetAccount}\n  console  ${String(started.consoleUrl)}`);
+      if (!ctx.json) ctx.out(`Transfer ${transferId}: ${body.certificateId} → ${body.targetAccount}\n  console  ${started.consoleUrl}`);
       const final = await follow(ctx, transferId, !ctx.json);
       if (ctx.json) ctx.out(JSON.stringify(final, null, 2));
       else ctx.out(outcomeLine(final));
@@ -192,12 +190,12 @@ const COMMANDS: Record<string, Command> = {
         targetAccount: v.to === undefined ? undefined : accountArg(v.to, '--to'),
         batchId: v.batch === undefined ? undefined : await resolveId(ctx.client(), v.batch, '--batch', 'batchId'),
       };
-      const items: Json[] = [];
+      const items: TransferSummaryView[] = [];
       let nextToken = v['next-token'];
       do {
         const page = await ctx.client().listTransfers({ ...query, nextToken, limit: String(Math.min(100, Math.max(1, want - items.length))) });
-        items.push(...(page.items as Json[]));
-        nextToken = page.nextToken as string | undefined;
+        items.push(...page.items);
+        nextToken = page.nextToken;
       } while (nextToken && items.length < want);
       if (ctx.json) ctx.out(JSON.stringify({ items, ...(nextToken ? { nextToken } : {}) }, null, 2));
       else {
@@ -217,7 +215,7 @@ const COMMANDS: Record<string, Command> = {
     async run(ctx, [id, ...extra], v) {
       noExtra(extra);
       const res = await ctx.client().cancelTransfer(await transferIdArg(ctx, id), v.reason);
-      ctx.out(ctx.json ? JSON.stringify(res, null, 2) : `Transfer ${String(res.transferId)} ${String(res.status)}: ${String(res.message)}\nFollow it: cert-transfer watch ${String(res.transferId)}${ctx.again}`);
+      ctx.out(ctx.json ? JSON.stringify(res, null, 2) : `Transfer ${res.transferId} ${res.status}: ${res.message}\nFollow it: cert-transfer watch ${res.transferId}${ctx.again}`);
       return EXIT.OK;
     },
   },
@@ -282,7 +280,7 @@ const COMMANDS: Record<string, Command> = {
       const certificateIds = parseCertificateList(await readInput(ctx, file), source);
       if (certificateIds.length > MAX_BATCH_SIZE) throw new UsageError(`${source} lists ${certificateIds.length} certificates; a batch takes at most ${MAX_BATCH_SIZE}: split the list`);
       const started = await ctx.client().startBatch({ ...body, certificateIds });
-      const batchId = String(started.batchId);
+      const { batchId } = started;
       if (v['no-wait']) {
         ctx.out(ctx.json ? JSON.stringify(started, null, 2) : `Batch ${batchId} started: ${certificateIds.length} certificates → ${targetAccount}\nFollow it: cert-transfer batch-status ${batchId} --wait${ctx.again}`);
         return EXIT.OK;
@@ -335,9 +333,9 @@ function transferIdArg(ctx: Context, value: string | undefined): Promise<string>
 }
 
 /** In the local cloud, the link printed goes to its web console, not to the AWS console (--json keeps the API's document). */
-function withConsole(ctx: Context, item: Json, kind: 'transfer' | 'batch'): Json {
+function withConsole<T extends { consoleUrl?: string; transferId?: string; batchId?: string }>(ctx: Context, item: T, kind: 'transfer' | 'batch'): T {
   if (!ctx.localConsole || !item.consoleUrl) return item;
-  const url = kind === 'transfer' ? `${ctx.localConsole}/transfers/${String(item.transferId)}` : `${ctx.localConsole}?batch=${String(item.batchId)}`;
+  const url = kind === 'transfer' ? `${ctx.localConsole}/transfers/${item.transferId}` : `${ctx.localConsole}?batch=${item.batchId}`;
   return { ...item, consoleUrl: url };
 }
 
@@ -373,11 +371,11 @@ async function poll<T>(ctx: Context, call: () => Promise<T>): Promise<T> {
 }
 
 /** Follows a transfer until it ends, printing each new history entry. */
-async function follow(ctx: Context, transferId: string, print: boolean): Promise<Json> {
+async function follow(ctx: Context, transferId: string, print: boolean): Promise<TransferView> {
   let shown = 0;
   for (;;) {
     const t = await poll(ctx, () => ctx.client().getTransfer(transferId));
-    const history = Array.isArray(t.history) ? (t.history as Json[]) : [];
+    const history = t.history ?? [];
     if (print) {
       for (const h of history.slice(shown)) ctx.out(ctx.json ? JSON.stringify({ transferId, ...h }) : historyLine(h));
     }
@@ -388,7 +386,7 @@ async function follow(ctx: Context, transferId: string, print: boolean): Promise
 }
 
 /** Follows a batch until it is no longer RUNNING, drawing the progress bar on stderr. */
-async function followBatch(ctx: Context, batchId: string): Promise<Json> {
+async function followBatch(ctx: Context, batchId: string): Promise<BatchView> {
   const tty = Boolean(ctx.deps.stderr.isTTY);
   let last = '';
   for (;;) {

@@ -1,5 +1,6 @@
 /** Human-readable output of `cert-transfer`: plain text, aligned, no colours (pipes and logs stay clean). */
-import { FINAL_STATUSES } from '../types.js';
+import type { TransferSummaryView, TransferView } from '../api-client.js';
+import { FINAL_STATUSES, type HistoryEntry, type RestoreOutcome } from '../types.js';
 
 export interface Writer {
   write(text: string): unknown;
@@ -27,15 +28,14 @@ export function table(headers: string[], body: string[][]): string {
   return [line(headers), ...body.map(line)].join('\n');
 }
 
-export function restoreText(restore: unknown): string | undefined {
-  if (!restore || typeof restore !== 'object') return undefined;
-  const r = restore as Json;
+export function restoreText(r: RestoreOutcome | undefined): string | undefined {
+  if (!r) return undefined;
   const parts: string[] = [];
-  if (Array.isArray(r.reattachedPolicies) && r.reattachedPolicies.length) parts.push(`policies ${r.reattachedPolicies.join(', ')}`);
-  if (Array.isArray(r.reattachedThings) && r.reattachedThings.length) parts.push(`things ${r.reattachedThings.join(', ')}`);
+  if (r.reattachedPolicies?.length) parts.push(`policies ${r.reattachedPolicies.join(', ')}`);
+  if (r.reattachedThings?.length) parts.push(`things ${r.reattachedThings.join(', ')}`);
   if (r.reactivated) parts.push('re-activated');
-  if (Array.isArray(r.notRestored) && r.notRestored.length) {
-    const items = (r.notRestored as Json[]).map((i) => `${str(i.kind)} ${str(i.name)} ${i.result === 'GONE' ? 'gone' : 'failed'}`);
+  if (r.notRestored?.length) {
+    const items = r.notRestored.map((i) => `${i.kind} ${i.name} ${i.result === 'GONE' ? 'gone' : 'failed'}`);
     parts.push(`not restored: ${items.slice(0, 5).join(', ')}${items.length > 5 ? `, … (${items.length})` : ''}`);
   }
   if (r.error) parts.push(`error: ${str(r.error)}`);
@@ -43,18 +43,18 @@ export function restoreText(restore: unknown): string | undefined {
 }
 
 /** One history entry as a line: `2026-11-22 12:00:01Z  PREPARING  message`. */
-export function historyLine(entry: Json): string {
+export function historyLine(entry: Pick<HistoryEntry, 'at' | 'status' | 'message'>): string {
   return `${time(entry.at)}  ${str(entry.status).padEnd(17)}  ${str(entry.message)}`;
 }
 
-export function transferDetails(t: Json): string {
-  const history = Array.isArray(t.history) ? (t.history as Json[]) : [];
+export function transferDetails(t: TransferView): string {
+  const history = t.history ?? [];
   return [
-    `Transfer ${str(t.transferId)}`,
+    `Transfer ${t.transferId}`,
     rows([
       ['status', t.status],
       ['certificate', t.certificateId],
-      ['from → to', `${str(t.sourceAccount)} → ${str(t.targetAccount)}`],
+      ['from → to', `${t.sourceAccount} → ${t.targetAccount}`],
       ['message', t.transferMessage],
       ['created', time(t.createdAt)],
       ['updated', time(t.updatedAt)],
@@ -69,20 +69,20 @@ export function transferDetails(t: Json): string {
   ].join('\n');
 }
 
-export function transferTable(items: Json[]): string {
+export function transferTable(items: TransferSummaryView[]): string {
   return table(
     ['TRANSFER', 'STATUS', 'CERTIFICATE', 'TARGET', 'CREATED'],
     // Full ids: people copy them into --certificate and the other commands.
-    items.map((t) => [str(t.transferId), str(t.status), str(t.certificateId), str(t.targetAccount), time(t.createdAt)]),
+    items.map((t) => [t.transferId, t.status, t.certificateId, t.targetAccount, time(t.createdAt)]),
   );
 }
 
 /** The last line of a finished transfer: `Outcome: ACCEPTED` or `Outcome: REJECTED (reason)`. */
-export function outcomeLine(t: Json): string {
+export function outcomeLine(t: Pick<TransferSummaryView, 'transferId' | 'status' | 'reason' | 'restore'>): string {
   const restore = restoreText(t.restore);
   const extra = [t.status !== 'ACCEPTED' ? t.reason : undefined, restore && t.status !== 'ACCEPTED' ? `restore ${restore}` : undefined].filter(Boolean).join('; ');
-  const repair = t.status === 'RESTORE_FAILED' ? `\nThe certificate is not whole and keeps its lock: fix the cause, then cert-transfer repair ${str(t.transferId)}` : '';
-  return `Outcome: ${str(t.status)}${extra ? ` (${extra})` : ''}${repair}`;
+  const repair = t.status === 'RESTORE_FAILED' ? `\nThe certificate is not whole and keeps its lock: fix the cause, then cert-transfer repair ${t.transferId}` : '';
+  return `Outcome: ${t.status}${extra ? ` (${extra})` : ''}${repair}`;
 }
 
 const BATCH_ORDER = ['PENDING', 'REQUESTED', 'PREPARING', 'AWAITING_DECISION', 'ACCEPTED', 'NOT_STARTED', 'REJECTED', 'CANCELLED', 'EXPIRED', 'FAILED', 'RESTORE_FAILED'];
@@ -103,8 +103,8 @@ export function progressBar(batch: Json, width = 24): string {
 }
 
 /** After `cert-transfer repair`: the transfer whole again, released. */
-export function repairedLine(t: Json): string {
-  return `Transfer ${str(t.transferId)} repaired: now ${str(t.status)}, restore ${restoreText(t.restore) ?? ''}\nThe certificate is released: it can be transferred again.`;
+export function repairedLine(t: TransferView): string {
+  return `Transfer ${t.transferId} repaired: now ${t.status}, restore ${restoreText(t.restore) ?? ''}\nThe certificate is released: it can be transferred again.`;
 }
 
 export function batchSummary(batch: Json): string {
