@@ -8,6 +8,7 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { TransferApiClient } from '../../src/api-client.js';
 import { makeDeviceCertificate, startTestCloud, until, type DeviceCertificate, type TestCloud } from '../support/cloud.js';
+import { RECONCILER_RUN_KEY } from '../../src/keys.js';
 
 /*
  * Malformed and hostile input, table-driven, across every way in: the REST
@@ -48,8 +49,8 @@ async function fingerprint(): Promise<string> {
   let key: Record<string, unknown> | undefined;
   do {
     const page = await ddb.send(new ScanCommand({ TableName: tableName, ExclusiveStartKey: key }));
-    // Rate-budget counters are bookkeeping, not state that a request changes.
-    items.push(...(page.Items ?? []).filter((i) => !String(i.pk).startsWith('RATE#')));
+    // Rate-budget counters and the reconciler's last-run mark are bookkeeping, not state that a request changes.
+    items.push(...(page.Items ?? []).filter((i) => !String(i.pk).startsWith('RATE#') && i.pk !== RECONCILER_RUN_KEY.pk));
     key = page.LastEvaluatedKey;
   } while (key);
   ddb.destroy();
