@@ -19,6 +19,7 @@ import { loadServerlessStack, type ServerlessStack } from './serverless/stack.js
 import { resolveIntrinsics, type IntrinsicContext, type ResourceValues } from './cloudformation/intrinsics.js';
 import { DEMO_ACCOUNTS } from '../src/demo-accounts.js';
 import type { DeployedStack } from './deployed-stack.js';
+import type { ConsoleDeps } from './console/data.js';
 import { createConsole } from './console/server.js';
 import { IamAuthorizer, type Denial } from './iam/authorizer.js';
 import { edgeAuthorizer } from './iam/edge.js';
@@ -91,15 +92,9 @@ export interface LocalCloudOptions {
   root?: string;
 }
 
-export interface LocalCloud {
-  awsUrl: string;
+/** The whole local cloud: what its console reads (ConsoleDeps: endpoint, models, stacks) and the rest. */
+export interface LocalCloud extends ConsoleDeps {
   apiUrl: string;
-  region: string;
-  sourceAccount: string;
-  iot: IotModel;
-  sfn: StepFunctionsModel;
-  events: EventBridgeModel;
-  sns: SnsModel;
   /** The stacks' SQS queues (dead letters of EventBridge targets and of failed event invocations). */
   queues: LocalQueues;
   runtime: LambdaRuntime;

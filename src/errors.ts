@@ -106,3 +106,12 @@ export function awsErrorName(err: unknown): string | undefined {
 
 /** A DynamoDB write refused by its condition: the item was not as the write expected. */
 export const isConditionFailure = (err: unknown) => awsErrorName(err) === 'ConditionalCheckFailedException';
+
+/** Waits for a conditional write whose refusal is an expected answer (the item is not, or no longer, as the write requires). */
+export async function unlessConditionFails(write: Promise<unknown>): Promise<void> {
+  try {
+    await write;
+  } catch (err) {
+    if (!isConditionFailure(err)) throw err;
+  }
+}

@@ -3,7 +3,7 @@
 import { DeleteCommand, GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
 import { ddb } from './clients/dynamodb.js';
 import { config } from './config.js';
-import { isConditionFailure, TransferInProgress } from './errors.js';
+import { isConditionFailure, TransferInProgress, unlessConditionFails } from './errors.js';
 import { lockKey } from './keys.js';
 import { FINAL_STATUSES, RESTORE_FAILED, type TransferStatus } from './types.js';
 
@@ -65,14 +65,10 @@ export async function acquireLock(certificateId: string, transferId: string, sta
 
 /** Releases the certificate's lock if this transfer still holds it. */
 export async function releaseLock(certificateId: string, transferId: string): Promise<void> {
-  try {
-    await ddb.send(new DeleteCommand({
-      TableName: config.tableName,
-      Key: lockKey(certificateId),
-      ConditionExpression: 'transferId = :id',
-      ExpressionAttributeValues: { ':id': transferId },
-    }));
-  } catch (err) {
-    if (!isConditionFailure(err)) throw err;
-  }
+  await unlessConditionFails(ddb.send(new DeleteCommand({
+    TableName: config.tableName,
+    Key: lockKey(certificateId),
+    ConditionExpression: 'transferId = :id',
+    ExpressionAttributeValues: { ':id': transferId },
+  })));
 }

@@ -1,7 +1,7 @@
 import { GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { ddb } from './clients/dynamodb.js';
 import { config } from './config.js';
-import { isConditionFailure, TransferNotFound, TransferStateConflict } from './errors.js';
+import { isConditionFailure, TransferNotFound, TransferStateConflict, unlessConditionFails } from './errors.js';
 import { indexKeys, transferKey } from './keys.js';
 import { acquireLock, releaseLock } from './lock.js';
 import { countRestoreFailed } from './metrics.js';
@@ -185,18 +185,14 @@ export async function requestCancel(transferId: string, reason: string, opts: { 
  * (`requestedAt`) and was not delivered, so the next request starts afresh.
  */
 export async function withdrawCancelRequest(transferId: string, requestedAt: string): Promise<void> {
-  try {
-    await ddb.send(new UpdateCommand({
-      TableName: config.tableName,
-      Key: transferKey(transferId),
-      UpdateExpression: 'REMOVE #cra, #cr SET #updatedAt = :now',
-      ConditionExpression: '#cra = :at AND attribute_not_exists(#cda)',
-      ExpressionAttributeNames: { '#cra': 'cancelRequestedAt', '#cr': 'cancelReason', '#cda': 'cancelDeliveredAt', '#updatedAt': 'updatedAt' },
-      ExpressionAttributeValues: { ':at': requestedAt, ':now': now() },
-    }));
-  } catch (err) {
-    if (!isConditionFailure(err)) throw err;
-  }
+  await unlessConditionFails(ddb.send(new UpdateCommand({
+    TableName: config.tableName,
+    Key: transferKey(transferId),
+    UpdateExpression: 'REMOVE #cra, #cr SET #updatedAt = :now',
+    ConditionExpression: '#cra = :at AND attribute_not_exists(#cda)',
+    ExpressionAttributeNames: { '#cra': 'cancelRequestedAt', '#cr': 'cancelReason', '#cda': 'cancelDeliveredAt', '#updatedAt': 'updatedAt' },
+    ExpressionAttributeValues: { ':at': requestedAt, ':now': now() },
+  })));
 }
 
 /** Stores the snapshot the first time only: a re-run of Preflight never overwrites what restore needs. */
@@ -219,18 +215,14 @@ export async function saveSnapshot(transferId: string, snapshot: Snapshot): Prom
  * only ever forward: a slower, older invocation cannot move it back.
  */
 export async function saveProgress(transferId: string, field: 'detachedPolicies' | 'detachedThings', next: number): Promise<void> {
-  try {
-    await ddb.send(new UpdateCommand({
-      TableName: config.tableName,
-      Key: transferKey(transferId),
-      UpdateExpression: 'SET #f = :n, #updatedAt = :at',
-      ConditionExpression: 'attribute_exists(pk) AND (attribute_not_exists(#f) OR #f < :n)',
-      ExpressionAttributeNames: { '#f': field, '#updatedAt': 'updatedAt' },
-      ExpressionAttributeValues: { ':n': next, ':at': now() },
-    }));
-  } catch (err) {
-    if (!isConditionFailure(err)) throw err;
-  }
+  await unlessConditionFails(ddb.send(new UpdateCommand({
+    TableName: config.tableName,
+    Key: transferKey(transferId),
+    UpdateExpression: 'SET #f = :n, #updatedAt = :at',
+    ConditionExpression: 'attribute_exists(pk) AND (attribute_not_exists(#f) OR #f < :n)',
+    ExpressionAttributeNames: { '#f': field, '#updatedAt': 'updatedAt' },
+    ExpressionAttributeValues: { ':n': next, ':at': now() },
+  })));
 }
 
 export const OPEN: readonly TransferStatus[] = OPEN_STATUSES;

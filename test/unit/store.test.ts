@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { setSourceEnv, SOURCE, TARGET, HUMAN_TARGET } from '../support/env.js';
+import { setSourceEnv, TARGET, HUMAN_TARGET } from '../support/env.js';
 import { useTransferTable } from '../support/dynamo.js';
-import { certArn, certId } from '../support/certs.js';
+import { certId } from '../support/certs.js';
+import { draft } from '../support/transfers.js';
 import { publicView } from '../../src/record.js';
 
 setSourceEnv();
@@ -9,51 +10,12 @@ const store = { ...(await import('../../src/store.js')), ...(await import('../..
 
 useTransferTable();
 
-function draft(certificateId = certId(), targetAccount = TARGET) {
-  const transferId = crypto.randomUUID();
-  return {
-    transferId,
-    certificateId,
-    certificateArn: certArn(certificateId),
-    sourceAccount: SOURCE,
-    targetAccount,
-    timeoutSeconds: 600,
-    restoreOnFailure: true,
-    executionArn: `arn:aws:states:us-east-1:${SOURCE}:execution:sm:${transferId}`,
-  };
-}
-
 describe('transfer store', () => {
   it('creates a transfer in REQUESTED with a first history entry', async () => {
     const record = await store.createTransfer(draft());
     expect(record.status).toBe('REQUESTED');
     expect(record.history).toHaveLength(1);
     expect(await store.getTransfer(record.transferId)).toMatchObject({ status: 'REQUESTED', transferId: record.transferId });
-  });
-
-  it('allows at most one open transfer per certificate', async () => {
-    const first = await store.createTransfer(draft());
-    const err = await store.createTransfer(draft(first.certificateId)).catch((e: unknown) => e);
-    expect(err).toMatchObject({ name: 'TransferInProgress', status: 409, openTransferId: first.transferId });
-  });
-
-  it('of 20 simultaneous starts for one certificate, exactly one wins', async () => {
-    const certificateId = certId();
-    const results = await Promise.allSettled(Array.from({ length: 20 }, () => store.createTransfer(draft(certificateId))));
-    expect(results.filter((r) => r.status === 'fulfilled')).toHaveLength(1);
-    for (const r of results.filter((r) => r.status === 'rejected')) expect((r as PromiseRejectedResult).reason).toMatchObject({ name: 'TransferInProgress' });
-  });
-
-  it('frees the certificate when its transfer settles', async () => {
-    const first = await store.createTransfer(draft());
-    await store.settle(first, 'FAILED', { message: 'test' });
-    await expect(store.createTransfer(draft(first.certificateId))).resolves.toHaveProperty('status', 'REQUESTED');
-  });
-
-  it('takes over a lock whose transfer is already final (e.g. a release that crashed)', async () => {
-    const first = await store.createTransfer(draft());
-    await store.transition(first.transferId, { to: 'FAILED', from: store.OPEN, message: 'ended without releasing' });
-    await expect(store.createTransfer(draft(first.certificateId))).resolves.toHaveProperty('status', 'REQUESTED');
   });
 
   it('moves only from the allowed statuses and says what the status is', async () => {
