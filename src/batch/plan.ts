@@ -59,7 +59,9 @@ export function planBatch(total: number, maxConcurrency: number, maxSliceSize = 
   const slicesAtOnce = Math.max(1, Math.min(slices, maxConcurrency, INLINE_MAP_MAX_CONCURRENCY));
   const itemConcurrency = Math.max(1, Math.min(INLINE_MAP_MAX_CONCURRENCY, Math.floor(maxConcurrency / slicesAtOnce)));
   const groups = Math.ceil(slices / MAX_GROUP_SLICES);
-  const groupConcurrency = Math.min(groups, slicesAtOnce);
+  // As many groups at once as keep every slice slot busy: 15 slots over 10 groups is 5 groups of 3, not 10 of 1.
+  let groupConcurrency = Math.min(groups, slicesAtOnce);
+  for (let g = groupConcurrency; g >= 1; g--) if (g * Math.floor(slicesAtOnce / g) > groupConcurrency * Math.floor(slicesAtOnce / groupConcurrency)) groupConcurrency = g;
   const sliceConcurrency = Math.max(1, Math.floor(slicesAtOnce / groupConcurrency));
   return { sliceSize, slices, groups, groupConcurrency, sliceConcurrency, itemConcurrency };
 }

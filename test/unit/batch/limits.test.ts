@@ -90,6 +90,15 @@ describe('a batch at its largest stays within Step Functions quotas', () => {
     expect(planBatch(150, 40)).toEqual({ sliceSize: 75, slices: 2, groups: 1, groupConcurrency: 1, sliceConcurrency: 2, itemConcurrency: 20 });
     // The largest batch: ten groups at once, each running four slices of two certificates in flight (80 of 100 asked).
     expect(planBatch(MAX_BATCH_SIZE, MAX_BATCH_CONCURRENCY)).toEqual({ sliceSize: 100, slices: 1000, groups: 10, groupConcurrency: 10, sliceConcurrency: 4, itemConcurrency: 2 });
+    // At the default concurrency (15 at AWS default quotas) every slot is used: five groups of three slices at once.
+    expect(planBatch(MAX_BATCH_SIZE, 15)).toEqual({ sliceSize: 100, slices: 1000, groups: 10, groupConcurrency: 5, sliceConcurrency: 3, itemConcurrency: 1 });
+    // A batch of more slices than the concurrency uses every slot of it, in however many groups.
+    for (const maxConcurrency of [1, 7, 15, 23, 40]) {
+      for (const total of [10_000, 50_000, MAX_BATCH_SIZE]) {
+        const p = planBatch(total, maxConcurrency);
+        expect(p.groupConcurrency * p.sliceConcurrency * p.itemConcurrency, JSON.stringify({ total, maxConcurrency })).toBe(maxConcurrency);
+      }
+    }
   });
 
   it(`the largest payloads stay under ${PAYLOAD_LIMIT_BYTES} bytes: the batch input, a group's input and output, a slice's input, the summary's input`, () => {
