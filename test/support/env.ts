@@ -1,8 +1,10 @@
+import { DEMO_ACCOUNTS } from '../../src/demo-accounts.js';
+
 /** The environment every source-stack function gets, for tests outside the local cloud. */
-export const SOURCE = '111111111111';
-export const TARGET = '222222222222';
-export const HUMAN_TARGET = '333333333333';
-export const STRANGER = '444444444444';
+export const SOURCE: string = DEMO_ACCOUNTS.source;
+export const TARGET: string = DEMO_ACCOUNTS.autoAccept;
+export const HUMAN_TARGET: string = DEMO_ACCOUNTS.human;
+export const STRANGER: string = DEMO_ACCOUNTS.stranger;
 /** The buses at stage `test`: the source stack's, and the one every target kit runs. */
 export const SOURCE_BUS = 'certificate-transfer-test';
 export const TARGET_BUS = 'certificate-transfer-target-test';

@@ -1,9 +1,10 @@
 // A packaged template's resources as CloudFormation would name them on deploy (Ref and
 // Fn::GetAtt values), so tests can resolve roles, permissions and rules to real ARNs.
 import { resolveIntrinsics, UnresolvableIntrinsic, type IntrinsicContext, type ResourceValues } from '../../local/cloudformation/intrinsics.js';
+import { DEMO_ACCOUNTS } from '../../src/demo-accounts.js';
 import type { PackagedStack } from './packaged.js';
 
-export const DEPLOY_ACCOUNT = '111111111111';
+export const DEPLOY_ACCOUNT: string = DEMO_ACCOUNTS.source;
 export const DEPLOY_REGION = 'us-east-1';
 
 type Props = Record<string, unknown>;
