@@ -69,7 +69,7 @@ describe('cert-transfer doctor against the local cloud', () => {
 
     const result = await doctor();
 
-    expect(result.stdout).toContain(`✗ ${AUTO}: target kit's rule for offers and pings: no rule on ${AUTO}'s certificate-transfer bus matches Certificate Transfer Offered`);
+    expect(result.stdout).toContain(`✗ ${AUTO}: target kit's rule for offers and pings: no rule on ${AUTO}'s certificate-transfer-target-local bus matches Certificate Transfer Offered`);
     expect(result.stdout).toContain(`    fix: deploy the target kit in ${AUTO}`);
     expect(result.stdout).toContain(`✗ ${AUTO}: decision path returns (Ping answered by a Pong): no Pong from ${AUTO}`);
     expect(result.stdout).toContain(`✓ ${HUMAN}: decision path returns`);
