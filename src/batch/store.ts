@@ -2,6 +2,7 @@ import { GetCommand, PutCommand, QueryCommand, UpdateCommand } from '@aws-sdk/li
 import { ddb } from '../clients/dynamodb.js';
 import { config } from '../config.js';
 import { BatchNotFound } from '../errors.js';
+import { batchKey, batchPartition, SKIPPED_PREFIX } from '../keys.js';
 import { idFrom } from '../transfer/start.js';
 import type { BatchRecord, BatchStatus, BatchSummary } from './types.js';
 
@@ -21,10 +22,10 @@ import type { BatchRecord, BatchStatus, BatchSummary } from './types.js';
  */
 export const batchTransferId = (batchId: string, certificateId: string) => idFrom('batch', batchId, certificateId.toLowerCase());
 
-const batchKey = (batchId: string) => ({ pk: `BATCH#${batchId}`, sk: 'BATCH' });
-const skipKey = (batchId: string, certificateId: string) => ({ pk: `BATCH#${batchId}`, sk: `SKIP#${certificateId}` });
+const skipKey = (batchId: string, certificateId: string) => ({ pk: batchPartition(batchId), sk: `${SKIPPED_PREFIX}${certificateId}` });
+const SLICE_PREFIX = 'SLICE#';
 /** Zero-padded, so the slices of a batch sort in order. */
-const sliceKey = (batchId: string, slice: number) => ({ pk: `BATCH#${batchId}`, sk: `SLICE#${String(slice).padStart(5, '0')}` });
+const sliceKey = (batchId: string, slice: number) => ({ pk: batchPartition(batchId), sk: `${SLICE_PREFIX}${String(slice).padStart(5, '0')}` });
 const now = () => new Date().toISOString();
 
 function strip<T>(item: Record<string, unknown>): T {
@@ -75,7 +76,7 @@ export async function listSkipped(batchId: string): Promise<SkippedCertificate[]
     const page = await ddb.send(new QueryCommand({
       TableName: config.tableName,
       KeyConditionExpression: 'pk = :pk AND begins_with(sk, :skip)',
-      ExpressionAttributeValues: { ':pk': `BATCH#${batchId}`, ':skip': 'SKIP#' },
+      ExpressionAttributeValues: { ':pk': batchPartition(batchId), ':skip': SKIPPED_PREFIX },
       ConsistentRead: true,
       ExclusiveStartKey: key,
     }));
@@ -141,7 +142,7 @@ export async function listSlices(batchId: string): Promise<string[][]> {
     const page = await ddb.send(new QueryCommand({
       TableName: config.tableName,
       KeyConditionExpression: 'pk = :pk AND begins_with(sk, :slice)',
-      ExpressionAttributeValues: { ':pk': `BATCH#${batchId}`, ':slice': 'SLICE#' },
+      ExpressionAttributeValues: { ':pk': batchPartition(batchId), ':slice': SLICE_PREFIX },
       ConsistentRead: true,
       ExclusiveStartKey: key,
     }));
