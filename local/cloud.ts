@@ -121,16 +121,6 @@ export function defaultTargets(): TargetInstall[] {
   ];
 }
 
-/**
- * What serverless-esbuild leaves out of each bundle (`custom.esbuild.exclude`): the Lambda
- * runtime's AWS SDK. Left out locally too, so a function loads the SDK the way it does in
- * Lambda (from outside its bundle: here the repository's node_modules).
- */
-function bundleExternals(stack: ServerlessStack): string[] {
-  const esbuild = ((stack.raw.custom ?? {}) as { esbuild?: { exclude?: unknown } }).esbuild;
-  return Array.isArray(esbuild?.exclude) ? esbuild.exclude.map(String).filter((e) => e !== '*') : [];
-}
-
 /** The REST API id the local API Gateway answers as (its execute-api ARNs name it). */
 const LOCAL_REST_API_ID = 'local';
 
@@ -385,7 +375,7 @@ export async function startLocalCloud(opts: LocalCloudOptions = {}): Promise<Loc
 
       for (const fn of stack.functions) {
         const environment = Object.fromEntries(Object.entries(resolveIntrinsics(fn.environment, ctx) as Record<string, unknown>).map(([k, v]) => [k, String(v)]));
-        functionConfigs.push({ account: install.account, region, name: fn.name, handlerFile: fn.handlerFile, handlerExport: fn.handlerExport, timeoutSeconds: opts.functionTimeouts?.[fn.key] ?? fn.timeout, memorySize: fn.memorySize, reservedConcurrency: fn.reservedConcurrency, environment, roleArn: roles.functions[fn.key]?.arn, external: bundleExternals(stack) });
+        functionConfigs.push({ account: install.account, region, name: fn.name, handlerFile: fn.handlerFile, handlerExport: fn.handlerExport, timeoutSeconds: opts.functionTimeouts?.[fn.key] ?? fn.timeout, memorySize: fn.memorySize, reservedConcurrency: fn.reservedConcurrency, environment, roleArn: roles.functions[fn.key]?.arn });
         const arn = functionArn(install.account, region, fn.name);
         deployed.functions[fn.key] = arn;
         const rawFn = ((stack.raw.functions ?? {}) as Record<string, { maximumRetryAttempts?: unknown; destinations?: { onFailure?: unknown } }>)[fn.key];

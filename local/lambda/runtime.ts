@@ -39,8 +39,6 @@ export interface LocalFunctionConfig {
    * at once, more fail with `TooManyRequestsException`; the account's other functions share what is left.
    */
   reservedConcurrency?: number;
-  /** Packages left out of the bundle and loaded from node_modules at run time (the stack's `custom.esbuild.exclude`). */
-  external?: string[];
 }
 
 export interface InvocationRecord {
@@ -131,11 +129,7 @@ export class LambdaRuntime {
   /** Bundles every handler (one esbuild run) and registers the functions. */
   async deploy(configs: LocalFunctionConfig[]): Promise<string[]> {
     const entries = new Map<string, string>();
-    const externals = new Map<string, string[]>();
-    for (const c of configs) {
-      entries.set(c.handlerFile, resolveSource(c.handlerFile));
-      externals.set(c.handlerFile, c.external ?? []);
-    }
+    for (const c of configs) entries.set(c.handlerFile, resolveSource(c.handlerFile));
     mkdirSync(this.opts.buildDir, { recursive: true });
     const outFor = (file: string) => join(this.opts.buildDir, `${file.replace(/[^a-zA-Z0-9]+/g, '_').slice(-120)}.cjs`);
     const todo = [...entries.entries()];
@@ -148,7 +142,6 @@ export class LambdaRuntime {
       target: 'node20',
       keepNames: true,
       sourcemap: false,
-      external: externals.get(file),
       logLevel: 'silent',
     })));
     const arns: string[] = [];

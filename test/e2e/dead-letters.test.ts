@@ -75,7 +75,7 @@ describe('dead letters', () => {
 
     expect(message.sentBy).toBe('events.amazonaws.com');
     expect(message.attributes).toMatchObject({
-      RULE_ARN: `arn:aws:events:us-east-1:${SOURCE}:rule/certificate-transfer/certificate-transfer-local-requestTrigger-rule-1`,
+      RULE_ARN: `arn:aws:events:us-east-1:${SOURCE}:rule/certificate-transfer-local/certificate-transfer-local-requestTrigger-rule-1`,
       ERROR_CODE: 'NO_RESOURCE',
       RETRY_ATTEMPTS: '0',
     });

@@ -59,7 +59,7 @@ describe('IAM enforced by the local cloud', () => {
   it('a rule whose Lambda permission does not match is not delivered: a failed invocation, the function never runs', async () => {
     const decisionArn = t.cloud.stacks[0].functions.decision;
     const rule = (await t.cloud.events.listRuleNamesByTarget({ account: SOURCE, region: t.cloud.region }, { TargetArn: decisionArn, EventBusName: 'certificate-transfer-local' })).RuleNames[0];
-    const ruleArn = `arn:aws:events:${t.cloud.region}:${SOURCE}:rule/certificate-transfer/${rule}`;
+    const ruleArn = `arn:aws:events:${t.cloud.region}:${SOURCE}:rule/certificate-transfer-local/${rule}`;
     const before = invocations.filter((r) => r.functionArn === decisionArn).length;
 
     const out = await t.events(AUTO).send(new PutEventsCommand({ Entries: [{
@@ -81,7 +81,7 @@ describe('IAM enforced by the local cloud', () => {
     await c.send(new PutRuleCommand({ Name: 'hand-made', EventBusName: 'certificate-transfer-local', EventPattern: JSON.stringify({ source: ['hand.made'] }) }));
     await c.send(new PutTargetsCommand({ Rule: 'hand-made', EventBusName: 'certificate-transfer-local', Targets: [{ Id: 't1', Arn: fn }] }));
     await c.send(new PutEventsCommand({ Entries: [{ EventBusName: 'certificate-transfer-local', Source: 'hand.made', DetailType: 'x', Detail: '{}' }] }));
-    const ruleArn = `arn:aws:events:${t.cloud.region}:${SOURCE}:rule/certificate-transfer/hand-made`;
+    const ruleArn = `arn:aws:events:${t.cloud.region}:${SOURCE}:rule/certificate-transfer-local/hand-made`;
     const metrics = await t.cloud.events.waitForMetric(ruleArn, 'FailedInvocations', 1);
     expect(metrics.Invocations).toBe(metrics.FailedInvocations);
   });
