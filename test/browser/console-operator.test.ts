@@ -317,8 +317,11 @@ describe.skipIf(!HAVE_CHROMIUM)(HAVE_CHROMIUM ? 'console for operators in Chromi
     expect(await page.locator(`${sub} li`).count()).toBe(1);
     expect(await page.textContent(`tr[data-batch-id="${batchId}"]`)).toMatch(/Not started\s*1/);
     // The list is redrawn as events arrive: capture the region of the page, not the element.
-    const area = await page.locator('section[aria-labelledby="batches-h"]').boundingBox();
-    await page.screenshot({ path: join(SHOTS, 'console-batch-not-started.png'), clip: area! });
+    const section = page.locator('section[aria-labelledby="batches-h"]');
+    await section.waitFor({ state: 'visible' });
+    // A redraw can catch the box between two renders: ask again until the section has one.
+    const area = await until('the batch list to have a box', async () => (await section.boundingBox()) ?? undefined, 10_000, 100);
+    await page.screenshot({ path: join(SHOTS, 'console-batch-not-started.png'), clip: area });
     expect(problems).toEqual([]);
   });
 });
