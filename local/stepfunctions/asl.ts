@@ -14,9 +14,8 @@ import { gatedMapOf, isGatedMap, rewriteMapConcurrency } from './map-concurrency
  */
 
 export type { JsonValue } from './types.js';
-
-type StateDef = Record<string, unknown> & { Type?: string };
-type MachineDef = { StartAt: string; States: Record<string, StateDef>; TimeoutSeconds?: number; QueryLanguage?: string };
+export type { DistributedMapInfo, IntegrationPattern, ParsedDefinition, ResourceInfo, StateInfo, TaskKind, TaskStateInfo } from './definition.js';
+import type { DistributedMapInfo, IntegrationPattern, MachineDef, ParsedDefinition, ResourceInfo, StateDef, StateInfo, TaskKind, TaskStateInfo } from './definition.js';
 
 /** Keys the rewrite adds to every Task's Parameters; the task handler unwraps them. */
 export const WRAP = {
@@ -33,43 +32,6 @@ export const WRAP = {
  * largest delay Node's setTimeout accepts (about 24.8 days).
  */
 export const LIBRARY_TASK_TIMEOUT_SECONDS = 2_147_483;
-
-export interface TaskStateInfo {
-  name: string;
-  resource: string;
-  definition: StateDef;
-  /** Names of the Map/Parallel states this Task sits in, innermost last. */
-  enclosing: string[];
-}
-
-export interface StateInfo {
-  name: string;
-  type: string;
-  definition: StateDef;
-  enclosing: string[];
-}
-
-export interface ParsedDefinition {
-  raw: MachineDef;
-  states: Map<string, StateInfo>;
-  tasks: Map<string, TaskStateInfo>;
-  /** Top-level TimeoutSeconds, enforced by the model. */
-  timeoutSeconds?: number;
-  /** Maps whose iterations wait for a slot (MaxConcurrencyPath, see map-concurrency.ts). */
-  gatedMaps: Set<string>;
-  /** Distributed Maps: each runs its items as child executions of its ItemProcessor (distributed-map.ts). */
-  distributedMaps: Map<string, DistributedMapInfo>;
-}
-
-export interface DistributedMapInfo {
-  name: string;
-  /** The map run's label in the children's ARNs. */
-  label: string;
-  /** The ItemProcessor as a machine of its own, and the type of its executions. */
-  processor: ParsedDefinition;
-  definition: string;
-  executionType: 'STANDARD' | 'EXPRESS';
-}
 
 /**
  * Fields the library would silently ignore, giving results AWS would not:
@@ -199,18 +161,6 @@ export function prepareForRun(parsed: ParsedDefinition): StateMachineDefinition 
   return copy as unknown as StateMachineDefinition;
 }
 
-/** How a Task's Resource is run. */
-export type TaskKind = 'lambda' | 'lambda:invoke' | 'states:startExecution' | 'other';
-export type IntegrationPattern = 'request-response' | 'wait-for-task-token' | 'sync' | 'sync:2';
-
-export interface ResourceInfo {
-  kind: TaskKind;
-  pattern: IntegrationPattern;
-  /** For history events: `lambda` / `invoke.waitForTaskToken` as AWS reports them. */
-  resourceType: string;
-  resourceName: string;
-}
-
 export function classifyResource(resource: string): ResourceInfo {
   if (/^arn:aws[\w-]*:lambda:[^:]*:[^:]*:function:/.test(resource)) {
     return { kind: 'lambda', pattern: 'request-response', resourceType: 'lambda', resourceName: resource };
@@ -229,22 +179,4 @@ export function classifyResource(resource: string): ResourceInfo {
   return { kind, pattern, resourceType: service, resourceName: rest };
 }
 
-/**
- * Evaluates the simple reference paths used for ItemsPath (`$`, `$.a.b`, `$['a']`, `$.a[0]`).
- * Returns undefined for anything fancier; only used to report MapStateStarted's length.
- */
-export function evalSimplePath(path: string | undefined, value: unknown): unknown {
-  if (path === undefined || path === '$') return value;
-  if (!path.startsWith('$')) return undefined;
-  const re = /\.([A-Za-z_][\w-]*)|\['([^']*)'\]|\[(\d+)\]/gy;
-  re.lastIndex = 1;
-  let cur: unknown = value;
-  let m: RegExpExecArray | null;
-  let pos = 1;
-  while (pos < path.length && (m = re.exec(path))) {
-    const key = m[1] ?? m[2] ?? Number(m[3]);
-    cur = cur !== null && typeof cur === 'object' ? (cur as Record<string | number, unknown>)[key] : undefined;
-    pos = re.lastIndex;
-  }
-  return pos === path.length ? cur : undefined;
-}
+export { evalSimplePath } from './paths.js';

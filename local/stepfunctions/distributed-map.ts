@@ -5,8 +5,11 @@
 import { randomUUID } from 'node:crypto';
 import { TaskFailure, StatesRuntimeFailure } from './errors.js';
 import type { ExecutionRecord, Run } from './records.js';
+import { MapRuns, type MapRun } from './map-runs.js';
+
+export { MapRuns };
 import type { JsonValue } from './types.js';
-import { evalSimplePath } from './asl.js';
+import { evalSimplePath } from './paths.js';
 
 /** "Up to 10,000 parallel child workflow executions" (developer guide, "Distributed mode"). */
 export const DISTRIBUTED_MAP_MAX_CONCURRENCY = 10_000;
@@ -123,52 +126,9 @@ function whole(value: JsonValue | undefined, field: string, min: number, max: nu
   return value;
 }
 
-/** One map run: its ARN and the children it started, so a stopped parent stops them. */
-export interface MapRun {
-  mapRunArn: string;
-  children: Set<ExecutionRecord>;
-}
-
 /** Starts a child of a map run: an execution of the ItemProcessor (engine.ts). */
 export type StartMapChild = (mapRunArn: string, name: string, input: JsonValue) => Promise<ExecutionRecord>;
 
-/**
- * The map runs of one execution. The hidden Task's handler and the library's StateEntered of the Map
- * meet here (whichever comes second starts the run), so MapRunStarted follows MapStateEntered.
- */
-export class MapRuns {
-  private readonly credits = new Map<string, number>();
-  private readonly waiting = new Map<string, (() => void)[]>();
-  readonly open = new Set<MapRun>();
-
-  /** StateEntered (or StateRetried) of a distributed Map, from the library's event log. */
-  entered(stateName: string): void {
-    const next = this.waiting.get(stateName)?.shift();
-    if (next) next();
-    else this.credits.set(stateName, (this.credits.get(stateName) ?? 0) + 1);
-  }
-
-  /** Resolves once the Map's StateEntered has been written. */
-  arrive(stateName: string): Promise<void> {
-    const n = this.credits.get(stateName) ?? 0;
-    if (n > 0) {
-      this.credits.set(stateName, n - 1);
-      return Promise.resolve();
-    }
-    return new Promise((resolve) => {
-      const list = this.waiting.get(stateName) ?? [];
-      list.push(resolve);
-      this.waiting.set(stateName, list);
-    });
-  }
-
-  /** The parent ended: every child still running is stopped, as AWS stops a map run's children. */
-  close(stop: (child: ExecutionRecord) => void): void {
-    for (const w of this.waiting.values()) for (const resolve of w.splice(0)) resolve();
-    for (const mapRun of this.open) for (const child of mapRun.children) if (child.status === 'RUNNING') stop(child);
-    this.open.clear();
-  }
-}
 
 export interface DistributedMapContext {
   run: Run;
@@ -209,7 +169,7 @@ export async function runDistributedMap(ctx: DistributedMapContext, wrapped: Rec
   const exceeded = (failed: number) => failed > count && (inputs.length === 0 || (failed / inputs.length) * 100 > percentage);
 
   const { rec } = run;
-  const mapRun: MapRun = { mapRunArn: `arn:aws:states:${rec.region}:${rec.account}:mapRun:${rec.stateMachineName}/${ctx.label}:${randomUUID()}`, children: new Set() };
+  const mapRun: MapRun<ExecutionRecord> = { mapRunArn: `arn:aws:states:${rec.region}:${rec.account}:mapRun:${rec.stateMachineName}/${ctx.label}:${randomUUID()}`, children: new Set() };
   run.mapRuns.open.add(mapRun);
   ctx.append('MapRunStarted', 'mapRunStartedEventDetails', { mapRunArn: mapRun.mapRunArn });
   const results: JsonValue[] = new Array(inputs.length).fill(null);

@@ -3,7 +3,8 @@
 import '../polyfills.js';
 import { randomUUID } from 'node:crypto';
 import { StateMachine, type StateMachineDefinition } from 'aws-local-stepfunctions';
-import { evalSimplePath, prepareForRun, type DistributedMapInfo, type ParsedDefinition } from './asl.js';
+import { prepareForRun, type DistributedMapInfo, type ParsedDefinition } from './asl.js';
+import { evalSimplePath } from './paths.js';
 import { MapRuns, runDistributedMap } from './distributed-map.js';
 import { sfnErrors } from './errors.js';
 import { append, emit, onEnterTask, onExitTask } from './history.js';

@@ -1,8 +1,8 @@
 // The model's internal records (state machines, executions, runs, tasks) and ModelState, the state and
 // settings every module of the model works on. Nothing here leaves local/stepfunctions.
 import type { StateMachineDefinition } from 'aws-local-stepfunctions';
-import type { ParsedDefinition, ResourceInfo, TaskStateInfo } from './asl.js';
-import type { MapRuns } from './distributed-map.js';
+import type { ParsedDefinition, ResourceInfo, TaskStateInfo } from './definition.js';
+import type { MapRuns } from './map-runs.js';
 import type { MapGates } from './map-concurrency.js';
 import type { LongTimer } from './timers.js';
 import type { TaskTokens } from './tokens.js';
@@ -97,7 +97,7 @@ export interface Run {
   sealed: boolean;
   gates: MapGates;
   /** The distributed Maps' runs of this execution, whose children stop with it. */
-  mapRuns: MapRuns;
+  mapRuns: MapRuns<ExecutionRecord>;
   resolveFinished: () => void;
 }
 
