@@ -68,22 +68,27 @@ export async function recordSkipped(batchId: string, skipped: Omit<SkippedCertif
   }));
 }
 
-/** Every certificate the batch skipped, across all pages. */
-export async function listSkipped(batchId: string): Promise<SkippedCertificate[]> {
-  const out: SkippedCertificate[] = [];
+/** Every item of a batch's partition whose sort key starts with `prefix`, across all pages (consistent reads). */
+async function batchItems(batchId: string, prefix: string): Promise<Record<string, unknown>[]> {
+  const out: Record<string, unknown>[] = [];
   let key: Record<string, unknown> | undefined;
   do {
     const page = await ddb.send(new QueryCommand({
       TableName: config.tableName,
-      KeyConditionExpression: 'pk = :pk AND begins_with(sk, :skip)',
-      ExpressionAttributeValues: { ':pk': batchPartition(batchId), ':skip': SKIPPED_PREFIX },
+      KeyConditionExpression: 'pk = :pk AND begins_with(sk, :prefix)',
+      ExpressionAttributeValues: { ':pk': batchPartition(batchId), ':prefix': prefix },
       ConsistentRead: true,
       ExclusiveStartKey: key,
     }));
-    for (const item of page.Items ?? []) out.push(strip<SkippedCertificate>(item));
+    out.push(...(page.Items ?? []));
     key = page.LastEvaluatedKey;
   } while (key);
   return out;
+}
+
+/** Every certificate the batch skipped, across all pages. */
+export async function listSkipped(batchId: string): Promise<SkippedCertificate[]> {
+  return (await batchItems(batchId, SKIPPED_PREFIX)).map((item) => strip<SkippedCertificate>(item));
 }
 
 /** Closes a batch with its summary (or the error that stopped it). */
@@ -137,17 +142,6 @@ export async function getSlice(batchId: string, slice: number): Promise<string[]
 /** Every slice of a batch, in order, across all pages. */
 export async function listSlices(batchId: string): Promise<string[][]> {
   const out: string[][] = [];
-  let key: Record<string, unknown> | undefined;
-  do {
-    const page = await ddb.send(new QueryCommand({
-      TableName: config.tableName,
-      KeyConditionExpression: 'pk = :pk AND begins_with(sk, :slice)',
-      ExpressionAttributeValues: { ':pk': batchPartition(batchId), ':slice': SLICE_PREFIX },
-      ConsistentRead: true,
-      ExclusiveStartKey: key,
-    }));
-    for (const item of page.Items ?? []) out[item.slice as number] = item.certificateIds as string[];
-    key = page.LastEvaluatedKey;
-  } while (key);
+  for (const item of await batchItems(batchId, SLICE_PREFIX)) out[item.slice as number] = item.certificateIds as string[];
   return Array.from(out, (ids) => ids ?? []);
 }
