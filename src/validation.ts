@@ -173,8 +173,14 @@ export function validateListQuery(query: Record<string, string | undefined> | nu
 
 // ───────────── POST /transfer-batches ─────────────
 
-/** 1,000 slices of 100 (src/batch/plan.ts); 100,000 ids of 64 characters are about 6.7 MB of JSON, within API Gateway's 10 MB. */
+/** 1,000 slices of 100 (src/batch/plan.ts): the most one batch holds, by `filter`. */
 export const MAX_BATCH_SIZE = 100_000;
+/**
+ * The most `certificateIds` one request body carries: the API's Lambda takes at most 6 MB of
+ * event (the body escaped inside it, about 69 bytes per id, plus the headers), so 85,000 ids
+ * (5.9 MB) leave room; a larger fleet goes in several batches or by `filter`.
+ */
+export const MAX_BATCH_BODY_IDS = 85_000;
 /** An inline Map runs at most 40 iterations at once. */
 export const MAX_BATCH_CONCURRENCY = 100;
 /**
@@ -212,9 +218,9 @@ export const batchRequestSchema: JSONSchemaType<BatchRequestBody> = {
   required: ['targetAccount'],
   properties: {
     certificateIds: {
-      type: 'array', minItems: 1, maxItems: MAX_BATCH_SIZE, nullable: true,
+      type: 'array', minItems: 1, maxItems: MAX_BATCH_BODY_IDS, nullable: true,
       items: { type: 'string', pattern: FIELD.certificateId.pattern },
-      description: `The certificates to transfer, 1 to ${MAX_BATCH_SIZE}, each once; or give filter`,
+      description: `The certificates to transfer, 1 to ${MAX_BATCH_BODY_IDS} (what fits in the API's 6 MB Lambda event), each once; or give filter (up to ${MAX_BATCH_SIZE})`,
     },
     filter: {
       type: 'object', additionalProperties: false, nullable: true,
@@ -239,7 +245,7 @@ const BATCH_RULES: Record<string, string> = {
   ...RULES,
   // Spreading read the getter once; keep it live like RULES'.
   get timeoutSeconds() { return RULES.timeoutSeconds; },
-  certificateIds: `must be a list of 1 to ${MAX_BATCH_SIZE} certificate ids`,
+  certificateIds: `must be a list of 1 to ${MAX_BATCH_BODY_IDS} certificate ids (more: several batches, or a filter of up to ${MAX_BATCH_SIZE})`,
   'certificateIds[]': RULES.certificateId,
   filter: 'must be an object with status, createdAfter, createdBefore or limit',
   'filter.status': 'must be ACTIVE or INACTIVE',

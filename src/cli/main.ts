@@ -5,7 +5,7 @@ import { fromNodeProviderChain } from '@aws-sdk/credential-providers';
 import type { AwsCredentialIdentity, AwsCredentialIdentityProvider } from '@smithy/types';
 import { ApiError, TransferApiClient, type BatchView, type TransferSummaryView, type TransferView } from '../api-client.js';
 import { DEMO_ACCOUNTS } from '../demo-accounts.js';
-import { MAX_BATCH_CONCURRENCY, MAX_BATCH_SIZE } from '../validation.js';
+import { MAX_BATCH_BODY_IDS, MAX_BATCH_CONCURRENCY } from '../validation.js';
 import {
   EXIT, UsageError, accountArg, durationArg, intArg, parseCertificateList, regionOfEndpoint,
 } from './args.js';
@@ -278,7 +278,7 @@ const COMMANDS: Record<string, Command> = {
       };
       const source = file === '-' ? 'stdin' : file;
       const certificateIds = parseCertificateList(await readInput(ctx, file), source);
-      if (certificateIds.length > MAX_BATCH_SIZE) throw new UsageError(`${source} lists ${certificateIds.length} certificates; a batch takes at most ${MAX_BATCH_SIZE}: split the list`);
+      if (certificateIds.length > MAX_BATCH_BODY_IDS) throw new UsageError(`${source} lists ${certificateIds.length} certificates; a batch request takes at most ${MAX_BATCH_BODY_IDS}: split the list`);
       const started = await ctx.client().startBatch({ ...body, certificateIds });
       const { batchId } = started;
       if (v['no-wait']) {

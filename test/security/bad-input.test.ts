@@ -9,6 +9,7 @@ import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { TransferApiClient } from '../../src/api-client.js';
 import { makeDeviceCertificate, startTestCloud, until, type DeviceCertificate, type TestCloud } from '../support/cloud.js';
 import { RECONCILER_RUN_KEY } from '../../src/keys.js';
+import { MAX_BATCH_BODY_IDS } from '../../src/validation.js';
 
 /*
  * Malformed and hostile input, table-driven, across every way in: the REST
@@ -113,7 +114,7 @@ const http: HttpCase[] = [
   { name: 'GET /transfers?status=BOGUS', send: () => api().request('GET', '/transfers', undefined, { status: 'BOGUS' }), status: 400, field: 'status' },
   { name: 'GET /transfers?limit=abc', send: () => api().request('GET', '/transfers', undefined, { limit: 'abc' }), status: 400, field: 'limit' },
   { name: 'GET /transfers?certificateId=../../', send: () => api().request('GET', '/transfers', undefined, { certificateId: '../../' }), status: 400, field: 'certificateId' },
-  { name: 'POST /transfer-batches with 100,001 ids', send: () => api().request('POST', '/transfer-batches', { certificateIds: Array.from({ length: 100_001 }, (_, i) => i.toString(16).padStart(64, '0')), targetAccount: AUTO }), status: 400, field: 'certificateIds' },
+  { name: 'POST /transfer-batches with 85,001 ids', send: () => api().request('POST', '/transfer-batches', { certificateIds: Array.from({ length: MAX_BATCH_BODY_IDS + 1 }, (_, i) => i.toString(16).padStart(64, '0')), targetAccount: AUTO }), status: 400, field: 'certificateIds' },
   { name: 'POST /transfer-batches with no ids', send: () => api().request('POST', '/transfer-batches', { certificateIds: [], targetAccount: AUTO }), status: 400, field: 'certificateIds' },
   { name: 'POST /transfer-batches with maxConcurrency 0', send: () => api().request('POST', '/transfer-batches', { certificateIds: [cert.certificateId], targetAccount: AUTO, maxConcurrency: 0 }), status: 400, field: 'maxConcurrency' },
   { name: 'GET an unknown batch', send: () => api().request('GET', `/transfer-batches/${crypto.randomUUID()}`), status: 404, field: 'batchId' },

@@ -237,11 +237,11 @@ describe('cert-transfer against the API', () => {
     expect(run.stdout).toMatch(new RegExp(`${CERT2}\\s+NOT_STARTED\\s+CertificateNotFound: Certificate was not found`));
   });
 
-  it('batch refuses more than 100,000 ids before calling the API', async () => {
-    const ids = Array.from({ length: 100_001 }, (_, i) => i.toString(16).padStart(64, '0')).join('\n');
+  it('batch refuses more than 85,000 ids before calling the API', async () => {
+    const ids = Array.from({ length: 85_001 }, (_, i) => i.toString(16).padStart(64, '0')).join('\n');
     const run = await cli(['batch', '--to', '222222222222', '-', '--local'], {}, { stdin: stdinOf(ids) });
     expect(run.code).toBe(2);
-    expect(run.stderr).toContain('stdin lists 100001 certificates; a batch takes at most 100000');
+    expect(run.stderr).toContain('stdin lists 85001 certificates; a batch request takes at most 85000');
   });
 });
 
