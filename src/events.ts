@@ -2,7 +2,7 @@ import { PutEventsCommand, type PutEventsRequestEntry } from '@aws-sdk/client-ev
 import { eventBridge } from './clients/events.js';
 import { config } from './config.js';
 import { OfferDeliveryFailed } from './errors.js';
-import type { RestoreOutcome, TransferOutcome } from './types.js';
+import type { RestoreOutcome, TransferOutcome, TransferRecord } from './types.js';
 import type { TransferRequestBody } from './validation.js';
 
 /** The event contract (see `events/` for the JSON Schemas). */
@@ -23,13 +23,8 @@ export type DetailType = (typeof DetailType)[keyof typeof DetailType];
 /** A Requested event's detail is the body of `POST /transfers`. */
 export type RequestedDetail = TransferRequestBody;
 
-export interface OfferedDetail {
-  transferId: string;
-  certificateId: string;
-  certificateArn: string;
-  sourceAccount: string;
-  targetAccount: string;
-  transferMessage?: string;
+/** The transfer as the target sees it (the record's own fields), with when it was offered and until when. */
+export interface OfferedDetail extends Pick<TransferRecord, 'transferId' | 'certificateId' | 'certificateArn' | 'sourceAccount' | 'targetAccount' | 'transferMessage'> {
   offeredAt: string;
   expiresAt: string;
 }

@@ -103,21 +103,34 @@ export async function transition(transferId: string, t: Transition): Promise<Tra
     for (const k of t.remove) names[`#${k}`] = k;
     update += ` REMOVE ${t.remove.map((k) => `#${k}`).join(', ')}`;
   }
+  return conditionalUpdate(transferId, { update, condition: `#status IN (${fromKeys.join(', ')})`, names, values }, (current) => {
+    throw new TransferStateConflict(`Transfer ${transferId} is ${current.status}, not ${t.from.join(' or ')}`, current.status);
+  });
+}
+
+/**
+ * An UpdateItem of an existing transfer under `condition`, answering the new record; when the
+ * condition refuses it, `refused` is given the record as it is now (and throws the conflict).
+ */
+async function conditionalUpdate(
+  transferId: string,
+  expr: { update: string; condition: string; names: Record<string, string>; values: Record<string, unknown> },
+  refused: (current: TransferRecord) => never,
+): Promise<TransferRecord> {
   try {
     const { Attributes } = await ddb.send(new UpdateCommand({
       TableName: config.tableName,
       Key: transferKey(transferId),
-      UpdateExpression: update,
-      ConditionExpression: `attribute_exists(pk) AND #status IN (${fromKeys.join(', ')})`,
-      ExpressionAttributeNames: names,
-      ExpressionAttributeValues: values,
+      UpdateExpression: expr.update,
+      ConditionExpression: `attribute_exists(pk) AND ${expr.condition}`,
+      ExpressionAttributeNames: expr.names,
+      ExpressionAttributeValues: expr.values,
       ReturnValues: 'ALL_NEW',
     }));
     return toRecord(Attributes!);
   } catch (err) {
     if (!isConditionFailure(err)) throw err;
-    const current = await requireTransfer(transferId);
-    throw new TransferStateConflict(`Transfer ${transferId} is ${current.status}, not ${t.from.join(' or ')}`, current.status);
+    return refused(await requireTransfer(transferId));
   }
 }
 
@@ -158,26 +171,13 @@ export async function requestCancel(transferId: string, reason: string, opts: { 
     values[':stale'] = opts.takeOverBefore;
     unclaimed = `(${unclaimed} OR (attribute_not_exists(#cda) AND #cra < :stale))`;
   }
-  try {
-    const { Attributes } = await ddb.send(new UpdateCommand({
-      TableName: config.tableName,
-      Key: transferKey(transferId),
-      UpdateExpression: 'SET #cra = :at, #cr = :reason, #updatedAt = :at',
-      ConditionExpression: `attribute_exists(pk) AND #status = :awaiting AND ${unclaimed}`,
-      ExpressionAttributeNames: names,
-      ExpressionAttributeValues: values,
-      ReturnValues: 'ALL_NEW',
-    }));
-    return toRecord(Attributes!);
-  } catch (err) {
-    if (!isConditionFailure(err)) throw err;
-    const current = await requireTransfer(transferId);
+  return conditionalUpdate(transferId, { update: 'SET #cra = :at, #cr = :reason, #updatedAt = :at', condition: `#status = :awaiting AND ${unclaimed}`, names, values }, (current) => {
     const status = current.status === 'AWAITING_DECISION' && current.cancelRequestedAt ? 'CANCELLING' : current.status;
     throw new TransferStateConflict(
       status === 'CANCELLING' ? `Transfer ${transferId} is already being cancelled` : `Transfer ${transferId} is ${current.status}; only a transfer awaiting a decision can be cancelled`,
       status,
     );
-  }
+  });
 }
 
 /**

@@ -4,8 +4,8 @@
  */
 import { compilePattern } from './pattern.js';
 import { clone, isRecord } from './params.js';
-import { busArn, ruleArn, type Stores } from './stores.js';
-import type { PolicyDocument, Target } from './types.js';
+import { busArn, ruleArn, type RuleState, type Stores } from './stores.js';
+import type { PolicyDocument } from './types.js';
 
 export interface ModelSnapshot {
   version: 1;
@@ -13,17 +13,8 @@ export interface ModelSnapshot {
     account: string;
     region: string;
     buses: Array<{ name: string; description?: string; policy?: PolicyDocument; creationTime: string; lastModifiedTime: string }>;
-    rules: Array<{
-      busName: string;
-      name: string;
-      eventPattern?: string;
-      scheduleExpression?: string;
-      state: string;
-      description?: string;
-      roleArn?: string;
-      createdBy: string;
-      targets: Target[];
-    }>;
+    /** A rule as kept, less what is derived again on restore (its ARN, its compiled pattern). */
+    rules: Array<Omit<RuleState, 'arn' | 'pattern'>>;
     tags: Array<[string, Record<string, string>]>;
   }>;
 }

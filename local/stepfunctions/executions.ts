@@ -8,7 +8,7 @@ import type { ExecutionRecord, ModelState } from './records.js';
 import { endRun } from './stop.js';
 import type { DescribeExecutionOutput, ExecutionStatus, RequestContext } from './types.js';
 import { requireString } from './validate.js';
-import { describe, publicEvent } from './views.js';
+import { describe, ioOf, publicEvent } from './views.js';
 
 export async function startExecution(model: ModelState, ctx: RequestContext, input: Record<string, unknown>): Promise<{ executionArn: string; startDate: Date }> {
   const rec = await start(model, ctx, input, false);
@@ -26,12 +26,7 @@ export async function startSyncExecution(model: ModelState, ctx: RequestContext,
     startDate: new Date(rec.startDate),
     stopDate: new Date(stopDate),
     status: rec.status,
-    input: rec.input,
-    inputDetails: { included: true },
-    output: rec.output,
-    outputDetails: rec.output !== undefined ? { included: true } : undefined,
-    error: rec.error,
-    cause: rec.cause,
+    ...ioOf(rec),
     billingDetails: { billedMemoryUsedInMB: 64, billedDurationInMilliseconds: Math.max(100, Math.ceil((stopDate - rec.startDate) / 100) * 100) },
   };
 }

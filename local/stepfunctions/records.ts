@@ -6,7 +6,7 @@ import type { MapRuns } from './map-runs.js';
 import type { MapGates } from './map-concurrency.js';
 import type { LongTimer } from './timers.js';
 import type { TaskTokens } from './tokens.js';
-import type { ExecutionEvent, ExecutionStatus, JsonValue, RequestContext, StateMachineType, StepFunctionsModelOptions, StoredEvent, TaskCall } from './types.js';
+import type { ExecutionEvent, ExecutionIdentity, ExecutionStatus, JsonValue, RequestContext, StateMachineType, StepFunctionsModelOptions, StoredEvent, TaskCall } from './types.js';
 
 /**
  * What StepFunctionsModel holds, passed to the functions that implement its operations (moto's
@@ -45,14 +45,7 @@ export interface StateMachineRecord {
   updateDate?: number;
 }
 
-export interface ExecutionRecord {
-  account: string;
-  region: string;
-  executionArn: string;
-  stateMachineArn: string;
-  stateMachineName: string;
-  name: string;
-  type: StateMachineType;
+export interface ExecutionRecord extends ExecutionIdentity {
   status: ExecutionStatus;
   input: string;
   output?: string;

@@ -93,7 +93,8 @@ export interface HistoryEvent {
   [details: `${string}EventDetails`]: Record<string, unknown> | undefined;
 }
 
-export interface ExecutionSummary {
+/** What names an execution: its account, region, ARN, machine, name and type (every view of one starts with these). */
+export interface ExecutionIdentity {
   account: string;
   region: string;
   executionArn: string;
@@ -101,6 +102,9 @@ export interface ExecutionSummary {
   stateMachineName: string;
   name: string;
   type: StateMachineType;
+}
+
+export interface ExecutionSummary extends ExecutionIdentity {
   status: ExecutionStatus;
   startDate: Date;
   stopDate?: Date;
@@ -162,14 +166,7 @@ export interface StateMachineSnapshot {
   updateDate?: number;
 }
 
-export interface ExecutionSnapshot {
-  account: string;
-  region: string;
-  executionArn: string;
-  stateMachineArn: string;
-  stateMachineName: string;
-  name: string;
-  type: StateMachineType;
+export interface ExecutionSnapshot extends ExecutionIdentity {
   status: Exclude<ExecutionStatus, 'RUNNING'>;
   input: string;
   output?: string;

@@ -20,6 +20,13 @@ export function describe(rec: ExecutionRecord): DescribeExecutionOutput {
     status: rec.status,
     startDate: new Date(rec.startDate),
     stopDate: rec.stopDate !== undefined ? new Date(rec.stopDate) : undefined,
+    ...ioOf(rec),
+  };
+}
+
+/** An execution's input, output, error and cause as DescribeExecution and StartSyncExecution answer them. */
+export function ioOf(rec: ExecutionRecord) {
+  return {
     input: rec.input,
     inputDetails: { included: true },
     output: rec.output,
