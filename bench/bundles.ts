@@ -27,7 +27,12 @@ const run = promisify(execFile);
 
 /** The function's environment, with what CloudFormation would fill in (Refs, GetAtts) given plausible values. */
 function placeholderEnv(env: Record<string, unknown>): Record<string, string> {
-  return Object.fromEntries(Object.entries(env).map(([k, v]) => [k, typeof v === 'string' ? v : k.endsWith('ACCOUNT_ID') ? '111111111111' : k.endsWith('_ARN') ? `arn:aws:sns:us-east-1:111111111111:${k.toLowerCase()}` : `bench-${k.toLowerCase()}`]));
+  return Object.fromEntries(
+    Object.entries(env).map(([k, v]) => [
+      k,
+      typeof v === 'string' ? v : k.endsWith('ACCOUNT_ID') ? '111111111111' : k.endsWith('_ARN') ? `arn:aws:sns:us-east-1:111111111111:${k.toLowerCase()}` : `bench-${k.toLowerCase()}`,
+    ]),
+  );
 }
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 
@@ -51,7 +56,18 @@ export async function measureBundles(runs = 3): Promise<BundleFigure[]> {
       const files: Record<string, string> = {};
       for (const [name, external] of Object.entries(variants)) {
         const outfile = join(out, `${stack.service}-${fn.key}.${name}.cjs`);
-        await build({ entryPoints: [`${fn.handlerFile}.ts`], outfile, bundle: true, minify: esbuild.minify ?? true, keepNames: esbuild.keepNames ?? true, platform: 'node', target: esbuild.target ?? 'node22', format: 'cjs', external, logLevel: 'silent' });
+        await build({
+          entryPoints: [`${fn.handlerFile}.ts`],
+          outfile,
+          bundle: true,
+          minify: esbuild.minify ?? true,
+          keepNames: esbuild.keepNames ?? true,
+          platform: 'node',
+          target: esbuild.target ?? 'node22',
+          format: 'cjs',
+          external,
+          logLevel: 'silent',
+        });
         files[name] = outfile;
       }
       const env = { AWS_REGION: 'us-east-1', AWS_ACCESS_KEY_ID: 'x', AWS_SECRET_ACCESS_KEY: 'x', AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true', ...placeholderEnv(fn.environment ?? {}) };
@@ -72,10 +88,13 @@ export async function measureBundles(runs = 3): Promise<BundleFigure[]> {
 
 export function printBundles(figures: BundleFigure[]): void {
   console.log(`  ${'function'.padEnd(22)} ${'KiB'.padStart(7)} ${'init ms'.padStart(8)}   ${'SDK bundled: KiB'.padStart(16)} ${'init ms'.padStart(8)}`);
-  for (const f of figures) console.log(`  ${f.fn.padEnd(22)} ${f.kib.toFixed(1).padStart(7)} ${String(f.initMs).padStart(8)}   ${f.bundledSdkKib.toFixed(1).padStart(16)} ${String(f.bundledSdkInitMs).padStart(8)}`);
+  for (const f of figures)
+    console.log(`  ${f.fn.padEnd(22)} ${f.kib.toFixed(1).padStart(7)} ${String(f.initMs).padStart(8)}   ${f.bundledSdkKib.toFixed(1).padStart(16)} ${String(f.bundledSdkInitMs).padStart(8)}`);
   const max = (k: keyof BundleFigure) => Math.max(...figures.map((f) => Number(f[k])));
   const ratio = figures.reduce((s, f) => s + f.initMs / f.bundledSdkInitMs, 0) / figures.length;
-  console.log(`  max: ${max('kib').toFixed(1)} KiB, ${max('initMs')} ms init (SDK bundled: ${max('bundledSdkKib').toFixed(1)} KiB, ${max('bundledSdkInitMs')} ms); mean init ratio runtime-SDK / bundled ${ratio.toFixed(2)}`);
+  console.log(
+    `  max: ${max('kib').toFixed(1)} KiB, ${max('initMs')} ms init (SDK bundled: ${max('bundledSdkKib').toFixed(1)} KiB, ${max('bundledSdkInitMs')} ms); mean init ratio runtime-SDK / bundled ${ratio.toFixed(2)}`,
+  );
 }
 
 export const bundleSummary = (figures: BundleFigure[]) => ({

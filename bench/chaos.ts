@@ -63,13 +63,37 @@ const FINAL = ['ACCEPTED', 'REJECTED', 'CANCELLED', 'EXPIRED', 'FAILED'];
 const SETTLED = [...FINAL, 'RESTORE_FAILED'];
 
 type Plan =
-  | 'auto-accept' | 'manual-accept' | 'manual-reject' | 'expire' | 'accept-at-timeout' | 'cancel'
-  | 'policy-deleted' | 'thing-deleted' | 'stopped' | 'accepted-ahead' | 'cancel-denied' | 'killed-once' | 'killed-every-attempt'
-  | 'burst' | 'large' | 'stopped-batch';
+  | 'auto-accept'
+  | 'manual-accept'
+  | 'manual-reject'
+  | 'expire'
+  | 'accept-at-timeout'
+  | 'cancel'
+  | 'policy-deleted'
+  | 'thing-deleted'
+  | 'stopped'
+  | 'accepted-ahead'
+  | 'cancel-denied'
+  | 'killed-once'
+  | 'killed-every-attempt'
+  | 'burst'
+  | 'large'
+  | 'stopped-batch';
 /** Drawn per transfer; the burst, the large certificate and the stopped batch come on top. */
 const PLANS: [Plan, number][] = [
-  ['auto-accept', 0.2], ['manual-accept', 0.1], ['manual-reject', 0.1], ['expire', 0.07], ['accept-at-timeout', 0.07], ['cancel', 0.1],
-  ['policy-deleted', 0.06], ['thing-deleted', 0.06], ['stopped', 0.06], ['accepted-ahead', 0.06], ['cancel-denied', 0.04], ['killed-once', 0.05], ['killed-every-attempt', 0.03],
+  ['auto-accept', 0.2],
+  ['manual-accept', 0.1],
+  ['manual-reject', 0.1],
+  ['expire', 0.07],
+  ['accept-at-timeout', 0.07],
+  ['cancel', 0.1],
+  ['policy-deleted', 0.06],
+  ['thing-deleted', 0.06],
+  ['stopped', 0.06],
+  ['accepted-ahead', 0.06],
+  ['cancel-denied', 0.04],
+  ['killed-once', 0.05],
+  ['killed-every-attempt', 0.03],
 ];
 const AUTO_PLANS: Plan[] = ['auto-accept', 'expire', 'burst', 'killed-once', 'killed-every-attempt'];
 const LONG_PLANS: Plan[] = ['policy-deleted', 'thing-deleted', 'stopped', 'accepted-ahead', 'cancel-denied', 'large', 'stopped-batch'];
@@ -100,7 +124,9 @@ async function main(): Promise<number> {
   let denials = 0;
   const t0 = Date.now();
   const random = Math.max(0, N - BURST - (LARGE_THINGS > 0 ? 1 : 0) - BATCH_SIZE);
-  console.log(`chaos: ${N} transfers (${random} drawn, ${BURST} in a 10-policy burst, ${LARGE_THINGS > 0 ? 1 : 0} with ${LARGE_THINGS} things, ${BATCH_SIZE} in a batch stopped from outside), seed ${SEED}, fault rate ${FAULT_RATE}`);
+  console.log(
+    `chaos: ${N} transfers (${random} drawn, ${BURST} in a 10-policy burst, ${LARGE_THINGS > 0 ? 1 : 0} with ${LARGE_THINGS} things, ${BATCH_SIZE} in a batch stopped from outside), seed ${SEED}, fault rate ${FAULT_RATE}`,
+  );
 
   const cases: Case[] = [];
   const byArn = new Map<string, Case>();
@@ -208,23 +234,36 @@ async function main(): Promise<number> {
     return 'auto-accept';
   };
   // Every drawn plan at least once (a small run still meets each fault), then by weight.
-  const plans: Plan[] = [...Array.from({ length: random }, (_, i) => (i < PLANS.length && random >= 2 * PLANS.length ? PLANS[i][0] : draw())), ...Array<Plan>(BURST).fill('burst'), ...(LARGE_THINGS > 0 ? ['large' as Plan] : []), ...Array<Plan>(BATCH_SIZE).fill('stopped-batch')];
+  const plans: Plan[] = [
+    ...Array.from({ length: random }, (_, i) => (i < PLANS.length && random >= 2 * PLANS.length ? PLANS[i][0] : draw())),
+    ...Array<Plan>(BURST).fill('burst'),
+    ...(LARGE_THINGS > 0 ? ['large' as Plan] : []),
+    ...Array<Plan>(BATCH_SIZE).fill('stopped-batch'),
+  ];
   let nextPlan = 0;
-  await Promise.all(Array.from({ length: 8 }, async () => {
-    while (nextPlan < plans.length) {
-      const n = nextPlan++;
-      const plan = plans[n];
-      const shape = plan === 'burst' ? { policies: 10, things: 1 }
-      : plan === 'large' ? { policies: 10, things: LARGE_THINGS, thingNameLength: 128 }
-        : plan.startsWith('killed') ? { policies: 1, things: 12 }
-          // EXCLUSIVE_THING: the certificate's only thing (IoT refuses a second one).
-          : plan === 'thing-deleted' ? { policies: 1 + (n % 2), things: 2 } : { policies: 1 + (n % 2), things: 1, exclusive: n % 3 === 0 };
-      const cert = await makeModelCertificate(cloud.iot, SOURCE, REGION, shape);
-      const c: Case = { n, plan, cert, target: AUTO_PLANS.includes(plan) ? AUTO : HUMAN };
-      cases.push(c);
-      byArn.set(cert.certificateArn, c);
-    }
-  }));
+  await Promise.all(
+    Array.from({ length: 8 }, async () => {
+      while (nextPlan < plans.length) {
+        const n = nextPlan++;
+        const plan = plans[n];
+        const shape =
+          plan === 'burst'
+            ? { policies: 10, things: 1 }
+            : plan === 'large'
+              ? { policies: 10, things: LARGE_THINGS, thingNameLength: 128 }
+              : plan.startsWith('killed')
+                ? { policies: 1, things: 12 }
+                : // EXCLUSIVE_THING: the certificate's only thing (IoT refuses a second one).
+                  plan === 'thing-deleted'
+                  ? { policies: 1 + (n % 2), things: 2 }
+                  : { policies: 1 + (n % 2), things: 1, exclusive: n % 3 === 0 };
+        const cert = await makeModelCertificate(cloud.iot, SOURCE, REGION, shape);
+        const c: Case = { n, plan, cert, target: AUTO_PLANS.includes(plan) ? AUTO : HUMAN };
+        cases.push(c);
+        byArn.set(cert.certificateArn, c);
+      }
+    }),
+  );
   cases.sort((a, b) => a.n - b.n);
   console.log(`set-up: ${cases.length} certificates with policies and things in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
 
@@ -292,12 +331,18 @@ async function main(): Promise<number> {
         break;
       case 'accepted-ahead': {
         // The target says Accepted before it accepted in IoT (it never will: it rejects by hand).
-        await humanEvents.send(new PutEventsCommand({ Entries: [{
-          EventBusName: `arn:aws:events:${REGION}:${SOURCE}:event-bus/certificate-transfer-local`,
-          Source: 'iot.certificate-transfer',
-          DetailType: 'Certificate Transfer Accepted',
-          Detail: JSON.stringify({ transferId: id, certificateId, sourceAccount: SOURCE, targetAccount: HUMAN, decidedAt: new Date().toISOString() }),
-        }] }));
+        await humanEvents.send(
+          new PutEventsCommand({
+            Entries: [
+              {
+                EventBusName: `arn:aws:events:${REGION}:${SOURCE}:event-bus/certificate-transfer-local`,
+                Source: 'iot.certificate-transfer',
+                DetailType: 'Certificate Transfer Accepted',
+                Detail: JSON.stringify({ transferId: id, certificateId, sourceAccount: SOURCE, targetAccount: HUMAN, decidedAt: new Date().toISOString() }),
+              },
+            ],
+          }),
+        );
         const deadline = Date.now() + 30_000;
         while (!decisionAnswers.has(id) && Date.now() < deadline) await sleep(100);
         await human.send(new RejectCertificateTransferCommand({ certificateId, rejectReason: 'chaos: accepted too soon, rejected after all' }));
@@ -319,7 +364,12 @@ async function main(): Promise<number> {
   const batchCases = cases.filter((c) => c.plan === 'stopped-batch');
   const runBatch = async () => {
     if (!batchCases.length) return;
-    const batch = await retrying('POST /transfer-batches', () => api.request('POST', '/transfer-batches', { certificateIds: batchCases.map((c) => c.cert.certificateId), targetAccount: HUMAN, timeoutSeconds: LONG_TIMEOUT, maxConcurrency: BATCH_SIZE }), (s) => s === 202, (b) => b);
+    const batch = await retrying(
+      'POST /transfer-batches',
+      () => api.request('POST', '/transfer-batches', { certificateIds: batchCases.map((c) => c.cert.certificateId), targetAccount: HUMAN, timeoutSeconds: LONG_TIMEOUT, maxConcurrency: BATCH_SIZE }),
+      (s) => s === 202,
+      (b) => b,
+    );
     const batchId = String(batch.batchId);
     const deadline = Date.now() + 300_000;
     for (;;) {
@@ -334,24 +384,32 @@ async function main(): Promise<number> {
     }
     await sfn.send(new StopExecutionCommand({ executionArn: String(batch.executionArn), cause: 'chaos: the batch stopped in the console' }));
   };
-  await Promise.all([runBatch().catch((err: Error) => {
-    for (const c of batchCases) c.startError = `batch: ${err.message}`;
-  }), ...singles.map(async (c) => {
-    try {
-      const timeoutSeconds = LONG_PLANS.includes(c.plan) ? LONG_TIMEOUT : TIMEOUT;
-      // requestId makes the retry safe: a POST that timed out but went through is not started twice.
-      const started = await retrying('POST /transfers', () => api.request('POST', '/transfers', { certificateId: c.cert.certificateId, targetAccount: c.target, timeoutSeconds, requestId: `chaos-${SEED}-${c.n}` }), (s) => s === 202, (b) => b);
-      [c.transferId, c.executionArn] = [String(started.transferId), String(started.executionArn)];
-    } catch (err) {
-      c.startError = (err as Error).message;
-      return;
-    }
-    try {
-      await act(c);
-    } catch {
-      // The decision lost a race (e.g. the offer was already withdrawn): that is part of the test.
-    }
-  })]);
+  await Promise.all([
+    runBatch().catch((err: Error) => {
+      for (const c of batchCases) c.startError = `batch: ${err.message}`;
+    }),
+    ...singles.map(async (c) => {
+      try {
+        const timeoutSeconds = LONG_PLANS.includes(c.plan) ? LONG_TIMEOUT : TIMEOUT;
+        // requestId makes the retry safe: a POST that timed out but went through is not started twice.
+        const started = await retrying(
+          'POST /transfers',
+          () => api.request('POST', '/transfers', { certificateId: c.cert.certificateId, targetAccount: c.target, timeoutSeconds, requestId: `chaos-${SEED}-${c.n}` }),
+          (s) => s === 202,
+          (b) => b,
+        );
+        [c.transferId, c.executionArn] = [String(started.transferId), String(started.executionArn)];
+      } catch (err) {
+        c.startError = (err as Error).message;
+        return;
+      }
+      try {
+        await act(c);
+      } catch {
+        // The decision lost a race (e.g. the offer was already withdrawn): that is part of the test.
+      }
+    }),
+  ]);
 
   // Wait until every execution has ended.
   const deadline = Date.now() + Math.max(300_000, N * 1_000);
@@ -372,10 +430,7 @@ async function main(): Promise<number> {
     if (rec.status !== 'RESTORE_FAILED') continue;
     restoreFailed++;
     const events = completed.get(c.transferId) ?? [];
-    const missing = [
-      !events.some((e) => e.restoreStatus === 'FAILED') && 'Completed event with the restore result',
-      !restoreFailedMetrics.has(c.transferId) && 'RestoreFailed metric',
-    ].filter(Boolean);
+    const missing = [!events.some((e) => e.restoreStatus === 'FAILED') && 'Completed event with the restore result', !restoreFailedMetrics.has(c.transferId) && 'RestoreFailed metric'].filter(Boolean);
     if (missing.length) problems.push(`#${c.n} ${c.plan}: RESTORE_FAILED without ${missing.join(' and ')}`);
     for (let attempt = 0; attempt < 6 && !c.repaired; attempt++) {
       const res = await api.request('POST', `/transfers/${c.transferId}/restore`);
@@ -409,13 +464,16 @@ async function main(): Promise<number> {
     const ownedByTarget = inSource === undefined && inTarget?.ownedBy === c.target;
     const expectPolicies = c.cert.policies.filter((p) => !(c.deleted?.kind === 'policy' && c.deleted.name === p)).sort();
     const expectThings = c.cert.things.filter((t) => !(c.deleted?.kind === 'thing' && c.deleted.name === t)).sort();
-    const restored = inSource?.status === 'ACTIVE'
-      && JSON.stringify(inSource.policies) === JSON.stringify(expectPolicies)
-      && JSON.stringify(inSource.things.map((t) => t.thingName)) === JSON.stringify(expectThings)
-      && inSource.things.every((t) => t.thingPrincipalType === (c.cert.exclusiveThings.includes(t.thingName) ? 'EXCLUSIVE_THING' : 'NON_EXCLUSIVE_THING'));
+    const restored =
+      inSource?.status === 'ACTIVE' &&
+      JSON.stringify(inSource.policies) === JSON.stringify(expectPolicies) &&
+      JSON.stringify(inSource.things.map((t) => t.thingName)) === JSON.stringify(expectThings) &&
+      inSource.things.every((t) => t.thingPrincipalType === (c.cert.exclusiveThings.includes(t.thingName) ? 'EXCLUSIVE_THING' : 'NON_EXCLUSIVE_THING'));
     if (!ownedByTarget && !restored) {
       stranded++;
-      problems.push(`#${c.n} ${c.plan} ${status}: STRANDED (source: ${inSource?.status ?? 'gone'}, ${inSource?.policies.length ?? 0}/${expectPolicies.length} policies, ${inSource?.things.length ?? 0}/${expectThings.length} things; target: ${inTarget?.status ?? 'none'})`);
+      problems.push(
+        `#${c.n} ${c.plan} ${status}: STRANDED (source: ${inSource?.status ?? 'gone'}, ${inSource?.policies.length ?? 0}/${expectPolicies.length} policies, ${inSource?.things.length ?? 0}/${expectThings.length} things; target: ${inTarget?.status ?? 'none'})`,
+      );
       continue;
     }
     if (status === 'ACCEPTED' && !ownedByTarget) problems.push(`#${c.n} ${c.plan}: record ACCEPTED but the certificate is back in the source`);
@@ -425,7 +483,8 @@ async function main(): Promise<number> {
       if (!gone) problems.push(`#${c.n} ${c.plan}: the restore does not report the deleted ${c.deleted.kind} ${c.deleted.name} GONE`);
     }
     const outcomesSeen = [...new Set((completed.get(c.transferId) ?? []).map((e) => e.outcome))];
-    if (FINAL.includes(status) && (outcomesSeen.length !== 1 || outcomesSeen[0] !== status)) problems.push(`#${c.n} ${c.plan}: record ${status} but Completed events say ${JSON.stringify(completed.get(c.transferId) ?? [])}`);
+    if (FINAL.includes(status) && (outcomesSeen.length !== 1 || outcomesSeen[0] !== status))
+      problems.push(`#${c.n} ${c.plan}: record ${status} but Completed events say ${JSON.stringify(completed.get(c.transferId) ?? [])}`);
   }
   const disagreements = problems.filter((p) => !p.includes('STRANDED') && !p.includes('still') && !p.includes('could not start')).length;
 
@@ -434,7 +493,9 @@ async function main(): Promise<number> {
   const planCounts: Record<string, number> = {};
   for (const c of cases) planCounts[c.plan] = (planCounts[c.plan] ?? 0) + 1;
   console.log(`\nchaos report (${elapsed.toFixed(1)} s after the first request)`);
-  console.log(`  faults injected       ${faultsInjected} (IoT ${iotStats.faultsInjected}, EventBridge ${cloud.events.faultsInjected} ${JSON.stringify(cloud.events.faultsByKind)}, Lambda crashes ${crashes})`);
+  console.log(
+    `  faults injected       ${faultsInjected} (IoT ${iotStats.faultsInjected}, EventBridge ${cloud.events.faultsInjected} ${JSON.stringify(cloud.events.faultsByKind)}, Lambda crashes ${crashes})`,
+  );
   console.log(`  IoT calls             ${iotStats.calls} (${iotStats.throttled} throttled at the AWS default quotas)`);
   console.log(`  Lambda killed at timeout ${kills}`);
   console.log(`  IAM denials           ${denials} (the cancel-denied plans' Deny)`);
@@ -450,11 +511,27 @@ async function main(): Promise<number> {
   humanEvents.destroy();
   sfn.destroy();
   await cloud.stop();
-  console.log(JSON.stringify({ transfers: cases.length, faultsInjected, lambdaKilled: kills, stranded, stuck, disagreements, restoreFailed, repaired, outcomes, largestCertificate: { policies: 10, things: LARGE_THINGS, thingNameLength: 128 } }));
+  console.log(
+    JSON.stringify({
+      transfers: cases.length,
+      faultsInjected,
+      lambdaKilled: kills,
+      stranded,
+      stuck,
+      disagreements,
+      restoreFailed,
+      repaired,
+      outcomes,
+      largestCertificate: { policies: 10, things: LARGE_THINGS, thingNameLength: 128 },
+    }),
+  );
   return stranded === 0 && stuck === 0 && disagreements === 0 && repaired === restoreFailed ? 0 : 1;
 }
 
-main().then((code) => process.exit(code), (err: unknown) => {
-  console.error(err);
-  process.exit(1);
-});
+main().then(
+  (code) => process.exit(code),
+  (err: unknown) => {
+    console.error(err);
+    process.exit(1);
+  },
+);

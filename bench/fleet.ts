@@ -258,32 +258,41 @@ async function main(): Promise<number> {
   console.log(`  apiCallsPerTransfer           ${fmt(apiCallsPerTransfer, 3)}   (minimal ${minimalCalls})`);
   for (const [op, s] of Object.entries(byOp).sort()) console.log(`    ${op.padEnd(28)} ${String(s.ok).padStart(6)} ok ${String(s.throttled).padStart(5)} throttled`);
   console.log(`  stateTransitionsPerTransfer   ${fmt(stateTransitionsPerTransfer, 1)}`);
-  console.log(`  costPer1000TransfersUsd       ${fmt(costPer1000TransfersUsd, 4)}   SFN ${fmt((cost.stepFunctions / N) * 1000, 4)}, Lambda ${fmt((cost.lambda / N) * 1000, 4)}, EventBridge ${fmt((cost.eventBridge / N) * 1000, 4)}, DynamoDB ${fmt((cost.dynamodb / N) * 1000, 4)}`);
+  console.log(
+    `  costPer1000TransfersUsd       ${fmt(costPer1000TransfersUsd, 4)}   SFN ${fmt((cost.stepFunctions / N) * 1000, 4)}, Lambda ${fmt((cost.lambda / N) * 1000, 4)}, EventBridge ${fmt((cost.eventBridge / N) * 1000, 4)}, DynamoDB ${fmt((cost.dynamodb / N) * 1000, 4)}`,
+  );
   console.log(`    assumptions: us-east-1 list prices; Step Functions Standard $0.025 per 1,000 transitions; Lambda arm64 256 MB, $0.20 per 1M requests + $0.0000133334 per GB-s,`);
-  console.log(`    durations as measured locally (${counters.lambdaInvocations} invocations, ${(counters.lambdaMs / 1000).toFixed(0)} s); EventBridge $1.00 per 1M events (${eventsPublished} events);`);
+  console.log(
+    `    durations as measured locally (${counters.lambdaInvocations} invocations, ${(counters.lambdaMs / 1000).toFixed(0)} s); EventBridge $1.00 per 1M events (${eventsPublished} events);`,
+  );
   console.log(`    DynamoDB on demand $1.25 per 1M writes, $0.25 per 1M reads (${counters.dynamoWrites} writes, ${counters.dynamoReads} reads, 1 unit each); free tiers ignored.`);
   console.log(`  throttledFailures             ${throttledFailures}`);
   console.log('  bundles (minified, as deployed) and cold init');
   printBundles(bundles);
 
   const round = (n: number | null | undefined, d: number) => (n === null || n === undefined ? null : Number(n.toFixed(d)));
-  console.log(JSON.stringify({
-    fleetSeconds: round(fleetSeconds, 2),
-    quotaBoundSeconds: round(quotaBoundSeconds, 2),
-    quotaEfficiency: round(quotaEfficiency, 3),
-    cliSecondsPerCert: round(cliSecondsPerCert, 3),
-    speedupVsCli: round(speedupVsCli, 1),
-    apiCallsPerTransfer: round(apiCallsPerTransfer, 3),
-    minimalApiCallsPerTransfer: minimalCalls,
-    stateTransitionsPerTransfer: round(stateTransitionsPerTransfer, 2),
-    costPer1000TransfersUsd: round(costPer1000TransfersUsd, 4),
-    throttledFailures,
-    ...bundleSummary(bundles),
-  }));
+  console.log(
+    JSON.stringify({
+      fleetSeconds: round(fleetSeconds, 2),
+      quotaBoundSeconds: round(quotaBoundSeconds, 2),
+      quotaEfficiency: round(quotaEfficiency, 3),
+      cliSecondsPerCert: round(cliSecondsPerCert, 3),
+      speedupVsCli: round(speedupVsCli, 1),
+      apiCallsPerTransfer: round(apiCallsPerTransfer, 3),
+      minimalApiCallsPerTransfer: minimalCalls,
+      stateTransitionsPerTransfer: round(stateTransitionsPerTransfer, 2),
+      costPer1000TransfersUsd: round(costPer1000TransfersUsd, 4),
+      throttledFailures,
+      ...bundleSummary(bundles),
+    }),
+  );
   return accepted === N ? 0 : 1;
 }
 
-main().then((code) => process.exit(code), (err: unknown) => {
-  console.error(err);
-  process.exit(1);
-});
+main().then(
+  (code) => process.exit(code),
+  (err: unknown) => {
+    console.error(err);
+    process.exit(1);
+  },
+);

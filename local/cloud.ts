@@ -170,7 +170,6 @@ function physicalValues(stack: ServerlessStack, account: string, region: string)
   return values;
 }
 
-
 const stringify = (v: unknown) => (typeof v === 'string' ? v : JSON.stringify(v));
 
 export async function startLocalCloud(opts: LocalCloudOptions = {}): Promise<LocalCloud> {
@@ -292,7 +291,10 @@ export async function startLocalCloud(opts: LocalCloudOptions = {}): Promise<Loc
             const principal = { kind: 'role' as const, account: call.account, roleArn, sessionName: call.executionArn.split(':').pop()!.slice(0, 64) };
             const decision = await iam.authorize(principal, 'lambda:InvokeFunction', [l.qualifier ? `${arn}:${l.qualifier}` : arn]);
             if (!decision.allowed) {
-              throw new TaskFailure('Lambda.AWSLambdaException', `${decision.message} (Service: AWSLambda; Status Code: 403; Error Code: AccessDeniedException; Request ID: ${crypto.randomUUID()}; Proxy: null)`);
+              throw new TaskFailure(
+                'Lambda.AWSLambdaException',
+                `${decision.message} (Service: AWSLambda; Status Code: 403; Error Code: AccessDeniedException; Request ID: ${crypto.randomUUID()}; Proxy: null)`,
+              );
             }
           }
           return invokeFunction(arn, call.payload ?? call.parameters);
@@ -315,13 +317,12 @@ export async function startLocalCloud(opts: LocalCloudOptions = {}): Promise<Loc
     // Every Standard execution's start and end, as aws.states events on its account's default bus.
     const stopStatusEvents = publishExecutionStatusEvents(sfn, (ctx, entry) => events.putServiceEvent(ctx, entry));
 
-    const edge = await startEdge([
-      createIotProvider(iot),
-      createStepFunctionsProvider(sfn),
-      createEventBridgeProvider(events),
-      createSnsProvider(sns),
-      createDynamoProvider(dynamo.url, opts.onDynamoRequest),
-    ], opts.awsPort ?? 4566, host, edgeAuthorizer(iam));
+    const edge = await startEdge(
+      [createIotProvider(iot), createStepFunctionsProvider(sfn), createEventBridgeProvider(events), createSnsProvider(sns), createDynamoProvider(dynamo.url, opts.onDynamoRequest)],
+      opts.awsPort ?? 4566,
+      host,
+      edgeAuthorizer(iam),
+    );
     edgeClose = edge.close;
 
     runtime = new LambdaRuntime({
@@ -336,7 +337,11 @@ export async function startLocalCloud(opts: LocalCloudOptions = {}): Promise<Loc
 
     const allowedTargets = targets.map((t) => t.account).join(',');
     const installs: { account: string; file: string; params: Record<string, string> }[] = [
-      { account: sourceAccount, file: opts.sourceStackFile ?? join(root, 'serverless.yml'), params: { allowedTargetAccounts: allowedTargets, reconcilerRate: 'rate(1 minute)', reconcilerGraceSeconds: '1', ...opts.sourceParams } },
+      {
+        account: sourceAccount,
+        file: opts.sourceStackFile ?? join(root, 'serverless.yml'),
+        params: { allowedTargetAccounts: allowedTargets, reconcilerRate: 'rate(1 minute)', reconcilerGraceSeconds: '1', ...opts.sourceParams },
+      },
       ...(existsSync(join(root, 'serverless.target.yml')) ? targets.map((t) => ({ account: t.account, file: join(root, 'serverless.target.yml'), params: t.params })) : []),
     ];
 
@@ -375,7 +380,18 @@ export async function startLocalCloud(opts: LocalCloudOptions = {}): Promise<Loc
 
       for (const fn of stack.functions) {
         const environment = Object.fromEntries(Object.entries(resolveIntrinsics(fn.environment, ctx) as Record<string, unknown>).map(([k, v]) => [k, String(v)]));
-        functionConfigs.push({ account: install.account, region, name: fn.name, handlerFile: fn.handlerFile, handlerExport: fn.handlerExport, timeoutSeconds: opts.functionTimeouts?.[fn.key] ?? fn.timeout, memorySize: fn.memorySize, reservedConcurrency: fn.reservedConcurrency, environment, roleArn: roles.functions[fn.key]?.arn });
+        functionConfigs.push({
+          account: install.account,
+          region,
+          name: fn.name,
+          handlerFile: fn.handlerFile,
+          handlerExport: fn.handlerExport,
+          timeoutSeconds: opts.functionTimeouts?.[fn.key] ?? fn.timeout,
+          memorySize: fn.memorySize,
+          reservedConcurrency: fn.reservedConcurrency,
+          environment,
+          roleArn: roles.functions[fn.key]?.arn,
+        });
         const arn = functionArn(install.account, region, fn.name);
         deployed.functions[fn.key] = arn;
         const rawFn = ((stack.raw.functions ?? {}) as Record<string, { maximumRetryAttempts?: unknown; destinations?: { onFailure?: unknown } }>)[fn.key];
@@ -391,7 +407,12 @@ export async function startLocalCloud(opts: LocalCloudOptions = {}): Promise<Loc
           const busName = eb.eventBus ? String(resolveIntrinsics(eb.eventBus, ctx)).split('/').pop()! : 'default';
           const rule = eventBridgeRuleName(fn, i + 1);
           const c = { account: install.account, region };
-          events.putRule(c, { Name: rule, EventBusName: busName, ...(eb.schedule ? { ScheduleExpression: eb.schedule } : { EventPattern: JSON.stringify(resolveIntrinsics(eb.pattern, ctx)) }), State: 'ENABLED' });
+          events.putRule(c, {
+            Name: rule,
+            EventBusName: busName,
+            ...(eb.schedule ? { ScheduleExpression: eb.schedule } : { EventPattern: JSON.stringify(resolveIntrinsics(eb.pattern, ctx)) }),
+            State: 'ENABLED',
+          });
           // The target's RetryPolicy and DeadLetterConfig, as serverless compiles them.
           const retryPolicy = eb.retryPolicy ? { RetryPolicy: { MaximumEventAgeInSeconds: eb.retryPolicy.maximumEventAge, MaximumRetryAttempts: eb.retryPolicy.maximumRetryAttempts } } : {};
           const deadLetter = eb.deadLetterQueueArn ? { DeadLetterConfig: { Arn: String(resolveIntrinsics(eb.deadLetterQueueArn, ctx)) } } : {};
@@ -412,12 +433,15 @@ export async function startLocalCloud(opts: LocalCloudOptions = {}): Promise<Loc
         const smRole = roles.stateMachines[sm.key]?.arn ?? `arn:aws:iam::${install.account}:role/${sm.name}-role`;
         stateMachineRoles.set(arn, smRole);
         if (!sfn.getDefinition(arn)) {
-          await sfn.createStateMachine({ account: install.account, region }, {
-            name: sm.name,
-            definition: JSON.stringify(definition),
-            roleArn: smRole,
-            type: sm.type,
-          });
+          await sfn.createStateMachine(
+            { account: install.account, region },
+            {
+              name: sm.name,
+              definition: JSON.stringify(definition),
+              roleArn: smRole,
+              type: sm.type,
+            },
+          );
         } else {
           await sfn.updateStateMachine({ account: install.account, region }, { stateMachineArn: arn, definition: JSON.stringify(definition) });
         }
@@ -448,7 +472,7 @@ export async function startLocalCloud(opts: LocalCloudOptions = {}): Promise<Loc
         }
         return runtime!.invoke(arn, event);
       },
-      secretFor: (key) => (/^\d{12}$/.test(key) ? process.env.LOCAL_SECRET_ACCESS_KEY ?? 'x' : undefined),
+      secretFor: (key) => (/^\d{12}$/.test(key) ? (process.env.LOCAL_SECRET_ACCESS_KEY ?? 'x') : undefined),
       extra: webConsole.handle,
     });
     api.addRoutes(routes);

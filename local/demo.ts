@@ -1,5 +1,14 @@
 import './polyfills.js';
-import { AttachPolicyCommand, AttachThingPrincipalCommand, CreateKeysAndCertificateCommand, CreatePolicyCommand, CreateThingCommand, DescribeCertificateCommand, IoTClient, RejectCertificateTransferCommand } from '@aws-sdk/client-iot';
+import {
+  AttachPolicyCommand,
+  AttachThingPrincipalCommand,
+  CreateKeysAndCertificateCommand,
+  CreatePolicyCommand,
+  CreateThingCommand,
+  DescribeCertificateCommand,
+  IoTClient,
+  RejectCertificateTransferCommand,
+} from '@aws-sdk/client-iot';
 import { DEMO_ACCOUNTS } from '../src/demo-accounts.js';
 import { startLocalCloud, type LocalCloud } from './cloud.js';
 import { TransferApiClient } from '../src/api-client.js';
@@ -90,7 +99,11 @@ async function main(): Promise<number> {
   } else {
     console.log('No local cloud running: starting one for the demo…');
     cloud = await startLocalCloud({
-      awsPort: 0, apiPort: 0, scheduleIntervalMs: 2_000, logLevel: 'SILENT', iot: { keyAlgorithm: 'ec' },
+      awsPort: 0,
+      apiPort: 0,
+      scheduleIntervalMs: 2_000,
+      logLevel: 'SILENT',
+      iot: { keyAlgorithm: 'ec' },
       // A relaxation for the demo only: a deployment with default parameters refuses timeoutSeconds below 60.
       sourceParams: { minTimeoutSeconds: String(DEMO_EXPIRY_SECONDS) },
     });
@@ -102,7 +115,9 @@ async function main(): Promise<number> {
   const api = new TransferApiClient({ endpoint: apiUrl, region, credentials: { accessKeyId: DEMO_ACCOUNTS.source, secretAccessKey: 'x' } });
   const expirySeconds = cloud ? DEMO_EXPIRY_SECONDS : await acceptedExpiry(api, DEMO_ACCOUNTS.human, DEMO_EXPIRY_SECONDS);
   if (expirySeconds > DEMO_EXPIRY_SECONDS) {
-    console.log(`The running local cloud accepts timeoutSeconds from ${expirySeconds}: the expiry scenario waits ${expirySeconds} s (start it with \`npm start -- --min-timeout-seconds ${DEMO_EXPIRY_SECONDS}\` for a ${DEMO_EXPIRY_SECONDS} s one)`);
+    console.log(
+      `The running local cloud accepts timeoutSeconds from ${expirySeconds}: the expiry scenario waits ${expirySeconds} s (start it with \`npm start -- --min-timeout-seconds ${DEMO_EXPIRY_SECONDS}\` for a ${DEMO_EXPIRY_SECONDS} s one)`,
+    );
   }
   const source = iot(DEMO_ACCOUNTS.source, awsUrl);
   const human = iot(DEMO_ACCOUNTS.human, awsUrl);
@@ -121,24 +136,30 @@ async function main(): Promise<number> {
   ];
 
   let failures = 0;
-  const results = await Promise.all(scenarios.map(async (s, i) => {
-    const cert = await deviceCertificate(source, String(i));
-    const t0 = Date.now();
-    const started = await api.startTransfer({ certificateId: cert.id, targetAccount: s.target, timeoutSeconds: s.timeoutSeconds, transferMessage: `demo: ${s.name}` });
-    const { transferId } = started;
-    if (s.decide) {
-      await waitFor('the offer', async () => ((await api.getTransfer(transferId)).status === 'AWAITING_DECISION' ? true : undefined));
-      await s.decide(cert.id);
-    }
-    const done = await waitFor(`${s.name} to end`, async () => {
-      const r = await api.getTransfer(transferId);
-      return FINAL.includes(r.status) ? r : undefined;
-    }, 60_000 + (s.timeoutSeconds ?? 0) * 1000);
-    const seconds = (Date.now() - t0) / 1000;
-    const owner = s.expected === 'ACCEPTED' ? s.target : DEMO_ACCOUNTS.source;
-    const after = await iot(owner, awsUrl).send(new DescribeCertificateCommand({ certificateId: cert.id }));
-    return { s, cert, done, seconds, after: after.certificateDescription?.status, owner };
-  }));
+  const results = await Promise.all(
+    scenarios.map(async (s, i) => {
+      const cert = await deviceCertificate(source, String(i));
+      const t0 = Date.now();
+      const started = await api.startTransfer({ certificateId: cert.id, targetAccount: s.target, timeoutSeconds: s.timeoutSeconds, transferMessage: `demo: ${s.name}` });
+      const { transferId } = started;
+      if (s.decide) {
+        await waitFor('the offer', async () => ((await api.getTransfer(transferId)).status === 'AWAITING_DECISION' ? true : undefined));
+        await s.decide(cert.id);
+      }
+      const done = await waitFor(
+        `${s.name} to end`,
+        async () => {
+          const r = await api.getTransfer(transferId);
+          return FINAL.includes(r.status) ? r : undefined;
+        },
+        60_000 + (s.timeoutSeconds ?? 0) * 1000,
+      );
+      const seconds = (Date.now() - t0) / 1000;
+      const owner = s.expected === 'ACCEPTED' ? s.target : DEMO_ACCOUNTS.source;
+      const after = await iot(owner, awsUrl).send(new DescribeCertificateCommand({ certificateId: cert.id }));
+      return { s, cert, done, seconds, after: after.certificateDescription?.status, owner };
+    }),
+  );
 
   for (const { s, cert, done, seconds, after, owner } of results) {
     const ok = done.status === s.expected && after === 'ACTIVE';
@@ -157,7 +178,10 @@ async function main(): Promise<number> {
   return failures ? 1 : 0;
 }
 
-main().then((code) => process.exit(code), (err: unknown) => {
-  console.error(err);
-  process.exit(1);
-});
+main().then(
+  (code) => process.exit(code),
+  (err: unknown) => {
+    console.error(err);
+    process.exit(1);
+  },
+);

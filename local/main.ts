@@ -79,9 +79,12 @@ const seconds = ((Date.now() - started) / 1000).toFixed(1);
 const apiPort = new URL(cloud.apiUrl).port;
 const awsPort = new URL(cloud.awsUrl).port;
 // The banner says when the floor of timeoutSeconds is not the deployed one.
-const timeoutFloor = minTimeout === undefined ? '' : Number(minTimeout) < MIN_TIMEOUT_SECONDS
-  ? `  Relaxed        timeoutSeconds from ${minTimeout} s (--min-timeout-seconds); a deployment with default parameters refuses below ${MIN_TIMEOUT_SECONDS}\n`
-  : `  Stricter       timeoutSeconds from ${minTimeout} s (--min-timeout-seconds), as a stack deployed with --param minTimeoutSeconds=${minTimeout}\n`;
+const timeoutFloor =
+  minTimeout === undefined
+    ? ''
+    : Number(minTimeout) < MIN_TIMEOUT_SECONDS
+      ? `  Relaxed        timeoutSeconds from ${minTimeout} s (--min-timeout-seconds); a deployment with default parameters refuses below ${MIN_TIMEOUT_SECONDS}\n`
+      : `  Stricter       timeoutSeconds from ${minTimeout} s (--min-timeout-seconds), as a stack deployed with --param minTimeoutSeconds=${minTimeout}\n`;
 console.log(`
 Local cloud ready in ${seconds}s${values['data-dir'] ? ` (data in ${values['data-dir']})` : ' (in memory)'}
 

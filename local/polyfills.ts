@@ -1,11 +1,18 @@
 // aws-local-stepfunctions 3 calls Promise.withResolvers (Node 22+); Node 20 lacks it.
-interface Resolvers<T> { promise: Promise<T>; resolve: (v: T | PromiseLike<T>) => void; reject: (e?: unknown) => void }
+interface Resolvers<T> {
+  promise: Promise<T>;
+  resolve: (v: T | PromiseLike<T>) => void;
+  reject: (e?: unknown) => void;
+}
 const P = Promise as unknown as { withResolvers?: <T>() => Resolvers<T> };
 if (typeof P.withResolvers !== 'function') {
   P.withResolvers = <T>() => {
     let resolve!: Resolvers<T>['resolve'];
     let reject!: Resolvers<T>['reject'];
-    const promise = new Promise<T>((res, rej) => { resolve = res; reject = rej; });
+    const promise = new Promise<T>((res, rej) => {
+      resolve = res;
+      reject = rej;
+    });
     return { promise, resolve, reject };
   };
 }

@@ -29,5 +29,6 @@ for (const { config, out } of stacks) {
   const zips = readdirSync(out).filter((f) => f.endsWith('.zip'));
   console.log(`\n${config} → ${out}/ (${zips.length} function bundles)`);
   console.log(`  ${'function'.padEnd(28)} ${'zip'.padStart(12)} ${'code'.padStart(12)}`);
-  for (const zip of zips.sort()) console.log(`  ${zip.replace(/\.zip$/, '').padEnd(28)} ${(statSync(join(out, zip)).size / 1024).toFixed(1).padStart(8)} KiB ${(codeBytes(join(out, zip)) / 1024).toFixed(1).padStart(8)} KiB`);
+  for (const zip of zips.sort())
+    console.log(`  ${zip.replace(/\.zip$/, '').padEnd(28)} ${(statSync(join(out, zip)).size / 1024).toFixed(1).padStart(8)} KiB ${(codeBytes(join(out, zip)) / 1024).toFixed(1).padStart(8)} KiB`);
 }

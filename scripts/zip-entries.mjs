@@ -34,4 +34,7 @@ export function zipEntries(file) {
 }
 
 /** Bytes of code (every .js, .mjs and .cjs file) in a function's zip, unpacked. */
-export const codeBytes = (file) => zipEntries(file).filter((e) => /\.[cm]?js$/.test(e.name)).reduce((sum, e) => sum + e.size, 0);
+export const codeBytes = (file) =>
+  zipEntries(file)
+    .filter((e) => /\.[cm]?js$/.test(e.name))
+    .reduce((sum, e) => sum + e.size, 0);

@@ -62,7 +62,10 @@ export type ApiErrorBody = Record<string, unknown> & {
 export class ApiError extends Error {
   readonly body: ApiErrorBody;
 
-  constructor(readonly status: number, body: Record<string, unknown>) {
+  constructor(
+    readonly status: number,
+    body: Record<string, unknown>,
+  ) {
     super(String(body.message ?? `HTTP ${status}`));
     this.name = String(body.error ?? 'ApiError');
     this.body = body;

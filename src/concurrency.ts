@@ -47,16 +47,18 @@ export function callsPerTransfer(policies = MAX_POLICIES_PER_CERTIFICATE): Recor
  * time out. Any wait that would still pass a step's deadline fails over to the
  * state machine's throttling retrier instead of timing out (src/ratebudget.ts).
  */
-export function batchConcurrency(opts: {
-  limits?: Readonly<Record<string, number>>;
-  policies?: number;
-  /** Batches expected at once (default 2). */
-  batches?: number;
-  /** Longest a step should wait for its share of the quota: a 30 s step less its reserve and its own calls (default 20). */
-  stepBudgetSeconds?: number;
-  /** Ceiling of the batch workflow (an inline Map runs at most 40 at once). */
-  max?: number;
-} = {}): number {
+export function batchConcurrency(
+  opts: {
+    limits?: Readonly<Record<string, number>>;
+    policies?: number;
+    /** Batches expected at once (default 2). */
+    batches?: number;
+    /** Longest a step should wait for its share of the quota: a 30 s step less its reserve and its own calls (default 20). */
+    stepBudgetSeconds?: number;
+    /** Ceiling of the batch workflow (an inline Map runs at most 40 at once). */
+    max?: number;
+  } = {},
+): number {
   const limits = opts.limits ?? AWS_DEFAULT_IOT_TPS;
   const batches = opts.batches ?? 2;
   const budget = opts.stepBudgetSeconds ?? 20;

@@ -11,4 +11,3 @@ export const DEMO_ACCOUNTS = {
   /** On no allow-list. */
   stranger: '444444444444',
 } as const;
-

@@ -14,7 +14,10 @@ export abstract class DomainError extends Error {
 /** A request field is missing or malformed. */
 export class ValidationError extends DomainError {
   readonly status = 400;
-  constructor(readonly field: string, message: string) {
+  constructor(
+    readonly field: string,
+    message: string,
+  ) {
     super(message);
   }
 }
@@ -49,7 +52,10 @@ export class CertificateNotTransferable extends DomainError {
 export class TransferInProgress extends DomainError {
   readonly status = 409;
   readonly field = 'certificateId';
-  constructor(message: string, readonly openTransferId: string) {
+  constructor(
+    message: string,
+    readonly openTransferId: string,
+  ) {
     super(message);
   }
 }
@@ -57,7 +63,10 @@ export class TransferInProgress extends DomainError {
 /** The transfer is not in a status that allows the operation (e.g. cancel). */
 export class TransferStateConflict extends DomainError {
   readonly status = 409;
-  constructor(message: string, readonly currentStatus: string) {
+  constructor(
+    message: string,
+    readonly currentStatus: string,
+  ) {
     super(message);
   }
 }

@@ -38,13 +38,30 @@ export function errorResponse(err: unknown, requestId?: string): APIGatewayProxy
   if (isServiceFault(err)) {
     // An AWS service stayed unavailable through the SDK's retries: a retry later is expected to work.
     logger.warn('AWS service fault', { error: { name: (err as Error).name, message: (err as Error).message } });
-    return json(503, { error: 'ServiceUnavailable', message: `${(err as Error).name} from AWS after retries; retry in a few seconds (with the same requestId, a retry never starts a transfer twice)`, requestId } satisfies ErrorBody, { 'retry-after': '2' });
+    return json(
+      503,
+      {
+        error: 'ServiceUnavailable',
+        message: `${(err as Error).name} from AWS after retries; retry in a few seconds (with the same requestId, a retry never starts a transfer twice)`,
+        requestId,
+      } satisfies ErrorBody,
+      { 'retry-after': '2' },
+    );
   }
   logger.error('Unhandled error', { error: err instanceof Error ? { name: err.name, message: err.message, stack: err.stack } : String(err) });
   return json(500, { error: 'InternalError', message: 'Internal error; see the service logs', requestId } satisfies ErrorBody);
 }
 
-const SERVICE_FAULTS = new Set(['ServiceUnavailableException', 'InternalFailureException', 'InternalServerError', 'InternalServerException', 'ServiceUnavailable', 'InternalFailure', 'ProvisionedThroughputExceededException', 'RequestLimitExceeded']);
+const SERVICE_FAULTS = new Set([
+  'ServiceUnavailableException',
+  'InternalFailureException',
+  'InternalServerError',
+  'InternalServerException',
+  'ServiceUnavailable',
+  'InternalFailure',
+  'ProvisionedThroughputExceededException',
+  'RequestLimitExceeded',
+]);
 
 /** A transient fault of an AWS service (its name, or a 5xx answer), not a bug of ours. */
 function isServiceFault(err: unknown): boolean {
@@ -70,4 +87,3 @@ export function pathParam(event: APIGatewayProxyEvent, name: string, pattern: Re
   if (!value || !pattern.test(value)) throw new ValidationError(name, `${name} in the path is malformed`);
   return value;
 }
-

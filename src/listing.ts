@@ -95,16 +95,18 @@ function filterOf(plan: ListPlan) {
 
 async function queryIndex(plan: ListPlan, pkValue: string, limit: number | undefined, startKey: Key | undefined) {
   const { filterValues, ...filter } = filterOf(plan);
-  const out = await ddb.send(new QueryCommand({
-    TableName: config.tableName,
-    IndexName: plan.index,
-    KeyConditionExpression: `${plan.pkAttr} = :pk`,
-    ...filter,
-    ExpressionAttributeValues: { ':pk': pkValue, ...filterValues },
-    ScanIndexForward: false,
-    Limit: limit,
-    ExclusiveStartKey: startKey,
-  }));
+  const out = await ddb.send(
+    new QueryCommand({
+      TableName: config.tableName,
+      IndexName: plan.index,
+      KeyConditionExpression: `${plan.pkAttr} = :pk`,
+      ...filter,
+      ExpressionAttributeValues: { ':pk': pkValue, ...filterValues },
+      ScanIndexForward: false,
+      Limit: limit,
+      ExclusiveStartKey: startKey,
+    }),
+  );
   return { items: out.Items ?? [], lastKey: out.LastEvaluatedKey };
 }
 
@@ -137,13 +139,15 @@ export async function transfersByKey(transferIds: string[], consistent: boolean)
  * merge is exact; each page moves at least the furthest-behind shard forward.
  */
 async function creationPage(plan: ListPlan, limit: number, cursors: ShardCursor[]): Promise<{ ids: string[]; next?: ShardCursor[] }> {
-  const shards = await Promise.all(plan.pkValues.map(async (pk, s) => {
-    const cursor = cursors[s];
-    if (cursor === false) return { items: [] as { sk: string; id: string }[], lastSk: undefined, done: true };
-    const start = cursor === null ? undefined : { gsi3pk: pk, gsi3sk: cursor, ...transferKey(cursor.slice(cursor.indexOf('#') + 1)) };
-    const page = await queryIndex(plan, pk, limit, start);
-    return { items: page.items.map((i) => ({ sk: String(i.gsi3sk), id: transferIdOfKey(i) })), lastSk: page.lastKey ? String(page.lastKey.gsi3sk) : undefined, done: false };
-  }));
+  const shards = await Promise.all(
+    plan.pkValues.map(async (pk, s) => {
+      const cursor = cursors[s];
+      if (cursor === false) return { items: [] as { sk: string; id: string }[], lastSk: undefined, done: true };
+      const start = cursor === null ? undefined : { gsi3pk: pk, gsi3sk: cursor, ...transferKey(cursor.slice(cursor.indexOf('#') + 1)) };
+      const page = await queryIndex(plan, pk, limit, start);
+      return { items: page.items.map((i) => ({ sk: String(i.gsi3sk), id: transferIdOfKey(i) })), lastSk: page.lastKey ? String(page.lastKey.gsi3sk) : undefined, done: false };
+    }),
+  );
   const frontier = shards.reduce<string | undefined>((f, s) => (s.lastSk !== undefined && (f === undefined || s.lastSk > f) ? s.lastSk : f), undefined);
   const taken = shards
     .flatMap((s, shard) => s.items.map((i) => ({ ...i, shard })))
@@ -160,8 +164,7 @@ async function creationPage(plan: ListPlan, limit: number, cursors: ShardCursor[
 }
 
 /** Whether a record read by key still answers the query (the index that listed it lags the table). */
-const stillMatches = (q: ListQuery) => (r: TransferRecord) =>
-  (['status', 'certificateId', 'targetAccount', 'batchId'] as const).every((k) => q[k] === undefined || r[k] === q[k]);
+const stillMatches = (q: ListQuery) => (r: TransferRecord) => (['status', 'certificateId', 'targetAccount', 'batchId'] as const).every((k) => q[k] === undefined || r[k] === q[k]);
 
 /**
  * Lists transfers newest first: by certificate, by batch, by status, or all;
@@ -186,13 +189,15 @@ export async function listTransfers(q: ListQuery): Promise<{ items: TransferReco
 async function* idsOfPartition(index: 'byBatch' | 'byStatus', pkAttr: string, pkValue: string): AsyncGenerator<string[]> {
   let key: Key | undefined;
   do {
-    const out = await ddb.send(new QueryCommand({
-      TableName: config.tableName,
-      IndexName: index,
-      KeyConditionExpression: `${pkAttr} = :pk`,
-      ExpressionAttributeValues: { ':pk': pkValue },
-      ExclusiveStartKey: key,
-    }));
+    const out = await ddb.send(
+      new QueryCommand({
+        TableName: config.tableName,
+        IndexName: index,
+        KeyConditionExpression: `${pkAttr} = :pk`,
+        ExpressionAttributeValues: { ':pk': pkValue },
+        ExclusiveStartKey: key,
+      }),
+    );
     yield (out.Items ?? []).map(transferIdOfKey);
     key = out.LastEvaluatedKey;
   } while (key);

@@ -24,11 +24,13 @@ export type HolderStatus = (transferId: string) => Promise<TransferStatus | unde
  */
 export async function acquireLock(certificateId: string, transferId: string, statusOf: HolderStatus): Promise<void> {
   try {
-    await ddb.send(new PutCommand({
-      TableName: config.tableName,
-      Item: { ...lockKey(certificateId), transferId, lockedAt: now() },
-      ConditionExpression: 'attribute_not_exists(pk)',
-    }));
+    await ddb.send(
+      new PutCommand({
+        TableName: config.tableName,
+        Item: { ...lockKey(certificateId), transferId, lockedAt: now() },
+        ConditionExpression: 'attribute_not_exists(pk)',
+      }),
+    );
     return;
   } catch (err) {
     if (!isConditionFailure(err)) throw err;
@@ -51,12 +53,14 @@ export async function acquireLock(certificateId: string, transferId: string, sta
     }
   }
   try {
-    await ddb.send(new PutCommand({
-      TableName: config.tableName,
-      Item: { ...lockKey(certificateId), transferId, lockedAt: now() },
-      ConditionExpression: holder ? 'transferId = :holder' : 'attribute_not_exists(pk)',
-      ExpressionAttributeValues: holder ? { ':holder': holder } : undefined,
-    }));
+    await ddb.send(
+      new PutCommand({
+        TableName: config.tableName,
+        Item: { ...lockKey(certificateId), transferId, lockedAt: now() },
+        ConditionExpression: holder ? 'transferId = :holder' : 'attribute_not_exists(pk)',
+        ExpressionAttributeValues: holder ? { ':holder': holder } : undefined,
+      }),
+    );
   } catch (err) {
     if (isConditionFailure(err)) throw new TransferInProgress(`Certificate ${certificateId} already has an open transfer`, 'unknown');
     throw err;
@@ -65,10 +69,14 @@ export async function acquireLock(certificateId: string, transferId: string, sta
 
 /** Releases the certificate's lock if this transfer still holds it. */
 export async function releaseLock(certificateId: string, transferId: string): Promise<void> {
-  await unlessConditionFails(ddb.send(new DeleteCommand({
-    TableName: config.tableName,
-    Key: lockKey(certificateId),
-    ConditionExpression: 'transferId = :id',
-    ExpressionAttributeValues: { ':id': transferId },
-  })));
+  await unlessConditionFails(
+    ddb.send(
+      new DeleteCommand({
+        TableName: config.tableName,
+        Key: lockKey(certificateId),
+        ConditionExpression: 'transferId = :id',
+        ExpressionAttributeValues: { ':id': transferId },
+      }),
+    ),
+  );
 }

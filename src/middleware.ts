@@ -11,20 +11,22 @@ import { withDeadline } from './ratebudget.js';
  * Functions sees their name (e.g. `ThrottlingException`) and can retry.
  */
 export function withMiddleware<E, R>(name: string, fn: (event: E, context: Context) => Promise<R>) {
-  return middy<E, R>()
-    // Never log raw events (a task token rides in one); failures log a redacted copy below.
-    .use(injectLambdaContext(logger, { resetKeys: true, logEvent: false }))
-    .use({
-      before: (request) => {
-        const event = request.event as { transferId?: string; detail?: { transferId?: string }; pathParameters?: { transferId?: string } } | undefined;
-        const transferId = event?.transferId ?? (event as { state?: { transferId?: string } })?.state?.transferId ?? event?.detail?.transferId ?? event?.pathParameters?.transferId;
-        logger.appendKeys({ step: name, ...(transferId ? { transferId } : {}) });
-      },
-      onError: (request) => {
-        const err = request.error;
-        logger.error(`${name} failed`, { error: err ? { name: err.name, message: err.message } : undefined, event: redact(request.event) });
-      },
-    })
-    // Every IoT rate-budget wait of the invocation ends before the Lambda's timeout (src/ratebudget.ts).
-    .handler((event: E, context: Context) => withDeadline(context, () => fn(event, context)));
+  return (
+    middy<E, R>()
+      // Never log raw events (a task token rides in one); failures log a redacted copy below.
+      .use(injectLambdaContext(logger, { resetKeys: true, logEvent: false }))
+      .use({
+        before: (request) => {
+          const event = request.event as { transferId?: string; detail?: { transferId?: string }; pathParameters?: { transferId?: string } } | undefined;
+          const transferId = event?.transferId ?? (event as { state?: { transferId?: string } })?.state?.transferId ?? event?.detail?.transferId ?? event?.pathParameters?.transferId;
+          logger.appendKeys({ step: name, ...(transferId ? { transferId } : {}) });
+        },
+        onError: (request) => {
+          const err = request.error;
+          logger.error(`${name} failed`, { error: err ? { name: err.name, message: err.message } : undefined, event: redact(request.event) });
+        },
+      })
+      // Every IoT rate-budget wait of the invocation ends before the Lambda's timeout (src/ratebudget.ts).
+      .handler((event: E, context: Context) => withDeadline(context, () => fn(event, context)))
+  );
 }

@@ -19,24 +19,28 @@ export async function backfillCreationShards(opts: { onProgress?: (moved: number
   let moved = 0;
   let key: Record<string, unknown> | undefined;
   do {
-    const page = await ddb.send(new ScanCommand({
-      TableName: config.tableName,
-      FilterExpression: 'begins_with(pk, :transfer) AND gsi3pk = :old',
-      ExpressionAttributeValues: { ':transfer': 'TRANSFER#', ':old': UNSHARDED_CREATION_KEY },
-      ProjectionExpression: 'pk, sk',
-      ExclusiveStartKey: key,
-    }));
+    const page = await ddb.send(
+      new ScanCommand({
+        TableName: config.tableName,
+        FilterExpression: 'begins_with(pk, :transfer) AND gsi3pk = :old',
+        ExpressionAttributeValues: { ':transfer': 'TRANSFER#', ':old': UNSHARDED_CREATION_KEY },
+        ProjectionExpression: 'pk, sk',
+        ExclusiveStartKey: key,
+      }),
+    );
     scanned += page.ScannedCount ?? 0;
     for (const item of page.Items ?? []) {
       const transferId = String(item.pk).slice('TRANSFER#'.length);
       try {
-        await ddb.send(new UpdateCommand({
-          TableName: config.tableName,
-          Key: { pk: item.pk, sk: item.sk },
-          UpdateExpression: 'SET gsi3pk = :shard',
-          ConditionExpression: 'gsi3pk = :old',
-          ExpressionAttributeValues: { ':shard': creationPartition(creationShard(transferId)), ':old': UNSHARDED_CREATION_KEY },
-        }));
+        await ddb.send(
+          new UpdateCommand({
+            TableName: config.tableName,
+            Key: { pk: item.pk, sk: item.sk },
+            UpdateExpression: 'SET gsi3pk = :shard',
+            ConditionExpression: 'gsi3pk = :old',
+            ExpressionAttributeValues: { ':shard': creationPartition(creationShard(transferId)), ':old': UNSHARDED_CREATION_KEY },
+          }),
+        );
         moved++;
       } catch (err) {
         if (awsErrorName(err) !== 'ConditionalCheckFailedException') throw err;

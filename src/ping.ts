@@ -38,7 +38,6 @@ export interface PingReport {
 
 export type PongOutcome = { recorded: true; pingId: string; targetAccount: string } | { recorded: false; reason: string };
 
-
 const errorText = (err: unknown) => `${awsErrorName(err) ?? 'Error'}: ${err instanceof Error ? err.message : String(err)}`;
 
 async function sendPing(targetAccount: string): Promise<PingResult> {
@@ -87,13 +86,15 @@ export async function recordPong(event: { account: string; detail: unknown }): P
   }
   if (d.targetAccount !== event.account) return { recorded: false, reason: `Pong for ${d.targetAccount} sent by account ${event.account}` };
   try {
-    await ddb.send(new UpdateCommand({
-      TableName: config.tableName,
-      Key: pingKey(event.account),
-      UpdateExpression: 'SET pongAt = :now, acceptancePolicy = :policy',
-      ConditionExpression: 'pingId = :id',
-      ExpressionAttributeValues: { ':now': new Date().toISOString(), ':policy': String(d.acceptancePolicy ?? '').slice(0, 32), ':id': d.pingId },
-    }));
+    await ddb.send(
+      new UpdateCommand({
+        TableName: config.tableName,
+        Key: pingKey(event.account),
+        UpdateExpression: 'SET pongAt = :now, acceptancePolicy = :policy',
+        ConditionExpression: 'pingId = :id',
+        ExpressionAttributeValues: { ':now': new Date().toISOString(), ':policy': String(d.acceptancePolicy ?? '').slice(0, 32), ':id': d.pingId },
+      }),
+    );
     return { recorded: true, pingId: d.pingId, targetAccount: event.account };
   } catch (err) {
     if (awsErrorName(err) === 'ConditionalCheckFailedException') return { recorded: false, reason: 'not the latest ping to that account' };

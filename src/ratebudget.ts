@@ -41,7 +41,10 @@ export const AWS_DEFAULT_IOT_TPS: Readonly<Record<string, number>> = {
 export function parseRateLimits(raw: string | undefined): Record<string, number> | undefined {
   if (raw?.trim().toLowerCase() === 'off') return undefined;
   const limits: Record<string, number> = { ...AWS_DEFAULT_IOT_TPS };
-  for (const part of (raw ?? '').split(',').map((s) => s.trim()).filter(Boolean)) {
+  for (const part of (raw ?? '')
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean)) {
     const [op, value] = part.split('=');
     const n = Number(value);
     if (!op || !Number.isFinite(n) || n <= 0) throw new Error(`IOT_RATE_LIMITS: "${part}" is not Operation=positiveNumber`);
@@ -115,16 +118,18 @@ export class RateBudget {
       const t = this.now();
       const window = Math.floor(t / windowMs);
       try {
-        const { Attributes } = await ddb.send(new UpdateCommand({
-          TableName: this.tableName,
-          Key: { pk: `RATE#${this.scope}#${operation}#${window}`, sk: 'RATE' },
-          UpdateExpression: 'SET #n = if_not_exists(#n, :zero) + :one, #exp = :exp',
-          ConditionExpression: 'attribute_not_exists(#n) OR #n < :limit',
-          ExpressionAttributeNames: { '#n': 'n', '#exp': 'expiresAt' },
-          // expiresAt lets a table TTL tidy old windows; correctness never depends on it.
-          ExpressionAttributeValues: { ':zero': 0, ':one': 1, ':limit': perWindow, ':exp': Math.floor(t / 1000) + 3600 },
-          ReturnValues: 'UPDATED_NEW',
-        }));
+        const { Attributes } = await ddb.send(
+          new UpdateCommand({
+            TableName: this.tableName,
+            Key: { pk: `RATE#${this.scope}#${operation}#${window}`, sk: 'RATE' },
+            UpdateExpression: 'SET #n = if_not_exists(#n, :zero) + :one, #exp = :exp',
+            ConditionExpression: 'attribute_not_exists(#n) OR #n < :limit',
+            ExpressionAttributeNames: { '#n': 'n', '#exp': 'expiresAt' },
+            // expiresAt lets a table TTL tidy old windows; correctness never depends on it.
+            ExpressionAttributeValues: { ':zero': 0, ':one': 1, ':limit': perWindow, ':exp': Math.floor(t / 1000) + 3600 },
+            ReturnValues: 'UPDATED_NEW',
+          }),
+        );
         // Slot k of the window is used at k/perWindow of the way through it: calls come evenly
         // spaced, as the service's token bucket refills, instead of in a burst at each second.
         const slot = Number(Attributes?.n ?? 1) - 1;

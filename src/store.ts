@@ -6,17 +6,7 @@ import { indexKeys, transferKey } from './keys.js';
 import { acquireLock, releaseLock } from './lock.js';
 import { countRestoreFailed } from './metrics.js';
 import { toRecord } from './record.js';
-import {
-  OPEN_STATUSES,
-  RESTORE_FAILED,
-  type Decision,
-  type HistoryEntry,
-  type RestoreOutcome,
-  type Snapshot,
-  type TransferOutcome,
-  type TransferRecord,
-  type TransferStatus,
-} from './types.js';
+import { OPEN_STATUSES, RESTORE_FAILED, type Decision, type HistoryEntry, type RestoreOutcome, type Snapshot, type TransferOutcome, type TransferRecord, type TransferStatus } from './types.js';
 
 /*
  * The transfer records: one table, keys `pk`/`sk` (src/keys.ts), conditional
@@ -53,11 +43,13 @@ export async function createTransfer(input: Omit<TransferRecord, 'status' | 'cre
   };
   await acquireLock(record.certificateId, record.transferId, async (holder) => (await getTransfer(holder))?.status);
   try {
-    await ddb.send(new PutCommand({
-      TableName: config.tableName,
-      Item: { ...transferKey(record.transferId), ...indexKeys(record), ...record },
-      ConditionExpression: 'attribute_not_exists(pk)',
-    }));
+    await ddb.send(
+      new PutCommand({
+        TableName: config.tableName,
+        Item: { ...transferKey(record.transferId), ...indexKeys(record), ...record },
+        ConditionExpression: 'attribute_not_exists(pk)',
+      }),
+    );
   } catch (err) {
     await releaseLock(record.certificateId, record.transferId);
     throw err;
@@ -70,7 +62,7 @@ interface Transition {
   from: readonly TransferStatus[];
   message: string;
   set?: Partial<Pick<TransferRecord, 'taskToken' | 'offeredAt' | 'expiresAt' | 'decision' | 'reason' | 'restore' | 'snapshot' | 'transferOutcome' | 'repairedAt'>>;
-  remove?: ('taskToken')[];
+  remove?: 'taskToken'[];
 }
 
 /**
@@ -118,15 +110,17 @@ async function conditionalUpdate(
   refused: (current: TransferRecord) => never,
 ): Promise<TransferRecord> {
   try {
-    const { Attributes } = await ddb.send(new UpdateCommand({
-      TableName: config.tableName,
-      Key: transferKey(transferId),
-      UpdateExpression: expr.update,
-      ConditionExpression: `attribute_exists(pk) AND ${expr.condition}`,
-      ExpressionAttributeNames: expr.names,
-      ExpressionAttributeValues: expr.values,
-      ReturnValues: 'ALL_NEW',
-    }));
+    const { Attributes } = await ddb.send(
+      new UpdateCommand({
+        TableName: config.tableName,
+        Key: transferKey(transferId),
+        UpdateExpression: expr.update,
+        ConditionExpression: `attribute_exists(pk) AND ${expr.condition}`,
+        ExpressionAttributeNames: expr.names,
+        ExpressionAttributeValues: expr.values,
+        ReturnValues: 'ALL_NEW',
+      }),
+    );
     return toRecord(Attributes!);
   } catch (err) {
     if (!isConditionFailure(err)) throw err;
@@ -145,14 +139,16 @@ export async function annotate(transferId: string, fields: Partial<Pick<Transfer
     values[`:${k}`] = v;
     sets.push(`#${k} = :${k}`);
   }
-  await ddb.send(new UpdateCommand({
-    TableName: config.tableName,
-    Key: transferKey(transferId),
-    UpdateExpression: `SET ${sets.join(', ')}`,
-    ConditionExpression: 'attribute_exists(pk)',
-    ExpressionAttributeNames: names,
-    ExpressionAttributeValues: values,
-  }));
+  await ddb.send(
+    new UpdateCommand({
+      TableName: config.tableName,
+      Key: transferKey(transferId),
+      UpdateExpression: `SET ${sets.join(', ')}`,
+      ConditionExpression: 'attribute_exists(pk)',
+      ExpressionAttributeNames: names,
+      ExpressionAttributeValues: values,
+    }),
+  );
 }
 
 /**
@@ -185,28 +181,34 @@ export async function requestCancel(transferId: string, reason: string, opts: { 
  * (`requestedAt`) and was not delivered, so the next request starts afresh.
  */
 export async function withdrawCancelRequest(transferId: string, requestedAt: string): Promise<void> {
-  await unlessConditionFails(ddb.send(new UpdateCommand({
-    TableName: config.tableName,
-    Key: transferKey(transferId),
-    UpdateExpression: 'REMOVE #cra, #cr SET #updatedAt = :now',
-    ConditionExpression: '#cra = :at AND attribute_not_exists(#cda)',
-    ExpressionAttributeNames: { '#cra': 'cancelRequestedAt', '#cr': 'cancelReason', '#cda': 'cancelDeliveredAt', '#updatedAt': 'updatedAt' },
-    ExpressionAttributeValues: { ':at': requestedAt, ':now': now() },
-  })));
+  await unlessConditionFails(
+    ddb.send(
+      new UpdateCommand({
+        TableName: config.tableName,
+        Key: transferKey(transferId),
+        UpdateExpression: 'REMOVE #cra, #cr SET #updatedAt = :now',
+        ConditionExpression: '#cra = :at AND attribute_not_exists(#cda)',
+        ExpressionAttributeNames: { '#cra': 'cancelRequestedAt', '#cr': 'cancelReason', '#cda': 'cancelDeliveredAt', '#updatedAt': 'updatedAt' },
+        ExpressionAttributeValues: { ':at': requestedAt, ':now': now() },
+      }),
+    ),
+  );
 }
 
 /** Stores the snapshot the first time only: a re-run of Preflight never overwrites what restore needs. */
 export async function saveSnapshot(transferId: string, snapshot: Snapshot): Promise<TransferRecord> {
   const at = now();
-  const { Attributes } = await ddb.send(new UpdateCommand({
-    TableName: config.tableName,
-    Key: transferKey(transferId),
-    UpdateExpression: 'SET #snapshot = if_not_exists(#snapshot, :snapshot), #updatedAt = :at',
-    ConditionExpression: 'attribute_exists(pk)',
-    ExpressionAttributeNames: { '#snapshot': 'snapshot', '#updatedAt': 'updatedAt' },
-    ExpressionAttributeValues: { ':snapshot': snapshot, ':at': at },
-    ReturnValues: 'ALL_NEW',
-  }));
+  const { Attributes } = await ddb.send(
+    new UpdateCommand({
+      TableName: config.tableName,
+      Key: transferKey(transferId),
+      UpdateExpression: 'SET #snapshot = if_not_exists(#snapshot, :snapshot), #updatedAt = :at',
+      ConditionExpression: 'attribute_exists(pk)',
+      ExpressionAttributeNames: { '#snapshot': 'snapshot', '#updatedAt': 'updatedAt' },
+      ExpressionAttributeValues: { ':snapshot': snapshot, ':at': at },
+      ReturnValues: 'ALL_NEW',
+    }),
+  );
   return toRecord(Attributes!);
 }
 
@@ -215,14 +217,18 @@ export async function saveSnapshot(transferId: string, snapshot: Snapshot): Prom
  * only ever forward: a slower, older invocation cannot move it back.
  */
 export async function saveProgress(transferId: string, field: 'detachedPolicies' | 'detachedThings', next: number): Promise<void> {
-  await unlessConditionFails(ddb.send(new UpdateCommand({
-    TableName: config.tableName,
-    Key: transferKey(transferId),
-    UpdateExpression: 'SET #f = :n, #updatedAt = :at',
-    ConditionExpression: 'attribute_exists(pk) AND (attribute_not_exists(#f) OR #f < :n)',
-    ExpressionAttributeNames: { '#f': field, '#updatedAt': 'updatedAt' },
-    ExpressionAttributeValues: { ':n': next, ':at': now() },
-  })));
+  await unlessConditionFails(
+    ddb.send(
+      new UpdateCommand({
+        TableName: config.tableName,
+        Key: transferKey(transferId),
+        UpdateExpression: 'SET #f = :n, #updatedAt = :at',
+        ConditionExpression: 'attribute_exists(pk) AND (attribute_not_exists(#f) OR #f < :n)',
+        ExpressionAttributeNames: { '#f': field, '#updatedAt': 'updatedAt' },
+        ExpressionAttributeValues: { ':n': next, ':at': now() },
+      }),
+    ),
+  );
 }
 
 export const OPEN: readonly TransferStatus[] = OPEN_STATUSES;
@@ -260,14 +266,16 @@ export async function settle(
 
 /** Keeps the latest restore result on the record (the workflow's retries and the repair read it back), whatever its status. */
 export async function saveRestore(transferId: string, restore: RestoreOutcome): Promise<void> {
-  await ddb.send(new UpdateCommand({
-    TableName: config.tableName,
-    Key: transferKey(transferId),
-    UpdateExpression: 'SET #restore = :restore, #updatedAt = :at',
-    ConditionExpression: 'attribute_exists(pk)',
-    ExpressionAttributeNames: { '#restore': 'restore', '#updatedAt': 'updatedAt' },
-    ExpressionAttributeValues: { ':restore': restore, ':at': now() },
-  }));
+  await ddb.send(
+    new UpdateCommand({
+      TableName: config.tableName,
+      Key: transferKey(transferId),
+      UpdateExpression: 'SET #restore = :restore, #updatedAt = :at',
+      ConditionExpression: 'attribute_exists(pk)',
+      ExpressionAttributeNames: { '#restore': 'restore', '#updatedAt': 'updatedAt' },
+      ExpressionAttributeValues: { ':restore': restore, ':at': now() },
+    }),
+  );
 }
 
 /**

@@ -28,7 +28,6 @@ export type TriggerOutcome =
   /** Not from this account: the rule's pattern keeps these out; this is a second lock. */
   | { outcome: 'IGNORED'; reason: string };
 
-
 /**
  * The transfer a request names: its requestId when it has one (the same key
  * POST /transfers uses, so a request sent again, by event or by API, finds its
@@ -64,10 +63,12 @@ export async function handleRequestedEvent(event: RequestedEvent): Promise<Trigg
     return { outcome: 'STARTED', transferId: record.transferId };
   } catch (err) {
     if (err instanceof TransferInProgress && transferId && err.openTransferId === transferId) return { outcome: 'DUPLICATE', transferId };
-    const refusal = err instanceof DomainError
-      ? { error: err.name, reason: `${err.name}: ${err.message}` }
-      : { error: 'InternalError', reason: 'InternalError: the request could not be processed; nothing was changed, send it again' };
-    if (!(err instanceof DomainError)) logger.error('Requested event failed', { error: err instanceof Error ? { name: err.name, message: err.message, stack: err.stack } : String(err), eventId: event.id });
+    const refusal =
+      err instanceof DomainError
+        ? { error: err.name, reason: `${err.name}: ${err.message}` }
+        : { error: 'InternalError', reason: 'InternalError: the request could not be processed; nothing was changed, send it again' };
+    if (!(err instanceof DomainError))
+      logger.error('Requested event failed', { error: err instanceof Error ? { name: err.name, message: err.message, stack: err.stack } : String(err), eventId: event.id });
     await publish([entry(config.eventBusName, DetailType.Completed, refusedDetail(event.detail, refusal.reason))]);
     return { outcome: 'REFUSED', ...refusal };
   }

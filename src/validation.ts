@@ -23,7 +23,13 @@ const FIELD = {
   certificateId: { type: 'string', pattern: CERTIFICATE_ID_PATTERN, description: 'The certificate id: 64 hexadecimal characters (the last part of its ARN)' },
   targetAccount: { type: 'string', pattern: ACCOUNT_ID_PATTERN, description: 'The AWS account to receive the certificate: 12 digits, on the allow-list' },
   transferMessage: { type: 'string', maxLength: 128, nullable: true, description: 'Shown to the target account; at most 128 characters' },
-  timeoutSeconds: { type: 'integer', minimum: 1, maximum: MAX_TIMEOUT_SECONDS, nullable: true, description: `How long the target has to decide, in seconds: from the deployment's minimum (60 unless configured) to ${MAX_TIMEOUT_SECONDS} (360 days, inside the one-year execution cap); default ${DEFAULT_TIMEOUT_SECONDS} (7 days)` },
+  timeoutSeconds: {
+    type: 'integer',
+    minimum: 1,
+    maximum: MAX_TIMEOUT_SECONDS,
+    nullable: true,
+    description: `How long the target has to decide, in seconds: from the deployment's minimum (60 unless configured) to ${MAX_TIMEOUT_SECONDS} (360 days, inside the one-year execution cap); default ${DEFAULT_TIMEOUT_SECONDS} (7 days)`,
+  },
   restoreOnFailure: { type: 'boolean', nullable: true, description: 'Re-attach and re-activate the certificate when the transfer does not complete; default true' },
   requestId: { type: 'string', maxLength: 128, pattern: '^[A-Za-z0-9._:-]+$', nullable: true, description: 'Caller reference echoed in the Completed event' },
 } as const;
@@ -50,18 +56,26 @@ const RULES: Record<string, string> = {
   targetAccount: 'must be a 12-digit AWS account id',
   transferMessage: 'must be a string of at most 128 characters',
   // The floor is the deployment's (minTimeoutSeconds): read when a request is checked, not at import.
-  get timeoutSeconds() { return `must be an integer from ${config.minTimeoutSeconds} to ${MAX_TIMEOUT_SECONDS} (seconds; at most 360 days)`; },
+  get timeoutSeconds() {
+    return `must be an integer from ${config.minTimeoutSeconds} to ${MAX_TIMEOUT_SECONDS} (seconds; at most 360 days)`;
+  },
   restoreOnFailure: 'must be true or false',
   requestId: 'must be at most 128 letters, digits, or . _ : -',
 };
 
 /** Turns the first schema error into a message that names the field (`filter.status`, `certificateIds[3]` for nested ones). */
 export function describeSchemaError(e: ErrorObject, rules: Record<string, string> = RULES): ValidationError {
-  const segments = e.instancePath.split('/').slice(1).map((p) => p.replace(/~1/g, '/').replace(/~0/g, '~'));
+  const segments = e.instancePath
+    .split('/')
+    .slice(1)
+    .map((p) => p.replace(/~1/g, '/').replace(/~0/g, '~'));
   // `field` names a property (dotted when nested); `label` also shows the array position.
   const field = segments.filter((p) => !/^\d+$/.test(p)).join('.');
   const label = segments.reduce((acc, p) => (/^\d+$/.test(p) ? `${acc}[${p}]` : acc ? `${acc}.${p}` : p), '');
-  const ruleKey = segments.map((p) => (/^\d+$/.test(p) ? '[]' : p)).join('.').replace(/\.\[\]/g, '[]');
+  const ruleKey = segments
+    .map((p) => (/^\d+$/.test(p) ? '[]' : p))
+    .join('.')
+    .replace(/\.\[\]/g, '[]');
   if (e.keyword === 'required') {
     const missing = (e.params as { missingProperty: string }).missingProperty;
     const name = field ? `${field}.${missing}` : missing;
@@ -218,13 +232,18 @@ export const batchRequestSchema: JSONSchemaType<BatchRequestBody> = {
   required: ['targetAccount'],
   properties: {
     certificateIds: {
-      type: 'array', minItems: 1, maxItems: MAX_BATCH_BODY_IDS, nullable: true,
+      type: 'array',
+      minItems: 1,
+      maxItems: MAX_BATCH_BODY_IDS,
+      nullable: true,
       items: { type: 'string', pattern: FIELD.certificateId.pattern },
       description: `The certificates to transfer, 1 to ${MAX_BATCH_BODY_IDS} (what fits in the API's 6 MB Lambda event), each once; or give filter (up to ${MAX_BATCH_SIZE})`,
     },
     filter: {
-      type: 'object', additionalProperties: false, nullable: true,
-      description: 'Select this account\'s certificates instead (ListCertificates, oldest first); or give certificateIds',
+      type: 'object',
+      additionalProperties: false,
+      nullable: true,
+      description: "Select this account's certificates instead (ListCertificates, oldest first); or give certificateIds",
       properties: {
         status: { type: 'string', enum: ['ACTIVE', 'INACTIVE'], nullable: true, description: 'Only certificates in this status (default: both)' },
         createdAfter: { type: 'string', format: 'date-time', nullable: true, description: 'Only certificates created at or after this time' },
@@ -236,7 +255,13 @@ export const batchRequestSchema: JSONSchemaType<BatchRequestBody> = {
     transferMessage: FIELD.transferMessage,
     timeoutSeconds: FIELD.timeoutSeconds,
     restoreOnFailure: FIELD.restoreOnFailure,
-    maxConcurrency: { type: 'integer', minimum: 1, maximum: MAX_BATCH_CONCURRENCY, nullable: true, description: `Transfers in flight at once, 1 to ${MAX_BATCH_CONCURRENCY} (default: derived from the IoT quotas, ${DEFAULT_BATCH_CONCURRENCY} at AWS defaults)` },
+    maxConcurrency: {
+      type: 'integer',
+      minimum: 1,
+      maximum: MAX_BATCH_CONCURRENCY,
+      nullable: true,
+      description: `Transfers in flight at once, 1 to ${MAX_BATCH_CONCURRENCY} (default: derived from the IoT quotas, ${DEFAULT_BATCH_CONCURRENCY} at AWS defaults)`,
+    },
     requestId: FIELD.requestId,
   },
 };
@@ -244,7 +269,9 @@ export const batchRequestSchema: JSONSchemaType<BatchRequestBody> = {
 const BATCH_RULES: Record<string, string> = {
   ...RULES,
   // Spreading read the getter once; keep it live like RULES'.
-  get timeoutSeconds() { return RULES.timeoutSeconds; },
+  get timeoutSeconds() {
+    return RULES.timeoutSeconds;
+  },
   certificateIds: `must be a list of 1 to ${MAX_BATCH_BODY_IDS} certificate ids (more: several batches, or a filter of up to ${MAX_BATCH_SIZE})`,
   'certificateIds[]': RULES.certificateId,
   filter: 'must be an object with status, createdAfter, createdBefore or limit',

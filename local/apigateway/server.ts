@@ -124,9 +124,7 @@ export class LocalApiGateway {
     } catch {
       return gatewayError(res, 400, 'BadRequestException', 'Invalid path encoding');
     }
-    const match = this.routes
-      .map((r) => ({ r, m: r.method === method || r.method === 'ANY' ? rawPath.match(r.regex) : null }))
-      .find((x) => x.m);
+    const match = this.routes.map((r) => ({ r, m: r.method === method || r.method === 'ANY' ? rawPath.match(r.regex) : null })).find((x) => x.m);
     if (!match?.m) return gatewayError(res, 403, 'MissingAuthenticationTokenException', 'Missing Authentication Token');
     const route = match.r;
 
@@ -134,7 +132,10 @@ export class LocalApiGateway {
     let accessKey: string | null = null;
     if (route.authorizer === 'aws_iam') {
       // The verifier sees the request as sent: raw query, and every value of a repeated header.
-      const auth = verifySigV4({ method, rawPath, rawQuery: q === -1 ? '' : rawUrl.slice(q + 1), headers: req.headersDistinct, body }, this.opts.secretFor, Date.now(), { service: 'execute-api', region: this.opts.region });
+      const auth = verifySigV4({ method, rawPath, rawQuery: q === -1 ? '' : rawUrl.slice(q + 1), headers: req.headersDistinct, body }, this.opts.secretFor, Date.now(), {
+        service: 'execute-api',
+        region: this.opts.region,
+      });
       if (!auth.ok) return gatewayError(res, auth.status, auth.type, auth.message);
       identityAccount = auth.account;
       accessKey = auth.accessKeyId;
@@ -171,9 +172,20 @@ export class LocalApiGateway {
         protocol: `HTTP/${req.httpVersion}`,
         httpMethod: method,
         identity: {
-          accessKey, accountId: identityAccount, apiKey: null, apiKeyId: null, caller: accessKey, clientCert: null,
-          cognitoAuthenticationProvider: null, cognitoAuthenticationType: null, cognitoIdentityId: null, cognitoIdentityPoolId: null,
-          principalOrgId: null, sourceIp: req.socket.remoteAddress ?? '127.0.0.1', user: accessKey, userAgent: headers['user-agent'] ?? null,
+          accessKey,
+          accountId: identityAccount,
+          apiKey: null,
+          apiKeyId: null,
+          caller: accessKey,
+          clientCert: null,
+          cognitoAuthenticationProvider: null,
+          cognitoAuthenticationType: null,
+          cognitoIdentityId: null,
+          cognitoIdentityPoolId: null,
+          principalOrgId: null,
+          sourceIp: req.socket.remoteAddress ?? '127.0.0.1',
+          user: accessKey,
+          userAgent: headers['user-agent'] ?? null,
           userArn: identityAccount ? `arn:aws:iam::${identityAccount}:root` : null,
         },
         path: `/${this.opts.stage}${path}`,

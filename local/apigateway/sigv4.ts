@@ -130,7 +130,14 @@ export function canonicalQuery(rawQuery: string, omit?: string): string {
 
 /** `name:value` lines for the signed headers only: values trimmed, inner whitespace runs collapsed, repeats joined with ','. */
 export function canonicalHeaders(headers: VerifyInput['headers'], signedHeaders: string[]): string {
-  return signedHeaders.map((name) => `${name}:${headerValues(headers, name.toLowerCase()).map((v) => v.trim().replace(/\s+/g, ' ')).join(',')}\n`).join('');
+  return signedHeaders
+    .map(
+      (name) =>
+        `${name}:${headerValues(headers, name.toLowerCase())
+          .map((v) => v.trim().replace(/\s+/g, ' '))
+          .join(',')}\n`,
+    )
+    .join('');
 }
 
 const sha256 = (data: string | Buffer) => createHash('sha256').update(data).digest('hex');
@@ -212,7 +219,7 @@ const formatAmzDate = (t: number) => new Date(t).toISOString().replace(/[-:]|\.\
 
 /** The signing time: X-Amz-Date (query or header) in ISO 8601 basic format, else an HTTP Date header. */
 function signingTime(req: VerifyInput, claim: SignatureClaim): { amzDate: string; time: number } | Refusal {
-  const raw = claim.via === 'query' ? queryParams(req.rawQuery).get('X-Amz-Date')! : firstHeader(req.headers, 'x-amz-date') ?? firstHeader(req.headers, 'date')!;
+  const raw = claim.via === 'query' ? queryParams(req.rawQuery).get('X-Amz-Date')! : (firstHeader(req.headers, 'x-amz-date') ?? firstHeader(req.headers, 'date')!);
   let time = parseAmzDate(raw.trim());
   if (time === undefined && claim.via === 'header' && firstHeader(req.headers, 'x-amz-date') === undefined) {
     const http = Date.parse(raw);
@@ -249,11 +256,13 @@ export function verifySigV4(req: VerifyInput, secretFor: (accessKeyId: string) =
     if (!Number.isInteger(claim.expires) || claim.expires < 1 || claim.expires > MAX_PRESIGN_SECONDS) {
       return refuse('IncompleteSignatureException', `X-Amz-Expires must be an integer between 1 and ${MAX_PRESIGN_SECONDS} seconds. Got '${claim.expires}'.`);
     }
-    if (now > when.time + claim.expires * 1000) return refuse('InvalidSignatureException', `Signature expired: ${when.amzDate} is now earlier than ${formatAmzDate(now - claim.expires * 1000)} (${formatAmzDate(now)} - ${claim.expires} sec.)`);
+    if (now > when.time + claim.expires * 1000)
+      return refuse('InvalidSignatureException', `Signature expired: ${when.amzDate} is now earlier than ${formatAmzDate(now - claim.expires * 1000)} (${formatAmzDate(now)} - ${claim.expires} sec.)`);
   } else if (now - when.time > maxSkew) {
     return refuse('InvalidSignatureException', `Signature expired: ${when.amzDate} is now earlier than ${formatAmzDate(now - maxSkew)} (${formatAmzDate(now)} - ${minutes})`);
   }
-  if (when.time - now > maxSkew) return refuse('InvalidSignatureException', `Signature not yet current: ${when.amzDate} is still later than ${formatAmzDate(now + maxSkew)} (${formatAmzDate(now)} + ${minutes})`);
+  if (when.time - now > maxSkew)
+    return refuse('InvalidSignatureException', `Signature not yet current: ${when.amzDate} is still later than ${formatAmzDate(now + maxSkew)} (${formatAmzDate(now)} + ${minutes})`);
 
   if (!claim.signedHeaders.some((h) => h.toLowerCase() === 'host')) return refuse('InvalidSignatureException', "'Host' or ':authority' must be a 'SignedHeader' in the AWS Authorization.");
   if (claim.algorithm !== ALGORITHM) return refuse('IncompleteSignatureException', `Unsupported AWS 'algorithm': '${claim.algorithm}' (only ${ALGORITHM} for now). `);
@@ -265,7 +274,8 @@ export function verifySigV4(req: VerifyInput, secretFor: (accessKeyId: string) =
   if (opts.region !== undefined && region !== opts.region) scopeErrors += `Credential should be scoped to a valid region, not '${region}'. `;
   if (opts.service !== undefined && service !== opts.service) scopeErrors += `Credential should be scoped to correct service: '${opts.service}'. `;
   if (terminator !== 'aws4_request') scopeErrors += `Credential should be scoped with a valid terminator: 'aws4_request', not '${terminator}'. `;
-  if (scopeDate !== when.amzDate.slice(0, 8)) scopeErrors += `Date in Credential scope does not match YYYYMMDD from ISO-8601 version of date from HTTP: '${scopeDate}' != '${when.amzDate.slice(0, 8)}', from '${when.amzDate}'.`;
+  if (scopeDate !== when.amzDate.slice(0, 8))
+    scopeErrors += `Date in Credential scope does not match YYYYMMDD from ISO-8601 version of date from HTTP: '${scopeDate}' != '${when.amzDate.slice(0, 8)}', from '${when.amzDate}'.`;
   if (scopeErrors) return refuse('InvalidSignatureException', scopeErrors);
 
   const secret = secretFor(accessKeyId);

@@ -23,12 +23,18 @@ export class UnresolvableIntrinsic extends Error {
 
 function pseudo(name: string, ctx: IntrinsicContext): string | undefined {
   switch (name) {
-    case 'AWS::AccountId': return ctx.accountId;
-    case 'AWS::Region': return ctx.region;
-    case 'AWS::Partition': return 'aws';
-    case 'AWS::URLSuffix': return 'amazonaws.com';
-    case 'AWS::NoValue': return undefined;
-    default: return undefined;
+    case 'AWS::AccountId':
+      return ctx.accountId;
+    case 'AWS::Region':
+      return ctx.region;
+    case 'AWS::Partition':
+      return 'aws';
+    case 'AWS::URLSuffix':
+      return 'amazonaws.com';
+    case 'AWS::NoValue':
+      return undefined;
+    default:
+      return undefined;
   }
 }
 

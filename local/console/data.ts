@@ -138,12 +138,25 @@ export interface ConsoleEvent {
   deliveries: { ruleName: string; targetArn: string; status: string; attempts: number; error?: string }[];
 }
 
-const LIST_FIELDS = ['transferId', 'status', 'certificateId', 'sourceAccount', 'targetAccount', 'createdAt', 'updatedAt', 'batchId', 'executionArn', 'cancelRequestedAt', 'reason', 'restore', 'decision'];
+const LIST_FIELDS = [
+  'transferId',
+  'status',
+  'certificateId',
+  'sourceAccount',
+  'targetAccount',
+  'createdAt',
+  'updatedAt',
+  'batchId',
+  'executionArn',
+  'cancelRequestedAt',
+  'reason',
+  'restore',
+  'decision',
+];
 /** Transfers the list looks at, newest first; older ones are counted as "more". */
 const SCAN_CAP = 5_000;
 
-const displayStatus = (r: Pick<TransferRecord, 'status' | 'cancelRequestedAt'>): TransferRow['status'] =>
-  r.status === 'AWAITING_DECISION' && r.cancelRequestedAt ? 'CANCELLING' : r.status;
+const displayStatus = (r: Pick<TransferRecord, 'status' | 'cancelRequestedAt'>): TransferRow['status'] => (r.status === 'AWAITING_DECISION' && r.cancelRequestedAt ? 'CANCELLING' : r.status);
 
 export class ConsoleData {
   private readonly ddb: DynamoDBDocumentClient;
@@ -155,11 +168,14 @@ export class ConsoleData {
     const tableId = Object.entries(source.stack.resources).find(([, r]) => r.Type === 'AWS::DynamoDB::Table')?.[0];
     if (!tableId) throw new Error('The source stack declares no DynamoDB table: the console has no transfers to show');
     this.tableName = source.resources[tableId].ref;
-    this.ddb = DynamoDBDocumentClient.from(new DynamoDBClient({
-      endpoint: deps.awsUrl,
-      region: deps.region,
-      credentials: { accessKeyId: deps.sourceAccount, secretAccessKey: 'x' },
-    }), { marshallOptions: { removeUndefinedValues: true } });
+    this.ddb = DynamoDBDocumentClient.from(
+      new DynamoDBClient({
+        endpoint: deps.awsUrl,
+        region: deps.region,
+        credentials: { accessKeyId: deps.sourceAccount, secretAccessKey: 'x' },
+      }),
+      { marshallOptions: { removeUndefinedValues: true } },
+    );
   }
 
   private get sourceStack() {
@@ -195,14 +211,16 @@ export class ConsoleData {
     for (let shard = 0; shard < CREATION_SHARDS; shard++) {
       let key: Record<string, unknown> | undefined;
       do {
-        const out = await this.ddb.send(new QueryCommand({
-          TableName: this.tableName,
-          IndexName: 'byCreation',
-          KeyConditionExpression: 'gsi3pk = :pk',
-          ExpressionAttributeValues: { ':pk': creationPartition(shard) },
-          ScanIndexForward: false,
-          ExclusiveStartKey: key,
-        }));
+        const out = await this.ddb.send(
+          new QueryCommand({
+            TableName: this.tableName,
+            IndexName: 'byCreation',
+            KeyConditionExpression: 'gsi3pk = :pk',
+            ExpressionAttributeValues: { ':pk': creationPartition(shard) },
+            ScanIndexForward: false,
+            ExclusiveStartKey: key,
+          }),
+        );
         for (const item of out.Items ?? []) keys.push({ pk: String(item.pk), sk: String(item.sk), order: String(item.gsi3sk) });
         key = out.LastEvaluatedKey;
         if (keys.length >= SCAN_CAP && key) {
@@ -212,20 +230,27 @@ export class ConsoleData {
       } while (key);
     }
     keys.sort((a, b) => (a.order < b.order ? 1 : a.order > b.order ? -1 : 0));
-    const fetched = await this.getItems(keys.slice(0, SCAN_CAP).map(({ pk, sk }) => ({ pk, sk })), ['transferId', 'status', 'batchId', 'createdAt', 'cancelRequestedAt']);
+    const fetched = await this.getItems(
+      keys.slice(0, SCAN_CAP).map(({ pk, sk }) => ({ pk, sk })),
+      ['transferId', 'status', 'batchId', 'createdAt', 'cancelRequestedAt'],
+    );
     const byId = new Map(fetched.map((r) => [String(r.transferId), r]));
-    const light = keys.slice(0, SCAN_CAP).map((k) => byId.get(transferIdOfKey(k)))
+    const light = keys
+      .slice(0, SCAN_CAP)
+      .map((k) => byId.get(transferIdOfKey(k)))
       .filter((r): r is Record<string, unknown> => r !== undefined) as unknown as Pick<TransferRecord, 'transferId' | 'status' | 'batchId' | 'createdAt' | 'cancelRequestedAt'>[];
 
     const counts = Object.fromEntries(STATUSES.map((s) => [s, 0])) as Record<TransferStatus, number>;
     for (const r of light) counts[r.status] = (counts[r.status] ?? 0) + 1;
     const batches = await this.batches(light);
 
-    const wanted = light.filter((r) => (!q.status || r.status === q.status || (q.status === 'CANCELLING' && displayStatus(r) === 'CANCELLING'))
-      && (!q.batchId || r.batchId === q.batchId));
+    const wanted = light.filter((r) => (!q.status || r.status === q.status || (q.status === 'CANCELLING' && displayStatus(r) === 'CANCELLING')) && (!q.batchId || r.batchId === q.batchId));
     const ids = wanted.slice(0, limit).map((r) => r.transferId);
     const records = await this.getMany(ids);
-    const transfers = ids.map((id) => records.get(id)).filter((r): r is TransferRecord => r !== undefined).map((r) => this.row(r));
+    const transfers = ids
+      .map((id) => records.get(id))
+      .filter((r): r is TransferRecord => r !== undefined)
+      .map((r) => this.row(r));
 
     return {
       generatedAt: new Date().toISOString(),
@@ -262,10 +287,14 @@ export class ConsoleData {
       if (r.createdAt < b.createdAt) b.createdAt = r.createdAt;
     }
     const newest = [...rows.values()].sort((a, b) => b.createdAt.localeCompare(a.createdAt)).slice(0, 50);
-    const records = await this.getItems(newest.map((b) => batchKey(b.batchId)), ['batchId', 'status', 'total', 'targetAccount', 'createdAt', 'summary', 'error']);
+    const records = await this.getItems(
+      newest.map((b) => batchKey(b.batchId)),
+      ['batchId', 'status', 'total', 'targetAccount', 'createdAt', 'summary', 'error'],
+    );
     const skipped = await Promise.all(newest.map((b) => this.notStarted(b.batchId)));
     newest.forEach((b, i) => {
-      const rec = records.find((r) => r.batchId === b.batchId) as { status?: string; total?: number; targetAccount?: string; createdAt?: string; summary?: { counts?: Record<string, number> }; error?: string } | undefined;
+      const rec = records.find((r) => r.batchId === b.batchId) as
+        { status?: string; total?: number; targetAccount?: string; createdAt?: string; summary?: { counts?: Record<string, number> }; error?: string } | undefined;
       // Live while the batch runs (its summary is written at the end), and the summary's count once it is.
       b.notStarted = Math.max(rec?.summary?.counts?.NOT_STARTED ?? 0, skipped[i].count);
       b.notStartedItems = skipped[i].items;
@@ -285,17 +314,20 @@ export class ConsoleData {
     let count = 0;
     let key: Record<string, unknown> | undefined;
     do {
-      const out = await this.ddb.send(new QueryCommand({
-        TableName: this.tableName,
-        KeyConditionExpression: 'pk = :pk AND begins_with(sk, :skip)',
-        ExpressionAttributeValues: { ':pk': batchPartition(batchId), ':skip': SKIPPED_PREFIX },
-        ProjectionExpression: 'certificateId, #error, reason, #at',
-        ExpressionAttributeNames: { '#error': 'error', '#at': 'at' },
-        ExclusiveStartKey: key,
-      }));
+      const out = await this.ddb.send(
+        new QueryCommand({
+          TableName: this.tableName,
+          KeyConditionExpression: 'pk = :pk AND begins_with(sk, :skip)',
+          ExpressionAttributeValues: { ':pk': batchPartition(batchId), ':skip': SKIPPED_PREFIX },
+          ProjectionExpression: 'certificateId, #error, reason, #at',
+          ExpressionAttributeNames: { '#error': 'error', '#at': 'at' },
+          ExclusiveStartKey: key,
+        }),
+      );
       for (const item of out.Items ?? []) {
         count += 1;
-        if (items.length < NOT_STARTED_SHOWN) items.push({ certificateId: String(item.certificateId), error: item.error as string | undefined, reason: item.reason as string | undefined, at: item.at as string | undefined });
+        if (items.length < NOT_STARTED_SHOWN)
+          items.push({ certificateId: String(item.certificateId), error: item.error as string | undefined, reason: item.reason as string | undefined, at: item.at as string | undefined });
       }
       key = out.LastEvaluatedKey;
     } while (key);
@@ -314,15 +346,17 @@ export class ConsoleData {
     for (let i = 0; i < keys.length; i += 100) {
       let pending: Record<string, unknown>[] | undefined = keys.slice(i, i + 100);
       while (pending?.length) {
-        const out = await this.ddb.send(new BatchGetCommand({
-          RequestItems: {
-            [this.tableName]: {
-              Keys: pending,
-              ProjectionExpression: fields.map((_f, j) => `#f${j}`).join(', '),
-              ExpressionAttributeNames: Object.fromEntries(fields.map((f, j) => [`#f${j}`, f])),
+        const out = await this.ddb.send(
+          new BatchGetCommand({
+            RequestItems: {
+              [this.tableName]: {
+                Keys: pending,
+                ProjectionExpression: fields.map((_f, j) => `#f${j}`).join(', '),
+                ExpressionAttributeNames: Object.fromEntries(fields.map((f, j) => [`#f${j}`, f])),
+              },
             },
-          },
-        }));
+          }),
+        );
         found.push(...(out.Responses?.[this.tableName] ?? []));
         pending = out.UnprocessedKeys?.[this.tableName]?.Keys as Record<string, unknown>[] | undefined;
       }
@@ -386,12 +420,18 @@ export class ConsoleData {
       events: this.eventsFor(record),
       notifications: this.notificationsFor(record),
       actions: {
-        cancel: awaiting && !record.cancelRequestedAt
-          ? { allowed: true }
-          : { allowed: false, why: record.cancelRequestedAt && awaiting ? 'A cancel has been requested and is being carried out' : `Only a transfer awaiting a decision can be cancelled; this one is ${record.status}` },
-        decide: awaiting && !record.cancelRequestedAt && pending
-          ? { allowed: true, account: record.targetAccount }
-          : { allowed: false, account: record.targetAccount, why: awaiting ? 'The certificate is not pending transfer to the target account' : `The transfer is ${record.status}` },
+        cancel:
+          awaiting && !record.cancelRequestedAt
+            ? { allowed: true }
+            : {
+                allowed: false,
+                why:
+                  record.cancelRequestedAt && awaiting ? 'A cancel has been requested and is being carried out' : `Only a transfer awaiting a decision can be cancelled; this one is ${record.status}`,
+              },
+        decide:
+          awaiting && !record.cancelRequestedAt && pending
+            ? { allowed: true, account: record.targetAccount }
+            : { allowed: false, account: record.targetAccount, why: awaiting ? 'The certificate is not pending transfer to the target account' : `The transfer is ${record.status}` },
       },
     };
     return redactor.redact(detail);
@@ -400,21 +440,33 @@ export class ConsoleData {
   private certificate(record: TransferRecord): TransferDetail['certificate'] {
     const { iot, region } = this.deps;
     const overview = iot.findCertificate(record.certificateId, region);
-    const views = ([['source', record.sourceAccount], ['target', record.targetAccount]] as const).map(([role, account]): CertificateView => {
+    const views = (
+      [
+        ['source', record.sourceAccount],
+        ['target', record.targetAccount],
+      ] as const
+    ).map(([role, account]): CertificateView => {
       const owner = overview?.ownedBy === account;
       try {
         // The operation method itself: what DescribeCertificate answers this account, without spending its quota.
         const d = iot.describeCertificate({ account, region }, { certificateId: record.certificateId }).certificateDescription;
         return {
-          account, role, visible: true, status: d.status, ownedBy: d.ownedBy, previousOwnedBy: d.previousOwnedBy,
-          transferData: d.transferData as Record<string, unknown> | undefined, lastModifiedDate: d.lastModifiedDate.toISOString(),
-          policies: owner ? overview!.policies : [], things: owner ? overview!.things : [],
+          account,
+          role,
+          visible: true,
+          status: d.status,
+          ownedBy: d.ownedBy,
+          previousOwnedBy: d.previousOwnedBy,
+          transferData: d.transferData as Record<string, unknown> | undefined,
+          lastModifiedDate: d.lastModifiedDate.toISOString(),
+          policies: owner ? overview!.policies : [],
+          things: owner ? overview!.things : [],
         };
       } catch (err) {
         return { account, role, visible: false, error: err instanceof Error ? `${err.name}: ${err.message}` : String(err), policies: [], things: [] };
       }
     });
-    return { overview: overview ? JSON.parse(JSON.stringify(overview)) as Record<string, unknown> : undefined, views };
+    return { overview: overview ? (JSON.parse(JSON.stringify(overview)) as Record<string, unknown>) : undefined, views };
   }
 
   /** Events about this transfer on every bus: by transfer id, or by certificate while the transfer was open. */
@@ -427,18 +479,21 @@ export class ConsoleData {
       const t = Date.parse(r.receivedAt);
       return d?.certificateId === record.certificateId && !d?.transferId && t >= from && t <= to;
     };
-    return this.deps.events.recentEvents().filter(related).map((r) => ({
-      eventId: r.eventId,
-      receivedAt: r.receivedAt,
-      busAccount: r.account,
-      busName: r.busName,
-      sender: r.sender,
-      detailType: r.event['detail-type'],
-      source: r.event.source,
-      status: r.status,
-      detail: r.event.detail,
-      deliveries: r.deliveries.map((d) => ({ ruleName: d.ruleName, targetArn: d.targetArn, status: d.status, attempts: d.attempts, error: d.error })),
-    }));
+    return this.deps.events
+      .recentEvents()
+      .filter(related)
+      .map((r) => ({
+        eventId: r.eventId,
+        receivedAt: r.receivedAt,
+        busAccount: r.account,
+        busName: r.busName,
+        sender: r.sender,
+        detailType: r.event['detail-type'],
+        source: r.event.source,
+        status: r.status,
+        detail: r.event.detail,
+        deliveries: r.deliveries.map((d) => ({ ruleName: d.ruleName, targetArn: d.targetArn, status: d.status, attempts: d.attempts, error: d.error })),
+      }));
   }
 
   private notificationsFor(record: TransferRecord): PublishedMessage[] {

@@ -87,8 +87,24 @@ export const NODE_CHAR_WIDTH = 9.4;
 export const LABEL_CHAR_WIDTH = 8.8;
 export const LABEL_HEIGHT = 19;
 
-const COMPARATORS = ['StringEquals', 'StringEqualsPath', 'NumericEquals', 'BooleanEquals', 'StringMatches', 'IsPresent', 'IsNull',
-  'NumericLessThan', 'NumericGreaterThan', 'NumericLessThanEquals', 'NumericGreaterThanEquals', 'TimestampEquals', 'IsString', 'IsBoolean', 'IsNumeric', 'IsTimestamp'];
+const COMPARATORS = [
+  'StringEquals',
+  'StringEqualsPath',
+  'NumericEquals',
+  'BooleanEquals',
+  'StringMatches',
+  'IsPresent',
+  'IsNull',
+  'NumericLessThan',
+  'NumericGreaterThan',
+  'NumericLessThanEquals',
+  'NumericGreaterThanEquals',
+  'TimestampEquals',
+  'IsString',
+  'IsBoolean',
+  'IsNumeric',
+  'IsTimestamp',
+];
 
 /** A Choice rule, briefly (`= ACCEPTED`) and in full (`$.decision.decision StringEquals "ACCEPTED"`). */
 export function describeRule(rule: Record<string, unknown>): { short: string; full: string } {
@@ -300,7 +316,11 @@ export function layoutDefinition(definition: string | object): StateGraph {
   const layers: LayoutNode[][] = Array.from({ length: lastLayer + 1 }, () => []);
   for (const n of nodes.values()) layers[n.layer].push(n);
   // Definition order first: a runbook reads left to right in the order it was written.
-  layers.forEach((layer) => layer.forEach((n, i) => { n.order = i; }));
+  layers.forEach((layer) =>
+    layer.forEach((n, i) => {
+      n.order = i;
+    }),
+  );
 
   const byId = nodes;
   const sortBy = (layer: LayoutNode[], neighbours: Map<string, string[]>) => {
@@ -310,7 +330,9 @@ export function layoutDefinition(definition: string | object): StateGraph {
       bary.set(n.id, ns.length ? ns.reduce((s, id) => s + byId.get(id)!.order, 0) / ns.length : n.order);
     }
     layer.sort((p, q) => bary.get(p.id)! - bary.get(q.id)! || p.order - q.order);
-    layer.forEach((n, i) => { n.order = i; });
+    layer.forEach((n, i) => {
+      n.order = i;
+    });
   };
   let best = crossings(layers, down, byId);
   let bestOrder = new Map([...nodes.values()].map((n) => [n.id, n.order]));
@@ -344,7 +366,9 @@ export function layoutDefinition(definition: string | object): StateGraph {
       return ns.reduce((s, m, i) => s + m.x * w[i], 0) / w.reduce((s, v) => s + v, 0);
     });
     const xs = placeInOrder(wanted, gapsOf(layer));
-    layer.forEach((n, i) => { n.x = xs[i]; });
+    layer.forEach((n, i) => {
+      n.x = xs[i];
+    });
   };
   for (let iter = 0; iter < 10; iter++) {
     for (let l = 1; l < layers.length; l++) relax(layers[l], up);
@@ -383,8 +407,18 @@ export function layoutDefinition(definition: string | object): StateGraph {
   };
   const exitX = new Map<number, number>();
   const entryX = new Map<number, number>();
-  for (const [id, list] of exits) for (const [c, x] of spread(id, list.map((e) => ({ chain: e.chain, pos: e.toward })))) exitX.set(c, x);
-  for (const [id, list] of entries) for (const [c, x] of spread(id, list.map((e) => ({ chain: e.chain, pos: e.from })))) entryX.set(c, x);
+  for (const [id, list] of exits)
+    for (const [c, x] of spread(
+      id,
+      list.map((e) => ({ chain: e.chain, pos: e.toward })),
+    ))
+      exitX.set(c, x);
+  for (const [id, list] of entries)
+    for (const [c, x] of spread(
+      id,
+      list.map((e) => ({ chain: e.chain, pos: e.from })),
+    ))
+      entryX.set(c, x);
 
   const edges: GraphEdge[] = chains.map((c, i) => {
     const first = byId.get(c.path[0])!;
@@ -406,18 +440,20 @@ export function layoutDefinition(definition: string | object): StateGraph {
     };
   });
 
-  const graphNodes: GraphNode[] = [...nodes.values()].filter((n) => !n.dummy).map((n) => ({
-    id: n.id,
-    kind: n.id === START ? 'start' : n.id === END ? 'end' : 'state',
-    label: n.id === START ? 'Start' : n.id === END ? 'End' : n.id,
-    type: states[n.id]?.Type,
-    comment: states[n.id]?.Comment,
-    x: n.x,
-    y: rowY(n.layer),
-    width: n.width,
-    height: n.height,
-    layer: n.layer,
-  }));
+  const graphNodes: GraphNode[] = [...nodes.values()]
+    .filter((n) => !n.dummy)
+    .map((n) => ({
+      id: n.id,
+      kind: n.id === START ? 'start' : n.id === END ? 'end' : 'state',
+      label: n.id === START ? 'Start' : n.id === END ? 'End' : n.id,
+      type: states[n.id]?.Type,
+      comment: states[n.id]?.Comment,
+      x: n.x,
+      y: rowY(n.layer),
+      width: n.width,
+      height: n.height,
+      layer: n.layer,
+    }));
 
   const width = Math.ceil(maxX - minX + 2 * MARGIN);
   placeLabels(edges, graphNodes, width);
@@ -430,7 +466,12 @@ export function layoutDefinition(definition: string | object): StateGraph {
   };
 }
 
-interface Box { x0: number; y0: number; x1: number; y1: number }
+interface Box {
+  x0: number;
+  y0: number;
+  x1: number;
+  y1: number;
+}
 
 const overlap = (a: Box, b: Box) => Math.max(0, Math.min(a.x1, b.x1) - Math.max(a.x0, b.x0)) * Math.max(0, Math.min(a.y1, b.y1) - Math.max(a.y0, b.y0));
 

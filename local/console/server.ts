@@ -49,7 +49,11 @@ const SECURITY_HEADERS = {
 const TRANSFER_ID = /^[A-Za-z0-9_-]{1,80}$/;
 
 class ConsoleRequestError extends Error {
-  constructor(readonly status: number, readonly code: string, message: string) {
+  constructor(
+    readonly status: number,
+    readonly code: string,
+    message: string,
+  ) {
     super(message);
   }
 }
@@ -108,11 +112,12 @@ function assertSameOrigin(req: IncomingMessage): void {
 
 export function createConsole(opts: ConsoleOptions): WebConsole {
   const data = new ConsoleData(opts);
-  const signer = () => new TransferApiClient({
-    endpoint: opts.apiUrl(),
-    region: opts.region,
-    credentials: { accessKeyId: opts.sourceAccount, secretAccessKey: opts.secretAccessKey ?? process.env.LOCAL_SECRET_ACCESS_KEY ?? 'x' },
-  });
+  const signer = () =>
+    new TransferApiClient({
+      endpoint: opts.apiUrl(),
+      region: opts.region,
+      credentials: { accessKeyId: opts.sourceAccount, secretAccessKey: opts.secretAccessKey ?? process.env.LOCAL_SECRET_ACCESS_KEY ?? 'x' },
+    });
 
   function stream(req: IncomingMessage, res: ServerResponse): void {
     res.writeHead(200, { 'content-type': 'text/event-stream; charset=utf-8', 'cache-control': 'no-store', connection: 'keep-alive', ...SECURITY_HEADERS });
@@ -184,7 +189,15 @@ export function createConsole(opts: ConsoleOptions): WebConsole {
     }
     // A hand-made decision sends no event: the reconciler finds it. Run it now rather than in a few seconds.
     opts.fireSchedules?.();
-    return { status: 202, body: { transferId, decision: decision === 'accept' ? 'ACCEPTED' : 'REJECTED', account: record.targetAccount, message: 'Decision made in IoT as the target account; the reconciler settles the transfer' } };
+    return {
+      status: 202,
+      body: {
+        transferId,
+        decision: decision === 'accept' ? 'ACCEPTED' : 'REJECTED',
+        account: record.targetAccount,
+        message: 'Decision made in IoT as the target account; the reconciler settles the transfer',
+      },
+    };
   }
 
   async function route(req: IncomingMessage, res: ServerResponse, path: string, query: URLSearchParams, body: Buffer): Promise<void> {

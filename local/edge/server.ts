@@ -79,7 +79,10 @@ export type EdgeGate = (req: AwsRequest) => Promise<AwsResponse | undefined>;
 export class EdgeRouter {
   private readonly bySigningName = new Map<string, ServiceProvider>();
 
-  constructor(providers: ServiceProvider[], private readonly gate?: EdgeGate) {
+  constructor(
+    providers: ServiceProvider[],
+    private readonly gate?: EdgeGate,
+  ) {
     for (const p of providers) for (const n of p.signingNames) this.bySigningName.set(n, p);
   }
 
@@ -116,6 +119,10 @@ export async function startEdge(providers: ServiceProvider[], port = 4566, host 
   return {
     server,
     url: `http://${host}:${actual}`,
-    close: () => new Promise<void>((resolve) => { server.closeAllConnections(); server.close(() => resolve()); }),
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
   };
 }

@@ -20,11 +20,15 @@ function describeBus(b: BusState): Record<string, unknown> {
   };
 }
 
-export function createEventBus(stores: Stores, ctx: CallContext, input: { Name?: unknown; Description?: unknown; EventSourceName?: unknown; Tags?: unknown }): { EventBusArn: string; Description?: string } {
+export function createEventBus(
+  stores: Stores,
+  ctx: CallContext,
+  input: { Name?: unknown; Description?: unknown; EventSourceName?: unknown; Tags?: unknown },
+): { EventBusArn: string; Description?: string } {
   const name = requiredString(input.Name, 'Name');
   const description = optionalString(input.Description, 'Description');
   if (!BUS_NAME.test(name)) throw validation(`Event bus name ${name} is not valid.`);
-  if (name.includes('/') && input.EventSourceName === undefined) throw validation('Event bus name must not contain \'/\'.');
+  if (name.includes('/') && input.EventSourceName === undefined) throw validation("Event bus name must not contain '/'.");
   const s = stores.store(ctx.account, ctx.region);
   if (s.buses.has(name)) throw alreadyExists(`Event bus ${name} already exists.`);
   const now = stores.now();
@@ -52,7 +56,11 @@ export function describeEventBus(stores: Stores, ctx: CallContext, input: { Name
   return describeBus(stores.bus(ctx, input.Name));
 }
 
-export function listEventBuses(stores: Stores, ctx: CallContext, input: { NamePrefix?: unknown; NextToken?: unknown; Limit?: unknown }): { EventBuses: Array<Record<string, unknown>>; NextToken?: string } {
+export function listEventBuses(
+  stores: Stores,
+  ctx: CallContext,
+  input: { NamePrefix?: unknown; NextToken?: unknown; Limit?: unknown },
+): { EventBuses: Array<Record<string, unknown>>; NextToken?: string } {
   const prefix = optionalString(input.NamePrefix, 'NamePrefix') ?? '';
   const buses = [...stores.store(ctx.account, ctx.region).buses.values()].filter((b) => b.name.startsWith(prefix)).sort((a, b) => a.name.localeCompare(b.name));
   const { page, NextToken } = paginate(buses, input.NextToken, input.Limit);

@@ -96,7 +96,9 @@ export function retryPolicyProblem(policy: unknown, index: number): string | und
     if (v > max) return `1 validation error detected: Value '${v}' ${at} failed to satisfy constraint: Member must have value less than or equal to ${max}`;
     return undefined;
   };
-  return check('MaximumRetryAttempts', 'maximumRetryAttempts', 0, DEFAULT_MAXIMUM_RETRY_ATTEMPTS) ?? check('MaximumEventAgeInSeconds', 'maximumEventAgeInSeconds', 60, DEFAULT_MAXIMUM_EVENT_AGE_SECONDS);
+  return (
+    check('MaximumRetryAttempts', 'maximumRetryAttempts', 0, DEFAULT_MAXIMUM_RETRY_ATTEMPTS) ?? check('MaximumEventAgeInSeconds', 'maximumEventAgeInSeconds', 60, DEFAULT_MAXIMUM_EVENT_AGE_SECONDS)
+  );
 }
 
 /**

@@ -4,8 +4,15 @@
  */
 import { randomUUID } from 'node:crypto';
 import {
-  classifyFailure, type DeadLetterMessage, deadLetterMessage, type DeliveryFailure, DeliveryMetrics,
-  type ExhaustedRetryCondition, retryPolicyOf, type RuleMetricName, type RuleMetrics,
+  classifyFailure,
+  type DeadLetterMessage,
+  deadLetterMessage,
+  type DeliveryFailure,
+  DeliveryMetrics,
+  type ExhaustedRetryCondition,
+  retryPolicyOf,
+  type RuleMetricName,
+  type RuleMetrics,
 } from './delivery.js';
 import type { DeliveryRecord, DeliveryStatus, EventLog, EventLogRecord } from './event-log.js';
 import { DeliveryFaults, type FaultOptions } from './faults.js';
@@ -189,13 +196,18 @@ export class DeliveryDispatcher {
     if (delivery.attempts > 1) this.metrics.add(job.rule.arn, 'RetryInvocationAttempts');
     this.setStatus(job, 'in-flight');
     try {
-      await this.invoker(clone(job.target), clone(job.event), { ...job.rule }, {
-        input: clone(job.input),
-        attempt: delivery.attempts,
-        maxAttempts: delivery.maxAttempts,
-        deliveryId: delivery.deliveryId,
-        duplicate: delivery.duplicate,
-      });
+      await this.invoker(
+        clone(job.target),
+        clone(job.event),
+        { ...job.rule },
+        {
+          input: clone(job.input),
+          attempt: delivery.attempts,
+          maxAttempts: delivery.maxAttempts,
+          deliveryId: delivery.deliveryId,
+          duplicate: delivery.duplicate,
+        },
+      );
       this.metrics.add(job.rule.arn, 'SuccessfulInvocationAttempts');
       this.metrics.add(job.rule.arn, 'Invocations');
       this.finish(job, 'delivered');

@@ -50,9 +50,7 @@ export interface EventLogRecord {
   deliveries: DeliveryRecord[];
 }
 
-export type EventLogChange =
-  | { type: 'event'; record: EventLogRecord }
-  | { type: 'delivery'; eventId: string; delivery: DeliveryRecord };
+export type EventLogChange = { type: 'event'; record: EventLogRecord } | { type: 'delivery'; eventId: string; delivery: DeliveryRecord };
 
 /** Logs a received event and delivers it to the targets of the rules it matched. */
 export type Route = (store: Store, record: EventLogRecord, rules: RuleState[]) => void;
@@ -71,7 +69,8 @@ export class EventLog {
   /** Recent events (oldest first) with their deliveries; copies, safe to keep. */
   recentEvents(filter: { account?: string; region?: string; busName?: string; limit?: number } = {}): EventLogRecord[] {
     const matching = this.log.filter(
-      (r) => (filter.account === undefined || r.account === filter.account) && (filter.region === undefined || r.region === filter.region) && (filter.busName === undefined || r.busName === filter.busName),
+      (r) =>
+        (filter.account === undefined || r.account === filter.account) && (filter.region === undefined || r.region === filter.region) && (filter.busName === undefined || r.busName === filter.busName),
     );
     return clone(filter.limit === undefined ? matching : matching.slice(-filter.limit));
   }

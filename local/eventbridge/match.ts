@@ -19,9 +19,7 @@ export type Matcher =
   | { kind: 'anything-but'; test: AnythingBut };
 
 export type AnythingBut =
-  | { op: 'values'; strings: Set<string>; numbers: number[] }
-  | { op: 'prefix' | 'suffix' | 'equals-ignore-case'; values: string[] }
-  | { op: 'wildcard'; sources: string[]; values: RegExp[] };
+  { op: 'values'; strings: Set<string>; numbers: number[] } | { op: 'prefix' | 'suffix' | 'equals-ignore-case'; values: string[] } | { op: 'wildcard'; sources: string[]; values: RegExp[] };
 
 /**
  * One alternative of a pattern once its `$or`s are expanded: the fields to match, by

@@ -19,10 +19,7 @@ import * as targets from './targets.js';
 import type { CallContext, InvokeTarget, PolicyDocument, PutEventsRequestEntry, PutEventsResultEntry } from './types.js';
 
 // Everything callers import from here, wherever it is defined.
-export type {
-  CallContext, DeliveryContext, EventBridgeEvent, InvokeTarget, PolicyDocument, PolicyStatement,
-  PutEventsRequestEntry, PutEventsResultEntry, RuleRef, Target,
-} from './types.js';
+export type { CallContext, DeliveryContext, EventBridgeEvent, InvokeTarget, PolicyDocument, PolicyStatement, PutEventsRequestEntry, PutEventsResultEntry, RuleRef, Target } from './types.js';
 export type { DeliveryRecord, DeliveryStatus, EventLogChange, EventLogRecord } from './event-log.js';
 export type { FaultOptions } from './faults.js';
 export type { RetryOptions } from './dispatcher.js';

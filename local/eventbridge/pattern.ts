@@ -53,10 +53,7 @@ interface PatternNode {
 }
 
 /** event-ruler reserves these names inside `$or` objects. */
-const RESERVED_IN_OR = new Set([
-  'exactly', 'equals-ignore-case', 'prefix', 'suffix', 'anything-but', 'exists', 'wildcard', 'numeric', 'cidr',
-  '=', '<', '<=', '>', '>=',
-]);
+const RESERVED_IN_OR = new Set(['exactly', 'equals-ignore-case', 'prefix', 'suffix', 'anything-but', 'exists', 'wildcard', 'numeric', 'cidr', '=', '<', '<=', '>', '>=']);
 
 function invalid(message: string): AwsError {
   return new AwsError('InvalidEventPatternException', `Event pattern is not valid. Reason: ${message}`);
@@ -177,7 +174,13 @@ function expand(node: PatternNode, path: string, rules: Array<Map<string, Matche
   for (const entry of node.entries) {
     if ('or' in entry) {
       const before = current;
-      current = entry.or.flatMap((alt) => expand(alt, path, before.map((rule) => new Map(rule))));
+      current = entry.or.flatMap((alt) =>
+        expand(
+          alt,
+          path,
+          before.map((rule) => new Map(rule)),
+        ),
+      );
       continue;
     }
     const childPath = path === '' ? entry.key : `${path}.${entry.key}`;
@@ -325,7 +328,7 @@ function compileAnythingBut(arg: unknown): AnythingBut {
     if (list.some((v) => typeof v !== 'string' && typeof v !== 'number')) throw invalid('Inside anything but list, start|null|boolean is not supported.');
     const strings = list.filter((v): v is string => typeof v === 'string');
     const numbers = list.filter((v): v is number => typeof v === 'number');
-    if ((strings.length > 0) === (numbers.length > 0)) throw invalid('Inside anything but list, either all values are number or string, mixed type is not supported');
+    if (strings.length > 0 === numbers.length > 0) throw invalid('Inside anything but list, either all values are number or string, mixed type is not supported');
     return { op: 'values', strings: new Set(strings), numbers };
   }
   const list: unknown[] = Array.isArray(value) ? value : [value];

@@ -14,7 +14,12 @@ function asList<T>(v: T | T[] | undefined): T[] {
 }
 
 function globMatch(pattern: string, value: string): boolean {
-  const re = new RegExp(`^${pattern.split('*').map((p) => p.replace(/[.+?^${}()|[\]\\]/g, '\\$&')).join('.*')}$`);
+  const re = new RegExp(
+    `^${pattern
+      .split('*')
+      .map((p) => p.replace(/[.+?^${}()|[\]\\]/g, '\\$&'))
+      .join('.*')}$`,
+  );
   return re.test(value);
 }
 
@@ -63,7 +68,11 @@ export function policyAllowsPutEvents(policy: PolicyDocument | undefined, sender
 }
 
 /** PutPermission: Action + Principal (account id or "*") + StatementId [+ Condition], or a whole Policy. */
-export function putPermission(stores: Stores, ctx: CallContext, input: { EventBusName?: unknown; Action?: unknown; Principal?: unknown; StatementId?: unknown; Condition?: unknown; Policy?: unknown }): Record<string, never> {
+export function putPermission(
+  stores: Stores,
+  ctx: CallContext,
+  input: { EventBusName?: unknown; Action?: unknown; Principal?: unknown; StatementId?: unknown; Condition?: unknown; Policy?: unknown },
+): Record<string, never> {
   const bus = stores.bus(ctx, input.EventBusName);
   if (input.Policy !== undefined && input.Policy !== null) {
     applyPolicy(bus, requiredString(input.Policy, 'Policy'), stores.now);

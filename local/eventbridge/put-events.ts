@@ -62,7 +62,11 @@ export function putEvents(env: PutEventsEnv, ctx: CallContext, input: { Entries?
 /** One entry of PutEvents (or, with `fromService`, an event an AWS service emits: `aws.*` sources allowed). */
 export function putEntry(env: PutEventsEnv, ctx: CallContext, entry: PutEventsRequestEntry, fromService = false): PutEventsResultEntry {
   const fail = (ErrorCode: string, ErrorMessage: string): PutEventsResultEntry => ({ ErrorCode, ErrorMessage });
-  for (const [field, value] of [['Source', entry.Source], ['DetailType', entry.DetailType], ['Detail', entry.Detail]] as const) {
+  for (const [field, value] of [
+    ['Source', entry.Source],
+    ['DetailType', entry.DetailType],
+    ['Detail', entry.Detail],
+  ] as const) {
     if (typeof value !== 'string' || value === '') return fail('InvalidArgument', `Parameter ${field} is not valid. Reason: ${field} is a required argument.`);
   }
   const source = entry.Source!;

@@ -68,7 +68,11 @@ export function describeRule(stores: Stores, ctx: CallContext, input: { Name?: u
   return { ...ruleDescription(rule), CreatedBy: rule.createdBy };
 }
 
-export function listRules(stores: Stores, ctx: CallContext, input: { NamePrefix?: unknown; EventBusName?: unknown; NextToken?: unknown; Limit?: unknown }): { Rules: Array<Record<string, unknown>>; NextToken?: string } {
+export function listRules(
+  stores: Stores,
+  ctx: CallContext,
+  input: { NamePrefix?: unknown; EventBusName?: unknown; NextToken?: unknown; Limit?: unknown },
+): { Rules: Array<Record<string, unknown>>; NextToken?: string } {
   const bus = stores.bus(ctx, input.EventBusName);
   const prefix = optionalString(input.NamePrefix, 'NamePrefix') ?? '';
   const rules = [...(stores.store(ctx.account, ctx.region).rules.get(bus.name)?.values() ?? [])].filter((r) => r.name.startsWith(prefix)).sort((a, b) => a.name.localeCompare(b.name));

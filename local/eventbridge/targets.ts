@@ -35,7 +35,11 @@ function targetProblem(t: unknown): string | undefined {
   return undefined;
 }
 
-export function putTargets(stores: Stores, ctx: CallContext, input: { Rule?: unknown; EventBusName?: unknown; Targets?: unknown }): { FailedEntryCount: number; FailedEntries: Array<{ TargetId: string; ErrorCode: string; ErrorMessage: string }> } {
+export function putTargets(
+  stores: Stores,
+  ctx: CallContext,
+  input: { Rule?: unknown; EventBusName?: unknown; Targets?: unknown },
+): { FailedEntryCount: number; FailedEntries: Array<{ TargetId: string; ErrorCode: string; ErrorMessage: string }> } {
   const targets = input.Targets;
   if (!Array.isArray(targets) || targets.length < 1 || targets.length > 10) {
     throw validation(`1 validation error detected: Value at 'targets' failed to satisfy constraint: Member must have length less than or equal to 10 and greater than or equal to 1`);
@@ -62,7 +66,11 @@ export function putTargets(stores: Stores, ctx: CallContext, input: { Rule?: unk
   return { FailedEntryCount: failed.length, FailedEntries: failed };
 }
 
-export function removeTargets(stores: Stores, ctx: CallContext, input: { Rule?: unknown; EventBusName?: unknown; Ids?: unknown; Force?: unknown }): { FailedEntryCount: number; FailedEntries: never[] } {
+export function removeTargets(
+  stores: Stores,
+  ctx: CallContext,
+  input: { Rule?: unknown; EventBusName?: unknown; Ids?: unknown; Force?: unknown },
+): { FailedEntryCount: number; FailedEntries: never[] } {
   const ids = input.Ids;
   if (!Array.isArray(ids) || ids.length < 1 || ids.length > 100 || ids.some((i) => typeof i !== 'string')) {
     throw validation("1 validation error detected: Value at 'ids' failed to satisfy constraint: Member must have length between 1 and 100");
@@ -72,16 +80,27 @@ export function removeTargets(stores: Stores, ctx: CallContext, input: { Rule?: 
   return { FailedEntryCount: 0, FailedEntries: [] };
 }
 
-export function listTargetsByRule(stores: Stores, ctx: CallContext, input: { Rule?: unknown; EventBusName?: unknown; NextToken?: unknown; Limit?: unknown }): { Targets: Target[]; NextToken?: string } {
+export function listTargetsByRule(
+  stores: Stores,
+  ctx: CallContext,
+  input: { Rule?: unknown; EventBusName?: unknown; NextToken?: unknown; Limit?: unknown },
+): { Targets: Target[]; NextToken?: string } {
   const rule = stores.rule(ctx, input.Rule, input.EventBusName);
   const { page, NextToken } = paginate(rule.targets, input.NextToken, input.Limit);
   return { Targets: clone(page), ...(NextToken ? { NextToken } : {}) };
 }
 
-export function listRuleNamesByTarget(stores: Stores, ctx: CallContext, input: { TargetArn?: unknown; EventBusName?: unknown; NextToken?: unknown; Limit?: unknown }): { RuleNames: string[]; NextToken?: string } {
+export function listRuleNamesByTarget(
+  stores: Stores,
+  ctx: CallContext,
+  input: { TargetArn?: unknown; EventBusName?: unknown; NextToken?: unknown; Limit?: unknown },
+): { RuleNames: string[]; NextToken?: string } {
   const arn = requiredString(input.TargetArn, 'TargetArn');
   const bus = stores.bus(ctx, input.EventBusName);
-  const names = [...(stores.store(ctx.account, ctx.region).rules.get(bus.name)?.values() ?? [])].filter((r) => r.targets.some((t) => t.Arn === arn)).map((r) => r.name).sort();
+  const names = [...(stores.store(ctx.account, ctx.region).rules.get(bus.name)?.values() ?? [])]
+    .filter((r) => r.targets.some((t) => t.Arn === arn))
+    .map((r) => r.name)
+    .sort();
   const { page, NextToken } = paginate(names, input.NextToken, input.Limit);
   return { RuleNames: page, ...(NextToken ? { NextToken } : {}) };
 }

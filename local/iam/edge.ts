@@ -21,7 +21,11 @@ export function accessDenied(service: string, message: string): AwsResponse {
     case 'execute-api':
       return { status: 403, headers: { 'content-type': 'application/json', 'x-amzn-errortype': 'AccessDeniedException' }, body: JSON.stringify({ message }) };
     case 'dynamodb':
-      return { status: 400, headers: { 'content-type': 'application/x-amz-json-1.0', 'x-amzn-errortype': 'AccessDeniedException' }, body: JSON.stringify({ __type: 'com.amazon.coral.service#AccessDeniedException', Message: message }) };
+      return {
+        status: 400,
+        headers: { 'content-type': 'application/x-amz-json-1.0', 'x-amzn-errortype': 'AccessDeniedException' },
+        body: JSON.stringify({ __type: 'com.amazon.coral.service#AccessDeniedException', Message: message }),
+      };
     case 'sns':
       return {
         status: 403,
@@ -29,9 +33,17 @@ export function accessDenied(service: string, message: string): AwsResponse {
         body: `<ErrorResponse xmlns="http://sns.amazonaws.com/doc/2010-03-31/"><Error><Type>Sender</Type><Code>AuthorizationError</Code><Message>${esc(message)}</Message></Error><RequestId>${crypto.randomUUID()}</RequestId></ErrorResponse>`,
       };
     case 'events':
-      return { status: 400, headers: { 'content-type': 'application/x-amz-json-1.1', 'x-amzn-errortype': 'AccessDeniedException' }, body: JSON.stringify({ __type: 'AccessDeniedException', message }) };
+      return {
+        status: 400,
+        headers: { 'content-type': 'application/x-amz-json-1.1', 'x-amzn-errortype': 'AccessDeniedException' },
+        body: JSON.stringify({ __type: 'AccessDeniedException', message }),
+      };
     default:
-      return { status: 400, headers: { 'content-type': 'application/x-amz-json-1.0', 'x-amzn-errortype': 'AccessDeniedException' }, body: JSON.stringify({ __type: 'AccessDeniedException', message }) };
+      return {
+        status: 400,
+        headers: { 'content-type': 'application/x-amz-json-1.0', 'x-amzn-errortype': 'AccessDeniedException' },
+        body: JSON.stringify({ __type: 'AccessDeniedException', message }),
+      };
   }
 }
 

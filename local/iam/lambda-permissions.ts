@@ -25,7 +25,14 @@ export function arnLike(pattern: string, arn: string): boolean {
   if (p.length < 6 || a.length < 6) return pattern === arn;
   const head = (parts: string[]) => [...parts.slice(0, 5), parts.slice(5).join(':')];
   const [pp, aa] = [head(p), head(a)];
-  return pp.every((seg, i) => new RegExp(`^${seg.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*').replace(/\?/g, '.')}$`).test(aa[i]));
+  return pp.every((seg, i) =>
+    new RegExp(
+      `^${seg
+        .replace(/[.+^${}()|[\]\\]/g, '\\$&')
+        .replace(/\*/g, '.*')
+        .replace(/\?/g, '.')}$`,
+    ).test(aa[i]),
+  );
 }
 
 /**
@@ -99,10 +106,12 @@ export class LambdaPolicies {
   /** Undefined when allowed; otherwise why not, in AWS's words. */
   check(functionArn: string, source: InvocationSource): string | undefined {
     if (!this.enabled) return undefined;
-    const ok = this.of(functionArn).some((p) =>
-      p.principal === source.principal
-      && (p.sourceArn === undefined || (source.sourceArn !== undefined && arnLike(p.sourceArn, source.sourceArn)))
-      && (p.sourceAccount === undefined || p.sourceAccount === source.sourceAccount));
+    const ok = this.of(functionArn).some(
+      (p) =>
+        p.principal === source.principal &&
+        (p.sourceArn === undefined || (source.sourceArn !== undefined && arnLike(p.sourceArn, source.sourceArn))) &&
+        (p.sourceAccount === undefined || p.sourceAccount === source.sourceAccount),
+    );
     if (ok) return undefined;
     return `The principal ${source.principal} is not authorized to perform: lambda:InvokeFunction on resource: ${functionArn}${source.sourceArn ? ` with source ${source.sourceArn}` : ''}: no resource-based policy allows it`;
   }

@@ -16,9 +16,7 @@ export interface PolicyDocument {
   Statement: Statement[];
 }
 
-export type Principal =
-  | { kind: 'root'; account: string }
-  | { kind: 'role'; account: string; roleArn: string; sessionName: string };
+export type Principal = { kind: 'root'; account: string } | { kind: 'role'; account: string; roleArn: string; sessionName: string };
 
 /** `arn:aws:sts::<account>:assumed-role/<role>/<session>` or `arn:aws:iam::<account>:root`, as AWS names the caller in errors. */
 export function principalArn(p: Principal): string {

@@ -115,9 +115,7 @@ export function describeCertificate(s: IotState, ctx: CallContext, input: IotInp
 export function listCertificates(s: IotState, ctx: CallContext, input: IotInputs['ListCertificates']): IotOutputs['ListCertificates'] {
   const size = pageSizeOf(input.pageSize, s.pageSize, 'pageSize');
   const dir = input.ascendingOrder ? 1 : -1;
-  const certs = [...s.region(ctx.region).certificates.all()]
-    .filter((c) => c.owner === ctx.account || c.pendingTransferTo === ctx.account)
-    .sort((a, b) => dir * compare(certKey(a), certKey(b)));
+  const certs = [...s.region(ctx.region).certificates.all()].filter((c) => c.owner === ctx.account || c.pendingTransferTo === ctx.account).sort((a, b) => dir * compare(certKey(a), certKey(b)));
   const { page, next } = paginate(certs, certKey, size, input.marker, 'marker', dir);
   return {
     certificates: page.map((c) => ({ certificateArn: s.certArn(ctx.region, c), certificateId: c.certificateId, status: c.status, certificateMode: modeOf(c), creationDate: new Date(c.creationDate) })),
@@ -158,9 +156,7 @@ export function deleteCertificate(s: IotState, ctx: CallContext, input: IotInput
 export function listOutgoingCertificates(s: IotState, ctx: CallContext, input: IotInputs['ListOutgoingCertificates']): IotOutputs['ListOutgoingCertificates'] {
   const size = pageSizeOf(input.pageSize, s.pageSize, 'pageSize');
   const dir = input.ascendingOrder ? 1 : -1;
-  const certs = [...s.region(ctx.region).certificates.all()]
-    .filter((c) => c.owner === ctx.account && c.pendingTransferTo !== undefined)
-    .sort((a, b) => dir * compare(certKey(a), certKey(b)));
+  const certs = [...s.region(ctx.region).certificates.all()].filter((c) => c.owner === ctx.account && c.pendingTransferTo !== undefined).sort((a, b) => dir * compare(certKey(a), certKey(b)));
   const { page, next } = paginate(certs, certKey, size, input.marker, 'marker', dir);
   return {
     outgoingCertificates: page.map((c) => ({

@@ -88,11 +88,7 @@ let issuerPromise: Promise<Issuer> | undefined;
 /** The local CA's RSA key, generated once per process (it is never exposed). */
 function issuer(): Promise<Issuer> {
   issuerPromise ??= (async () => {
-    const keys = (await webcrypto.subtle.generateKey(
-      { ...RSA_SIGNING, publicExponent: new Uint8Array([1, 0, 1]), modulusLength: 2048 },
-      false,
-      ['sign', 'verify'],
-    )) as SubtleCryptoKeyPair;
+    const keys = (await webcrypto.subtle.generateKey({ ...RSA_SIGNING, publicExponent: new Uint8Array([1, 0, 1]), modulusLength: 2048 }, false, ['sign', 'verify'])) as SubtleCryptoKeyPair;
     const spki = Buffer.from(await webcrypto.subtle.exportKey('spki', keys.publicKey));
     return { privateKey: keys.privateKey, authorityKeyId: keyIdentifier(spki) };
   })();

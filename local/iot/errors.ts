@@ -22,10 +22,8 @@ export const unauthorized = (message: string): IotError => new IotError('Unautho
 export const certState = (message: string): IotError => new IotError('CertificateStateException', message, 406);
 export const transferConflict = (message: string): IotError => new IotError('TransferConflictException', message, 409);
 export const deleteConflict = (message: string): IotError => new IotError('DeleteConflictException', message, 409);
-export const alreadyExists = (message: string, fields: Record<string, string> = {}): IotError =>
-  new IotError('ResourceAlreadyExistsException', message, 409, fields);
-export const transferCompleted = (): IotError =>
-  new IotError('TransferAlreadyCompletedException', "You can't revert the certificate transfer because the transfer is already complete.", 410);
+export const alreadyExists = (message: string, fields: Record<string, string> = {}): IotError => new IotError('ResourceAlreadyExistsException', message, 409, fields);
+export const transferCompleted = (): IotError => new IotError('TransferAlreadyCompletedException', "You can't revert the certificate transfer because the transfer is already complete.", 410);
 export const malformedPolicy = (message: string): IotError => new IotError('MalformedPolicyException', message, 400);
 export const versionConflict = (message: string): IotError => new IotError('VersionConflictException', message, 409);
 export const limitExceeded = (message: string): IotError => new IotError('LimitExceededException', message, 410);

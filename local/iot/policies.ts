@@ -109,7 +109,10 @@ export function listTargetsForPolicy(s: IotState, ctx: CallContext, input: IotIn
   const name = policyNameOf(input.policyName);
   const size = pageSizeOf(input.pageSize, s.pageSize, 'pageSize');
   existingPolicy(s, ctx, name);
-  const targets = [...s.account(ctx).targetPolicies].filter(([, p]) => p.has(name)).map(([t]) => t).sort(compare);
+  const targets = [...s.account(ctx).targetPolicies]
+    .filter(([, p]) => p.has(name))
+    .map(([t]) => t)
+    .sort(compare);
   const { page, next } = paginate(targets, (t) => t, size, input.marker, 'marker');
   return { targets: page, nextMarker: next };
 }

@@ -50,8 +50,7 @@ export const lambdaErrors = {
   shutDown: () => new LambdaServiceError('ServiceException', 500, 'The local Lambda runtime has shut down'),
   timedOut: (requestId: string, timeoutSeconds: number) =>
     new LambdaInvocationError({ errorType: 'Sandbox.Timedout', errorMessage: `RequestId: ${requestId} Error: Task timed out after ${timeoutSeconds.toFixed(2)} seconds` }),
-  exited: (requestId: string, how: string) =>
-    new LambdaInvocationError({ errorType: 'Runtime.ExitError', errorMessage: `RequestId: ${requestId} Error: Runtime exited with error: ${how}` }),
+  exited: (requestId: string, how: string) => new LambdaInvocationError({ errorType: 'Runtime.ExitError', errorMessage: `RequestId: ${requestId} Error: Runtime exited with error: ${how}` }),
   responseTooLarge: () =>
     new LambdaInvocationError({ errorType: 'Function.ResponseSizeTooLarge', errorMessage: `Response payload size exceeded maximum allowed payload size (${MAX_RESPONSE_PAYLOAD_BYTES} bytes).` }),
 };

@@ -73,7 +73,10 @@ export class InstancePool {
   async warm(): Promise<void> {
     if (this.live.size > 0 || this.closed) return;
     const instance = this.start();
-    await instance.ready.then(() => this.release(instance), () => undefined);
+    await instance.ready.then(
+      () => this.release(instance),
+      () => undefined,
+    );
   }
 
   stats(): PoolStats {

@@ -80,17 +80,21 @@ class LocalFunction {
     onLog: (functionArn: string, line: string) => void,
   ) {
     this.arn = functionArn(config.account, config.region, config.name);
-    this.pool = new InstancePool({
-      bundle,
-      handlerExport: config.handlerExport,
-      handlerName: `${basename(config.handlerFile)}.${config.handlerExport}`,
-      functionName: config.name,
-      functionArn: this.arn,
-      memorySize: config.memorySize,
-      timeoutSeconds: config.timeoutSeconds,
-      env,
-      onLog: (line) => onLog(this.arn, line),
-    }, limits.maxInstances, limits.idleMs);
+    this.pool = new InstancePool(
+      {
+        bundle,
+        handlerExport: config.handlerExport,
+        handlerName: `${basename(config.handlerFile)}.${config.handlerExport}`,
+        functionName: config.name,
+        functionArn: this.arn,
+        memorySize: config.memorySize,
+        timeoutSeconds: config.timeoutSeconds,
+        env,
+        onLog: (line) => onLog(this.arn, line),
+      },
+      limits.maxInstances,
+      limits.idleMs,
+    );
   }
 }
 
@@ -133,17 +137,21 @@ export class LambdaRuntime {
     mkdirSync(this.opts.buildDir, { recursive: true });
     const outFor = (file: string) => join(this.opts.buildDir, `${file.replace(/[^a-zA-Z0-9]+/g, '_').slice(-120)}.cjs`);
     const todo = [...entries.entries()];
-    await Promise.all(todo.map(([file, source]) => build({
-      entryPoints: [source],
-      outfile: outFor(file),
-      bundle: true,
-      platform: 'node',
-      format: 'cjs',
-      target: 'node20',
-      keepNames: true,
-      sourcemap: false,
-      logLevel: 'silent',
-    })));
+    await Promise.all(
+      todo.map(([file, source]) =>
+        build({
+          entryPoints: [source],
+          outfile: outFor(file),
+          bundle: true,
+          platform: 'node',
+          format: 'cjs',
+          target: 'node20',
+          keepNames: true,
+          sourcemap: false,
+          logLevel: 'silent',
+        }),
+      ),
+    );
     const arns: string[] = [];
     const onLog = this.opts.onLog ?? ((arn, line) => process.stdout.write(`[${arn.split(':').pop()}] ${line}\n`));
     for (const c of configs) {

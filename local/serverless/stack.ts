@@ -161,10 +161,12 @@ export function loadServerlessStack(file: string, opts: LoadOptions = {}): Serve
     const handler = String(f.handler);
     const dot = handler.lastIndexOf('.');
     const events = (f.events ?? []) as Record<string, unknown>[];
-    const schedules = events.filter((e) => 'schedule' in e).map((e) => {
-      const s = e.schedule as string | Record<string, unknown>;
-      return typeof s === 'string' ? { rate: s, enabled: true } : { rate: String(s.rate), enabled: s.enabled !== false, input: s.input };
-    });
+    const schedules = events
+      .filter((e) => 'schedule' in e)
+      .map((e) => {
+        const s = e.schedule as string | Record<string, unknown>;
+        return typeof s === 'string' ? { rate: s, enabled: true } : { rate: String(s.rate), enabled: s.enabled !== false, input: s.input };
+      });
     return {
       key,
       name: `${service}-${stage}-${key}`,
@@ -175,10 +177,12 @@ export function loadServerlessStack(file: string, opts: LoadOptions = {}): Serve
       memorySize: Number(f.memorySize ?? provider.memorySize ?? 1024),
       ...(f.reservedConcurrency === undefined ? {} : { reservedConcurrency: Number(f.reservedConcurrency) }),
       environment: { ...providerEnv, ...(f.environment as Record<string, unknown> | undefined) },
-      http: events.filter((e) => 'http' in e).map((e) => {
-        const h = e.http as Record<string, unknown>;
-        return { path: `/${String(h.path).replace(/^\//, '')}`, method: String(h.method).toUpperCase(), authorizer: h.authorizer as string | undefined };
-      }),
+      http: events
+        .filter((e) => 'http' in e)
+        .map((e) => {
+          const h = e.http as Record<string, unknown>;
+          return { path: `/${String(h.path).replace(/^\//, '')}`, method: String(h.method).toUpperCase(), authorizer: h.authorizer as string | undefined };
+        }),
       eventBridge: events.filter((e) => 'eventBridge' in e).map((e) => e.eventBridge as EventBridgeEvent),
       schedules,
     };
@@ -193,6 +197,6 @@ export function loadServerlessStack(file: string, opts: LoadOptions = {}): Serve
     definition: sm.definition as Record<string, unknown>,
   }));
 
-  const resources = (((cfg.resources as Record<string, unknown> | undefined)?.Resources) ?? {}) as ServerlessStack['resources'];
+  const resources = ((cfg.resources as Record<string, unknown> | undefined)?.Resources ?? {}) as ServerlessStack['resources'];
   return { file: path, service, stage, region, params, functions, stateMachines, resources, raw: cfg };
 }

@@ -60,13 +60,20 @@ export class SnsModel {
         return xml(action, `<TopicArn>${esc(this.createTopic(req.account, req.region, name))}</TopicArn>`);
       }
       case 'ListTopics':
-        return xml(action, `<Topics>${[...this.topics].filter((t) => t.split(':')[4] === req.account).map((t) => `<member><TopicArn>${esc(t)}</TopicArn></member>`).join('')}</Topics>`);
+        return xml(
+          action,
+          `<Topics>${[...this.topics]
+            .filter((t) => t.split(':')[4] === req.account)
+            .map((t) => `<member><TopicArn>${esc(t)}</TopicArn></member>`)
+            .join('')}</Topics>`,
+        );
       case 'Publish': {
         const topicArn = form.get('TopicArn') ?? '';
         const message = form.get('Message');
         if (!message) return error(400, 'InvalidParameter', 'Invalid parameter: Message');
         if (!this.topics.has(topicArn)) return error(404, 'NotFound', 'Topic does not exist');
-        if (topicArn.split(':')[4] !== req.account) return error(403, 'AuthorizationError', `User: arn:aws:iam::${req.account}:root is not authorized to perform: SNS:Publish on resource: ${topicArn}`);
+        if (topicArn.split(':')[4] !== req.account)
+          return error(403, 'AuthorizationError', `User: arn:aws:iam::${req.account}:root is not authorized to perform: SNS:Publish on resource: ${topicArn}`);
         const m: PublishedMessage = { messageId: randomUUID(), account: req.account, topicArn, subject: form.get('Subject') ?? undefined, message, at: new Date().toISOString() };
         this.messages.push(m);
         if (this.messages.length > 1000) this.messages.shift();

@@ -21,7 +21,13 @@ interface PolicyStatement {
 }
 
 const list = (v: string | string[] | undefined): string[] => (v === undefined ? [] : Array.isArray(v) ? v : [v]);
-const like = (pattern: string, value: string) => new RegExp(`^${pattern.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*').replace(/\?/g, '.')}$`).test(value);
+const like = (pattern: string, value: string) =>
+  new RegExp(
+    `^${pattern
+      .replace(/[.+^${}()|[\]\\]/g, '\\$&')
+      .replace(/\*/g, '.*')
+      .replace(/\?/g, '.')}$`,
+  ).test(value);
 
 /** Whether the queue policy lets a service principal send on behalf of `sourceArn` (Allow only: the stacks write no Deny). */
 function policyAllows(statements: PolicyStatement[], queueArn: string, service: string, sourceArn: string | undefined): boolean {
@@ -35,7 +41,8 @@ function policyAllows(statements: PolicyStatement[], queueArn: string, service: 
       for (const [key, expected] of Object.entries(conditions)) {
         const actual = key.toLowerCase() === 'aws:sourcearn' ? sourceArn : undefined;
         if (actual === undefined) return false;
-        const match = operator === 'ArnEquals' || operator === 'StringEquals' ? (e: string) => e === actual : operator === 'ArnLike' || operator === 'StringLike' ? (e: string) => like(e, actual) : () => false;
+        const match =
+          operator === 'ArnEquals' || operator === 'StringEquals' ? (e: string) => e === actual : operator === 'ArnLike' || operator === 'StringLike' ? (e: string) => like(e, actual) : () => false;
         if (!list(expected).some(match)) return false;
       }
     }

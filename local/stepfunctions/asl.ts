@@ -37,7 +37,16 @@ export const LIBRARY_TASK_TIMEOUT_SECONDS = 2_147_483;
  * Fields the library would silently ignore, giving results AWS would not:
  * refused at creation instead (variables, distributed Map inputs and outputs).
  */
-const UNSUPPORTED_FIELDS = ['Assign', 'ItemReader', 'ItemBatcher', 'ResultWriter', 'ToleratedFailurePercentage', 'ToleratedFailurePercentagePath', 'ToleratedFailureCount', 'ToleratedFailureCountPath'];
+const UNSUPPORTED_FIELDS = [
+  'Assign',
+  'ItemReader',
+  'ItemBatcher',
+  'ResultWriter',
+  'ToleratedFailurePercentage',
+  'ToleratedFailurePercentagePath',
+  'ToleratedFailureCount',
+  'ToleratedFailureCountPath',
+];
 /** What a distributed Map may have that the model runs (distributed-map.ts). */
 const DISTRIBUTED_FIELDS = new Set(['ItemBatcher', 'ToleratedFailurePercentage', 'ToleratedFailurePercentagePath', 'ToleratedFailureCount', 'ToleratedFailureCountPath']);
 
@@ -102,7 +111,13 @@ export function parseDefinition(definition: string): ParsedDefinition {
       }
     }
     if (state.Type === 'Task') tasks.set(name, { name, resource: String(state.Resource), definition: state, enclosing });
-    if (isGatedMap(state, enclosing.some((n) => states.get(n)?.type === 'Map'))) gatedMaps.add(name);
+    if (
+      isGatedMap(
+        state,
+        enclosing.some((n) => states.get(n)?.type === 'Map'),
+      )
+    )
+      gatedMaps.add(name);
   });
   // The library only evaluates JSONPath: running a JSONata definition would silently give wrong results.
   if (jsonata) throw invalidDefinition('UNSUPPORTED_FEATURE: QueryLanguage JSONata is not supported by the local cloud (JSONPath only)');
@@ -170,9 +185,16 @@ export function classifyResource(resource: string): ResourceInfo {
   const [, service, rest] = m;
   let action = rest;
   let pattern: IntegrationPattern = 'request-response';
-  if (action.endsWith('.waitForTaskToken')) { pattern = 'wait-for-task-token'; action = action.slice(0, -'.waitForTaskToken'.length); }
-  else if (action.endsWith('.sync:2')) { pattern = 'sync:2'; action = action.slice(0, -'.sync:2'.length); }
-  else if (action.endsWith('.sync')) { pattern = 'sync'; action = action.slice(0, -'.sync'.length); }
+  if (action.endsWith('.waitForTaskToken')) {
+    pattern = 'wait-for-task-token';
+    action = action.slice(0, -'.waitForTaskToken'.length);
+  } else if (action.endsWith('.sync:2')) {
+    pattern = 'sync:2';
+    action = action.slice(0, -'.sync:2'.length);
+  } else if (action.endsWith('.sync')) {
+    pattern = 'sync';
+    action = action.slice(0, -'.sync'.length);
+  }
   let kind: TaskKind = 'other';
   if (service === 'lambda' && action === 'invoke') kind = 'lambda:invoke';
   else if (service === 'states' && action === 'startExecution') kind = 'states:startExecution';

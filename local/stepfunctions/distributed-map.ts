@@ -99,8 +99,22 @@ export function rewriteDistributedMap(state: StateDef, timeoutSeconds: number): 
     if ('BatchInput' in batcher) params[KEY.batchInput] = batcher.BatchInput;
     if (!(KEY.maxItemsPerBatch in params) && !(`${KEY.maxItemsPerBatch}.$` in params)) params[KEY.maxItemsPerBatch] = 0;
   }
-  for (const field of ['ItemProcessor', 'Iterator', 'ItemSelector', 'Parameters', 'ItemsPath', 'MaxConcurrency', 'MaxConcurrencyPath', 'ItemBatcher',
-    'ToleratedFailurePercentage', 'ToleratedFailurePercentagePath', 'ToleratedFailureCount', 'ToleratedFailureCountPath', 'Label']) delete state[field];
+  for (const field of [
+    'ItemProcessor',
+    'Iterator',
+    'ItemSelector',
+    'Parameters',
+    'ItemsPath',
+    'MaxConcurrency',
+    'MaxConcurrencyPath',
+    'ItemBatcher',
+    'ToleratedFailurePercentage',
+    'ToleratedFailurePercentagePath',
+    'ToleratedFailureCount',
+    'ToleratedFailureCountPath',
+    'Label',
+  ])
+    delete state[field];
   state.Type = 'Task';
   state.Resource = DISTRIBUTED_MAP_RESOURCE;
   state.Parameters = params;
@@ -129,7 +143,6 @@ function whole(value: JsonValue | undefined, field: string, min: number, max: nu
 /** Starts a child of a map run: an execution of the ItemProcessor (engine.ts). */
 export type StartMapChild = (mapRunArn: string, name: string, input: JsonValue) => Promise<ExecutionRecord>;
 
-
 export interface DistributedMapContext {
   run: Run;
   stateName: string;
@@ -153,7 +166,7 @@ export async function runDistributedMap(ctx: DistributedMapContext, wrapped: Rec
   const items = wrapped[KEY.items];
   if (!Array.isArray(items)) throw new StatesRuntimeFailure('Items of a Map state must be an array: the input or ItemsPath does not select one');
   const fixed = (wrapped[KEY.selector] ?? undefined) as Record<string, JsonValue> | undefined;
-  const perItem = typeof wrapped[KEY.perItem] === 'string' ? JSON.parse(wrapped[KEY.perItem] as string) as Record<string, string> : {};
+  const perItem = typeof wrapped[KEY.perItem] === 'string' ? (JSON.parse(wrapped[KEY.perItem] as string) as Record<string, string>) : {};
   const selected = items.map((item, index) => (fixed ? selectItem(fixed, perItem, item, index) : item));
   const perBatch = whole(wrapped[KEY.maxItemsPerBatch], 'MaxItemsPerBatch', 0, 100_000_000);
   const inputs: JsonValue[] = [];
@@ -182,12 +195,15 @@ export async function runDistributedMap(ctx: DistributedMapContext, wrapped: Rec
       const child = await ctx.startChild(mapRun.mapRunArn, randomUUID(), inputs[index]);
       mapRun.children.add(child);
       await child.finished;
-      if (child.status === 'SUCCEEDED') results[index] = child.output === undefined ? null : JSON.parse(child.output) as JsonValue;
+      if (child.status === 'SUCCEEDED') results[index] = child.output === undefined ? null : (JSON.parse(child.output) as JsonValue);
       else {
         failed++;
         results[index] = { Error: child.error ?? `States.${child.status}`, Cause: child.cause ?? null };
         if (exceeded(failed) && !failure) {
-          failure = new TaskFailure('States.ExceedToleratedFailureThreshold', `The number of failed items (${failed} of ${inputs.length}) exceeded the tolerated failure threshold for Map Run '${mapRun.mapRunArn}'`);
+          failure = new TaskFailure(
+            'States.ExceedToleratedFailureThreshold',
+            `The number of failed items (${failed} of ${inputs.length}) exceeded the tolerated failure threshold for Map Run '${mapRun.mapRunArn}'`,
+          );
           // The map run fails: AWS stops the children still running.
           for (const other of mapRun.children) if (other.status === 'RUNNING') ctx.stopChild(other);
         }

@@ -72,10 +72,23 @@ function startOn(model: ModelState, sm: Runnable, name: string, rawInput: string
   }
   let resolveFinished!: () => void;
   const rec: ExecutionRecord = {
-    account: sm.account, region: sm.region, executionArn, stateMachineArn: sm.arn, stateMachineName: sm.name, name,
-    type: sm.type, status: 'RUNNING', input: rawInput, startDate: model.clock(), roleArn: sm.roleArn,
-    definition: sm.definition, history: [], activeStates: new Map(),
-    finished: new Promise<void>((resolve) => { resolveFinished = resolve; }),
+    account: sm.account,
+    region: sm.region,
+    executionArn,
+    stateMachineArn: sm.arn,
+    stateMachineName: sm.name,
+    name,
+    type: sm.type,
+    status: 'RUNNING',
+    input: rawInput,
+    startDate: model.clock(),
+    roleArn: sm.roleArn,
+    definition: sm.definition,
+    history: [],
+    activeStates: new Map(),
+    finished: new Promise<void>((resolve) => {
+      resolveFinished = resolve;
+    }),
     ...(mapRunArn ? { mapRunArn } : {}),
   };
   model.executions.set(executionArn, rec);
@@ -87,8 +100,16 @@ function startOn(model: ModelState, sm: Runnable, name: string, rawInput: string
 
 function launch(model: ModelState, rec: ExecutionRecord, parsed: ParsedDefinition, prepared: StateMachineDefinition, resolveFinished: () => void): void {
   const run: Run = {
-    rec, parsed, abort: () => undefined, ended: false, libraryDone: false, pending: new Set(), journal: [],
-    failedStates: new Set(), sealed: false, resolveFinished,
+    rec,
+    parsed,
+    abort: () => undefined,
+    ended: false,
+    libraryDone: false,
+    pending: new Set(),
+    journal: [],
+    failedStates: new Set(),
+    sealed: false,
+    resolveFinished,
     gates: new MapGates((name, index) => append(model, rec, 'MapIterationStarted', 'mapIterationStartedEventDetails', { name, index })),
     mapRuns: new MapRuns(),
   };
@@ -105,7 +126,9 @@ function launch(model: ModelState, rec: ExecutionRecord, parsed: ParsedDefinitio
       get Token(): string {
         if (run.tokenCache === undefined) {
           run.tokenCache = tokens.mint(Date.now());
-          queueMicrotask(() => { run.tokenCache = undefined; });
+          queueMicrotask(() => {
+            run.tokenCache = undefined;
+          });
         }
         return run.tokenCache;
       },
@@ -118,10 +141,14 @@ function launch(model: ModelState, rec: ExecutionRecord, parsed: ParsedDefinitio
   for (const map of parsed.gatedMaps) handlers[gateStateName(map)] = (wrapped) => run.gates.enter(wrapped);
   for (const map of parsed.distributedMaps.values()) {
     const ctx = {
-      run, stateName: map.name, label: map.label,
+      run,
+      stateName: map.name,
+      label: map.label,
       append: (type: string, key?: string, details?: Record<string, unknown>) => append(model, rec, type, key, details),
       startChild: async (mapRunArn: string, name: string, input: JsonValue) => startOn(model, processorMachine(rec, map), name, json(input), mapRunArn),
-      stopChild: (child: ExecutionRecord) => { void stopChild(child); },
+      stopChild: (child: ExecutionRecord) => {
+        void stopChild(child);
+      },
     };
     handlers[map.name] = (wrapped) => runDistributedMap(ctx, wrapped as Record<string, JsonValue>);
   }
@@ -139,9 +166,14 @@ function launch(model: ModelState, rec: ExecutionRecord, parsed: ParsedDefinitio
   // The machine's TimeoutSeconds, within the service's maximum execution time (1 year Standard, 5 minutes Express).
   const maxSeconds = MAX_EXECUTION_SECONDS[rec.type];
   const seconds = Math.min(parsed.timeoutSeconds ?? maxSeconds, maxSeconds);
-  run.timer = new LongTimer(seconds * 1000, () => { void endRun(run, { status: 'TIMED_OUT', error: 'States.Timeout' }); });
+  run.timer = new LongTimer(seconds * 1000, () => {
+    void endRun(run, { status: 'TIMED_OUT', error: 'States.Timeout' });
+  });
   execution.result
-    .then((output) => ({ ok: true as const, output: output as unknown }), (error: unknown) => ({ ok: false as const, error }))
+    .then(
+      (output) => ({ ok: true as const, output: output as unknown }),
+      (error: unknown) => ({ ok: false as const, error }),
+    )
     .then(async (outcome) => {
       run.libraryDone = true;
       await consumed;
@@ -156,7 +188,9 @@ function finish(model: ModelState, run: Run, outcome: { ok: true; output: unknow
   run.timer?.clear();
   for (const task of [...run.pending]) abandon(task, 'Execution ended');
   run.gates.close('Execution ended');
-  run.mapRuns.close((child) => { void stopChild(child); });
+  run.mapRuns.close((child) => {
+    void stopChild(child);
+  });
   run.journal.length = 0;
   const now = model.clock();
   if (run.endReason) {
@@ -165,7 +199,10 @@ function finish(model: ModelState, run: Run, outcome: { ok: true; output: unknow
     const cause = orUndefined(run.endReason.cause);
     rec.status = status;
     // A timed-out execution describes with no error or cause: States.Timeout is only in its history event.
-    if (status !== 'TIMED_OUT') { rec.error = error; rec.cause = cause; }
+    if (status !== 'TIMED_OUT') {
+      rec.error = error;
+      rec.cause = cause;
+    }
     if (status === 'ABORTED') append(model, rec, 'ExecutionAborted', 'executionAbortedEventDetails', { error, cause });
     else if (status === 'TIMED_OUT') append(model, rec, 'ExecutionTimedOut', 'executionTimedOutEventDetails', { error, cause });
     else append(model, rec, 'ExecutionFailed', 'executionFailedEventDetails', { error, cause });
@@ -298,8 +335,15 @@ function processorMachine(parent: ExecutionRecord, map: DistributedMapInfo): Run
   if (!prepared) processorMachines.set(map, (prepared = prepareForRun(map.processor)));
   const name = `${parent.stateMachineName}/${map.label}`;
   return {
-    account: parent.account, region: parent.region, arn: `arn:aws:states:${parent.region}:${parent.account}:stateMachine:${name}`, name,
-    type: map.executionType, roleArn: parent.roleArn, definition: map.definition, parsed: map.processor, prepared,
+    account: parent.account,
+    region: parent.region,
+    arn: `arn:aws:states:${parent.region}:${parent.account}:stateMachine:${name}`,
+    name,
+    type: map.executionType,
+    roleArn: parent.roleArn,
+    definition: map.definition,
+    parsed: map.processor,
+    prepared,
   };
 }
 

@@ -20,7 +20,8 @@ export const sfnErrors = {
   validation: (message: string) => new AwsError('ValidationException', message),
   missing: (field: string) => new AwsError('ValidationException', `1 validation error detected: Value null at '${field}' failed to satisfy constraint: Member must not be null`),
   /** A payload member over its length constraint (262,144 bytes in UTF-8 for input and output). */
-  tooLong: (field: string, max = PAYLOAD_LIMIT_BYTES) => new AwsError('ValidationException', `1 validation error detected: Value at '${field}' failed to satisfy constraint: Member must have length less than or equal to ${max}`),
+  tooLong: (field: string, max = PAYLOAD_LIMIT_BYTES) =>
+    new AwsError('ValidationException', `1 validation error detected: Value at '${field}' failed to satisfy constraint: Member must have length less than or equal to ${max}`),
   unavailable: () => new AwsError('ServiceUnavailable', 'The Step Functions emulator is shutting down', 503),
 };
 
@@ -35,8 +36,12 @@ export class TaskFailure extends Error {
     this.name = error;
   }
 
-  get isRetryable(): boolean { return true; }
-  get isCatchable(): boolean { return true; }
+  get isRetryable(): boolean {
+    return true;
+  }
+  get isCatchable(): boolean {
+    return true;
+  }
 }
 
 /**
@@ -50,8 +55,12 @@ export class TaskAbandoned extends Error {
     this.name = 'States.Runtime';
   }
 
-  get isRetryable(): boolean { return false; }
-  get isCatchable(): boolean { return false; }
+  get isRetryable(): boolean {
+    return false;
+  }
+  get isCatchable(): boolean {
+    return false;
+  }
 }
 
 /** A non-retriable, non-catchable States.Runtime error raised by the model (e.g. a bad TimeoutSecondsPath value). */

@@ -65,9 +65,7 @@ export async function listExecutions(model: ModelState, ctx: RequestContext, inp
   if (status !== undefined && !['RUNNING', 'SUCCEEDED', 'FAILED', 'TIMED_OUT', 'ABORTED', 'PENDING_REDRIVE'].includes(status)) {
     throw sfnErrors.validation(`1 validation error detected: Value '${String(status)}' at 'statusFilter' failed to satisfy constraint: Member must satisfy enum value set`);
   }
-  const all = [...model.executions.values()]
-    .filter((e) => belongs(e) && e.type === 'STANDARD' && (status === undefined || e.status === status))
-    .sort((a, b) => b.startDate - a.startDate);
+  const all = [...model.executions.values()].filter((e) => belongs(e) && e.type === 'STANDARD' && (status === undefined || e.status === status)).sort((a, b) => b.startDate - a.startDate);
   const start = decodePageToken(input.nextToken as string | undefined);
   const size = pageSize(input.maxResults);
   return {

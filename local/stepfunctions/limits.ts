@@ -51,8 +51,12 @@ export class DataLimitExceeded extends Error {
     this.name = 'States.DataLimitExceeded';
   }
 
-  get isRetryable(): boolean { return false; }
-  get isCatchable(): boolean { return false; }
+  get isRetryable(): boolean {
+    return false;
+  }
+  get isCatchable(): boolean {
+    return false;
+  }
 }
 
 /** The cause AWS gives when a task or a state returns too much (`subject`: the Lambda ARN, the service, or the state name). */

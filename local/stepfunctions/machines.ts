@@ -19,7 +19,8 @@ export async function createStateMachine(model: ModelState, ctx: RequestContext,
   const type = (input.type ?? 'STANDARD') as StateMachineType;
   if (!isValidName(name)) throw sfnErrors.invalidName(name);
   if (!ROLE_ARN_RE.test(roleArn)) throw sfnErrors.invalidArn(roleArn, 'Resource type not valid in this context');
-  if (type !== 'STANDARD' && type !== 'EXPRESS') throw sfnErrors.validation(`1 validation error detected: Value '${String(type)}' at 'type' failed to satisfy constraint: Member must satisfy enum value set: [STANDARD, EXPRESS]`);
+  if (type !== 'STANDARD' && type !== 'EXPRESS')
+    throw sfnErrors.validation(`1 validation error detected: Value '${String(type)}' at 'type' failed to satisfy constraint: Member must satisfy enum value set: [STANDARD, EXPRESS]`);
   const parsed = parseDefinition(definition);
   const arn = `arn:aws:states:${ctx.region}:${ctx.account}:stateMachine:${name}`;
   const existing = model.stateMachines.get(arn);
@@ -30,8 +31,16 @@ export async function createStateMachine(model: ModelState, ctx: RequestContext,
     throw sfnErrors.stateMachineAlreadyExists(arn);
   }
   const rec: StateMachineRecord = {
-    account: ctx.account, region: ctx.region, name, arn, definition, parsed, prepared: prepareForRun(parsed),
-    roleArn, type, creationDate: model.clock(),
+    account: ctx.account,
+    region: ctx.region,
+    name,
+    arn,
+    definition,
+    parsed,
+    prepared: prepareForRun(parsed),
+    roleArn,
+    type,
+    creationDate: model.clock(),
   };
   model.stateMachines.set(arn, rec);
   return { stateMachineArn: arn, creationDate: new Date(rec.creationDate) };
@@ -53,9 +62,7 @@ export async function describeStateMachine(model: ModelState, ctx: RequestContex
 }
 
 export async function listStateMachines(model: ModelState, ctx: RequestContext, input: Record<string, unknown>) {
-  const all = [...model.stateMachines.values()]
-    .filter((sm) => sm.account === ctx.account && sm.region === ctx.region)
-    .sort((a, b) => a.name.localeCompare(b.name));
+  const all = [...model.stateMachines.values()].filter((sm) => sm.account === ctx.account && sm.region === ctx.region).sort((a, b) => a.name.localeCompare(b.name));
   const start = decodePageToken(input.nextToken as string | undefined);
   const size = pageSize(input.maxResults);
   const page = all.slice(start, start + size);

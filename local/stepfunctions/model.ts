@@ -9,18 +9,26 @@ import type { ModelState } from './records.js';
 import * as snapshots from './snapshot.js';
 import { shutdown } from './stop.js';
 import { TaskTokens } from './tokens.js';
-import type {
-  DescribeExecutionOutput, ExecutionDetail, ExecutionEvent, ExecutionStatus, ExecutionSummary,
-  RequestContext, StepFunctionsModelOptions, StepFunctionsSnapshot,
-} from './types.js';
+import type { DescribeExecutionOutput, ExecutionDetail, ExecutionEvent, ExecutionStatus, ExecutionSummary, RequestContext, StepFunctionsModelOptions, StepFunctionsSnapshot } from './types.js';
 import * as views from './views.js';
 
 export { TaskFailure } from './errors.js';
 export { parseFunctionName } from './integrations.js';
 export type {
-  DescribeExecutionOutput, ExecutionDetail, ExecutionEvent, ExecutionSnapshot, ExecutionStatus, ExecutionSummary,
-  HistoryEvent, LambdaTarget, RequestContext, StateMachineSnapshot, StateMachineType, StepFunctionsModelOptions,
-  StepFunctionsSnapshot, TaskCall,
+  DescribeExecutionOutput,
+  ExecutionDetail,
+  ExecutionEvent,
+  ExecutionSnapshot,
+  ExecutionStatus,
+  ExecutionSummary,
+  HistoryEvent,
+  LambdaTarget,
+  RequestContext,
+  StateMachineSnapshot,
+  StateMachineType,
+  StepFunctionsModelOptions,
+  StepFunctionsSnapshot,
+  TaskCall,
 } from './types.js';
 
 export class StepFunctionsModel {
@@ -139,7 +147,9 @@ export class StepFunctionsModel {
   /** Subscribes to execution events; returns the unsubscribe function. */
   onExecutionEvent(listener: (event: ExecutionEvent) => void): () => void {
     this.state.listeners.add(listener);
-    return () => { this.state.listeners.delete(listener); };
+    return () => {
+      this.state.listeners.delete(listener);
+    };
   }
 
   /**

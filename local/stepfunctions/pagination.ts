@@ -11,7 +11,9 @@ export function decodePageToken(token: string | undefined): number {
   try {
     const { o } = JSON.parse(Buffer.from(String(token), 'base64url').toString()) as { o: unknown };
     if (typeof o === 'number' && Number.isInteger(o) && o >= 0) return o;
-  } catch { /* fall through */ }
+  } catch {
+    /* fall through */
+  }
   throw sfnErrors.invalidToken('Invalid nextToken');
 }
 

@@ -16,8 +16,15 @@ export function snapshot(model: ModelState): StepFunctionsSnapshot {
     version: 1,
     tokenSecret: model.tokens.secret.toString('base64'),
     stateMachines: [...model.stateMachines.values()].map((sm) => ({
-      account: sm.account, region: sm.region, name: sm.name, stateMachineArn: sm.arn, definition: sm.definition,
-      roleArn: sm.roleArn, type: sm.type, creationDate: sm.creationDate, updateDate: sm.updateDate,
+      account: sm.account,
+      region: sm.region,
+      name: sm.name,
+      stateMachineArn: sm.arn,
+      definition: sm.definition,
+      roleArn: sm.roleArn,
+      type: sm.type,
+      creationDate: sm.creationDate,
+      updateDate: sm.updateDate,
     })),
     executions: [...model.executions.values()].map((e) => {
       const running = e.status === 'RUNNING';
@@ -25,12 +32,22 @@ export function snapshot(model: ModelState): StepFunctionsSnapshot {
         ? [...e.history, makeStored(e, 'ExecutionAborted', 'executionAbortedEventDetails', { cause: 'The local cloud stopped while the execution was running' }, now)]
         : e.history;
       return {
-        account: e.account, region: e.region, executionArn: e.executionArn, stateMachineArn: e.stateMachineArn,
-        stateMachineName: e.stateMachineName, name: e.name, type: e.type,
-        status: running ? 'ABORTED' : e.status as ExecutionSnapshot['status'],
-        input: e.input, output: e.output, error: e.error,
+        account: e.account,
+        region: e.region,
+        executionArn: e.executionArn,
+        stateMachineArn: e.stateMachineArn,
+        stateMachineName: e.stateMachineName,
+        name: e.name,
+        type: e.type,
+        status: running ? 'ABORTED' : (e.status as ExecutionSnapshot['status']),
+        input: e.input,
+        output: e.output,
+        error: e.error,
         cause: running ? 'The local cloud stopped while the execution was running' : e.cause,
-        startDate: e.startDate, stopDate: e.stopDate ?? now, roleArn: e.roleArn, definition: e.definition,
+        startDate: e.startDate,
+        stopDate: e.stopDate ?? now,
+        roleArn: e.roleArn,
+        definition: e.definition,
         history: history.map((h) => ({ ...h })),
       };
     }),
@@ -48,13 +65,25 @@ export function restore(model: ModelState, snapshot: StepFunctionsSnapshot): voi
   for (const sm of snapshot.stateMachines) {
     const parsed = parseDefinition(sm.definition);
     model.stateMachines.set(sm.stateMachineArn, {
-      account: sm.account, region: sm.region, name: sm.name, arn: sm.stateMachineArn, definition: sm.definition,
-      parsed, prepared: prepareForRun(parsed), roleArn: sm.roleArn, type: sm.type, creationDate: sm.creationDate, updateDate: sm.updateDate,
+      account: sm.account,
+      region: sm.region,
+      name: sm.name,
+      arn: sm.stateMachineArn,
+      definition: sm.definition,
+      parsed,
+      prepared: prepareForRun(parsed),
+      roleArn: sm.roleArn,
+      type: sm.type,
+      creationDate: sm.creationDate,
+      updateDate: sm.updateDate,
     });
   }
   for (const e of snapshot.executions) {
     model.executions.set(e.executionArn, {
-      ...e, history: e.history.map((h) => ({ ...h })), activeStates: new Map(), finished: Promise.resolve(),
+      ...e,
+      history: e.history.map((h) => ({ ...h })),
+      activeStates: new Map(),
+      finished: Promise.resolve(),
     });
   }
 }

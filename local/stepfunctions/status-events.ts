@@ -67,7 +67,11 @@ export function statusChangeEntry(d: DescribeExecutionOutput): ServiceEventEntry
  * unsubscribe function: call it before shutting the model down, so the local cloud's own stop does not
  * publish ABORTED events AWS would never send.
  */
-export function publishExecutionStatusEvents(model: StepFunctionsModel, put: PutServiceEvent, onError: (err: unknown) => void = (err) => console.error('[stepfunctions] status event', err)): () => void {
+export function publishExecutionStatusEvents(
+  model: StepFunctionsModel,
+  put: PutServiceEvent,
+  onError: (err: unknown) => void = (err) => console.error('[stepfunctions] status event', err),
+): () => void {
   const send = (execution: ExecutionSummary, d: DescribeExecutionOutput): void => {
     try {
       put({ account: execution.account, region: execution.region }, statusChangeEntry(d));

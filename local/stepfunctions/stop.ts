@@ -12,7 +12,9 @@ export async function endRun(run: Run, reason: EndReason): Promise<void> {
     const why = `Execution ${reason.status === 'ABORTED' ? 'stopped' : 'timed out'}`;
     for (const task of [...run.pending]) abandon(task, why);
     run.gates.close(why);
-    run.mapRuns.close((child) => { void stopChild(child); });
+    run.mapRuns.close((child) => {
+      void stopChild(child);
+    });
     run.abort();
   }
   await run.rec.finished;
@@ -31,7 +33,9 @@ export function failRun(run: Run, error: string, cause: string): void {
   run.timer?.clear();
   for (const task of [...run.pending]) abandon(task, 'Execution failed');
   run.gates.close('Execution failed');
-  run.mapRuns.close((child) => { void stopChild(child); });
+  run.mapRuns.close((child) => {
+    void stopChild(child);
+  });
   if (!run.libraryDone) run.abort();
 }
 

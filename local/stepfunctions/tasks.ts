@@ -17,7 +17,7 @@ import { json, orUndefined, toJsonValue } from './values.js';
  * the child of a `states:startExecution` task (the engine's start, passed in).
  */
 export async function runTask(model: ModelState, run: Run, task: TaskStateInfo, wrapped: Record<string, JsonValue>, startExecution: StartExecution): Promise<JsonValue> {
-  const token = typeof wrapped[WRAP.token] === 'string' ? wrapped[WRAP.token] as string : model.tokens.mint(Date.now());
+  const token = typeof wrapped[WRAP.token] === 'string' ? (wrapped[WRAP.token] as string) : model.tokens.mint(Date.now());
   run.tokenCache = undefined;
   if (run.ended || model.closed) throw new TaskAbandoned('Execution ended');
   const def = task.definition;
@@ -27,15 +27,30 @@ export async function runTask(model: ModelState, run: Run, task: TaskStateInfo, 
   const info = classifyResource(task.resource);
   const explicitTimeout = seconds(def.TimeoutSeconds, wrapped[WRAP.timeout], WRAP.timeout in wrapped, 'TimeoutSecondsPath');
   const heartbeatSeconds = seconds(def.HeartbeatSeconds, wrapped[WRAP.heartbeat], WRAP.heartbeat in wrapped, 'HeartbeatSecondsPath');
-  const timeoutSeconds = explicitTimeout ?? (info.pattern === 'request-response' && info.kind !== 'states:startExecution' ? model.defaultTaskTimeoutSeconds ?? undefined : undefined);
+  const timeoutSeconds = explicitTimeout ?? (info.pattern === 'request-response' && info.kind !== 'states:startExecution' ? (model.defaultTaskTimeoutSeconds ?? undefined) : undefined);
   const callback = info.pattern === 'wait-for-task-token';
 
   let resolve!: (value: JsonValue) => void;
   let reject!: (err: Error) => void;
-  const promise = new Promise<JsonValue>((res, rej) => { resolve = res; reject = rej; });
+  const promise = new Promise<JsonValue>((res, rej) => {
+    resolve = res;
+    reject = rej;
+  });
   const rec: TaskRecord = {
-    run, task, info, token, callback, inputKey: json(wrapped[WRAP.input]), startedAtMs: Date.now(), status: 'pending',
-    resolve, reject, controller: new AbortController(), events: [], flushed: 0, anchored: false,
+    run,
+    task,
+    info,
+    token,
+    callback,
+    inputKey: json(wrapped[WRAP.input]),
+    startedAtMs: Date.now(),
+    status: 'pending',
+    resolve,
+    reject,
+    controller: new AbortController(),
+    events: [],
+    flushed: 0,
+    anchored: false,
   };
   run.pending.add(rec);
   run.journal.push(rec);
@@ -43,13 +58,20 @@ export async function runTask(model: ModelState, run: Run, task: TaskStateInfo, 
 
   if (info.kind === 'lambda') {
     record(model, rec, 'LambdaFunctionScheduled', 'lambdaFunctionScheduledEventDetails', {
-      resource: task.resource, input: json(parameters), inputDetails: { truncated: false }, timeoutInSeconds: explicitTimeout,
+      resource: task.resource,
+      input: json(parameters),
+      inputDetails: { truncated: false },
+      timeoutInSeconds: explicitTimeout,
     });
     record(model, rec, 'LambdaFunctionStarted');
   } else {
     record(model, rec, 'TaskScheduled', 'taskScheduledEventDetails', {
-      resourceType: info.resourceType, resource: info.resourceName, region: run.rec.region, parameters: json(parameters),
-      timeoutInSeconds: explicitTimeout, heartbeatInSeconds: heartbeatSeconds,
+      resourceType: info.resourceType,
+      resource: info.resourceName,
+      region: run.rec.region,
+      parameters: json(parameters),
+      timeoutInSeconds: explicitTimeout,
+      heartbeatInSeconds: heartbeatSeconds,
     });
     record(model, rec, 'TaskStarted', 'taskStartedEventDetails', { resourceType: info.resourceType, resource: info.resourceName });
   }
@@ -62,7 +84,9 @@ export async function runTask(model: ModelState, run: Run, task: TaskStateInfo, 
   }
   // The invocation waits until the history has caught up with this task's TaskStateEntered: if the
   // previous state's output was over the payload quota, the execution fails before this task runs.
-  rec.begin = () => { void work(model, rec, parameters, startExecution); };
+  rec.begin = () => {
+    void work(model, rec, parameters, startExecution);
+  };
   return promise;
 }
 
@@ -80,8 +104,15 @@ async function work(model: ModelState, rec: TaskRecord, parameters: JsonValue, s
   const { run, info, task } = rec;
   const exec = run.rec;
   const base = {
-    account: exec.account, region: exec.region, executionArn: exec.executionArn, stateMachineArn: exec.stateMachineArn,
-    stateName: task.name, resource: task.resource, pattern: info.pattern, parameters, signal: rec.controller.signal,
+    account: exec.account,
+    region: exec.region,
+    executionArn: exec.executionArn,
+    stateMachineArn: exec.stateMachineArn,
+    stateName: task.name,
+    resource: task.resource,
+    pattern: info.pattern,
+    parameters,
+    signal: rec.controller.signal,
     taskToken: rec.callback ? rec.token : undefined,
   };
   try {
@@ -95,7 +126,11 @@ async function work(model: ModelState, rec: TaskRecord, parameters: JsonValue, s
       if (!functionName) throw new TaskFailure('Lambda.InvalidParameterValueException', "The field 'FunctionName' is required");
       const payload = p.Payload === undefined ? {} : p.Payload;
       const result = await model.invokeTask({
-        ...base, kind: 'lambda:invoke', functionName, lambda: parseFunctionName(functionName, exec.account, exec.region), payload,
+        ...base,
+        kind: 'lambda:invoke',
+        functionName,
+        lambda: parseFunctionName(functionName, exec.account, exec.region),
+        payload,
       });
       const response = lambdaInvokeResponse(toJsonValue(result));
       if (rec.callback) submitted(model, rec, response);
@@ -147,7 +182,7 @@ async function startChild(model: ModelState, rec: TaskRecord, parameters: JsonVa
   await started.finished;
   if (rec.status !== 'pending') return;
   const v2 = rec.info.pattern === 'sync:2';
-  const parse = (s: string | undefined): JsonValue => (s === undefined ? null : v2 ? JSON.parse(s) as JsonValue : s);
+  const parse = (s: string | undefined): JsonValue => (s === undefined ? null : v2 ? (JSON.parse(s) as JsonValue) : s);
   const described: Record<string, JsonValue> = {
     ExecutionArn: started.executionArn,
     Input: parse(started.input),
@@ -185,7 +220,8 @@ export function succeed(model: ModelState, rec: TaskRecord, output: JsonValue): 
   }
   settle(rec, 'succeeded');
   if (rec.info.kind === 'lambda') record(model, rec, 'LambdaFunctionSucceeded', 'lambdaFunctionSucceededEventDetails', { output: out, outputDetails: { truncated: false } }, true);
-  else record(model, rec, 'TaskSucceeded', 'taskSucceededEventDetails', { resourceType: rec.info.resourceType, resource: rec.info.resourceName, output: out, outputDetails: { truncated: false } }, true);
+  else
+    record(model, rec, 'TaskSucceeded', 'taskSucceededEventDetails', { resourceType: rec.info.resourceType, resource: rec.info.resourceName, output: out, outputDetails: { truncated: false } }, true);
   rec.resolve(output);
 }
 

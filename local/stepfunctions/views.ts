@@ -6,9 +6,16 @@ import type { DescribeExecutionOutput, ExecutionDetail, ExecutionStatus, Executi
 
 export function summary(rec: ExecutionRecord): ExecutionSummary {
   return {
-    account: rec.account, region: rec.region, executionArn: rec.executionArn, stateMachineArn: rec.stateMachineArn,
-    stateMachineName: rec.stateMachineName, name: rec.name, type: rec.type, status: rec.status,
-    startDate: new Date(rec.startDate), stopDate: rec.stopDate !== undefined ? new Date(rec.stopDate) : undefined,
+    account: rec.account,
+    region: rec.region,
+    executionArn: rec.executionArn,
+    stateMachineArn: rec.stateMachineArn,
+    stateMachineName: rec.stateMachineName,
+    name: rec.name,
+    type: rec.type,
+    status: rec.status,
+    startDate: new Date(rec.startDate),
+    stopDate: rec.stopDate !== undefined ? new Date(rec.stopDate) : undefined,
   };
 }
 
@@ -42,7 +49,9 @@ export function publicEvent(ev: StoredEvent, includeData: boolean): HistoryEvent
     const details = { ...(ev.details ?? {}) };
     if (!includeData) {
       for (const k of ['input', 'output', 'parameters'] as const) {
-        if (k in details) { delete details[k]; }
+        if (k in details) {
+          delete details[k];
+        }
       }
     }
     out[ev.detailsKey as `${string}EventDetails`] = details;
@@ -53,10 +62,13 @@ export function publicEvent(ev: StoredEvent, includeData: boolean): HistoryEvent
 /** All executions, newest first, optionally filtered (any account/region unless given). */
 export function allExecutions(model: ModelState, filter: { account?: string; region?: string; stateMachineArn?: string; status?: ExecutionStatus } = {}): ExecutionSummary[] {
   return [...model.executions.values()]
-    .filter((e) => (filter.account === undefined || e.account === filter.account)
-      && (filter.region === undefined || e.region === filter.region)
-      && (filter.stateMachineArn === undefined || e.stateMachineArn === filter.stateMachineArn)
-      && (filter.status === undefined || e.status === filter.status))
+    .filter(
+      (e) =>
+        (filter.account === undefined || e.account === filter.account) &&
+        (filter.region === undefined || e.region === filter.region) &&
+        (filter.stateMachineArn === undefined || e.stateMachineArn === filter.stateMachineArn) &&
+        (filter.status === undefined || e.status === filter.status),
+    )
     .sort((a, b) => b.startDate - a.startDate)
     .map((e) => summary(e));
 }

@@ -59,7 +59,14 @@ export type Unaccounted = (certificateId: string) => Omit<SkippedCertificate, 'c
 export async function exactProgress(batchId: string, certificateIds: readonly string[], unaccounted: Unaccounted): Promise<BatchProgress> {
   const counts = emptyCounts();
   const failures: BatchFailure[] = [];
-  const transfers = new Map((await transfersByKey(certificateIds.map((c) => batchTransferId(batchId, c)), true)).map((t) => [t.certificateId, t]));
+  const transfers = new Map(
+    (
+      await transfersByKey(
+        certificateIds.map((c) => batchTransferId(batchId, c)),
+        true,
+      )
+    ).map((t) => [t.certificateId, t]),
+  );
   const skipped = new Map((await listSkipped(batchId)).map((s) => [s.certificateId, s]));
   for (const certificateId of certificateIds) {
     const t = transfers.get(certificateId);

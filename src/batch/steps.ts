@@ -132,7 +132,10 @@ export async function loadSlice(input: { batchId: string; slice: number }): Prom
 function sliceErrors(results: SliceResult[]): string | undefined {
   const failed = results.filter((r) => r.error);
   if (!failed.length) return undefined;
-  const listed = failed.slice(0, 20).map((r) => `slice ${r.slice}: ${r.error}`).join('; ');
+  const listed = failed
+    .slice(0, 20)
+    .map((r) => `slice ${r.slice}: ${r.error}`)
+    .join('; ');
   return failed.length > 20 ? `${listed}; and ${failed.length - 20} more slices` : listed;
 }
 
@@ -159,7 +162,10 @@ export async function summarizeBatch(state: BatchSummaryInput): Promise<{ status
     if (sliceError || mapError) {
       return { error: 'SliceFailed', reason: `Slice ${slice} of the batch ended (${sliceError ?? mapError}) before this certificate was handled` };
     }
-    return { error: 'ItemFailureNotRecorded', reason: `The batch could not record why this certificate was not transferred (Record Item Failure failed); see the execution ${batch.batchId}-slice-${slice}` };
+    return {
+      error: 'ItemFailureNotRecorded',
+      reason: `The batch could not record why this certificate was not transferred (Record Item Failure failed); see the execution ${batch.batchId}-slice-${slice}`,
+    };
   });
   const summary = summarize(batch, progress);
   const error = [mapError, groupErrors, sliceErrors(sliceResults)].filter(Boolean).join('; ') || undefined;

@@ -35,11 +35,13 @@ function strip<T>(item: Record<string, unknown>): T {
 
 /** Records a new batch; its id is fresh, so the put is conditional only as a guard. */
 export async function createBatch(record: BatchRecord): Promise<void> {
-  await ddb.send(new PutCommand({
-    TableName: config.tableName,
-    Item: { ...batchKey(record.batchId), ...record },
-    ConditionExpression: 'attribute_not_exists(pk)',
-  }));
+  await ddb.send(
+    new PutCommand({
+      TableName: config.tableName,
+      Item: { ...batchKey(record.batchId), ...record },
+      ConditionExpression: 'attribute_not_exists(pk)',
+    }),
+  );
 }
 
 export async function getBatch(batchId: string): Promise<BatchRecord | undefined> {
@@ -62,10 +64,12 @@ export interface SkippedCertificate {
 }
 
 export async function recordSkipped(batchId: string, skipped: Omit<SkippedCertificate, 'at'>): Promise<void> {
-  await ddb.send(new PutCommand({
-    TableName: config.tableName,
-    Item: { ...skipKey(batchId, skipped.certificateId), ...skipped, at: now() },
-  }));
+  await ddb.send(
+    new PutCommand({
+      TableName: config.tableName,
+      Item: { ...skipKey(batchId, skipped.certificateId), ...skipped, at: now() },
+    }),
+  );
 }
 
 /** Every item of a batch's partition whose sort key starts with `prefix`, across all pages (consistent reads). */
@@ -73,13 +77,15 @@ async function batchItems(batchId: string, prefix: string): Promise<Record<strin
   const out: Record<string, unknown>[] = [];
   let key: Record<string, unknown> | undefined;
   do {
-    const page = await ddb.send(new QueryCommand({
-      TableName: config.tableName,
-      KeyConditionExpression: 'pk = :pk AND begins_with(sk, :prefix)',
-      ExpressionAttributeValues: { ':pk': batchPartition(batchId), ':prefix': prefix },
-      ConsistentRead: true,
-      ExclusiveStartKey: key,
-    }));
+    const page = await ddb.send(
+      new QueryCommand({
+        TableName: config.tableName,
+        KeyConditionExpression: 'pk = :pk AND begins_with(sk, :prefix)',
+        ExpressionAttributeValues: { ':pk': batchPartition(batchId), ':prefix': prefix },
+        ConsistentRead: true,
+        ExclusiveStartKey: key,
+      }),
+    );
     out.push(...(page.Items ?? []));
     key = page.LastEvaluatedKey;
   } while (key);
@@ -94,27 +100,31 @@ export async function listSkipped(batchId: string): Promise<SkippedCertificate[]
 /** Closes a batch with its summary (or the error that stopped it). */
 export async function closeBatch(batchId: string, status: Exclude<BatchStatus, 'RUNNING'>, summary: BatchSummary, error?: string): Promise<void> {
   const at = now();
-  await ddb.send(new UpdateCommand({
-    TableName: config.tableName,
-    Key: batchKey(batchId),
-    UpdateExpression: `SET #status = :status, #summary = :summary, #completedAt = :at, #updatedAt = :at${error ? ', #error = :error' : ''}`,
-    ConditionExpression: 'attribute_exists(pk)',
-    ExpressionAttributeNames: { '#status': 'status', '#summary': 'summary', '#completedAt': 'completedAt', '#updatedAt': 'updatedAt', ...(error ? { '#error': 'error' } : {}) },
-    ExpressionAttributeValues: { ':status': status, ':summary': summary, ':at': at, ...(error ? { ':error': error } : {}) },
-  }));
+  await ddb.send(
+    new UpdateCommand({
+      TableName: config.tableName,
+      Key: batchKey(batchId),
+      UpdateExpression: `SET #status = :status, #summary = :summary, #completedAt = :at, #updatedAt = :at${error ? ', #error = :error' : ''}`,
+      ConditionExpression: 'attribute_exists(pk)',
+      ExpressionAttributeNames: { '#status': 'status', '#summary': 'summary', '#completedAt': 'completedAt', '#updatedAt': 'updatedAt', ...(error ? { '#error': 'error' } : {}) },
+      ExpressionAttributeValues: { ':status': status, ':summary': summary, ':at': at, ...(error ? { ':error': error } : {}) },
+    }),
+  );
 }
 
 /** Marks a batch FAILED without a summary (its workflow could not be started). */
 export async function failBatch(batchId: string, error: string): Promise<void> {
   const at = now();
-  await ddb.send(new UpdateCommand({
-    TableName: config.tableName,
-    Key: batchKey(batchId),
-    UpdateExpression: 'SET #status = :failed, #error = :error, #completedAt = :at, #updatedAt = :at',
-    ConditionExpression: 'attribute_exists(pk)',
-    ExpressionAttributeNames: { '#status': 'status', '#error': 'error', '#completedAt': 'completedAt', '#updatedAt': 'updatedAt' },
-    ExpressionAttributeValues: { ':failed': 'FAILED', ':error': error, ':at': at },
-  }));
+  await ddb.send(
+    new UpdateCommand({
+      TableName: config.tableName,
+      Key: batchKey(batchId),
+      UpdateExpression: 'SET #status = :failed, #error = :error, #completedAt = :at, #updatedAt = :at',
+      ConditionExpression: 'attribute_exists(pk)',
+      ExpressionAttributeNames: { '#status': 'status', '#error': 'error', '#completedAt': 'completedAt', '#updatedAt': 'updatedAt' },
+      ExpressionAttributeValues: { ':failed': 'FAILED', ':error': error, ':at': at },
+    }),
+  );
 }
 
 /** Slices written at once when a batch is recorded. */

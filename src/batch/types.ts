@@ -94,7 +94,10 @@ export interface SliceInput {
 }
 
 /** One per slice: `error` when the slice's execution failed as a whole. */
-export interface SliceResult { slice: number; error?: string }
+export interface SliceResult {
+  slice: number;
+  error?: string;
+}
 
 /** What the last step of the batch gets: the state after every group ran. */
 export interface BatchSummaryInput {

@@ -70,24 +70,33 @@ async function apiCheck(deps: DoctorDeps): Promise<Check> {
     const cause = (err as { cause?: { code?: string } }).cause?.code;
     const credentials = err instanceof Error && (err.name === 'CredentialsProviderError' || /credential/i.test(err.message));
     return {
-      name, ok: false,
+      name,
+      ok: false,
       detail: `no answer from ${deps.endpoint}: ${cause ?? (err as Error).message}`,
-      fix: credentials ? 'set AWS_PROFILE (or --profile), or AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY, for the source account'
-        : deps.local ? 'start the local cloud (npm start) and export LOCAL_API_PORT / LOCAL_AWS_PORT as its banner prints'
-          : 'check --endpoint: the source stack\'s ServiceEndpoint (serverless info), reachable from here',
+      fix: credentials
+        ? 'set AWS_PROFILE (or --profile), or AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY, for the source account'
+        : deps.local
+          ? 'start the local cloud (npm start) and export LOCAL_API_PORT / LOCAL_AWS_PORT as its banner prints'
+          : "check --endpoint: the source stack's ServiceEndpoint (serverless info), reachable from here",
     };
   }
   if (res.status === 200) return { name, ok: true, detail: `GET /transfers answered 200 at ${deps.endpoint}` };
   if (res.status === 403) {
     return {
-      name, ok: false,
+      name,
+      ok: false,
       detail: `GET /transfers answered 403: ${message(res.body)}`,
       fix: deps.local
         ? `sign as the source account: unset AWS_PROFILE / AWS_ACCESS_KEY_ID, or export AWS_ACCESS_KEY_ID=${DEMO_ACCOUNTS.source} AWS_SECRET_ACCESS_KEY=x`
-        : 'allow execute-api:Invoke on this API (arn:aws:execute-api:<region>:<account>:<apiId>/<stage>/*) to the identity you sign with, and sign in the API\'s region (--region, --profile)',
+        : "allow execute-api:Invoke on this API (arn:aws:execute-api:<region>:<account>:<apiId>/<stage>/*) to the identity you sign with, and sign in the API's region (--region, --profile)",
     };
   }
-  return { name, ok: false, detail: `GET /transfers answered ${res.status}: ${message(res.body)}`, fix: 'check --endpoint: it must be the source stack\'s ServiceEndpoint (serverless info), including the stage' };
+  return {
+    name,
+    ok: false,
+    detail: `GET /transfers answered ${res.status}: ${message(res.body)}`,
+    fix: "check --endpoint: it must be the source stack's ServiceEndpoint (serverless info), including the stage",
+  };
 }
 
 /** The target kit's rule on its bus, read as the target account (local cloud only). */
@@ -102,7 +111,8 @@ async function ruleCheck(events: EventBridgeClient, target: string, bus: string)
   }
   const offers = rules.find((r) => r.EventPattern?.includes(OFFERED));
   if (!offers) return { name, ok: false, detail: `no rule on ${target}'s ${bus} bus matches ${OFFERED}: offers to ${target} reach nobody`, fix };
-  if (offers.State !== 'ENABLED') return { name, ok: false, detail: `rule ${offers.Name} is ${offers.State}`, fix: `enable it: aws events enable-rule --event-bus-name ${bus} --name ${offers.Name} (as ${target})` };
+  if (offers.State !== 'ENABLED')
+    return { name, ok: false, detail: `rule ${offers.Name} is ${offers.State}`, fix: `enable it: aws events enable-rule --event-bus-name ${bus} --name ${offers.Name} (as ${target})` };
   if (!offers.EventPattern?.includes(PING)) return { name, ok: false, detail: `rule ${offers.Name} does not match ${PING}: the kit predates doctor`, fix };
   return { name, ok: true, detail: `rule ${offers.Name} is ENABLED` };
 }
@@ -113,7 +123,8 @@ function busCheck(t: PingResult, source: string): Check {
   const error = t.error ?? 'refused';
   const missing = /ResourceNotFound/.test(error);
   return {
-    name, ok: false,
+    name,
+    ok: false,
     detail: `PutEvents to ${t.targetAccount}'s ${busNameOf(t)} bus failed: ${error}`,
     fix: missing
       ? `deploy the target kit in ${t.targetAccount} (serverless deploy -c serverless.target.yml --param allowedSourceAccounts=${source}), in the source stack's region`
@@ -125,9 +136,11 @@ function pongCheck(t: PingResult, source: string): Check {
   const name = `${t.targetAccount}: decision path returns (Ping answered by a Pong)`;
   if (t.pongAt) return { name, ok: true, detail: `Pong in ${t.roundTripMs ?? '?'} ms, acceptancePolicy ${t.acceptancePolicy ?? 'unknown'}` };
   return {
-    name, ok: false,
+    name,
+    ok: false,
     detail: `no Pong from ${t.targetAccount} within the API's wait (15 s)`,
-    fix: `in ${t.targetAccount}, the target kit's rule must match ${PING} (redeploy the kit: aws events list-rules --event-bus-name ${busNameOf(t)} shows it) and its responder must run (logs of certificate-transfer-target-<stage>-responder, its dead-letter queue); ` +
+    fix:
+      `in ${t.targetAccount}, the target kit's rule must match ${PING} (redeploy the kit: aws events list-rules --event-bus-name ${busNameOf(t)} shows it) and its responder must run (logs of certificate-transfer-target-<stage>-responder, its dead-letter queue); ` +
       `${source}'s stack must list ${t.targetAccount} in allowedTargetAccounts, so that its bus admits the answer`,
   };
 }
@@ -135,7 +148,7 @@ function pongCheck(t: PingResult, source: string): Check {
 function reconcilerCheck(r: PingReport['reconciler'], now: number): Check {
   const name = 'Reconciler ran recently';
   const every = scheduleMs(r?.schedule) ?? 60_000;
-  const fix = 'its schedule rule must be ENABLED (serverless.yml reconcilerRate) and its runs must succeed: read the reconciler function\'s logs and the dead-letter queue';
+  const fix = "its schedule rule must be ENABLED (serverless.yml reconcilerRate) and its runs must succeed: read the reconciler function's logs and the dead-letter queue";
   if (!r?.lastRunAt) return { name, ok: false, detail: 'the reconciler never finished a run', fix };
   const age = now - Date.parse(r.lastRunAt);
   // Two missed ticks, plus a run's own length, before it counts as stopped.
@@ -150,20 +163,30 @@ export async function runDoctor(deps: DoctorDeps): Promise<Check[]> {
   if (!api.ok) return [api];
   const res = await deps.api.request('POST', '/pings');
   if (res.status !== 200) {
-    return [api, {
-      name: 'POST /pings answers',
-      ok: false,
-      detail: `POST /pings answered ${res.status}: ${message(res.body)}`,
-      fix: res.status === 403 || res.status === 404
-        ? 'the source stack predates doctor, or your policy leaves out POST /pings: deploy this version of serverless.yml, and allow execute-api:Invoke on …/POST/pings'
-        : 'read the ping function\'s logs (certificate-transfer-<stage>-apiPing)',
-    }];
+    return [
+      api,
+      {
+        name: 'POST /pings answers',
+        ok: false,
+        detail: `POST /pings answered ${res.status}: ${message(res.body)}`,
+        fix:
+          res.status === 403 || res.status === 404
+            ? 'the source stack predates doctor, or your policy leaves out POST /pings: deploy this version of serverless.yml, and allow execute-api:Invoke on …/POST/pings'
+            : "read the ping function's logs (certificate-transfer-<stage>-apiPing)",
+      },
+    ];
   }
   const report = res.body as PingReport;
   const source = report.sourceAccount ?? 'the source account';
   const checks: Check[] = [api];
   const targets = report.targets ?? [];
-  if (!targets.length) checks.push({ name: 'allowed target accounts', ok: false, detail: 'allowedTargetAccounts is empty: no account can receive a certificate', fix: 'deploy the source stack with --param allowedTargetAccounts=<account>,<account>' });
+  if (!targets.length)
+    checks.push({
+      name: 'allowed target accounts',
+      ok: false,
+      detail: 'allowedTargetAccounts is empty: no account can receive a certificate',
+      fix: 'deploy the source stack with --param allowedTargetAccounts=<account>,<account>',
+    });
   for (const t of targets) {
     checks.push(busCheck(t, source));
     if (deps.local) checks.push(await ruleCheck(deps.local.events(t.targetAccount), t.targetAccount, busNameOf(t)));

@@ -23,7 +23,6 @@ export const localAwsUrl = (env: Env) => `http://127.0.0.1:${env.LOCAL_AWS_PORT 
 type Lister = Pick<TransferApiClient, 'listTransfers'>;
 type Field = 'transferId' | 'batchId' | 'certificateId';
 
-
 /** The distinct values of `field` that start with `prefix`, among the newest transfers. */
 async function candidates(client: Lister, field: Field, prefix: string): Promise<{ found: string[]; complete: boolean }> {
   const found = new Set<string>();

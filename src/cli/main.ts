@@ -6,14 +6,10 @@ import type { AwsCredentialIdentity, AwsCredentialIdentityProvider } from '@smit
 import { ApiError, TransferApiClient, type BatchView, type TransferSummaryView, type TransferView } from '../api-client.js';
 import { DEMO_ACCOUNTS } from '../demo-accounts.js';
 import { MAX_BATCH_BODY_IDS, MAX_BATCH_CONCURRENCY } from '../validation.js';
-import {
-  EXIT, UsageError, accountArg, durationArg, intArg, parseCertificateList, regionOfEndpoint,
-} from './args.js';
+import { EXIT, UsageError, accountArg, durationArg, intArg, parseCertificateList, regionOfEndpoint } from './args.js';
 import { doctorText, runDoctor } from './doctor.js';
 import { MIN_PREFIX, localApiUrl, localAwsUrl, resolveCertificateId, resolveId } from './ids.js';
-import {
-  batchSummary, historyLine, isFinalStatus, outcomeLine, progressBar, repairedLine, restoreText, transferDetails, transferTable, type Writer,
-} from './output.js';
+import { batchSummary, historyLine, isFinalStatus, outcomeLine, progressBar, repairedLine, restoreText, transferDetails, transferTable, type Writer } from './output.js';
 
 /** What the CLI needs from the outside world; tests pass fakes. */
 export interface CliDeps {
@@ -65,17 +61,20 @@ const OPTIONS = {
 
 /** What `--help` says of each option: its argument, meaning and default. */
 const OPTION_HELP: Record<keyof typeof OPTIONS, [arg: string, text: string]> = {
-  endpoint: ['<url>', 'the deployed API (the stack\'s ServiceEndpoint); default: env CERT_TRANSFER_ENDPOINT'],
-  local: ['', `the local cloud (npm start): API http://127.0.0.1:$LOCAL_API_PORT (default 3000), AWS endpoint :$LOCAL_AWS_PORT (default 4566); signs as ${DEMO_ACCOUNTS.source} unless AWS_ACCESS_KEY_ID or AWS_PROFILE is set`],
-  region: ['<region>', 'signing region; default: AWS_REGION, AWS_DEFAULT_REGION, the endpoint\'s region, us-east-1'],
+  endpoint: ['<url>', "the deployed API (the stack's ServiceEndpoint); default: env CERT_TRANSFER_ENDPOINT"],
+  local: [
+    '',
+    `the local cloud (npm start): API http://127.0.0.1:$LOCAL_API_PORT (default 3000), AWS endpoint :$LOCAL_AWS_PORT (default 4566); signs as ${DEMO_ACCOUNTS.source} unless AWS_ACCESS_KEY_ID or AWS_PROFILE is set`,
+  ],
+  region: ['<region>', "signing region; default: AWS_REGION, AWS_DEFAULT_REGION, the endpoint's region, us-east-1"],
   profile: ['<name>', 'AWS profile; default: the standard credential chain'],
   json: ['', 'machine-readable output on stdout; default: text'],
   interval: ['<time>', 'polling interval, e.g. 500ms, 2s; default: 500ms local, 2s deployed'],
   help: ['', 'this help'],
-  version: ['', 'the CLI\'s version'],
+  version: ['', "the CLI's version"],
   to: ['<account>', 'the 12-digit target account (required)'],
   message: ['<text>', 'transferMessage the target sees, up to 128 characters; default: none'],
-  timeout: ['<duration>', 'how long the target has to decide, 60s to 360d; default: the stack\'s (7d)'],
+  timeout: ['<duration>', "how long the target has to decide, 60s to 360d; default: the stack's (7d)"],
   'no-restore': ['', 'leave the certificate detached and inactive if the transfer fails; default: restore it'],
   'request-id': ['<id>', 'idempotency key: the same id always names the same transfer; default: none'],
   wait: ['', 'follow it to the end; default: return at once'],
@@ -123,7 +122,15 @@ interface Context {
   err(text: string): void;
 }
 
-const TRANSFER_FIELDS = { certificateId: '<certificateId>', targetAccount: '--to', transferMessage: '--message', timeoutSeconds: '--timeout', restoreOnFailure: '--no-restore', requestId: '--request-id', transferId: '<transferId>' };
+const TRANSFER_FIELDS = {
+  certificateId: '<certificateId>',
+  targetAccount: '--to',
+  transferMessage: '--message',
+  timeoutSeconds: '--timeout',
+  restoreOnFailure: '--no-restore',
+  requestId: '--request-id',
+  transferId: '<transferId>',
+};
 
 const COMMANDS: Record<string, Command> = {
   start: {
@@ -149,7 +156,10 @@ const COMMANDS: Record<string, Command> = {
       const { transferId } = started;
       if (!v.wait) {
         if (ctx.json) ctx.out(JSON.stringify(started, null, 2));
-        else ctx.out(`Transfer ${transferId} ${started.status}: ${body.certificateId} → ${body.targetAccount}\n  console  ${started.consoleUrl}\nFollow it: cert-transfer watch ${transferId}${ctx.again}`);
+        else
+          ctx.out(
+            `Transfer ${transferId} ${started.status}: ${body.certificateId} → ${body.targetAccount}\n  console  ${started.consoleUrl}\nFollow it: cert-transfer watch ${transferId}${ctx.again}`,
+          );
         return EXIT.OK;
       }
       if (!ctx.json) ctx.out(`Transfer ${transferId}: ${body.certificateId} → ${body.targetAccount}\n  console  ${started.consoleUrl}`);
@@ -183,7 +193,7 @@ const COMMANDS: Record<string, Command> = {
     fields: { status: '--status', certificateId: '--certificate', targetAccount: '--to', batchId: '--batch', limit: '--limit', nextToken: '--next-token' },
     async run(ctx, extra, v) {
       noExtra(extra);
-      const want = v.all ? Infinity : intArg(v.limit, '--limit', 1, 10_000) ?? 20;
+      const want = v.all ? Infinity : (intArg(v.limit, '--limit', 1, 10_000) ?? 20);
       const query = {
         status: v.status?.toUpperCase(),
         certificateId: v.certificate === undefined ? undefined : await resolveCertificateId(ctx.client(), v.certificate, '--certificate'),
@@ -208,7 +218,7 @@ const COMMANDS: Record<string, Command> = {
 
   cancel: {
     usage: 'cancel <transferId> [--reason <text>]',
-    summary: 'Cancel a transfer awaiting the target\'s decision; the certificate is restored',
+    summary: "Cancel a transfer awaiting the target's decision; the certificate is restored",
     options: ['reason'],
     examples: ['cancel 0b6f2c1e --reason "wrong account"'],
     fields: { ...TRANSFER_FIELDS, reason: '--reason' },
@@ -222,7 +232,7 @@ const COMMANDS: Record<string, Command> = {
 
   repair: {
     usage: 'repair <transferId>',
-    summary: 'Restore a RESTORE_FAILED transfer\'s certificate again from its snapshot; once whole, it is released',
+    summary: "Restore a RESTORE_FAILED transfer's certificate again from its snapshot; once whole, it is released",
     options: [],
     examples: ['repair 0b6f2c1e-4d2a-4c55-9a1e-6f1f2b3c4d5e', 'list --status RESTORE_FAILED'],
     fields: TRANSFER_FIELDS,
@@ -246,7 +256,7 @@ const COMMANDS: Record<string, Command> = {
 
   watch: {
     usage: 'watch <transferId>',
-    summary: 'Follow a transfer\'s state changes until it ends (exit 0 if ACCEPTED, 4 otherwise)',
+    summary: "Follow a transfer's state changes until it ends (exit 0 if ACCEPTED, 4 otherwise)",
     options: [],
     examples: ['watch 0b6f2c1e-4d2a-4c55-9a1e-6f1f2b3c4d5e', 'watch 0b6f2c1e --interval 5s'],
     fields: TRANSFER_FIELDS,
@@ -278,11 +288,16 @@ const COMMANDS: Record<string, Command> = {
       };
       const source = file === '-' ? 'stdin' : file;
       const certificateIds = parseCertificateList(await readInput(ctx, file), source);
-      if (certificateIds.length > MAX_BATCH_BODY_IDS) throw new UsageError(`${source} lists ${certificateIds.length} certificates; a batch request takes at most ${MAX_BATCH_BODY_IDS}: split the list`);
+      if (certificateIds.length > MAX_BATCH_BODY_IDS)
+        throw new UsageError(`${source} lists ${certificateIds.length} certificates; a batch request takes at most ${MAX_BATCH_BODY_IDS}: split the list`);
       const started = await ctx.client().startBatch({ ...body, certificateIds });
       const { batchId } = started;
       if (v['no-wait']) {
-        ctx.out(ctx.json ? JSON.stringify(started, null, 2) : `Batch ${batchId} started: ${certificateIds.length} certificates → ${targetAccount}\nFollow it: cert-transfer batch-status ${batchId} --wait${ctx.again}`);
+        ctx.out(
+          ctx.json
+            ? JSON.stringify(started, null, 2)
+            : `Batch ${batchId} started: ${certificateIds.length} certificates → ${targetAccount}\nFollow it: cert-transfer batch-status ${batchId} --wait${ctx.again}`,
+        );
         return EXIT.OK;
       }
       ctx.err(`Batch ${batchId}: ${certificateIds.length} certificates → ${targetAccount}`);
@@ -294,7 +309,7 @@ const COMMANDS: Record<string, Command> = {
 
   'batch-status': {
     usage: 'batch-status <batchId> [--wait]',
-    summary: 'A batch\'s counts per status and its failures; --wait follows it to the end',
+    summary: "A batch's counts per status and its failures; --wait follows it to the end",
     options: ['wait'],
     examples: ['batch-status 9f8e7d6c-5b4a-4c3d-8e2f-1a0b9c8d7e6f --wait'],
     fields: { batchId: '<batchId>' },
@@ -421,7 +436,9 @@ function help(): string {
 Usage: cert-transfer <command> [arguments] [--endpoint <url> | --local] [--json]
 
 Commands:
-${Object.entries(COMMANDS).map(([name, c]) => `  ${name.padEnd(width)}  ${c.summary}`).join('\n')}
+${Object.entries(COMMANDS)
+  .map(([name, c]) => `  ${name.padEnd(width)}  ${c.summary}`)
+  .join('\n')}
 
 Options for every command:
 ${optionLines(GLOBAL_OPTIONS)}
@@ -524,7 +541,7 @@ export async function main(argv: string[], partial: Partial<CliDeps> = {}): Prom
     if (misplaced) throw new UsageError(`--${misplaced} is not an option of ${name} (usage: cert-transfer ${command.usage})`);
     if (v.local && v.endpoint) throw new UsageError('give --endpoint or --local, not both');
 
-    endpoint = v.endpoint ?? (v.local ? localApiUrl(deps.env) : deps.env.CERT_TRANSFER_ENDPOINT ?? '');
+    endpoint = v.endpoint ?? (v.local ? localApiUrl(deps.env) : (deps.env.CERT_TRANSFER_ENDPOINT ?? ''));
     const local = Boolean(v.local);
     const region = () => v.region ?? deps.env.AWS_REGION ?? deps.env.AWS_DEFAULT_REGION ?? (endpoint ? regionOfEndpoint(endpoint) : undefined) ?? 'us-east-1';
     const intervalMs = intervalArg(v.interval, local || /127\.0\.0\.1|localhost/.test(endpoint) ? 500 : 2000);
@@ -535,25 +552,25 @@ export async function main(argv: string[], partial: Partial<CliDeps> = {}): Prom
       again: local ? ' --local' : v.endpoint ? ` --endpoint ${v.endpoint}` : '',
       localConsole: local ? `${endpoint}/console` : undefined,
       endpoint,
-      local: local ? {
-        events: (account) => new EventBridgeClient({ endpoint: localAwsUrl(deps.env), region: region(), credentials: { accessKeyId: account, secretAccessKey: 'x' } }),
-      } : undefined,
+      local: local
+        ? {
+            events: (account) => new EventBridgeClient({ endpoint: localAwsUrl(deps.env), region: region(), credentials: { accessKeyId: account, secretAccessKey: 'x' } }),
+          }
+        : undefined,
       json: Boolean(v.json),
       intervalMs,
       out: (text) => deps.stdout.write(`${text}\n`),
       err,
       client() {
         if (client) return client;
-        if (!endpoint) throw new UsageError('no API endpoint: pass --endpoint <url> (the deployed stack\'s ServiceEndpoint), set CERT_TRANSFER_ENDPOINT, or use --local');
+        if (!endpoint) throw new UsageError("no API endpoint: pass --endpoint <url> (the deployed stack's ServiceEndpoint), set CERT_TRANSFER_ENDPOINT, or use --local");
         let url: URL;
         try {
           url = new URL(endpoint);
         } catch {
           throw new UsageError(`--endpoint must be a URL like https://abc123.execute-api.us-east-1.amazonaws.com/dev, got "${endpoint}"`);
         }
-        const credentials = local && !deps.env.AWS_ACCESS_KEY_ID && !deps.env.AWS_PROFILE && !v.profile
-          ? LOCAL_CREDENTIALS
-          : fromNodeProviderChain(v.profile ? { profile: v.profile } : {});
+        const credentials = local && !deps.env.AWS_ACCESS_KEY_ID && !deps.env.AWS_PROFILE && !v.profile ? LOCAL_CREDENTIALS : fromNodeProviderChain(v.profile ? { profile: v.profile } : {});
         const opts = { endpoint: url.href, region: region(), credentials };
         client = deps.makeClient ? deps.makeClient(opts) : new TransferApiClient(opts);
         return client;
@@ -579,7 +596,7 @@ export async function main(argv: string[], partial: Partial<CliDeps> = {}): Prom
       err(`cert-transfer: no AWS credentials: ${e.message} (set AWS_PROFILE or AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY, or use --local)`);
       return EXIT.API;
     }
-    err(`cert-transfer: internal error: ${e instanceof Error ? e.stack ?? e.message : String(e)}`);
+    err(`cert-transfer: internal error: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}`);
     return EXIT.INTERNAL;
   }
 }

@@ -14,7 +14,10 @@ const FINAL = new Set<string>(FINAL_STATUSES);
 export const isFinalStatus = (status: unknown) => FINAL.has(String(status));
 
 const str = (v: unknown) => (v === undefined || v === null ? '' : String(v));
-const time = (iso: unknown) => str(iso).replace('T', ' ').replace(/\.\d+Z$|Z$/, 'Z');
+const time = (iso: unknown) =>
+  str(iso)
+    .replace('T', ' ')
+    .replace(/\.\d+Z$|Z$/, 'Z');
 
 function rows(pairs: [string, unknown][]): string {
   const shown = pairs.filter(([, v]) => v !== undefined && v !== null && v !== '');
@@ -24,7 +27,11 @@ function rows(pairs: [string, unknown][]): string {
 
 export function table(headers: string[], body: string[][]): string {
   const widths = headers.map((h, i) => Math.max(h.length, ...body.map((r) => (r[i] ?? '').length)));
-  const line = (cells: string[]) => cells.map((c, i) => (i === cells.length - 1 ? c : c.padEnd(widths[i]))).join('  ').trimEnd();
+  const line = (cells: string[]) =>
+    cells
+      .map((c, i) => (i === cells.length - 1 ? c : c.padEnd(widths[i])))
+      .join('  ')
+      .trimEnd();
   return [line(headers), ...body.map(line)].join('\n');
 }
 
@@ -118,7 +125,8 @@ export function batchSummary(batch: Json): string {
   if (batch.consoleUrl) lines.push(`  console  ${str(batch.consoleUrl)}`);
   if (failures.length) {
     lines.push('Failures');
-    for (const f of failures) lines.push(`  ${str(f.certificateId)}  ${str(f.status).padEnd(11)}  ${[f.error && !str(f.reason).startsWith(str(f.error)) ? `${str(f.error)}:` : '', str(f.reason)].filter(Boolean).join(' ')}`);
+    for (const f of failures)
+      lines.push(`  ${str(f.certificateId)}  ${str(f.status).padEnd(11)}  ${[f.error && !str(f.reason).startsWith(str(f.error)) ? `${str(f.error)}:` : '', str(f.reason)].filter(Boolean).join(' ')}`);
   }
   return lines.join('\n');
 }

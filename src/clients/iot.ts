@@ -13,9 +13,7 @@ export const iot = /* @__PURE__ */ new IoTClient({
 });
 
 /** The deployment-wide IoT rate budget, when the function is given a table for it. */
-export const rateBudget = budgetTable
-  ? new RateBudget(budgetTable, config.accountId, config.iotRateLimits ?? {}, config.rateBudgetMaxWaitMs)
-  : undefined;
+export const rateBudget = budgetTable ? new RateBudget(budgetTable, config.accountId, config.iotRateLimits ?? {}, config.rateBudgetMaxWaitMs) : undefined;
 
 if (rateBudget) {
   iot.middlewareStack.add(

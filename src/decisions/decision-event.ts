@@ -17,8 +17,7 @@ export interface DecisionEvent {
 
 export type DecisionOutcome =
   /** `contradicted`: the event claimed the other decision; IoT's is the one delivered. */
-  | { settled: true; transferId: string; decision: Decision['decision']; contradicted?: Decision['decision'] }
-  | { settled: false; reason: string; transferId?: string };
+  { settled: true; transferId: string; decision: Decision['decision']; contradicted?: Decision['decision'] } | { settled: false; reason: string; transferId?: string };
 
 const ajv = new Ajv({ allErrors: false });
 const validDetail = ajv.compile<DecisionDetail>({
@@ -69,7 +68,11 @@ export async function handleDecisionEvent(event: DecisionEvent, opts: ConfirmOpt
   const { view, looks } = await confirmWithIot(record, opts);
   const decided = decisionFrom(view, 'event', decision === 'REJECTED' ? detail.reason : undefined);
   if (!decided) {
-    return { settled: false, reason: `${detailTypeOf(decision)} event, but IoT still shows the transfer pending after ${looks} looks (${view.state === 'PENDING' ? view.why : ''}); left awaiting for the reconciler`, transferId: record.transferId };
+    return {
+      settled: false,
+      reason: `${detailTypeOf(decision)} event, but IoT still shows the transfer pending after ${looks} looks (${view.state === 'PENDING' ? view.why : ''}); left awaiting for the reconciler`,
+      transferId: record.transferId,
+    };
   }
   const handOff = await deliverDecision(record, decided);
   if (handOff === 'TOO_LATE') return { settled: false, reason: 'the workflow is no longer waiting (expired, cancelled or already decided)', transferId: record.transferId };

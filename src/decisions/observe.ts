@@ -11,10 +11,7 @@ import type { Decision, TransferRecord } from '../types.js';
  * - `BACK`: the certificate is the source's again and no longer pending
  *   (RejectCertificateTransfer, or a cancel made outside this service).
  */
-export type IotView =
-  | { state: 'PENDING'; why: string }
-  | { state: 'GONE' }
-  | { state: 'BACK'; status: string; rejectReason?: string; rejectDate?: Date };
+export type IotView = { state: 'PENDING'; why: string } | { state: 'GONE' } | { state: 'BACK'; status: string; rejectReason?: string; rejectDate?: Date };
 
 /**
  * The view from one DescribeCertificate answer and whether ListOutgoingCertificates

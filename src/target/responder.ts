@@ -37,7 +37,10 @@ export function readResponderConfig(env = process.env): ResponderConfig {
   return {
     accountId: required('ACCOUNT_ID'),
     policy,
-    allowedSourceAccounts: (env.ALLOWED_SOURCE_ACCOUNTS ?? '').split(',').map((s) => s.trim()).filter(Boolean),
+    allowedSourceAccounts: (env.ALLOWED_SOURCE_ACCOUNTS ?? '')
+      .split(',')
+      .map((s) => s.trim())
+      .filter(Boolean),
     setAsActive: (env.SET_AS_ACTIVE ?? 'true') === 'true',
     attachPolicyName: env.ATTACH_POLICY_NAME || undefined,
     attachThingName: env.ATTACH_THING_NAME || undefined,
@@ -89,7 +92,8 @@ export async function respond(event: OfferEvent, cfg: ResponderConfig): Promise<
   if (offer.sourceAccount !== event.account) return { action: 'IGNORED', reason: `offer claims source ${offer.sourceAccount} but was sent by ${event.account}`, transferId: offer.transferId };
 
   if (cfg.policy === 'notify-only') {
-    const text = `Certificate ${offer.certificateId} is offered by account ${offer.sourceAccount} (transfer ${offer.transferId}) until ${offer.expiresAt}.` +
+    const text =
+      `Certificate ${offer.certificateId} is offered by account ${offer.sourceAccount} (transfer ${offer.transferId}) until ${offer.expiresAt}.` +
       (offer.transferMessage ? ` Message: ${offer.transferMessage}.` : '') +
       ` Accept: aws iot accept-certificate-transfer --certificate-id ${offer.certificateId} --set-as-active; reject: aws iot reject-certificate-transfer --certificate-id ${offer.certificateId}`;
     if (cfg.notifyTopicArn) {

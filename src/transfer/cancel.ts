@@ -16,10 +16,7 @@ const DEFAULT_REASON = 'Cancelled by an operator';
 
 /** Whether a cancel was recorded and never reached the workflow, long enough ago to be lost. */
 export function isLostCancel(record: TransferRecord, now = Date.now()): boolean {
-  return record.status === 'AWAITING_DECISION'
-    && record.cancelRequestedAt !== undefined
-    && record.cancelDeliveredAt === undefined
-    && Date.parse(record.cancelRequestedAt) < now - CANCEL_IN_FLIGHT_MS;
+  return record.status === 'AWAITING_DECISION' && record.cancelRequestedAt !== undefined && record.cancelDeliveredAt === undefined && Date.parse(record.cancelRequestedAt) < now - CANCEL_IN_FLIGHT_MS;
 }
 
 /**

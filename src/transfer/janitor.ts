@@ -67,13 +67,15 @@ const cleanupKey = (transferId: string) => ({ pk: `CLEANUP#${transferId}`, sk: '
 async function claim(transferId: string, claimId: string): Promise<boolean> {
   const now = Date.now();
   try {
-    await ddb.send(new PutCommand({
-      TableName: config.tableName,
-      Item: { ...cleanupKey(transferId), claimId, until: now + CLAIM_LEASE_MS },
-      ConditionExpression: 'attribute_not_exists(pk) OR #until < :now OR claimId = :claimId',
-      ExpressionAttributeNames: { '#until': 'until' },
-      ExpressionAttributeValues: { ':now': now, ':claimId': claimId },
-    }));
+    await ddb.send(
+      new PutCommand({
+        TableName: config.tableName,
+        Item: { ...cleanupKey(transferId), claimId, until: now + CLAIM_LEASE_MS },
+        ConditionExpression: 'attribute_not_exists(pk) OR #until < :now OR claimId = :claimId',
+        ExpressionAttributeNames: { '#until': 'until' },
+        ExpressionAttributeValues: { ':now': now, ':claimId': claimId },
+      }),
+    );
     return true;
   } catch (err) {
     if (awsErrorName(err) === 'ConditionalCheckFailedException') return false;
@@ -210,7 +212,15 @@ async function executionEndOf(record: TransferRecord, batchEnd: ExecutionEnd): P
     const d = await sfn.send(new DescribeExecutionCommand({ executionArn: record.executionArn }));
     if (d.status === 'RUNNING' || d.status === 'PENDING_REDRIVE') return undefined;
     const status = d.status === 'ABORTED' || d.status === 'TIMED_OUT' ? d.status : 'FAILED';
-    return { executionArn: record.executionArn, stateMachineArn: d.stateMachineArn ?? config.stateMachineArn, name: d.name ?? record.transferId, status, stopDate: d.stopDate?.getTime(), error: d.error, cause: d.cause };
+    return {
+      executionArn: record.executionArn,
+      stateMachineArn: d.stateMachineArn ?? config.stateMachineArn,
+      name: d.name ?? record.transferId,
+      status,
+      stopDate: d.stopDate?.getTime(),
+      error: d.error,
+      cause: d.cause,
+    };
   } catch (err) {
     if (awsErrorName(err) !== 'ExecutionDoesNotExist') throw err;
     // Prepared but never started: nothing in IoT was touched; it ends as its batch did.

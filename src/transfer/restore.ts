@@ -167,7 +167,10 @@ export async function restoreCertificate(record: TransferRecord, options: Restor
 /** `2 of 5 item(s) not restored: policy P (ServiceUnavailableException: …); …` (bounded: it travels in errors and causes). */
 function summary(items: RestoreItem[]): string {
   const failed = items.filter((i) => i.result === 'FAILED');
-  const shown = failed.slice(0, 3).map((i) => `${i.kind} ${i.name} (${i.error.slice(0, 200)})`).join('; ');
+  const shown = failed
+    .slice(0, 3)
+    .map((i) => `${i.kind} ${i.name} (${i.error.slice(0, 200)})`)
+    .join('; ');
   return `${failed.length} item(s) could not be restored: ${shown}${failed.length > 3 ? '; …' : ''}`;
 }
 
@@ -207,7 +210,10 @@ export async function verifyRestored(record: TransferRecord, outcome: RestoreOut
   const policies = await attempt(() => listAttachedPolicies(snapshot.certificateArn), options);
   const things = await attempt(() => listPrincipalThings(snapshot.certificateArn), options);
   if (!policies.ok || !things.ok) {
-    const failed = [!policies.ok && issue('policy', '(verification: ListAttachedPolicies)', policies.error), !things.ok && issue('thing', '(verification: ListPrincipalThingsV2)', things.error)].filter((i): i is RestoreItem => Boolean(i));
+    const failed = [
+      !policies.ok && issue('policy', '(verification: ListAttachedPolicies)', policies.error),
+      !things.ok && issue('thing', '(verification: ListPrincipalThingsV2)', things.error),
+    ].filter((i): i is RestoreItem => Boolean(i));
     const notRestored = [...(outcome.notRestored ?? []), ...failed];
     return { ...outcome, status: 'FAILED', notRestored, error: summary(notRestored) };
   }
@@ -259,7 +265,7 @@ export async function repairTransfer(transferId: string, options: RestoreOptions
   await saveRestore(transferId, outcome);
   if (outcome.status === 'FAILED') return { repaired: false, transfer: { ...record, restore: outcome }, restore: outcome };
 
-  const to: TransferOutcome = outcome.status === 'ALREADY_ACCEPTED' ? 'ACCEPTED' : record.transferOutcome ?? 'FAILED';
+  const to: TransferOutcome = outcome.status === 'ALREADY_ACCEPTED' ? 'ACCEPTED' : (record.transferOutcome ?? 'FAILED');
   const settled = await settleRepair(record, to, outcome);
   countRestoreRepaired(settled);
   const detail: CompletedDetail = {

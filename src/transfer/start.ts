@@ -62,9 +62,7 @@ export async function prepareTransfer(request: TransferRequest, opts: PrepareOpt
     if (existing) {
       // Never launched (a crash between record and StartExecution): nothing touched the
       // certificate yet, so read its status as the first attempt did; Preflight snapshots it.
-      const status = existing.snapshot?.status
-        ?? (existing.status === 'REQUESTED' ? (await describeCertificate(existing.certificateId))?.status : undefined)
-        ?? 'INACTIVE';
+      const status = existing.snapshot?.status ?? (existing.status === 'REQUESTED' ? (await describeCertificate(existing.certificateId))?.status : undefined) ?? 'INACTIVE';
       return { record: existing, input: inputOf(existing, request, status), repeat: true };
     }
   }
@@ -74,19 +72,20 @@ export async function prepareTransfer(request: TransferRequest, opts: PrepareOpt
 
   const transferId = opts.transferId ?? randomUUID();
   const executionArn = executionArnFor(config.stateMachineArn, transferId);
-  const open = () => createTransfer({
-    transferId,
-    certificateId: request.certificateId,
-    certificateArn: cert.certificateArn,
-    sourceAccount: config.accountId,
-    targetAccount: request.targetAccount,
-    transferMessage: request.transferMessage,
-    timeoutSeconds: request.timeoutSeconds,
-    restoreOnFailure: request.restoreOnFailure,
-    executionArn,
-    batchId: opts.batchId,
-    requestId: opts.requestId,
-  });
+  const open = () =>
+    createTransfer({
+      transferId,
+      certificateId: request.certificateId,
+      certificateArn: cert.certificateArn,
+      sourceAccount: config.accountId,
+      targetAccount: request.targetAccount,
+      transferMessage: request.transferMessage,
+      timeoutSeconds: request.timeoutSeconds,
+      restoreOnFailure: request.restoreOnFailure,
+      executionArn,
+      batchId: opts.batchId,
+      requestId: opts.requestId,
+    });
   let record: TransferRecord;
   try {
     record = await open();

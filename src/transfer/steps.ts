@@ -3,16 +3,7 @@ import { callConcurrency } from '../concurrency.js';
 import { config } from '../config.js';
 import { awsErrorName, CertificateNotTransferable, CertificateStateError } from '../errors.js';
 import { DetailType, entry, peerBusArn, publish, type CompletedDetail, type OfferedDetail } from '../events.js';
-import {
-  assertTransferable,
-  describeCertificate,
-  detachPolicy,
-  detachThing,
-  listAttachedPolicies,
-  listPrincipalThings,
-  setCertificateStatus,
-  transferCertificate,
-} from '../iot.js';
+import { assertTransferable, describeCertificate, detachPolicy, detachThing, listAttachedPolicies, listPrincipalThings, setCertificateStatus, transferCertificate } from '../iot.js';
 import { annotate, requireTransfer, saveProgress, saveSnapshot, settle, transition } from '../store.js';
 import type { PendingTransferResult, PreflightResult, RestoreOutcome, Snapshot, StepProgress, TransferOutcome, TransferRecord, TransferStatus, WorkflowState } from '../types.js';
 import { runBounded } from './bounded.js';
@@ -70,7 +61,9 @@ export async function preflight(state: WorkflowState): Promise<PreflightResult> 
   const snapshot: Snapshot = { certificateArn, status, policies, things, takenAt: new Date().toISOString() };
   const bytes = Buffer.byteLength(JSON.stringify(snapshot));
   if (bytes > MAX_SNAPSHOT_BYTES) {
-    throw new CertificateNotTransferable(`Certificate ${state.certificateId} has ${things.length} things and ${policies.length} policies: its snapshot (${bytes} bytes) is larger than the ${MAX_SNAPSHOT_BYTES} bytes a transfer record keeps; nothing was changed`);
+    throw new CertificateNotTransferable(
+      `Certificate ${state.certificateId} has ${things.length} things and ${policies.length} policies: its snapshot (${bytes} bytes) is larger than the ${MAX_SNAPSHOT_BYTES} bytes a transfer record keeps; nothing was changed`,
+    );
   }
   const saved = await saveSnapshot(state.transferId, snapshot);
   await transition(state.transferId, {
@@ -219,12 +212,8 @@ export async function recordOutcome(state: WorkflowState): Promise<{ outcome: Tr
   const { status, reason } = outcomeOf(state);
   const record = await requireTransfer(state.transferId);
   // The full restore result is on the record (Restore keeps it there, per item); the state has its status only.
-  const restore: RestoreOutcome | undefined = state.restoreError
-    ? { ...record.restore, status: 'FAILED', error: errorMessage(state.restoreError) }
-    : (record.restore ?? state.restore);
-  const message = status === 'ACCEPTED'
-    ? `Accepted by ${state.targetAccount}`
-    : `${status[0]}${status.slice(1).toLowerCase()}: ${reason}${restore ? `; restore ${restore.status}` : ''}`;
+  const restore: RestoreOutcome | undefined = state.restoreError ? { ...record.restore, status: 'FAILED', error: errorMessage(state.restoreError) } : (record.restore ?? state.restore);
+  const message = status === 'ACCEPTED' ? `Accepted by ${state.targetAccount}` : `${status[0]}${status.slice(1).toLowerCase()}: ${reason}${restore ? `; restore ${restore.status}` : ''}`;
   const settled = await settle(record, status, { message, reason, restore, decision: state.decision });
 
   const detail: CompletedDetail = {

@@ -13,14 +13,22 @@ import type { HistoryEvent } from '../../local/stepfunctions/model.js';
  * task-token redaction every console response goes through.
  */
 
-const definition = parse(readFileSync(join(process.cwd(), 'statemachines/certificate-transfer.asl.yml'), 'utf8')) as { StartAt: string; States: Record<string, { Type: string; Next?: string; Catch?: { Next: string }[] }> };
+const definition = parse(readFileSync(join(process.cwd(), 'statemachines/certificate-transfer.asl.yml'), 'utf8')) as {
+  StartAt: string;
+  States: Record<string, { Type: string; Next?: string; Catch?: { Next: string }[] }>;
+};
 
 describe('graph layout of the certificate-transfer definition', () => {
   const graph = layoutDefinition(definition);
   const byId = new Map(graph.nodes.map((n) => [n.id, n]));
 
   it('has one node per state, plus Start and End', () => {
-    expect(graph.nodes.filter((n) => n.kind === 'state').map((n) => n.id).sort()).toEqual(Object.keys(definition.States).sort());
+    expect(
+      graph.nodes
+        .filter((n) => n.kind === 'state')
+        .map((n) => n.id)
+        .sort(),
+    ).toEqual(Object.keys(definition.States).sort());
     expect(byId.get(START)?.layer).toBe(0);
     expect(byId.get(END)?.layer).toBe(Math.max(...graph.nodes.map((n) => n.layer)));
   });
@@ -69,7 +77,8 @@ describe('graph layout of the certificate-transfer definition', () => {
   });
 
   it('places every edge label clear of the nodes and of the other labels (the fan out of Which Outcome? too)', () => {
-    const area = (a: ReturnType<typeof labelBox>, b: ReturnType<typeof labelBox>) => Math.max(0, Math.min(a.x1, b.x1) - Math.max(a.x0, b.x0)) * Math.max(0, Math.min(a.y1, b.y1) - Math.max(a.y0, b.y0));
+    const area = (a: ReturnType<typeof labelBox>, b: ReturnType<typeof labelBox>) =>
+      Math.max(0, Math.min(a.x1, b.x1) - Math.max(a.x0, b.x0)) * Math.max(0, Math.min(a.y1, b.y1) - Math.max(a.y0, b.y0));
     const labelled = graph.edges.filter((e) => e.label);
     expect(labelled.filter((e) => e.from === 'Which Outcome?')).toHaveLength(6);
     const boxes = labelled.map((e) => ({ e, box: labelBox(e.label!, e.labelAt!) }));
@@ -82,7 +91,14 @@ describe('graph layout of the certificate-transfer definition', () => {
   });
 
   it('lays out a loop (a back edge) without failing', () => {
-    const loop = layoutDefinition({ StartAt: 'Poll', States: { Poll: { Type: 'Task', Resource: 'x', Next: 'Done?' }, 'Done?': { Type: 'Choice', Choices: [{ Variable: '$.done', BooleanEquals: true, Next: 'Finish' }], Default: 'Poll' }, Finish: { Type: 'Succeed' } } });
+    const loop = layoutDefinition({
+      StartAt: 'Poll',
+      States: {
+        Poll: { Type: 'Task', Resource: 'x', Next: 'Done?' },
+        'Done?': { Type: 'Choice', Choices: [{ Variable: '$.done', BooleanEquals: true, Next: 'Finish' }], Default: 'Poll' },
+        Finish: { Type: 'Succeed' },
+      },
+    });
     expect(loop.nodes.map((n) => n.id)).toEqual(expect.arrayContaining(['Poll', 'Done?', 'Finish']));
     const back = loop.edges.find((e) => e.from === 'Done?' && e.to === 'Poll')!;
     expect(back.points[0].y).toBeGreaterThan(back.points[back.points.length - 1].y);

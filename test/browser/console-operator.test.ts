@@ -58,10 +58,15 @@ async function awaitingDecision(targetAccount = HUMAN, timeoutSeconds?: number):
 }
 
 async function ended(transferId: string, status: string, timeoutMs = 30_000): Promise<Record<string, unknown>> {
-  return until(`transfer ${transferId} to be ${status}`, async () => {
-    const r = await t.api().getTransfer(transferId);
-    return r.status === status ? r : undefined;
-  }, timeoutMs, 200);
+  return until(
+    `transfer ${transferId} to be ${status}`,
+    async () => {
+      const r = await t.api().getTransfer(transferId);
+      return r.status === status ? r : undefined;
+    },
+    timeoutMs,
+    200,
+  );
 }
 
 async function executionHistory(executionArn: string): Promise<HistoryEvent[]> {
@@ -140,7 +145,7 @@ describe.skipIf(!HAVE_CHROMIUM)(HAVE_CHROMIUM ? 'console for operators in Chromi
     const fitted = Number(await page.getAttribute('#graph', 'data-zoom'));
 
     // Readable: every state name at 11 px or more on screen, every edge label at 10 px or more, each inside its box.
-    const text = await page.evaluate(MEASURE_GRAPH) as Measured;
+    const text = (await page.evaluate(MEASURE_GRAPH)) as Measured;
     expect(text.nodes.length).toBeGreaterThan(20);
     for (const n of text.nodes) {
       expect(n.px, `${n.state} font`).toBeGreaterThanOrEqual(11);
@@ -233,10 +238,12 @@ describe.skipIf(!HAVE_CHROMIUM)(HAVE_CHROMIUM ? 'console for operators in Chromi
 
     const history = await executionHistory(String(record.executionArn));
     const entered = history.filter((e) => e.type!.endsWith('StateEntered'));
-    const rows = await page.$$eval('#state-table tbody tr', (trs) => trs.map((tr) => ({
-      state: (tr as unknown as Dataset).dataset.state,
-      cells: [...tr.querySelectorAll('td, th')].map((c) => c.textContent!.trim()),
-    })));
+    const rows = await page.$$eval('#state-table tbody tr', (trs) =>
+      trs.map((tr) => ({
+        state: (tr as unknown as Dataset).dataset.state,
+        cells: [...tr.querySelectorAll('td, th')].map((c) => c.textContent!.trim()),
+      })),
+    );
     expect(rows.map((r) => r.state)).toEqual(entered.map((e) => e.stateEnteredEventDetails!.name));
     const ms = (text: string) => (text.endsWith(' ms') ? Number(text.slice(0, -3)) : Number(text.slice(0, -2)) * 1000);
     for (const [i, row] of rows.entries()) {
@@ -268,7 +275,10 @@ describe.skipIf(!HAVE_CHROMIUM)(HAVE_CHROMIUM ? 'console for operators in Chromi
     const page = await open(`/console/transfers/${transferId}`);
     await page.waitForSelector('#history-list > li');
     const history = await executionHistory(String(record.executionArn));
-    const visible = () => page.$$eval('#history-list > li:not([hidden])', (lis) => lis.map((li) => ({ type: (li as unknown as Dataset).dataset.type, state: (li as unknown as Dataset).dataset.state, text: String(li.textContent) })));
+    const visible = () =>
+      page.$$eval('#history-list > li:not([hidden])', (lis) =>
+        lis.map((li) => ({ type: (li as unknown as Dataset).dataset.type, state: (li as unknown as Dataset).dataset.state, text: String(li.textContent) })),
+      );
     expect(await visible()).toHaveLength(history.length);
     for (const time of (await page.locator('#history-list .ev-stamp').allTextContents()).slice(0, 5)) expect(time).toMatch(STAMP);
 
@@ -300,10 +310,15 @@ describe.skipIf(!HAVE_CHROMIUM)(HAVE_CHROMIUM ? 'console for operators in Chromi
     const unknown = 'ab'.repeat(32);
     const started = await t.api().startBatch({ certificateIds: [good.certificateId, unknown], targetAccount: AUTO });
     const batchId = String(started.batchId);
-    const batch = await until('the batch to finish', async () => {
-      const b = await t.api().getBatch(batchId);
-      return b.status === 'RUNNING' ? undefined : b;
-    }, 60_000, 250);
+    const batch = await until(
+      'the batch to finish',
+      async () => {
+        const b = await t.api().getBatch(batchId);
+        return b.status === 'RUNNING' ? undefined : b;
+      },
+      60_000,
+      250,
+    );
     const failure = (batch.failures as { certificateId: string; status: string; error?: string; reason?: string }[]).find((f) => f.certificateId === unknown);
     expect(failure).toMatchObject({ status: 'NOT_STARTED', error: 'CertificateNotFound' });
 

@@ -89,7 +89,9 @@ describe.skipIf(!HAVE_CHROMIUM)(HAVE_CHROMIUM ? 'web console in Chromium' : `web
 
   it('lists a new transfer, and its progress, without a reload', async () => {
     const page = await open('/console');
-    await page.evaluate(() => { (globalThis as unknown as { marker: string }).marker = 'same page'; });
+    await page.evaluate(() => {
+      (globalThis as unknown as { marker: string }).marker = 'same page';
+    });
     const cert = await makeDeviceCertificate(t.iot(SOURCE));
 
     const transferId = await startTransfer(cert);
@@ -149,7 +151,11 @@ describe.skipIf(!HAVE_CHROMIUM)(HAVE_CHROMIUM ? 'web console in Chromium' : `web
     ddb.destroy();
     const token = String(Item?.taskToken);
     expect(token.length).toBeGreaterThan(20);
-    await page.$$eval('details', (all) => all.forEach((d) => { (d as unknown as { open: boolean }).open = true; }));
+    await page.$$eval('details', (all) =>
+      all.forEach((d) => {
+        (d as unknown as { open: boolean }).open = true;
+      }),
+    );
     for (const tab of ['history', 'certificate', 'events', 'notifications', 'record']) await page.click(`[role="tab"][data-tab="${tab}"]`);
     expect(await page.content()).not.toContain(token);
     const served = await (await fetch(`${t.cloud.apiUrl}/console/api/transfers/${transferId}`)).text();

@@ -7,7 +7,13 @@ import { packageStack, resourcesOfType, type PackagedStack } from '../support/pa
 import { deployContext, resolved, ruleArn } from '../support/stack-values.js';
 import type { IntrinsicContext } from '../../local/cloudformation/intrinsics.js';
 
-interface QueueStatement { Effect: string; Principal?: { Service?: string }; Action: string; Resource: string; Condition?: { ArnEquals?: { 'aws:SourceArn': string | string[] } } }
+interface QueueStatement {
+  Effect: string;
+  Principal?: { Service?: string };
+  Action: string;
+  Resource: string;
+  Condition?: { ArnEquals?: { 'aws:SourceArn': string | string[] } };
+}
 const asList = (v: string | string[] | undefined) => (v === undefined ? [] : Array.isArray(v) ? v : [v]);
 
 const STACKS = [
@@ -42,9 +48,7 @@ const describeMatch = (m: LintMatch) => `${m.Rule.Id} at ${m.Location.Path.join(
 
 /** The functions a rule targets, by logical id. */
 function lambdaTargets(rule: Record<string, unknown>, functions: Set<string>): string[] {
-  return ((rule.Targets ?? []) as { Arn: unknown }[])
-    .map((t) => (t.Arn as { 'Fn::GetAtt'?: [string, string] })['Fn::GetAtt']?.[0])
-    .filter((id): id is string => id !== undefined && functions.has(id));
+  return ((rule.Targets ?? []) as { Arn: unknown }[]).map((t) => (t.Arn as { 'Fn::GetAtt'?: [string, string] })['Fn::GetAtt']?.[0]).filter((id): id is string => id !== undefined && functions.has(id));
 }
 
 for (const spec of STACKS) {
@@ -66,9 +70,12 @@ for (const spec of STACKS) {
       expect(warnings).toEqual([]);
     });
 
-    it('lets EventBridge invoke each function a rule targets, from that rule\'s own ARN only', () => {
+    it("lets EventBridge invoke each function a rule targets, from that rule's own ARN only", () => {
       const functions = new Set(resourcesOfType(stack, 'AWS::Lambda::Function').map(([id]) => id));
-      const permissions = resourcesOfType(stack, 'AWS::Lambda::Permission').map(([id, p]) => ({ id, ...resolved<{ FunctionName: string; Principal: string; SourceArn?: string; Action: string }>(p.Properties, ctx) }));
+      const permissions = resourcesOfType(stack, 'AWS::Lambda::Permission').map(([id, p]) => ({
+        id,
+        ...resolved<{ FunctionName: string; Principal: string; SourceArn?: string; Action: string }>(p.Properties, ctx),
+      }));
       const rules = resourcesOfType(stack, 'AWS::Events::Rule');
       expect(rules).toHaveLength(spec.rules);
       for (const [ruleId, rule] of rules) {
@@ -76,14 +83,21 @@ for (const spec of STACKS) {
         // A custom bus's rule is arn:aws:events:<region>:<account>:rule/<busName>/<ruleName>.
         const bus = props.EventBusName?.split('/').pop();
         const expected = ruleArn(ctx.region, ctx.accountId, props.Name ?? ctx.resources[ruleId].ref, bus);
-        if (bus) expect(resourcesOfType(stack, 'AWS::Events::EventBus').map(([id]) => ctx.resources[id].ref), `${ruleId} bus`).toContain(bus);
+        if (bus)
+          expect(
+            resourcesOfType(stack, 'AWS::Events::EventBus').map(([id]) => ctx.resources[id].ref),
+            `${ruleId} bus`,
+          ).toContain(bus);
         const targets = lambdaTargets(rule.Properties, functions);
         expect(targets.length, `${ruleId} targets a function`).toBeGreaterThan(0);
         for (const fn of targets) {
           const fnArn = ctx.resources[fn].attributes!.Arn;
           const mine = permissions.filter((p) => p.FunctionName === fnArn || p.FunctionName === ctx.resources[fn].ref);
           const forRule = mine.filter((p) => p.Principal === 'events.amazonaws.com' && p.SourceArn === expected && p.Action === 'lambda:InvokeFunction');
-          expect(forRule.map((p) => p.id), `${ruleId} → ${fn}: a permission with SourceArn ${expected}; found ${JSON.stringify(mine.map((p) => p.SourceArn))}`).toHaveLength(1);
+          expect(
+            forRule.map((p) => p.id),
+            `${ruleId} → ${fn}: a permission with SourceArn ${expected}; found ${JSON.stringify(mine.map((p) => p.SourceArn))}`,
+          ).toHaveLength(1);
         }
       }
     });
@@ -92,7 +106,11 @@ for (const spec of STACKS) {
       const queues = new Map(resourcesOfType(stack, 'AWS::SQS::Queue').map(([id]) => [ctx.resources[id].attributes!.Arn, id]));
       const policies = resourcesOfType(stack, 'AWS::SQS::QueuePolicy').map(([, p]) => resolved<{ Queues: string[]; PolicyDocument: { Statement: QueueStatement[] } }>(p.Properties, ctx));
       for (const [ruleId, rule] of resourcesOfType(stack, 'AWS::Events::Rule')) {
-        const props = resolved<{ Name: string; EventBusName?: string; Targets: { RetryPolicy?: { MaximumRetryAttempts?: number; MaximumEventAgeInSeconds?: number }; DeadLetterConfig?: { Arn: string } }[] }>(rule.Properties, ctx);
+        const props = resolved<{
+          Name: string;
+          EventBusName?: string;
+          Targets: { RetryPolicy?: { MaximumRetryAttempts?: number; MaximumEventAgeInSeconds?: number }; DeadLetterConfig?: { Arn: string } }[];
+        }>(rule.Properties, ctx);
         const arn = ruleArn(ctx.region, ctx.accountId, props.Name, props.EventBusName?.split('/').pop());
         for (const target of props.Targets) {
           expect(target.RetryPolicy?.MaximumRetryAttempts, `${ruleId} retry attempts`).toBeGreaterThanOrEqual(0);
@@ -102,16 +120,26 @@ for (const spec of STACKS) {
           const queueUrl = ctx.resources[queues.get(queueArn!)!].ref;
           const statements = policies.filter((p) => p.Queues.includes(queueUrl)).flatMap((p) => p.PolicyDocument.Statement);
           const admits = statements.filter((s) => s.Effect === 'Allow' && s.Principal?.Service === 'events.amazonaws.com' && s.Action === 'sqs:SendMessage' && s.Resource === queueArn);
-          expect(admits.flatMap((s) => asList(s.Condition?.ArnEquals?.['aws:SourceArn'])), `${ruleId}: ${arn} may send to ${queueArn}`).toContain(arn);
+          expect(
+            admits.flatMap((s) => asList(s.Condition?.ArnEquals?.['aws:SourceArn'])),
+            `${ruleId}: ${arn} may send to ${queueArn}`,
+          ).toContain(arn);
           for (const s of statements) expect(s.Condition?.ArnEquals?.['aws:SourceArn'], 'every grant names its rules').toBeDefined();
         }
       }
     });
 
-    it('sends each function\'s failed event invocations, after 2 retries, to a dead-letter queue of the stack', () => {
+    it("sends each function's failed event invocations, after 2 retries, to a dead-letter queue of the stack", () => {
       const queues = new Set(resourcesOfType(stack, 'AWS::SQS::Queue').map(([id]) => ctx.resources[id].attributes!.Arn));
-      const configs = new Map(resourcesOfType(stack, 'AWS::Lambda::EventInvokeConfig').map(([, c]) => [(c.Properties.FunctionName as { Ref: string }).Ref, resolved<{ MaximumRetryAttempts?: number; DestinationConfig?: { OnFailure?: { Destination: string } } }>(c.Properties, ctx)]));
-      const invokedByRules = new Set(resourcesOfType(stack, 'AWS::Events::Rule').flatMap(([, r]) => lambdaTargets(r.Properties, new Set(resourcesOfType(stack, 'AWS::Lambda::Function').map(([id]) => id)))));
+      const configs = new Map(
+        resourcesOfType(stack, 'AWS::Lambda::EventInvokeConfig').map(([, c]) => [
+          (c.Properties.FunctionName as { Ref: string }).Ref,
+          resolved<{ MaximumRetryAttempts?: number; DestinationConfig?: { OnFailure?: { Destination: string } } }>(c.Properties, ctx),
+        ]),
+      );
+      const invokedByRules = new Set(
+        resourcesOfType(stack, 'AWS::Events::Rule').flatMap(([, r]) => lambdaTargets(r.Properties, new Set(resourcesOfType(stack, 'AWS::Lambda::Function').map(([id]) => id)))),
+      );
       expect(invokedByRules.size).toBeGreaterThan(0);
       for (const fn of invokedByRules) {
         expect(configs.get(fn)?.MaximumRetryAttempts, `${fn} MaximumRetryAttempts`).toBe(2);
@@ -122,12 +150,17 @@ for (const spec of STACKS) {
     it('keeps dead letters 14 days, encrypted, and alarms on the first one in each queue', () => {
       const queues = resourcesOfType(stack, 'AWS::SQS::Queue');
       expect(queues.length).toBeGreaterThan(0);
-      const alarms = resourcesOfType(stack, 'AWS::CloudWatch::Alarm').map(([, a]) => resolved<{ Namespace: string; MetricName: string; Dimensions: { Name: string; Value: string }[]; Threshold: number; ComparisonOperator: string; Statistic: string }>(a.Properties, ctx));
+      const alarms = resourcesOfType(stack, 'AWS::CloudWatch::Alarm').map(([, a]) =>
+        resolved<{ Namespace: string; MetricName: string; Dimensions: { Name: string; Value: string }[]; Threshold: number; ComparisonOperator: string; Statistic: string }>(a.Properties, ctx),
+      );
       for (const [id, q] of queues) {
         expect(q.Properties, id).toMatchObject({ MessageRetentionPeriod: 1_209_600, SqsManagedSseEnabled: true });
         const name = ctx.resources[id].attributes!.QueueName;
         const depth = alarms.filter((a) => a.Namespace === 'AWS/SQS' && a.MetricName === 'ApproximateNumberOfMessagesVisible' && a.Dimensions.some((d) => d.Name === 'QueueName' && d.Value === name));
-        expect(depth.map((a) => [a.Statistic, a.ComparisonOperator, a.Threshold]), `${id} depth alarm`).toEqual([['Maximum', 'GreaterThanOrEqualToThreshold', 1]]);
+        expect(
+          depth.map((a) => [a.Statistic, a.ComparisonOperator, a.Threshold]),
+          `${id} depth alarm`,
+        ).toEqual([['Maximum', 'GreaterThanOrEqualToThreshold', 1]]);
       }
     });
   });

@@ -70,14 +70,15 @@ for (const spec of STACKS) {
       expect(problems).toEqual([]);
     });
 
-    it('names the region and the account in every granted ARN: this stack\'s, or a configured peer\'s bus', () => {
+    it("names the region and the account in every granted ARN: this stack's, or a configured peer's bus", () => {
       const loose: string[] = [];
       for (const p of [...functions, ...machines]) {
         for (const s of p.statements) {
           for (const resource of s.Resource.filter((r) => r !== '*')) {
             const [arn, partition, service, region, account] = resource.split(':');
             const peerBus = service === 'events' && /^\d{12}$/.test(account) && resource.includes(':event-bus/');
-            if (arn !== 'arn' || partition !== 'aws' || /[*?]/.test(service) || region !== DEPLOY_REGION || (account !== DEPLOY_ACCOUNT && !peerBus)) loose.push(`${p.roleId}: ${s.Action.join(', ')} on ${resource}`);
+            if (arn !== 'arn' || partition !== 'aws' || /[*?]/.test(service) || region !== DEPLOY_REGION || (account !== DEPLOY_ACCOUNT && !peerBus))
+              loose.push(`${p.roleId}: ${s.Action.join(', ')} on ${resource}`);
           }
         }
       }
@@ -99,7 +100,7 @@ for (const spec of STACKS) {
       expect(machines.flatMap((p) => spareGrants(p, versionsOfInvoked(p)))).toEqual([]);
     });
 
-    it('leaves no other role but serverless\'s unused default one, which only Lambda may assume and no function uses', () => {
+    it("leaves no other role but serverless's unused default one, which only Lambda may assume and no function uses", () => {
       const used = new Set([...functions, ...machines].map((p) => p.roleId));
       const others = resourcesOfType(stack, 'AWS::IAM::Role').filter(([id]) => !used.has(id));
       expect(others.map(([id]) => id)).toEqual(['IamRoleLambdaExecution']);
@@ -107,7 +108,11 @@ for (const spec of STACKS) {
       expect(JSON.stringify(role.Properties.AssumeRolePolicyDocument)).toContain('"lambda.amazonaws.com"');
       const ctx = deployContext(stack, spec.name);
       // serverless also grants each on-failure destination here (each function's own role has it too).
-      const destinations = new Set(resourcesOfType(stack, 'AWS::Lambda::EventInvokeConfig').map(([, c]) => resolved<string>((c.Properties.DestinationConfig as { OnFailure?: { Destination: unknown } }).OnFailure?.Destination ?? '', ctx)));
+      const destinations = new Set(
+        resourcesOfType(stack, 'AWS::Lambda::EventInvokeConfig').map(([, c]) =>
+          resolved<string>((c.Properties.DestinationConfig as { OnFailure?: { Destination: unknown } }).OnFailure?.Destination ?? '', ctx),
+        ),
+      );
       for (const s of resolvedStatements(stack, 'IamRoleLambdaExecution', ctx)) {
         if (s.Action.every((a) => a === 'sqs:SendMessage')) {
           for (const r of s.Resource) expect(destinations).toContain(r);

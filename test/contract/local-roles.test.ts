@@ -66,7 +66,11 @@ for (const spec of STACKS) {
       });
       // A schedule event's rule is named by CloudFormation: compare those by function and principal only
       // (an eventBridge event's schedule rule has serverless's name, and is compared by its ARN).
-      const scheduleRules = new Set(resourcesOfType(packaged, 'AWS::Events::Rule').filter(([, r]) => r.Properties.ScheduleExpression && !r.Properties.Name).map(([id]) => ctx.resources[id].attributes!.Arn));
+      const scheduleRules = new Set(
+        resourcesOfType(packaged, 'AWS::Events::Rule')
+          .filter(([, r]) => r.Properties.ScheduleExpression && !r.Properties.Name)
+          .map(([id]) => ctx.resources[id].attributes!.Arn),
+      );
       const key = (p: { functionArn: string; principal: string; sourceArn?: string }, schedule: boolean) => `${p.functionArn} ${p.principal} ${schedule ? '(schedule)' : p.sourceArn}`;
       const localSchedule = (p: { sourceArn?: string }) => /:rule\/[^/]+-schedule-\d+$/.test(p.sourceArn ?? '');
       expect(mine.map((p) => key(p, localSchedule(p))).sort()).toEqual(theirs.map((p) => key(p, scheduleRules.has(p.sourceArn))).sort());

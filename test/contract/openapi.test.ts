@@ -12,7 +12,9 @@ const { UUID } = await import('../../src/ids.js');
 const { MAX_TIMEOUT_SECONDS, MIN_TIMEOUT_SECONDS } = await import('../../src/config.js');
 const { FINAL_STATUSES, OPEN_STATUSES } = await import('../../src/types.js');
 const { emptyCounts } = await import('../../src/batch/progress.js');
-const completedSchema = (await import('../../events/certificate-transfer-completed.schema.json', { with: { type: 'json' } })).default as { properties: { detail: { properties: { restore: Schema } } } };
+const completedSchema = (await import('../../events/certificate-transfer-completed.schema.json', { with: { type: 'json' } })).default as {
+  properties: { detail: { properties: { restore: Schema } } };
+};
 
 const doc = loadOpenApi();
 const ops = operations(doc);

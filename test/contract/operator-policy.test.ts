@@ -15,10 +15,12 @@ const ctx = { accountId: ACCOUNT, region: REGION, resources: { ApiGatewayRestApi
 const policy = (id: string) => resolveIntrinsics(stack.resources[id]?.Properties?.PolicyDocument, ctx) as PolicyDocument;
 
 /** Every route of the API as the execute-api ARN a call to it is authorized against. */
-const routes = stack.functions.flatMap((f) => f.http).map((h) => ({
-  method: h.method.toUpperCase(),
-  arn: (stage: string, api = API_ID) => `arn:aws:execute-api:${REGION}:${ACCOUNT}:${api}/${stage}/${h.method.toUpperCase()}/${h.path.replace(/\{[^}]+\}/g, 'x-1')}`,
-}));
+const routes = stack.functions
+  .flatMap((f) => f.http)
+  .map((h) => ({
+    method: h.method.toUpperCase(),
+    arn: (stage: string, api = API_ID) => `arn:aws:execute-api:${REGION}:${ACCOUNT}:${api}/${stage}/${h.method.toUpperCase()}/${h.path.replace(/\{[^}]+\}/g, 'x-1')}`,
+  }));
 
 async function allowed(policyId: string, arn: string): Promise<boolean> {
   const iam = new IamAuthorizer({ onDenied: () => undefined });
@@ -31,7 +33,7 @@ describe('the operator policies the stack outputs', () => {
   it('exist as managed policies, with their ARNs and the API endpoint among the outputs', () => {
     expect(stack.resources.OperatorPolicy?.Type).toBe('AWS::IAM::ManagedPolicy');
     expect(stack.resources.OperatorReadOnlyPolicy?.Type).toBe('AWS::IAM::ManagedPolicy');
-    const outputs = ((stack.raw.resources as { Outputs?: Record<string, { Value: unknown }> }).Outputs ?? {});
+    const outputs = (stack.raw.resources as { Outputs?: Record<string, { Value: unknown }> }).Outputs ?? {};
     expect(outputs.OperatorPolicyArn?.Value).toEqual({ Ref: 'OperatorPolicy' });
     expect(outputs.OperatorReadOnlyPolicyArn?.Value).toEqual({ Ref: 'OperatorReadOnlyPolicy' });
     expect(JSON.stringify(outputs.ApiEndpoint?.Value)).toContain('execute-api');

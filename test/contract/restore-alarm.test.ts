@@ -27,11 +27,11 @@ describe('the RestoreFailed alarm', () => {
     expect(props.Threshold).toBeLessThanOrEqual(1);
   });
 
-  it('notifies the stack\'s SNS topic, whose ARN is an output', () => {
+  it("notifies the stack's SNS topic, whose ARN is an output", () => {
     const actions = props.AlarmActions as { Ref: string }[];
     expect(actions).toHaveLength(1);
     expect(stack.resources[actions[0].Ref]?.Type).toBe('AWS::SNS::Topic');
-    const outputs = ((stack.raw.resources as { Outputs?: Record<string, { Value: unknown }> }).Outputs ?? {});
+    const outputs = (stack.raw.resources as { Outputs?: Record<string, { Value: unknown }> }).Outputs ?? {};
     expect(Object.values(outputs).map((o) => o.Value)).toContainEqual({ Ref: actions[0].Ref });
   });
 });

@@ -29,7 +29,7 @@ describe('packaged source stack', () => {
     for (const fn of functions) expect(stack.bundles[fn[0].toLowerCase() + fn.slice(1)], fn).toBeGreaterThan(10_000);
   });
 
-  it('keeps each function\'s code at most 250 KiB unpacked (the AWS SDK is the runtime\'s, not bundled)', () => {
+  it("keeps each function's code at most 250 KiB unpacked (the AWS SDK is the runtime's, not bundled)", () => {
     const sizes = Object.entries(stack.code);
     expect(sizes.length).toBeGreaterThanOrEqual(11);
     for (const [fn, bytes] of sizes) expect(bytes, fn).toBeLessThanOrEqual(250 * 1024);

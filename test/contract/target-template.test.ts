@@ -18,18 +18,22 @@ describe('packaged target-account kit', () => {
     expect(new Set(functions.map(([, f]) => JSON.stringify(f.Properties.Role))).size).toBe(functions.length);
   });
 
-  it('lets the responder publish decisions only to the configured source accounts\' buses', () => {
+  it("lets the responder publish decisions only to the configured source accounts' buses", () => {
     const role = resourcesOfType(stack, 'AWS::IAM::Role').find(([id]) => id.startsWith('Responder'))![1];
     const put = roleStatements(role).find((s) => asArray(s.Action).includes('events:PutEvents'))!;
     expect(JSON.stringify(put.Resource)).toContain('111111111111');
     expect(JSON.stringify(put.Resource)).toContain(':event-bus/certificate-transfer-dev');
   });
 
-  it('admits only the configured source accounts on its bus, and its rule only hears them (offers, and the doctor\'s pings)', () => {
+  it("admits only the configured source accounts on its bus, and its rule only hears them (offers, and the doctor's pings)", () => {
     const [, policy] = resourcesOfType(stack, 'AWS::Events::EventBusPolicy')[0];
     expect(policy.Properties.Statement).toMatchObject({ Effect: 'Allow', Action: 'events:PutEvents', Principal: { AWS: { 'Fn::Split': [',', '111111111111'] } } });
     const [, rule] = resourcesOfType(stack, 'AWS::Events::Rule')[0];
-    expect(rule.Properties.EventPattern).toEqual({ source: ['iot.certificate-transfer'], 'detail-type': ['Certificate Transfer Offered', 'Certificate Transfer Ping'], account: { 'Fn::Split': [',', '111111111111'] } });
+    expect(rule.Properties.EventPattern).toEqual({
+      source: ['iot.certificate-transfer'],
+      'detail-type': ['Certificate Transfer Offered', 'Certificate Transfer Ping'],
+      account: { 'Fn::Split': [',', '111111111111'] },
+    });
   });
 
   it('encrypts the notification topic', () => {

@@ -23,7 +23,15 @@ const home = mkdtempSync(join(tmpdir(), 'aws-cli-home-'));
 
 async function aws(account: string, ...args: string[]): Promise<Record<string, unknown>> {
   const { stdout } = await run(AWS, ['--endpoint-url', t.cloud.awsUrl, '--region', 'us-east-1', '--output', 'json', ...args], {
-    env: { PATH: '/usr/bin:/bin', HOME: home, AWS_ACCESS_KEY_ID: account, AWS_SECRET_ACCESS_KEY: 'x', AWS_PAGER: '', AWS_CONFIG_FILE: join(home, 'none'), AWS_SHARED_CREDENTIALS_FILE: join(home, 'none') },
+    env: {
+      PATH: '/usr/bin:/bin',
+      HOME: home,
+      AWS_ACCESS_KEY_ID: account,
+      AWS_SECRET_ACCESS_KEY: 'x',
+      AWS_PAGER: '',
+      AWS_CONFIG_FILE: join(home, 'none'),
+      AWS_SHARED_CREDENTIALS_FILE: join(home, 'none'),
+    },
   });
   return stdout.trim() ? (JSON.parse(stdout) as Record<string, unknown>) : {};
 }
@@ -107,7 +115,15 @@ describe.skipIf(!hasCli)('the Debian AWS CLI against the local cloud', () => {
   });
 
   it('puts a decision event as a stranger: EventBridge refuses it (bus policy)', async () => {
-    const out = await aws('444444444444', 'events', 'put-events', '--entries', JSON.stringify([{ Source: 'iot.certificate-transfer', DetailType: 'Certificate Transfer Accepted', Detail: '{}', EventBusName: `arn:aws:events:us-east-1:${SOURCE}:event-bus/certificate-transfer-local` }]));
+    const out = await aws(
+      '444444444444',
+      'events',
+      'put-events',
+      '--entries',
+      JSON.stringify([
+        { Source: 'iot.certificate-transfer', DetailType: 'Certificate Transfer Accepted', Detail: '{}', EventBusName: `arn:aws:events:us-east-1:${SOURCE}:event-bus/certificate-transfer-local` },
+      ]),
+    );
     expect(out.FailedEntryCount).toBe(1);
   });
 });

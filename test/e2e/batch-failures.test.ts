@@ -53,10 +53,15 @@ describe('a batch whose items fail mid-way', () => {
     const started = await t.api().request('POST', '/transfer-batches', { certificateIds: ids, targetAccount: AUTO, maxConcurrency: 2 });
     expect(started.status).toBe(202);
     const batchId = String(started.body.batchId);
-    const batch = await until('the batch to finish', async () => {
-      const b = await t.api().getBatch(batchId);
-      return b.status === 'RUNNING' ? undefined : b;
-    }, 200_000, 250);
+    const batch = await until(
+      'the batch to finish',
+      async () => {
+        const b = await t.api().getBatch(batchId);
+        return b.status === 'RUNNING' ? undefined : b;
+      },
+      200_000,
+      250,
+    );
 
     expect(responseErrors('GET', '/transfer-batches/{batchId}', 200, batch)).toEqual([]);
     expect(batch).toMatchObject({ status: 'COMPLETED', total: 11, done: 11, accepted: 8, counts: { ACCEPTED: 8, NOT_STARTED: 2, PENDING: 0 } });
@@ -78,7 +83,7 @@ describe('a batch whose items fail mid-way', () => {
     await expect(t.sfn().send(new DescribeExecutionCommand({ executionArn: `${arn}-slice-4` }))).rejects.toMatchObject({ name: 'ExecutionDoesNotExist' });
     expect(await t.sfn().send(new DescribeExecutionCommand({ executionArn: arn }))).toMatchObject({ status: 'SUCCEEDED' });
     // The console lists the batch once: its slices, executions of the same machine, are not batches.
-    const overview = await (await fetch(`${t.cloud.apiUrl}/console/api/transfers`)).json() as { batches: { batchId: string }[] };
+    const overview = (await (await fetch(`${t.cloud.apiUrl}/console/api/transfers`)).json()) as { batches: { batchId: string }[] };
     expect(overview.batches.map((b) => b.batchId)).toEqual([batchId]);
   }, 240_000);
 });

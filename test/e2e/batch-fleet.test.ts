@@ -61,24 +61,37 @@ describe('a fleet of 800 certificates in one batch', () => {
 
     // The counts add up to the fleet at any moment, while the batch runs.
     const seen: number[] = [];
-    const batch = await until('the batch to finish', async () => {
-      const b = await t.api().getBatch(batchId);
-      const counts = b.counts as Record<string, number>;
-      expect(Object.values(counts).reduce((a, c) => a + c, 0)).toBe(FLEET);
-      seen.push(Number(b.done));
-      return b.status === 'RUNNING' ? undefined : b;
-      // Each look reads every transfer of the batch: a few looks, so they do not slow the batch down.
-    }, 240_000, 5000);
+    const batch = await until(
+      'the batch to finish',
+      async () => {
+        const b = await t.api().getBatch(batchId);
+        const counts = b.counts as Record<string, number>;
+        expect(Object.values(counts).reduce((a, c) => a + c, 0)).toBe(FLEET);
+        seen.push(Number(b.done));
+        return b.status === 'RUNNING' ? undefined : b;
+        // Each look reads every transfer of the batch: a few looks, so they do not slow the batch down.
+      },
+      240_000,
+      5000,
+    );
 
     expect(batch).toMatchObject({ status: 'COMPLETED', total: FLEET, done: FLEET, accepted: FLEET, counts: { ACCEPTED: FLEET, PENDING: 0, NOT_STARTED: 0 } });
     expect(batch.failures).toEqual([]);
-    expect(seen.some((d) => d > 0 && d < FLEET), 'progress seen mid-way').toBe(true);
+    expect(
+      seen.some((d) => d > 0 && d < FLEET),
+      'progress seen mid-way',
+    ).toBe(true);
     expect(t.cloud.iot.describeCertificate({ account: AUTO, region: REGION }, { certificateId: ids[FLEET - 1] }).certificateDescription).toMatchObject({ status: 'ACTIVE', ownedBy: AUTO });
 
     // The batch, its two groups and its 200 slices: executions of the batch machine, each its own history.
     const stateMachineArn = String((await t.sfn().send(new DescribeExecutionCommand({ executionArn: batchArn }))).stateMachineArn);
     const mine = (await allExecutions(stateMachineArn)).filter((e) => e.name?.startsWith(batchId));
-    expect(mine.filter((e) => /-group-\d+$/.test(e.name!)).map((e) => e.name).sort()).toEqual([`${batchId}-group-0`, `${batchId}-group-1`]);
+    expect(
+      mine
+        .filter((e) => /-group-\d+$/.test(e.name!))
+        .map((e) => e.name)
+        .sort(),
+    ).toEqual([`${batchId}-group-0`, `${batchId}-group-1`]);
     expect(mine.filter((e) => /-slice-\d+$/.test(e.name!))).toHaveLength(FLEET / SLICE_SIZE);
     expect(mine.every((e) => e.status === 'SUCCEEDED')).toBe(true);
     const lengths = new Map<string, number>();

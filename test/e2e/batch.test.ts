@@ -39,19 +39,26 @@ describe('transfer batches, end to end', () => {
     expect(responseErrors('POST', '/transfer-batches', 202, started.body)).toEqual([]);
     const batchId = String(started.body.batchId);
 
-    const batch = await until('the batch to finish', async () => {
-      const b = await t.api().getBatch(batchId);
-      return b.status === 'RUNNING' ? undefined : b;
-    }, 60_000, 200);
+    const batch = await until(
+      'the batch to finish',
+      async () => {
+        const b = await t.api().getBatch(batchId);
+        return b.status === 'RUNNING' ? undefined : b;
+      },
+      60_000,
+      200,
+    );
 
     expect(responseErrors('GET', '/transfer-batches/{batchId}', 200, batch)).toEqual([]);
     expect(batch).toMatchObject({ status: 'COMPLETED', total: 9, done: 9, accepted: 6, counts: { ACCEPTED: 6, NOT_STARTED: 3, PENDING: 0, FAILED: 0 } });
     const failures = batch.failures as { certificateId: string; status: string; error: string; reason: string }[];
-    expect(failures.map((f) => [f.certificateId, f.status, f.error]).sort()).toEqual([
-      [revoked.certificateId, 'NOT_STARTED', 'CertificateNotTransferable'],
-      [unknown, 'NOT_STARTED', 'CertificateNotFound'],
-      [busy.certificateId, 'NOT_STARTED', 'CertificateNotTransferable'],
-    ].sort());
+    expect(failures.map((f) => [f.certificateId, f.status, f.error]).sort()).toEqual(
+      [
+        [revoked.certificateId, 'NOT_STARTED', 'CertificateNotTransferable'],
+        [unknown, 'NOT_STARTED', 'CertificateNotFound'],
+        [busy.certificateId, 'NOT_STARTED', 'CertificateNotTransferable'],
+      ].sort(),
+    );
     expect(failures.find((f) => f.certificateId === busy.certificateId)!.reason).toContain('PENDING_TRANSFER');
     expect(failures.find((f) => f.certificateId === unknown)!.reason).toContain('was not found');
 

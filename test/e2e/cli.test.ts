@@ -43,7 +43,9 @@ function cli(args: string[], opts: { input?: string; command?: string[]; onStdou
     stdout += d.toString();
     opts.onStdout?.(stdout);
   });
-  child.stderr.on('data', (d: Buffer) => { stderr += d.toString(); });
+  child.stderr.on('data', (d: Buffer) => {
+    stderr += d.toString();
+  });
   child.stdin.end(opts.input ?? '');
   return new Promise((resolve, reject) => {
     child.on('error', reject);

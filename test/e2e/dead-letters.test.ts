@@ -53,15 +53,23 @@ async function put(account: string, detailType: string, detail: unknown) {
 }
 
 describe('dead letters', () => {
-  it('an event invocation that fails every attempt ends in the queue as Lambda\'s on-failure record, after 3 attempts', async () => {
+  it("an event invocation that fails every attempt ends in the queue as Lambda's on-failure record, after 3 attempts", async () => {
     const transferId = `poison-${crypto.randomUUID()}`;
     await put(AUTO, 'Certificate Transfer Accepted', { transferId, certificateId: 'a'.repeat(64) });
 
     const message = await until('the failed decision in the dead-letter queue', async () =>
-      t.cloud.queues.messages(QUEUE).map((m) => ({ ...m, record: JSON.parse(m.body) as Record<string, Record<string, unknown>> })).find((m) => m.record.requestPayload?.detail && (m.record.requestPayload.detail as Record<string, unknown>).transferId === transferId));
+      t.cloud.queues
+        .messages(QUEUE)
+        .map((m) => ({ ...m, record: JSON.parse(m.body) as Record<string, Record<string, unknown>> }))
+        .find((m) => m.record.requestPayload?.detail && (m.record.requestPayload.detail as Record<string, unknown>).transferId === transferId),
+    );
 
     expect(poisonedAttempts.get(transferId)).toBe(3);
-    expect(message.record.requestContext).toMatchObject({ condition: 'RetriesExhausted', approximateInvokeCount: 3, functionArn: expect.stringContaining(':function:certificate-transfer-local-decision') });
+    expect(message.record.requestContext).toMatchObject({
+      condition: 'RetriesExhausted',
+      approximateInvokeCount: 3,
+      functionArn: expect.stringContaining(':function:certificate-transfer-local-decision'),
+    });
     expect(message.record.responsePayload).toMatchObject({ errorType: 'PoisonError', errorMessage: 'the decision handler crashed' });
     expect(message.sentBy).toMatch(/:role\//);
   });
@@ -70,8 +78,7 @@ describe('dead letters', () => {
     const requestId = `unreachable-${crypto.randomUUID()}`;
     await put(SOURCE, 'Certificate Transfer Requested', { certificateId: 'b'.repeat(64), targetAccount: AUTO, requestId });
 
-    const message = await until('the undelivered Requested event in the dead-letter queue', async () =>
-      t.cloud.queues.messages(QUEUE).find((m) => m.body.includes(requestId)));
+    const message = await until('the undelivered Requested event in the dead-letter queue', async () => t.cloud.queues.messages(QUEUE).find((m) => m.body.includes(requestId)));
 
     expect(message.sentBy).toBe('events.amazonaws.com');
     expect(message.attributes).toMatchObject({
@@ -83,7 +90,9 @@ describe('dead letters', () => {
   });
 
   it('a queue refuses EventBridge for a rule its policy does not name', () => {
-    expect(() => t.cloud.queues.send(QUEUE, { body: '{}', attributes: {} }, { service: 'events.amazonaws.com', sourceArn: `arn:aws:events:us-east-1:${SOURCE}:rule/some-other-rule` })).toThrow(/denied/);
+    expect(() => t.cloud.queues.send(QUEUE, { body: '{}', attributes: {} }, { service: 'events.amazonaws.com', sourceArn: `arn:aws:events:us-east-1:${SOURCE}:rule/some-other-rule` })).toThrow(
+      /denied/,
+    );
   });
 });
 

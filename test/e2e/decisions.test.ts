@@ -40,21 +40,38 @@ async function offerToHuman(cert: DeviceCertificate): Promise<string> {
 
 /** The notify-only target's operator publishes a decision event by hand, as its own account. */
 async function publishByHand(transferId: string, cert: DeviceCertificate, type: 'Accepted' | 'Rejected') {
-  const out = await t.events(HUMAN).send(new PutEventsCommand({ Entries: [{
-    EventBusName: `arn:aws:events:us-east-1:${SOURCE}:event-bus/certificate-transfer-local`,
-    Source: 'iot.certificate-transfer',
-    DetailType: `Certificate Transfer ${type}`,
-    Detail: JSON.stringify({ transferId, certificateId: cert.certificateId, sourceAccount: SOURCE, targetAccount: HUMAN, decidedAt: new Date().toISOString(), ...(type === 'Rejected' ? { reason: 'by hand' } : {}) }),
-  }] }));
+  const out = await t.events(HUMAN).send(
+    new PutEventsCommand({
+      Entries: [
+        {
+          EventBusName: `arn:aws:events:us-east-1:${SOURCE}:event-bus/certificate-transfer-local`,
+          Source: 'iot.certificate-transfer',
+          DetailType: `Certificate Transfer ${type}`,
+          Detail: JSON.stringify({
+            transferId,
+            certificateId: cert.certificateId,
+            sourceAccount: SOURCE,
+            targetAccount: HUMAN,
+            decidedAt: new Date().toISOString(),
+            ...(type === 'Rejected' ? { reason: 'by hand' } : {}),
+          }),
+        },
+      ],
+    }),
+  );
   expect(out.FailedEntryCount).toBe(0);
   return until(`the decision function to answer the ${type} event`, async () => outcomes.get(transferId), 60_000);
 }
 
 async function finalTransfer(transferId: string) {
-  return until(`transfer ${transferId} to end`, async () => {
-    const r = await t.api().getTransfer(transferId);
-    return ['ACCEPTED', 'REJECTED', 'CANCELLED', 'EXPIRED', 'FAILED', 'RESTORE_FAILED'].includes(String(r.status)) ? r : undefined;
-  }, 60_000);
+  return until(
+    `transfer ${transferId} to end`,
+    async () => {
+      const r = await t.api().getTransfer(transferId);
+      return ['ACCEPTED', 'REJECTED', 'CANCELLED', 'EXPIRED', 'FAILED', 'RESTORE_FAILED'].includes(String(r.status)) ? r : undefined;
+    },
+    60_000,
+  );
 }
 
 describe('decision events are checked against IoT', () => {

@@ -58,7 +58,7 @@ describe('cert-transfer doctor against the local cloud', () => {
     expect(result.code).toBe(0);
   }, 60_000);
 
-  it('fails when a target kit\'s rule is removed, naming the account and the fix (exit 5)', async () => {
+  it("fails when a target kit's rule is removed, naming the account and the fix (exit 5)", async () => {
     const events = t.events(AUTO);
     const { Rules = [] } = await events.send(new ListRulesCommand({ EventBusName: 'certificate-transfer-target-local' }));
     const rule = Rules.find((r) => r.EventPattern?.includes('Certificate Transfer Offered'));

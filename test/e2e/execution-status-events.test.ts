@@ -11,14 +11,16 @@ let t: TestCloud;
 beforeAll(async () => {
   t = await startTestCloud();
   // What an operator deploys to hear about every transfer workflow that ends.
-  await t.events(SOURCE).send(new PutRuleCommand({
-    Name: 'transfer-workflow-ended',
-    EventPattern: JSON.stringify({
-      source: ['aws.states'],
-      'detail-type': ['Step Functions Execution Status Change'],
-      detail: { stateMachineArn: [t.cloud.transferStateMachineArn], status: ['SUCCEEDED', 'FAILED', 'TIMED_OUT', 'ABORTED'] },
+  await t.events(SOURCE).send(
+    new PutRuleCommand({
+      Name: 'transfer-workflow-ended',
+      EventPattern: JSON.stringify({
+        source: ['aws.states'],
+        'detail-type': ['Step Functions Execution Status Change'],
+        detail: { stateMachineArn: [t.cloud.transferStateMachineArn], status: ['SUCCEEDED', 'FAILED', 'TIMED_OUT', 'ABORTED'] },
+      }),
     }),
-  }));
+  );
 }, 180_000);
 afterAll(async () => {
   await t?.stop();
@@ -26,7 +28,8 @@ afterAll(async () => {
 
 /** The aws.states events about one execution that reached the source account's default bus, with the rules they matched. */
 function statusEvents(executionArn: string) {
-  return t.cloud.events.recentEvents({ account: SOURCE, busName: 'default' })
+  return t.cloud.events
+    .recentEvents({ account: SOURCE, busName: 'default' })
     .filter((r) => r.event.source === 'aws.states' && r.event.resources.includes(executionArn))
     .map((r) => ({ detail: r.event.detail as Record<string, unknown>, matchedRules: r.matchedRules, detailType: r.event['detail-type'] }));
 }

@@ -43,10 +43,14 @@ describe('IAM enforced by the local cloud', () => {
     const cert = await makeDeviceCertificate(t.iot(SOURCE), { policies: 2, things: 2 });
     const started = await t.api().startTransfer({ certificateId: cert.certificateId, targetAccount: AUTO });
 
-    const done = await until('the transfer to end', async () => {
-      const r = await t.api().getTransfer(String(started.transferId));
-      return ['ACCEPTED', 'FAILED'].includes(String(r.status)) ? r : undefined;
-    }, 60_000);
+    const done = await until(
+      'the transfer to end',
+      async () => {
+        const r = await t.api().getTransfer(String(started.transferId));
+        return ['ACCEPTED', 'FAILED'].includes(String(r.status)) ? r : undefined;
+      },
+      60_000,
+    );
 
     expect(done.status).toBe('FAILED');
     expect(JSON.stringify(done)).toContain('AccessDeniedException');
@@ -62,12 +66,18 @@ describe('IAM enforced by the local cloud', () => {
     const ruleArn = `arn:aws:events:${t.cloud.region}:${SOURCE}:rule/certificate-transfer-local/${rule}`;
     const before = invocations.filter((r) => r.functionArn === decisionArn).length;
 
-    const out = await t.events(AUTO).send(new PutEventsCommand({ Entries: [{
-      EventBusName: `arn:aws:events:${t.cloud.region}:${SOURCE}:event-bus/certificate-transfer-local`,
-      Source: 'iot.certificate-transfer',
-      DetailType: 'Certificate Transfer Accepted',
-      Detail: JSON.stringify({ transferId: 'tr-0000000000000000', certificateId: 'c'.repeat(64) }),
-    }] }));
+    const out = await t.events(AUTO).send(
+      new PutEventsCommand({
+        Entries: [
+          {
+            EventBusName: `arn:aws:events:${t.cloud.region}:${SOURCE}:event-bus/certificate-transfer-local`,
+            Source: 'iot.certificate-transfer',
+            DetailType: 'Certificate Transfer Accepted',
+            Detail: JSON.stringify({ transferId: 'tr-0000000000000000', certificateId: 'c'.repeat(64) }),
+          },
+        ],
+      }),
+    );
     expect(out.FailedEntryCount).toBe(0);
 
     const metrics = await t.cloud.events.waitForMetric(ruleArn, 'FailedInvocations', 1);

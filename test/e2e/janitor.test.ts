@@ -32,10 +32,15 @@ async function transferOf(transferId: string): Promise<Transfer> {
 }
 
 async function settled(transferId: string, timeoutMs = 60_000): Promise<Transfer> {
-  return until(`transfer ${transferId} to be settled`, async () => {
-    const r = await transferOf(transferId);
-    return FINAL.includes(r.status) ? r : undefined;
-  }, timeoutMs, 200);
+  return until(
+    `transfer ${transferId} to be settled`,
+    async () => {
+      const r = await transferOf(transferId);
+      return FINAL.includes(r.status) ? r : undefined;
+    },
+    timeoutMs,
+    200,
+  );
 }
 
 /** Offered to the notify-only account 333…: it waits there for a human. */
@@ -67,7 +72,7 @@ async function withDenied<T>(functionKeys: string[], actions: string[], fn: () =
 }
 
 describe('the janitor: executions that end outside the ASL', () => {
-  it('a transfer\'s execution stopped from outside while it awaits a decision: the offer is withdrawn, the certificate restored, the record settled, the lock released', async () => {
+  it("a transfer's execution stopped from outside while it awaits a decision: the offer is withdrawn, the certificate restored, the record settled, the lock released", async () => {
     const cert = await makeDeviceCertificate(t.iot(SOURCE), { policies: 2, things: 2 });
     const transfer = await offeredTransfer(cert);
 
@@ -82,21 +87,29 @@ describe('the janitor: executions that end outside the ASL', () => {
     expect((await settled(String(next.transferId))).status).toBe('ACCEPTED');
   }, 180_000);
 
-  it('a stopped batch: each child execution is stopped with it, and every child\'s certificate is restored', async () => {
+  it("a stopped batch: each child execution is stopped with it, and every child's certificate is restored", async () => {
     const certs = await Promise.all(Array.from({ length: 3 }, () => makeDeviceCertificate(t.iot(SOURCE), { policies: 1, things: 1 })));
     const batch = await t.api().startBatch({ certificateIds: certs.map((c) => c.certificateId), targetAccount: HUMAN, maxConcurrency: 3 });
     const batchId = String(batch.batchId);
-    const transfers = await until('every transfer of the batch to await its decision', async () => {
-      const { items } = await t.api().listTransfers({ batchId });
-      const list = items as Transfer[];
-      return list.length === certs.length && list.every((i) => i.status === 'AWAITING_DECISION') ? list : undefined;
-    }, 120_000, 200);
+    const transfers = await until(
+      'every transfer of the batch to await its decision',
+      async () => {
+        const { items } = await t.api().listTransfers({ batchId });
+        const list = items as Transfer[];
+        return list.length === certs.length && list.every((i) => i.status === 'AWAITING_DECISION') ? list : undefined;
+      },
+      120_000,
+      200,
+    );
 
     await t.sfn().send(new StopExecutionCommand({ executionArn: String(batch.executionArn) }));
 
     // Step Functions stops the children started with .sync:2 (the slice, and each transfer under it) with their parent.
     for (const transfer of transfers) {
-      await until(`${transfer.transferId}'s execution to be stopped`, async () => (await t.sfn().send(new DescribeExecutionCommand({ executionArn: String(transfer.executionArn) }))).status === 'ABORTED');
+      await until(
+        `${transfer.transferId}'s execution to be stopped`,
+        async () => (await t.sfn().send(new DescribeExecutionCommand({ executionArn: String(transfer.executionArn) }))).status === 'ABORTED',
+      );
     }
     for (const transfer of transfers) {
       const done = await settled(transfer.transferId);
@@ -146,12 +159,14 @@ describe('cancel: failures that are not "no longer pending", and lost cancels', 
     const transfer = await offeredTransfer(cert);
     // What DELETE leaves when its invocation dies between recording the cancel and delivering it.
     const ddb = DynamoDBDocumentClient.from(new DynamoDBClient({ endpoint: t.cloud.awsUrl, region: t.cloud.region, credentials: { accessKeyId: SOURCE, secretAccessKey: 'x' } }));
-    await ddb.send(new UpdateCommand({
-      TableName: t.cloud.stacks[0].resources.TransferTable.ref,
-      Key: { pk: `TRANSFER#${transfer.transferId}`, sk: 'TRANSFER' },
-      UpdateExpression: 'SET cancelRequestedAt = :at, cancelReason = :reason',
-      ExpressionAttributeValues: { ':at': new Date(Date.now() - 120_000).toISOString(), ':reason': 'decommissioned' },
-    }));
+    await ddb.send(
+      new UpdateCommand({
+        TableName: t.cloud.stacks[0].resources.TransferTable.ref,
+        Key: { pk: `TRANSFER#${transfer.transferId}`, sk: 'TRANSFER' },
+        UpdateExpression: 'SET cancelRequestedAt = :at, cancelReason = :reason',
+        ExpressionAttributeValues: { ':at': new Date(Date.now() - 120_000).toISOString(), ':reason': 'decommissioned' },
+      }),
+    );
     ddb.destroy();
 
     const done = await settled(transfer.transferId, 90_000);

@@ -47,7 +47,11 @@ beforeAll(async () => {
     retryIntervalMs: RETRY_PAUSE_MS,
     iot: {
       keyAlgorithm: 'ec',
-      latencyMs: { get DetachThingPrincipal() { return ++detachCallNumber > FAST_CALLS ? detachLatencyMs : 0; } },
+      latencyMs: {
+        get DetachThingPrincipal() {
+          return ++detachCallNumber > FAST_CALLS ? detachLatencyMs : 0;
+        },
+      },
       // Read when a call is served, after its latency: only the calls that hung see it.
       get faults() {
         return hungDetachesFail && detachCallNumber > FAST_CALLS ? { rate: 1, kinds: ['ServiceUnavailableException' as const], operations: ['DetachThingPrincipal' as const] } : undefined;
@@ -78,10 +82,14 @@ afterAll(async () => {
 });
 
 async function finalExecution(executionArn: string) {
-  return until(`execution ${executionArn} to end`, async () => {
-    const e = await t.sfn().send(new DescribeExecutionCommand({ executionArn }));
-    return e.status === 'RUNNING' ? undefined : e;
-  }, 60_000);
+  return until(
+    `execution ${executionArn} to end`,
+    async () => {
+      const e = await t.sfn().send(new DescribeExecutionCommand({ executionArn }));
+      return e.status === 'RUNNING' ? undefined : e;
+    },
+    60_000,
+  );
 }
 
 async function detachThingsFailures(executionArn: string): Promise<HistoryEvent[]> {
@@ -149,7 +157,12 @@ describe('a step past its Lambda timeout, end to end', () => {
     expect(attempts.map((a) => a.record?.errorType)).toEqual(['Sandbox.Timedout', 'Sandbox.Timedout', 'Sandbox.Timedout', 'Sandbox.Timedout']);
     expect(attempts[0].detachedWhenEnded).toBeGreaterThan(0);
     expect(attempts[0].detachedWhenEnded).toBeLessThan(THINGS);
-    expect((await detachThingsFailures(String(started.executionArn))).map((e) => e.lambdaFunctionFailedEventDetails?.error)).toEqual(['Sandbox.Timedout', 'Sandbox.Timedout', 'Sandbox.Timedout', 'Sandbox.Timedout']);
+    expect((await detachThingsFailures(String(started.executionArn))).map((e) => e.lambdaFunctionFailedEventDetails?.error)).toEqual([
+      'Sandbox.Timedout',
+      'Sandbox.Timedout',
+      'Sandbox.Timedout',
+      'Sandbox.Timedout',
+    ]);
 
     const done = await t.api().getTransfer(String(started.transferId));
     expect(done).toMatchObject({ status: 'FAILED', restore: { status: 'RESTORED' } });

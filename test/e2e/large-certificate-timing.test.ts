@@ -25,8 +25,15 @@ beforeAll(async () => {
   t = await startTestCloud({
     scheduleIntervalMs: 3_600_000,
     functionTimeouts: {
-      preflight: STEP_TIMEOUT, deactivate: STEP_TIMEOUT, detachPolicies: STEP_TIMEOUT, detachThings: STEP_TIMEOUT,
-      transfer: STEP_TIMEOUT, notifyTarget: STEP_TIMEOUT, cancelPendingTransfer: STEP_TIMEOUT, recordOutcome: STEP_TIMEOUT, restore: RESTORE_TIMEOUT,
+      preflight: STEP_TIMEOUT,
+      deactivate: STEP_TIMEOUT,
+      detachPolicies: STEP_TIMEOUT,
+      detachThings: STEP_TIMEOUT,
+      transfer: STEP_TIMEOUT,
+      notifyTarget: STEP_TIMEOUT,
+      cancelPendingTransfer: STEP_TIMEOUT,
+      recordOutcome: STEP_TIMEOUT,
+      restore: RESTORE_TIMEOUT,
     },
     targets: [{ account: AUTO_REJECT, params: { acceptancePolicy: 'auto-reject', rejectReason: 'not expected', allowedSourceAccounts: SOURCE } }],
     iot: { keyAlgorithm: 'ec', latencyMs: LATENCY_MS },
@@ -37,7 +44,7 @@ afterAll(async () => {
   await t?.stop();
 });
 
-describe('strand path 5 at IoT\'s pace: 1,000 things of 128-character names and 10 policies, every call 50 ms, timeouts halved', () => {
+describe("strand path 5 at IoT's pace: 1,000 things of 128-character names and 10 policies, every call 50 ms, timeouts halved", () => {
   it('reject → restore within the Lambda timeouts: no step times out, everything comes back', async () => {
     const model = t.cloud.iot;
     const ctx = { account: SOURCE, region: 'us-east-1' };
@@ -61,13 +68,23 @@ describe('strand path 5 at IoT\'s pace: 1,000 things of 128-character names and 
     const before = invocations.length;
 
     const started = await t.api().startTransfer({ certificateId: id, targetAccount: AUTO_REJECT });
-    const exec = await until('the execution to end', async () => {
-      const e = await t.sfn().send(new DescribeExecutionCommand({ executionArn: String(started.executionArn) }));
-      return e.status === 'RUNNING' ? undefined : e;
-    }, 170_000, 500);
+    const exec = await until(
+      'the execution to end',
+      async () => {
+        const e = await t.sfn().send(new DescribeExecutionCommand({ executionArn: String(started.executionArn) }));
+        return e.status === 'RUNNING' ? undefined : e;
+      },
+      170_000,
+      500,
+    );
 
     expect(exec, `${exec.error}: ${exec.cause}`).toMatchObject({ status: 'FAILED', error: 'TransferRejected' });
-    expect(invocations.slice(before).filter((r) => r.errorType === 'Sandbox.Timedout').map((r) => r.functionArn)).toEqual([]);
+    expect(
+      invocations
+        .slice(before)
+        .filter((r) => r.errorType === 'Sandbox.Timedout')
+        .map((r) => r.functionArn),
+    ).toEqual([]);
     expect(await t.api().getTransfer(String(started.transferId))).toMatchObject({ status: 'REJECTED', restore: { status: 'RESTORED' } });
     const iot = t.iot(SOURCE);
     expect((await iot.send(new DescribeCertificateCommand({ certificateId: id }))).certificateDescription?.status).toBe('ACTIVE');

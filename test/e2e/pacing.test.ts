@@ -18,7 +18,13 @@ let throttled = 0;
 
 beforeAll(async () => {
   t = await startTestCloud({
-    iot: { keyAlgorithm: 'ec', quotas: AWS_DEFAULT_IOT_QUOTAS, onCall: (e) => { if (e.outcome === 'throttled') throttled++; } },
+    iot: {
+      keyAlgorithm: 'ec',
+      quotas: AWS_DEFAULT_IOT_QUOTAS,
+      onCall: (e) => {
+        if (e.outcome === 'throttled') throttled++;
+      },
+    },
     onInvocation: (r) => invocations.push(r),
   });
 }, 300_000);
@@ -46,7 +52,9 @@ describe('pacing at AWS default IoT quotas', () => {
   it('derives the batch concurrency from the quotas: DetachPolicy (15 TPS, 10 per certificate) bounds two batches to 15 each', () => {
     expect(batchConcurrency()).toBe(15);
     // Raised quotas raise it, up to the inline Map's 40.
-    expect(batchConcurrency({ limits: { DetachPolicy: 150, DescribeCertificate: 100, TransferCertificate: 100, UpdateCertificate: 100, ListPrincipalThingsV2: 100, ListAttachedPolicies: 100 } })).toBe(40);
+    expect(batchConcurrency({ limits: { DetachPolicy: 150, DescribeCertificate: 100, TransferCertificate: 100, UpdateCertificate: 100, ListPrincipalThingsV2: 100, ListAttachedPolicies: 100 } })).toBe(
+      40,
+    );
   });
 
   it('two full batches started together: every transfer ends ACCEPTED, none lost to a timeout', async () => {
@@ -57,10 +65,19 @@ describe('pacing at AWS default IoT quotas', () => {
 
     const started = await Promise.all(batches.map((certificateIds) => t.api().request('POST', '/transfer-batches', { certificateIds, targetAccount: AUTO_ACCEPT, maxConcurrency })));
     expect(started.map((s) => s.status)).toEqual([202, 202]);
-    const results = await Promise.all(started.map((s) => until(`batch ${String(s.body.batchId)} to finish`, async () => {
-      const b = await t.api().getBatch(String(s.body.batchId));
-      return b.status === 'RUNNING' ? undefined : b;
-    }, 600_000, 1_000)));
+    const results = await Promise.all(
+      started.map((s) =>
+        until(
+          `batch ${String(s.body.batchId)} to finish`,
+          async () => {
+            const b = await t.api().getBatch(String(s.body.batchId));
+            return b.status === 'RUNNING' ? undefined : b;
+          },
+          600_000,
+          1_000,
+        ),
+      ),
+    );
 
     for (const b of results) expect(b, JSON.stringify(b.failures)).toMatchObject({ status: 'COMPLETED', total: PER_BATCH, accepted: PER_BATCH });
     const timedOut = invocations.slice(before).filter((r) => r.errorType === 'Sandbox.Timedout');

@@ -30,10 +30,15 @@ afterAll(async () => {
 const transferConflicts = () => calls.filter((c) => c.account === SOURCE && c.operation === 'TransferCertificate' && c.errorCode === 'TransferConflictException').length;
 
 async function finalTransfer(transferId: string, timeoutMs = 90_000): Promise<Record<string, unknown>> {
-  return until(`transfer ${transferId} to end`, async () => {
-    const r = await t.api().getTransfer(transferId);
-    return FINAL.includes(String(r.status)) ? r : undefined;
-  }, timeoutMs, 200);
+  return until(
+    `transfer ${transferId} to end`,
+    async () => {
+      const r = await t.api().getTransfer(transferId);
+      return FINAL.includes(String(r.status)) ? r : undefined;
+    },
+    timeoutMs,
+    200,
+  );
 }
 
 async function awaitingDecision(transferId: string): Promise<void> {
@@ -62,7 +67,14 @@ describe('transfers against IoT with default quotas and asynchronous detaches', 
     try {
       const certificateId = 'ab'.repeat(32);
       // 50 at once: the bucket (10, refilled at 10/s) runs dry unless they take over 4 s to arrive, even on a busy machine.
-      const outcomes = await Promise.all(Array.from({ length: 50 }, () => eager.send(new DescribeCertificateCommand({ certificateId })).then(() => 'ok', (e: Error) => e.name)));
+      const outcomes = await Promise.all(
+        Array.from({ length: 50 }, () =>
+          eager.send(new DescribeCertificateCommand({ certificateId })).then(
+            () => 'ok',
+            (e: Error) => e.name,
+          ),
+        ),
+      );
       expect(outcomes.filter((o) => o === 'ThrottlingException').length).toBeGreaterThan(0);
       expect(outcomes.filter((o) => o !== 'ThrottlingException').every((o) => o === 'ResourceNotFoundException')).toBe(true);
     } finally {
@@ -115,10 +127,15 @@ describe('transfers against IoT with default quotas and asynchronous detaches', 
     const started = await t.api().request('POST', '/transfer-batches', { certificateIds: certs.map((c) => c.certificateId), targetAccount: AUTO, transferMessage: 'realistic batch' });
     expect(started.status).toBe(202);
     const batchId = String(started.body.batchId);
-    const batch = await until('the batch to finish', async () => {
-      const b = await t.api().getBatch(batchId);
-      return b.status === 'RUNNING' ? undefined : b;
-    }, 170_000, 500);
+    const batch = await until(
+      'the batch to finish',
+      async () => {
+        const b = await t.api().getBatch(batchId);
+        return b.status === 'RUNNING' ? undefined : b;
+      },
+      170_000,
+      500,
+    );
 
     expect(batch).toMatchObject({ status: 'COMPLETED', total: 12, done: 12, accepted: 12 });
     for (const c of certs) await expectInTarget(c);

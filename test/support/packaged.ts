@@ -33,7 +33,11 @@ export function packageStack(config: string): PackagedStack {
   });
   if (run.status !== 0) throw new Error(`serverless package ${config} failed:\n${run.stdout}\n${run.stderr}`);
   const template = JSON.parse(readFileSync(join(dir, 'cloudformation-template-update-stack.json'), 'utf8')) as PackagedStack['template'];
-  const bundles = Object.fromEntries(readdirSync(dir).filter((f) => f.endsWith('.zip')).map((f) => [f.replace(/\.zip$/, ''), statSync(join(dir, f)).size]));
+  const bundles = Object.fromEntries(
+    readdirSync(dir)
+      .filter((f) => f.endsWith('.zip'))
+      .map((f) => [f.replace(/\.zip$/, ''), statSync(join(dir, f)).size]),
+  );
   const code = Object.fromEntries(Object.keys(bundles).map((name) => [name, codeBytes(join(dir, `${name}.zip`))]));
   return { dir, template, bundles, code };
 }

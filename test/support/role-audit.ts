@@ -126,7 +126,9 @@ export async function functionPrincipals(stack: PackagedStack, ctx: IntrinsicCon
   const out: Principal[] = [];
   for (const [id, fn] of resourcesOfType(stack, 'AWS::Lambda::Function')) {
     const roleId = roleOf(fn.Properties, 'Role');
-    const env = Object.fromEntries(Object.entries(resolved<Record<string, unknown>>((fn.Properties.Environment as { Variables?: unknown } | undefined)?.Variables ?? {}, ctx)).map(([k, v]) => [k, String(v)]));
+    const env = Object.fromEntries(
+      Object.entries(resolved<Record<string, unknown>>((fn.Properties.Environment as { Variables?: unknown } | undefined)?.Variables ?? {}, ctx)).map(([k, v]) => [k, String(v)]),
+    );
     const handler = String(fn.Properties.Handler);
     const file = resolvePath(root, `${handler.slice(0, handler.lastIndexOf('.'))}.ts`);
     const { calls, literals } = await handlerCalls(file);

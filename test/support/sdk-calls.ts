@@ -47,9 +47,16 @@ const SERVICE_OF_PACKAGE: Record<string, string> = {
 
 /** lib-dynamodb's document commands and the DynamoDB operation each sends. */
 const DOCUMENT_COMMANDS: Record<string, string> = {
-  GetCommand: 'GetItem', PutCommand: 'PutItem', UpdateCommand: 'UpdateItem', DeleteCommand: 'DeleteItem',
-  QueryCommand: 'Query', ScanCommand: 'Scan', BatchGetCommand: 'BatchGetItem', BatchWriteCommand: 'BatchWriteItem',
-  TransactGetCommand: 'TransactGetItems', TransactWriteCommand: 'TransactWriteItems',
+  GetCommand: 'GetItem',
+  PutCommand: 'PutItem',
+  UpdateCommand: 'UpdateItem',
+  DeleteCommand: 'DeleteItem',
+  QueryCommand: 'Query',
+  ScanCommand: 'Scan',
+  BatchGetCommand: 'BatchGetItem',
+  BatchWriteCommand: 'BatchWriteItem',
+  TransactGetCommand: 'TransactGetItems',
+  TransactWriteCommand: 'TransactWriteItems',
 };
 
 /** Modules whose calls address a table given to them by environment, not through `config`. */
@@ -59,8 +66,16 @@ const IOT_MIDDLEWARE_MODULES = new Set(['src/ratebudget.ts']);
 /** The tree-shaken bundle of a handler file, SDK and other packages left as imports. */
 export async function bundleHandler(file: string): Promise<string> {
   const out = await build({
-    entryPoints: [file], bundle: true, write: false, format: 'esm', platform: 'node', target: 'node22',
-    packages: 'external', treeShaking: true, minify: false, logLevel: 'silent',
+    entryPoints: [file],
+    bundle: true,
+    write: false,
+    format: 'esm',
+    platform: 'node',
+    target: 'node22',
+    packages: 'external',
+    treeShaking: true,
+    minify: false,
+    logLevel: 'silent',
   });
   return out.outputFiles[0].text;
 }

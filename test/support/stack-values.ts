@@ -55,7 +55,10 @@ function valuesOf(id: string, type: string, p: Props, stackName: string, region:
     }
     case 'AWS::SQS::Queue': {
       const name = str(p.QueueName, `${stackName}-${id}-A1B2C3D4E5F6`);
-      return { ref: `https://sqs.${region}.amazonaws.com/${account}/${name}`, attributes: { Arn: `arn:aws:sqs:${region}:${account}:${name}`, QueueName: name, QueueUrl: `https://sqs.${region}.amazonaws.com/${account}/${name}` } };
+      return {
+        ref: `https://sqs.${region}.amazonaws.com/${account}/${name}`,
+        attributes: { Arn: `arn:aws:sqs:${region}:${account}:${name}`, QueueName: name, QueueUrl: `https://sqs.${region}.amazonaws.com/${account}/${name}` },
+      };
     }
     case 'AWS::ApiGateway::RestApi':
       return { ref: 'a1b2c3d4e5', attributes: { RootResourceId: 'r00t1d' } };
@@ -75,9 +78,11 @@ export function deployContext(stack: PackagedStack, stackName: string, account =
     const next: typeof pending = [];
     for (const [id, r] of pending) {
       try {
-        const names = Object.fromEntries(['TableName', 'Name', 'EventBusName', 'TopicName', 'FunctionName', 'StateMachineName', 'RoleName', 'Path', 'LogGroupName', 'QueueName']
-          .filter((k) => r.Properties?.[k] !== undefined)
-          .map((k) => [k, resolveIntrinsics(r.Properties[k], ctx)]));
+        const names = Object.fromEntries(
+          ['TableName', 'Name', 'EventBusName', 'TopicName', 'FunctionName', 'StateMachineName', 'RoleName', 'Path', 'LogGroupName', 'QueueName']
+            .filter((k) => r.Properties?.[k] !== undefined)
+            .map((k) => [k, resolveIntrinsics(r.Properties[k], ctx)]),
+        );
         ctx.resources[id] = valuesOf(id, r.Type, names, stackName, region, account);
       } catch (err) {
         if (!(err instanceof UnresolvableIntrinsic)) throw err;

@@ -34,16 +34,64 @@ const COMMON = ['InvalidRequestException', 'ThrottlingException', 'UnauthorizedE
  * state machine retries the transient ones); a few mean "already done".
  */
 const TABLE: { call: string; command: unknown; run: () => Promise<unknown>; exceptions: string[]; handled: Record<string, unknown> }[] = [
-  { call: 'DescribeCertificate', command: DescribeCertificateCommand, run: () => iot.describeCertificate(id), exceptions: [...COMMON, 'ResourceNotFoundException'], handled: { ResourceNotFoundException: undefined } },
-  { call: 'ListAttachedPolicies', command: ListAttachedPoliciesCommand, run: () => iot.listAttachedPolicies(arn), exceptions: [...COMMON, 'ResourceNotFoundException', 'LimitExceededException'], handled: {} },
+  {
+    call: 'DescribeCertificate',
+    command: DescribeCertificateCommand,
+    run: () => iot.describeCertificate(id),
+    exceptions: [...COMMON, 'ResourceNotFoundException'],
+    handled: { ResourceNotFoundException: undefined },
+  },
+  {
+    call: 'ListAttachedPolicies',
+    command: ListAttachedPoliciesCommand,
+    run: () => iot.listAttachedPolicies(arn),
+    exceptions: [...COMMON, 'ResourceNotFoundException', 'LimitExceededException'],
+    handled: {},
+  },
   { call: 'ListPrincipalThingsV2', command: ListPrincipalThingsV2Command, run: () => iot.listPrincipalThings(arn), exceptions: [...COMMON, 'ResourceNotFoundException'], handled: {} },
-  { call: 'UpdateCertificate', command: UpdateCertificateCommand, run: () => iot.setCertificateStatus(id, 'INACTIVE'), exceptions: [...COMMON, 'ResourceNotFoundException', 'CertificateStateException'], handled: {} },
-  { call: 'DetachPolicy', command: DetachPolicyCommand, run: () => iot.detachPolicy('P', arn), exceptions: [...COMMON, 'LimitExceededException', 'ResourceNotFoundException'], handled: { ResourceNotFoundException: 'ALREADY_DETACHED' } },
-  { call: 'DetachThingPrincipal', command: DetachThingPrincipalCommand, run: () => iot.detachThing('T', arn), exceptions: [...COMMON, 'ResourceNotFoundException'], handled: { ResourceNotFoundException: 'ALREADY_DETACHED' } },
+  {
+    call: 'UpdateCertificate',
+    command: UpdateCertificateCommand,
+    run: () => iot.setCertificateStatus(id, 'INACTIVE'),
+    exceptions: [...COMMON, 'ResourceNotFoundException', 'CertificateStateException'],
+    handled: {},
+  },
+  {
+    call: 'DetachPolicy',
+    command: DetachPolicyCommand,
+    run: () => iot.detachPolicy('P', arn),
+    exceptions: [...COMMON, 'LimitExceededException', 'ResourceNotFoundException'],
+    handled: { ResourceNotFoundException: 'ALREADY_DETACHED' },
+  },
+  {
+    call: 'DetachThingPrincipal',
+    command: DetachThingPrincipalCommand,
+    run: () => iot.detachThing('T', arn),
+    exceptions: [...COMMON, 'ResourceNotFoundException'],
+    handled: { ResourceNotFoundException: 'ALREADY_DETACHED' },
+  },
   { call: 'AttachPolicy', command: AttachPolicyCommand, run: () => iot.attachPolicy('P', arn), exceptions: [...COMMON, 'ResourceNotFoundException', 'LimitExceededException'], handled: {} },
-  { call: 'AttachThingPrincipal', command: AttachThingPrincipalCommand, run: () => iot.attachThing({ thingName: 'T', thingPrincipalType: 'EXCLUSIVE_THING' }, arn), exceptions: [...COMMON, 'ResourceNotFoundException'], handled: {} },
-  { call: 'TransferCertificate', command: TransferCertificateCommand, run: () => iot.transferCertificate(id, '222222222222'), exceptions: [...COMMON, 'ResourceNotFoundException', 'CertificateStateException', 'TransferConflictException'], handled: {} },
-  { call: 'CancelCertificateTransfer', command: CancelCertificateTransferCommand, run: () => iot.cancelTransfer(id), exceptions: [...COMMON, 'ResourceNotFoundException', 'TransferAlreadyCompletedException'], handled: { TransferAlreadyCompletedException: 'ALREADY_COMPLETED' } },
+  {
+    call: 'AttachThingPrincipal',
+    command: AttachThingPrincipalCommand,
+    run: () => iot.attachThing({ thingName: 'T', thingPrincipalType: 'EXCLUSIVE_THING' }, arn),
+    exceptions: [...COMMON, 'ResourceNotFoundException'],
+    handled: {},
+  },
+  {
+    call: 'TransferCertificate',
+    command: TransferCertificateCommand,
+    run: () => iot.transferCertificate(id, '222222222222'),
+    exceptions: [...COMMON, 'ResourceNotFoundException', 'CertificateStateException', 'TransferConflictException'],
+    handled: {},
+  },
+  {
+    call: 'CancelCertificateTransfer',
+    command: CancelCertificateTransferCommand,
+    run: () => iot.cancelTransfer(id),
+    exceptions: [...COMMON, 'ResourceNotFoundException', 'TransferAlreadyCompletedException'],
+    handled: { TransferAlreadyCompletedException: 'ALREADY_COMPLETED' },
+  },
   { call: 'ListOutgoingCertificates', command: ListOutgoingCertificatesCommand, run: () => iot.listOutgoingTransfers(), exceptions: COMMON, handled: {} },
 ];
 
@@ -60,7 +108,8 @@ describe.each(TABLE)('$call', ({ command, run, exceptions, handled }) => {
 
 describe('pagination', () => {
   it('ListAttachedPolicies follows nextMarker across three pages', async () => {
-    mock.on(ListAttachedPoliciesCommand)
+    mock
+      .on(ListAttachedPoliciesCommand)
       .resolvesOnce({ policies: [{ policyName: 'a' }], nextMarker: '1' })
       .resolvesOnce({ policies: [{ policyName: 'b' }], nextMarker: '2' })
       .resolvesOnce({ policies: [{ policyName: 'c' }] });
@@ -68,7 +117,8 @@ describe('pagination', () => {
   });
 
   it('ListPrincipalThingsV2 follows nextToken and keeps each attachment type', async () => {
-    mock.on(ListPrincipalThingsV2Command)
+    mock
+      .on(ListPrincipalThingsV2Command)
       .resolvesOnce({ principalThingObjects: [{ thingName: 'a', thingPrincipalType: 'EXCLUSIVE_THING' }], nextToken: 'n' })
       .resolvesOnce({ principalThingObjects: [{ thingName: 'b' }] });
     await expect(iot.listPrincipalThings(arn)).resolves.toEqual([
@@ -78,7 +128,8 @@ describe('pagination', () => {
   });
 
   it('ListOutgoingCertificates follows nextMarker', async () => {
-    mock.on(ListOutgoingCertificatesCommand)
+    mock
+      .on(ListOutgoingCertificatesCommand)
       .resolvesOnce({ outgoingCertificates: [{ certificateId: 'x' }], nextMarker: 'm' })
       .resolvesOnce({ outgoingCertificates: [{ certificateId: 'y' }] });
     const all = await iot.listOutgoingTransfers();

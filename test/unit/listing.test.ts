@@ -19,8 +19,15 @@ async function make(opts: { targetAccount?: string; batchId?: string; settle?: '
   const certificateId = certId();
   const transferId = crypto.randomUUID();
   const record = await store.createTransfer({
-    transferId, certificateId, certificateArn: certArn(certificateId), sourceAccount: SOURCE, targetAccount: opts.targetAccount ?? TARGET,
-    timeoutSeconds: 600, restoreOnFailure: true, executionArn: `arn:aws:states:us-east-1:${SOURCE}:execution:sm:${transferId}`, batchId: opts.batchId,
+    transferId,
+    certificateId,
+    certificateArn: certArn(certificateId),
+    sourceAccount: SOURCE,
+    targetAccount: opts.targetAccount ?? TARGET,
+    timeoutSeconds: 600,
+    restoreOnFailure: true,
+    executionArn: `arn:aws:states:us-east-1:${SOURCE}:execution:sm:${transferId}`,
+    batchId: opts.batchId,
   });
   if (opts.settle) await store.settle(record, opts.settle, { message: 'settled', reason: 'by the test' });
   return record;
@@ -105,7 +112,7 @@ describe('index projections', () => {
     expect(items[0].history.map((h) => h.status)).toEqual(['REQUESTED', 'CANCELLED']);
   });
 
-  it('the reconciler\'s work list comes back as whole records', async () => {
+  it("the reconciler's work list comes back as whole records", async () => {
     const record = await make();
     await store.transition(record.transferId, { to: 'AWAITING_DECISION', from: ['REQUESTED'], message: 'offered', set: { taskToken: 'token-1' } });
     const found = [];
@@ -147,7 +154,10 @@ describe('a list answer and a lagging index', () => {
       const out = (await send(command as never)) as { Items?: Record<string, unknown>[] };
       // byStatus still lists the transfer under REQUESTED, as an index does for a moment after the update.
       if (command.input.IndexName === 'byStatus' && (command.input.ExpressionAttributeValues as Record<string, unknown>)[':pk'] === 'STATUS#REQUESTED') {
-        out.Items = [{ pk: `TRANSFER#${record.transferId}`, sk: 'TRANSFER', gsi1pk: 'STATUS#REQUESTED', gsi1sk: `${record.createdAt}#${record.transferId}`, targetAccount: TARGET }, ...(out.Items ?? [])];
+        out.Items = [
+          { pk: `TRANSFER#${record.transferId}`, sk: 'TRANSFER', gsi1pk: 'STATUS#REQUESTED', gsi1sk: `${record.createdAt}#${record.transferId}`, targetAccount: TARGET },
+          ...(out.Items ?? []),
+        ];
       }
       return out;
     }) as never);

@@ -28,16 +28,43 @@ describe('backfillCreationShards', () => {
     const transferId = crypto.randomUUID();
     const certificateId = certId();
     const createdAt = new Date().toISOString();
-    await ddb.send(new PutCommand({
-      TableName: process.env.TABLE_NAME,
-      Item: {
-        pk: `TRANSFER#${transferId}`, sk: 'TRANSFER', gsi1pk: 'STATUS#CANCELLED', gsi1sk: `${createdAt}#${transferId}`, gsi2pk: `CERT#${certificateId}`, gsi2sk: `${createdAt}#${transferId}`,
-        gsi3pk: 'TRANSFER', gsi3sk: `${createdAt}#${transferId}`,
-        transferId, certificateId, certificateArn: certArn(certificateId), sourceAccount: SOURCE, targetAccount: TARGET, status: 'CANCELLED', timeoutSeconds: 600, restoreOnFailure: true,
-        executionArn: `arn:aws:states:us-east-1:${SOURCE}:execution:sm:${transferId}`, createdAt, updatedAt: createdAt, history: [],
-      },
-    }));
-    const current = await store.createTransfer({ transferId: crypto.randomUUID(), certificateId: certId(), certificateArn: certArn(certId()), sourceAccount: SOURCE, targetAccount: TARGET, timeoutSeconds: 600, restoreOnFailure: true, executionArn: `arn:aws:states:us-east-1:${SOURCE}:execution:sm:x` });
+    await ddb.send(
+      new PutCommand({
+        TableName: process.env.TABLE_NAME,
+        Item: {
+          pk: `TRANSFER#${transferId}`,
+          sk: 'TRANSFER',
+          gsi1pk: 'STATUS#CANCELLED',
+          gsi1sk: `${createdAt}#${transferId}`,
+          gsi2pk: `CERT#${certificateId}`,
+          gsi2sk: `${createdAt}#${transferId}`,
+          gsi3pk: 'TRANSFER',
+          gsi3sk: `${createdAt}#${transferId}`,
+          transferId,
+          certificateId,
+          certificateArn: certArn(certificateId),
+          sourceAccount: SOURCE,
+          targetAccount: TARGET,
+          status: 'CANCELLED',
+          timeoutSeconds: 600,
+          restoreOnFailure: true,
+          executionArn: `arn:aws:states:us-east-1:${SOURCE}:execution:sm:${transferId}`,
+          createdAt,
+          updatedAt: createdAt,
+          history: [],
+        },
+      }),
+    );
+    const current = await store.createTransfer({
+      transferId: crypto.randomUUID(),
+      certificateId: certId(),
+      certificateArn: certArn(certId()),
+      sourceAccount: SOURCE,
+      targetAccount: TARGET,
+      timeoutSeconds: 600,
+      restoreOnFailure: true,
+      executionArn: `arn:aws:states:us-east-1:${SOURCE}:execution:sm:x`,
+    });
     expect(await listAll()).not.toContain(transferId);
 
     const first = await backfillCreationShards();

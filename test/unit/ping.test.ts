@@ -19,13 +19,19 @@ beforeEach(() => {
 
 /** The Ping sent to `account`'s bus, as its detail. */
 const pingTo = (account: string) => {
-  const entry = eb.commandCalls(PutEventsCommand).map((c) => c.args[0].input.Entries![0]).find((e) => e.EventBusName!.includes(`:${account}:`))!;
+  const entry = eb
+    .commandCalls(PutEventsCommand)
+    .map((c) => c.args[0].input.Entries![0])
+    .find((e) => e.EventBusName!.includes(`:${account}:`))!;
   return { entry, detail: JSON.parse(entry.Detail!) as { pingId: string; sentAt: string } };
 };
-const pongEvent = (account: string, pingId: string, targetAccount = account) => ({ account, detail: { pingId, sourceAccount: SOURCE, targetAccount, sentAt: new Date().toISOString(), answeredAt: new Date().toISOString(), acceptancePolicy: 'auto-accept' } });
+const pongEvent = (account: string, pingId: string, targetAccount = account) => ({
+  account,
+  detail: { pingId, sourceAccount: SOURCE, targetAccount, sentAt: new Date().toISOString(), answeredAt: new Date().toISOString(), acceptancePolicy: 'auto-accept' },
+});
 
 describe('POST /pings', () => {
-  it('pings every allowed target\'s bus with a valid Ping and reports each Pong recorded meanwhile', async () => {
+  it("pings every allowed target's bus with a valid Ping and reports each Pong recorded meanwhile", async () => {
     const report = await pingTargets({
       waitMs: 5_000,
       // While the API waits, both target kits answer.
@@ -39,11 +45,14 @@ describe('POST /pings', () => {
     expect(entry).toMatchObject({ EventBusName: `arn:aws:events:us-east-1:${TARGET}:event-bus/${TARGET_BUS}`, DetailType: 'Certificate Transfer Ping', Source: 'iot.certificate-transfer' });
     expect(entryErrors(entry)).toEqual([]);
     expect(report.sourceAccount).toBe(SOURCE);
-    expect(report.targets.map((t) => [t.targetAccount, t.delivered, typeof t.pongAt, t.acceptancePolicy])).toEqual([[TARGET, true, 'string', 'auto-accept'], [HUMAN_TARGET, true, 'string', 'auto-accept']]);
+    expect(report.targets.map((t) => [t.targetAccount, t.delivered, typeof t.pongAt, t.acceptancePolicy])).toEqual([
+      [TARGET, true, 'string', 'auto-accept'],
+      [HUMAN_TARGET, true, 'string', 'auto-accept'],
+    ]);
     expect(report.reconciler.schedule).toBe('rate(1 minute)');
   });
 
-  it('reports a bus that refuses the Ping with EventBridge\'s error, and waits for no Pong from it', async () => {
+  it("reports a bus that refuses the Ping with EventBridge's error, and waits for no Pong from it", async () => {
     eb.on(PutEventsCommand).rejects(Object.assign(new Error('not authorized to put to this bus'), { name: 'AccessDeniedException' }));
     let waited = 0;
 

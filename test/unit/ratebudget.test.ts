@@ -45,7 +45,7 @@ describe('IoT rate budget', () => {
     expect(budget.waits).toBe(0);
   });
 
-  it('never waits past the invocation\'s deadline: a spent budget fails at once with a retryable ThrottlingException', async () => {
+  it("never waits past the invocation's deadline: a spent budget fails at once with a retryable ThrottlingException", async () => {
     const budget = new RateBudget('transfers-test', `t-${crypto.randomUUID()}`, { UpdateCertificate: 1 }, 20_000);
     await earlyInASecond();
     await budget.acquire('UpdateCertificate');

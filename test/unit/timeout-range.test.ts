@@ -29,7 +29,9 @@ beforeEach(() => {
   iot.reset();
   sfn.reset();
   events.reset();
-  sfn.on(StartExecutionCommand).callsFake((input: { stateMachineArn: string; name: string }) => ({ executionArn: `${input.stateMachineArn.replace(':stateMachine:', ':execution:')}:${input.name}`, startDate: new Date() }));
+  sfn
+    .on(StartExecutionCommand)
+    .callsFake((input: { stateMachineArn: string; name: string }) => ({ executionArn: `${input.stateMachineArn.replace(':stateMachine:', ':execution:')}:${input.name}`, startDate: new Date() }));
   events.on(PutEventsCommand).resolves({ FailedEntryCount: 0, Entries: [{ EventId: '1' }] });
 });
 
@@ -47,9 +49,7 @@ const ENTRY_POINTS = {
   'POST /transfers': async (timeoutSeconds: number) => {
     const res = await createTransfer(apiEvent('POST', '/transfers', { body: { certificateId: certificate(), targetAccount: TARGET, timeoutSeconds } }), lambdaContext());
     const body = JSON.parse(res.body) as Record<string, unknown>;
-    return res.statusCode === 202
-      ? { accepted: true, timeoutSeconds: startedInput().timeoutSeconds }
-      : { accepted: false, status: res.statusCode, field: body.field, message: body.message };
+    return res.statusCode === 202 ? { accepted: true, timeoutSeconds: startedInput().timeoutSeconds } : { accepted: false, status: res.statusCode, field: body.field, message: body.message };
   },
   'POST /transfer-batches': async (timeoutSeconds: number) => {
     const res = await createBatch(apiEvent('POST', '/transfer-batches', { body: { certificateIds: [certId()], targetAccount: TARGET, timeoutSeconds } }), lambdaContext());
@@ -59,20 +59,34 @@ const ENTRY_POINTS = {
       : { accepted: false, status: res.statusCode, field: body.field, message: body.message };
   },
   'Certificate Transfer Requested event': async (timeoutSeconds: number) => {
-    const out = await requested({
-      version: '0', id: crypto.randomUUID(), 'detail-type': 'Certificate Transfer Requested', source: 'iot.certificate-transfer',
-      account: SOURCE, time: new Date().toISOString(), region: 'us-east-1', resources: [],
-      detail: { certificateId: certificate(), targetAccount: TARGET, timeoutSeconds },
-    }, lambdaContext());
+    const out = await requested(
+      {
+        version: '0',
+        id: crypto.randomUUID(),
+        'detail-type': 'Certificate Transfer Requested',
+        source: 'iot.certificate-transfer',
+        account: SOURCE,
+        time: new Date().toISOString(),
+        region: 'us-east-1',
+        resources: [],
+        detail: { certificateId: certificate(), targetAccount: TARGET, timeoutSeconds },
+      },
+      lambdaContext(),
+    );
     if (out.outcome === 'STARTED') return { accepted: true, timeoutSeconds: startedInput().timeoutSeconds };
     const refusal = events.commandCalls(PutEventsCommand).flatMap((c) => c.args[0].input.Entries ?? [])[0];
     // The event path has no status code: the Completed event's reason carries the error name and message.
     const reason = String((JSON.parse(refusal?.Detail ?? '{}') as { reason?: string }).reason);
-    return { accepted: false, status: out.outcome === 'REFUSED' && out.error === 'ValidationError' ? 400 : out.outcome, field: /^ValidationError: (\w+)/.exec(reason)?.[1], message: reason.replace(/^ValidationError: /, '') };
+    return {
+      accepted: false,
+      status: out.outcome === 'REFUSED' && out.error === 'ValidationError' ? 400 : out.outcome,
+      field: /^ValidationError: (\w+)/.exec(reason)?.[1],
+      message: reason.replace(/^ValidationError: /, ''),
+    };
   },
 };
 
-describe.each(Object.entries(ENTRY_POINTS))('timeoutSeconds through %s, with the stack\'s default parameters', (_name, start) => {
+describe.each(Object.entries(ENTRY_POINTS))("timeoutSeconds through %s, with the stack's default parameters", (_name, start) => {
   it.each([60, DEFAULT_TIMEOUT_SECONDS, 31_104_000])('accepts %i and hands it to the workflow', async (seconds) => {
     await expect(start(seconds)).resolves.toEqual({ accepted: true, timeoutSeconds: seconds });
   });
@@ -90,8 +104,21 @@ describe('the timeoutSeconds range', () => {
   const stack = loadServerlessStack('serverless.yml', { stage: 'dev', params: deployParams('serverless.yml') });
   const machine = (key: string) => stack.stateMachines.find((m) => m.key === key)!.definition as { TimeoutSeconds?: number; States: Record<string, TaskState> };
 
-  interface Retrier { ErrorEquals: string[]; IntervalSeconds?: number; MaxAttempts?: number; BackoffRate?: number; MaxDelaySeconds?: number }
-  interface TaskState { Type: string; Resource: unknown; TimeoutSeconds?: number; TimeoutSecondsPath?: string; Parameters?: { FunctionName?: { 'Fn::GetAtt': [string, string] } }; Retry?: Retrier[] }
+  interface Retrier {
+    ErrorEquals: string[];
+    IntervalSeconds?: number;
+    MaxAttempts?: number;
+    BackoffRate?: number;
+    MaxDelaySeconds?: number;
+  }
+  interface TaskState {
+    Type: string;
+    Resource: unknown;
+    TimeoutSeconds?: number;
+    TimeoutSecondsPath?: string;
+    Parameters?: { FunctionName?: { 'Fn::GetAtt': [string, string] } };
+    Retry?: Retrier[];
+  }
 
   /** The most attempts a state can make, and the longest it can pause between them (ASL defaults: 1 s, 3 attempts, rate 2). */
   function retryBudget(state: TaskState) {
@@ -138,7 +165,7 @@ describe('the timeoutSeconds range', () => {
     expect(worst).toBeLessThan(EXECUTION_MAX_SECONDS);
   });
 
-  it('lets a batch wait for its longest transfer inside the batch\'s own year', () => {
+  it("lets a batch wait for its longest transfer inside the batch's own year", () => {
     const definition = machine('transferBatch');
     expect(definition.TimeoutSeconds).toBeUndefined();
     const run = (definition.States['Transfer Each Certificate'] as unknown as { ItemProcessor: { States: Record<string, TaskState> } }).ItemProcessor.States['Run Transfer'];
@@ -150,7 +177,10 @@ describe('the timeoutSeconds range', () => {
 describe('timeout settings of a deployment', () => {
   const saved = { min: process.env.MIN_TIMEOUT_SECONDS, def: process.env.DEFAULT_TIMEOUT_SECONDS };
   afterEach(() => {
-    for (const [name, value] of [['MIN_TIMEOUT_SECONDS', saved.min], ['DEFAULT_TIMEOUT_SECONDS', saved.def]] as const) {
+    for (const [name, value] of [
+      ['MIN_TIMEOUT_SECONDS', saved.min],
+      ['DEFAULT_TIMEOUT_SECONDS', saved.def],
+    ] as const) {
       if (value === undefined) delete process.env[name];
       else process.env[name] = value;
     }

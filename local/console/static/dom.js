@@ -19,7 +19,10 @@ function applyProps(el, props) {
     if (k === 'class') el.setAttribute('class', Array.isArray(v) ? v.filter(Boolean).join(' ') : v);
     else if (k === 'text') el.textContent = String(v);
     else if (k === 'on') for (const [ev, fn] of Object.entries(v)) el.addEventListener(ev, fn);
-    else if (k === 'dataset') for (const [dk, dv] of Object.entries(v)) { if (dv !== undefined) el.dataset[dk] = String(dv); }
+    else if (k === 'dataset')
+      for (const [dk, dv] of Object.entries(v)) {
+        if (dv !== undefined) el.dataset[dk] = String(dv);
+      }
     else if (k === 'value' && 'value' in el) el.value = v;
     else if (k === 'checked' && 'checked' in el) el.checked = Boolean(v);
     else el.setAttribute(k, v === true ? '' : String(v));
@@ -82,7 +85,7 @@ export function badge(status, extra) {
   return h('span', { class: ['badge', `badge-${String(status).toLowerCase().replace(/_/g, '-')}`, extra] }, STATUS_LABELS[status] ?? String(status));
 }
 
-export const short = (id, n = 8) => (id && id.length > n + 1 ? `${id.slice(0, n)}…` : id ?? '');
+export const short = (id, n = 8) => (id && id.length > n + 1 ? `${id.slice(0, n)}…` : (id ?? ''));
 
 const fullFormat = new Intl.DateTimeFormat(undefined, { dateStyle: 'medium', timeStyle: 'medium' });
 const todayFormat = new Intl.DateTimeFormat(undefined, { timeStyle: 'medium' });

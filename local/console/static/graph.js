@@ -58,23 +58,44 @@ export function drawGraph(graph, run, { selected, onSelect } = {}) {
     role: 'group',
     'aria-label': `State machine graph: ${graph.nodes.filter((n) => n.kind === 'state').length} states. Use Tab to move between states and Enter to see a state's input and output.`,
   });
-  svg.append(s('defs', {},
-    s('marker', { id: 'arrow', viewBox: '0 0 10 10', refX: '9', refY: '5', markerUnits: 'userSpaceOnUse', markerWidth: '9', markerHeight: '9', orient: 'auto-start-reverse' }, s('path', { d: 'M 0 0 L 10 5 L 0 10 z', class: 'arrow' })),
-    s('marker', { id: 'arrow-taken', viewBox: '0 0 10 10', refX: '9', refY: '5', markerUnits: 'userSpaceOnUse', markerWidth: '11', markerHeight: '11', orient: 'auto-start-reverse' }, s('path', { d: 'M 0 0 L 10 5 L 0 10 z', class: 'arrow-taken' }))));
+  svg.append(
+    s(
+      'defs',
+      {},
+      s(
+        'marker',
+        { id: 'arrow', viewBox: '0 0 10 10', refX: '9', refY: '5', markerUnits: 'userSpaceOnUse', markerWidth: '9', markerHeight: '9', orient: 'auto-start-reverse' },
+        s('path', { d: 'M 0 0 L 10 5 L 0 10 z', class: 'arrow' }),
+      ),
+      s(
+        'marker',
+        { id: 'arrow-taken', viewBox: '0 0 10 10', refX: '9', refY: '5', markerUnits: 'userSpaceOnUse', markerWidth: '11', markerHeight: '11', orient: 'auto-start-reverse' },
+        s('path', { d: 'M 0 0 L 10 5 L 0 10 z', class: 'arrow-taken' }),
+      ),
+    ),
+  );
 
   const edges = s('g', { class: 'edges', 'aria-hidden': 'true' });
   const labels = s('g', { class: 'edge-labels', 'aria-hidden': 'true' });
   for (const e of graph.edges) {
     const isTaken = taken.has(`${e.from}\u0000${e.to}`);
-    edges.append(s('path', {
-      d: pathOf(e.points),
-      class: ['edge', `edge-${e.kind}`, isTaken && 'edge-taken'],
-      'marker-end': isTaken ? 'url(#arrow-taken)' : 'url(#arrow)',
-      dataset: { from: e.from, to: e.to },
-    }, s('title', {}, e.title)));
+    edges.append(
+      s(
+        'path',
+        {
+          d: pathOf(e.points),
+          class: ['edge', `edge-${e.kind}`, isTaken && 'edge-taken'],
+          'marker-end': isTaken ? 'url(#arrow-taken)' : 'url(#arrow)',
+          dataset: { from: e.from, to: e.to },
+        },
+        s('title', {}, e.title),
+      ),
+    );
     if (e.label && e.labelAt) {
       // Where the server placed it: on the curve, clear of the nodes and of the other labels.
-      labels.append(s('text', { x: String(e.labelAt.x), y: String(e.labelAt.y + 5), 'text-anchor': 'middle', class: ['edge-label', isTaken && 'edge-label-taken'], dataset: { from: e.from, to: e.to } }, e.label));
+      labels.append(
+        s('text', { x: String(e.labelAt.x), y: String(e.labelAt.y + 5), 'text-anchor': 'middle', class: ['edge-label', isTaken && 'edge-label-taken'], dataset: { from: e.from, to: e.to } }, e.label),
+      );
     }
   }
   svg.append(edges, labels);
@@ -85,9 +106,14 @@ export function drawGraph(graph, run, { selected, onSelect } = {}) {
     const y = n.y - n.height / 2;
     if (n.kind !== 'state') {
       const reached = n.kind === 'start' ? run.transitions.length > 0 : run.transitions.some((t) => t.to === n.id);
-      nodes.append(s('g', { class: ['terminal', reached && 'terminal-reached'], dataset: { node: n.kind }, 'aria-hidden': 'true' },
-        s('rect', { x: String(x), y: String(y), width: String(n.width), height: String(n.height), rx: String(n.height / 2) }),
-        s('text', { x: String(n.x), y: String(n.y + 5), 'text-anchor': 'middle' }, n.label)));
+      nodes.append(
+        s(
+          'g',
+          { class: ['terminal', reached && 'terminal-reached'], dataset: { node: n.kind }, 'aria-hidden': 'true' },
+          s('rect', { x: String(x), y: String(y), width: String(n.width), height: String(n.height), rx: String(n.height / 2) }),
+          s('text', { x: String(n.x), y: String(n.y + 5), 'text-anchor': 'middle' }, n.label),
+        ),
+      );
       continue;
     }
     const st = run.states[n.id];
@@ -129,9 +155,12 @@ export function drawGraph(graph, run, { selected, onSelect } = {}) {
 }
 
 export function legend() {
-  return h('ul', { class: 'legend', 'aria-label': 'Legend' },
+  return h(
+    'ul',
+    { class: 'legend', 'aria-label': 'Legend' },
     ['running', 'succeeded', 'caught', 'failed', 'ended', 'aborted', 'none'].map((o) => h('li', {}, h('span', { class: ['swatch', `swatch-${o}`], 'aria-hidden': 'true' }), OUTCOME_LABELS[o])),
     h('li', {}, h('span', { class: 'swatch swatch-current', 'aria-hidden': 'true' }), 'Current state'),
     h('li', {}, h('span', { class: 'line line-catch', 'aria-hidden': 'true' }), 'Catch'),
-    h('li', {}, h('span', { class: 'line line-taken', 'aria-hidden': 'true' }), 'Path taken'));
+    h('li', {}, h('span', { class: 'line line-taken', 'aria-hidden': 'true' }), 'Path taken'),
+  );
 }

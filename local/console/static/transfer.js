@@ -58,16 +58,29 @@ function outcome(d) {
     CANCELLING: ['Cancel requested at ', stamp(t.cancelRequestedAt), ': withdrawing the offer and restoring the certificate'],
     AWAITING_DECISION: ['Awaiting the decision of ', target, t.expiresAt ? [' until ', stamp(t.expiresAt)] : ''],
   }[st] ?? [`In progress${d.current.length ? ': ' : ''}`, d.current.length ? h('strong', {}, d.current.join(', ')) : ''];
-  const reason = st === 'REJECTED' ? t.decision?.reason ?? t.reason
-    : st === 'CANCELLED' || st === 'CANCELLING' ? t.cancelReason ?? t.reason
-      : FINAL.has(st) ? t.reason : undefined;
-  const restore = t.restore ? `${RESTORE_LABELS[t.restore.status] ?? t.restore.status}${t.restore.status === 'RESTORED' ? ` in ${t.sourceAccount}: active again, with its policies and things` : ''}${t.restore.error ? `: ${t.restore.error}` : ''}` : null;
+  const reason = st === 'REJECTED' ? (t.decision?.reason ?? t.reason) : st === 'CANCELLED' || st === 'CANCELLING' ? (t.cancelReason ?? t.reason) : FINAL.has(st) ? t.reason : undefined;
+  const restore = t.restore
+    ? `${RESTORE_LABELS[t.restore.status] ?? t.restore.status}${t.restore.status === 'RESTORED' ? ` in ${t.sourceAccount}: active again, with its policies and things` : ''}${t.restore.error ? `: ${t.restore.error}` : ''}`
+    : null;
   const expected = ex?.status === 'FAILED' && EXPECTED_ERRORS[ex.error] === st;
-  return h('section', { class: 'outcome-banner', id: 'outcome', dataset: { tone }, 'aria-label': 'Outcome' },
+  return h(
+    'section',
+    { class: 'outcome-banner', id: 'outcome', dataset: { tone }, 'aria-label': 'Outcome' },
     h('p', { class: 'outcome-line' }, h('strong', {}, headline)),
     reason ? h('p', { class: 'outcome-reason', id: 'outcome-reason' }, h('span', { class: 'k' }, 'Reason: '), reason) : null,
     restore ? h('p', { class: 'outcome-restore' }, h('span', { class: 'k' }, 'Certificate: '), restore) : null,
-    expected ? h('p', { class: 'small muted outcome-note' }, 'An expected outcome, not an error: the workflow ends it in its ', h('strong', {}, d.current[0] ?? 'Fail'), ' state, which Step Functions reports as an execution FAILED with ', h('code', {}, ex.error), '.') : null);
+    expected
+      ? h(
+          'p',
+          { class: 'small muted outcome-note' },
+          'An expected outcome, not an error: the workflow ends it in its ',
+          h('strong', {}, d.current[0] ?? 'Fail'),
+          ' state, which Step Functions reports as an execution FAILED with ',
+          h('code', {}, ex.error),
+          '.',
+        )
+      : null,
+  );
 }
 
 function executionStatus(ex, st) {
@@ -82,11 +95,19 @@ function head(d) {
   const t = d.transfer;
   const ex = d.execution;
   const expected = ex?.status === 'FAILED' && EXPECTED_ERRORS[ex.error] === t.displayStatus;
-  return h('div', { class: 'page-head' },
-    h('nav', { 'aria-label': 'Breadcrumb', class: 'crumbs' }, h('ol', {}, h('li', {}, h('a', { href: '/console' }, 'Transfers')), h('li', { 'aria-current': 'page' }, h('span', { class: 'mono' }, t.transferId)))),
+  return h(
+    'div',
+    { class: 'page-head' },
+    h(
+      'nav',
+      { 'aria-label': 'Breadcrumb', class: 'crumbs' },
+      h('ol', {}, h('li', {}, h('a', { href: '/console' }, 'Transfers')), h('li', { 'aria-current': 'page' }, h('span', { class: 'mono' }, t.transferId))),
+    ),
     h('h1', {}, 'Transfer ', h('span', { class: 'mono', title: t.transferId }, short(t.transferId, 13)), ' ', badge(t.displayStatus, 'badge-lg')),
     outcome(d),
-    h('dl', { class: 'facts' },
+    h(
+      'dl',
+      { class: 'facts' },
       h('div', {}, h('dt', {}, 'Certificate'), h('dd', { class: 'mono', title: t.certificateId }, short(t.certificateId, 16))),
       h('div', {}, h('dt', {}, 'Source → target'), h('dd', {}, h('span', { class: 'mono' }, t.sourceAccount), ' → ', h('span', { class: 'mono' }, t.targetAccount))),
       h('div', {}, h('dt', {}, 'Execution'), h('dd', { id: 'fact-execution' }, executionStatus(ex, t.displayStatus))),
@@ -97,22 +118,46 @@ function head(d) {
       ex?.error && !expected ? h('div', { class: 'fact-wide' }, h('dt', {}, 'Error'), h('dd', {}, h('strong', {}, ex.error), ex.cause ? h('span', { class: 'muted' }, ` ${ex.cause}`) : '')) : null,
       t.batchId ? h('div', {}, h('dt', {}, 'Batch'), h('dd', {}, h('a', { href: `/console?batch=${encodeURIComponent(t.batchId)}`, class: 'mono', title: t.batchId }, short(t.batchId, 12)))) : null,
       t.transferMessage ? h('div', { class: 'fact-wide' }, h('dt', {}, 'Message'), h('dd', {}, t.transferMessage)) : null,
-      h('div', { class: 'fact-full' }, h('dt', {}, 'Execution ARN'), h('dd', { class: 'mono wrap', id: 'fact-arn' }, t.executionArn))));
+      h('div', { class: 'fact-full' }, h('dt', {}, 'Execution ARN'), h('dd', { class: 'mono wrap', id: 'fact-arn' }, t.executionArn)),
+    ),
+  );
 }
 
 function actions(d, act) {
   const a = d.actions;
   if (!a.cancel.allowed && !a.decide.allowed) return null;
-  return h('div', { class: 'actions-bar' },
-    a.cancel.allowed ? h('div', { class: 'action-group' },
-      h('button', { type: 'button', class: 'btn btn-danger', dataset: { key: 'btn-cancel' }, 'aria-describedby': 'cancel-help', on: { click: () => act('cancel') } }, 'Cancel transfer…'),
-      h('p', { class: 'muted small', id: 'cancel-help' }, 'Withdraws the offer and restores the certificate: a signed ', h('code', {}, 'DELETE /transfers/{id}'), ' as the source account.')) : null,
-    a.decide.allowed ? h('div', { class: 'action-group' },
-      h('div', { class: 'row' },
-        h('span', { class: 'as' }, 'As the target ', h('span', { class: 'mono' }, a.decide.account), h('span', { class: 'tag' }, 'local demo')),
-        h('button', { type: 'button', class: 'btn btn-primary', dataset: { key: 'btn-accept' }, 'aria-describedby': 'decide-help', on: { click: () => act('accept') } }, 'Accept…'),
-        h('button', { type: 'button', class: 'btn', dataset: { key: 'btn-reject' }, 'aria-describedby': 'decide-help', on: { click: () => act('reject') } }, 'Reject…')),
-      h('p', { class: 'muted small', id: 'decide-help' }, 'The target account\'s own IoT call, as ', h('code', {}, 'aws iot accept-certificate-transfer'), ' makes it; it sends no event, so the reconciler settles the transfer.')) : null);
+  return h(
+    'div',
+    { class: 'actions-bar' },
+    a.cancel.allowed
+      ? h(
+          'div',
+          { class: 'action-group' },
+          h('button', { type: 'button', class: 'btn btn-danger', dataset: { key: 'btn-cancel' }, 'aria-describedby': 'cancel-help', on: { click: () => act('cancel') } }, 'Cancel transfer…'),
+          h('p', { class: 'muted small', id: 'cancel-help' }, 'Withdraws the offer and restores the certificate: a signed ', h('code', {}, 'DELETE /transfers/{id}'), ' as the source account.'),
+        )
+      : null,
+    a.decide.allowed
+      ? h(
+          'div',
+          { class: 'action-group' },
+          h(
+            'div',
+            { class: 'row' },
+            h('span', { class: 'as' }, 'As the target ', h('span', { class: 'mono' }, a.decide.account), h('span', { class: 'tag' }, 'local demo')),
+            h('button', { type: 'button', class: 'btn btn-primary', dataset: { key: 'btn-accept' }, 'aria-describedby': 'decide-help', on: { click: () => act('accept') } }, 'Accept…'),
+            h('button', { type: 'button', class: 'btn', dataset: { key: 'btn-reject' }, 'aria-describedby': 'decide-help', on: { click: () => act('reject') } }, 'Reject…'),
+          ),
+          h(
+            'p',
+            { class: 'muted small', id: 'decide-help' },
+            "The target account's own IoT call, as ",
+            h('code', {}, 'aws iot accept-certificate-transfer'),
+            ' makes it; it sends no event, so the reconciler settles the transfer.',
+          ),
+        )
+      : null,
+  );
 }
 
 function stateDetail(d, name) {
@@ -121,14 +166,19 @@ function stateDetail(d, name) {
   const node = d.graph?.nodes.find((n) => n.id === name);
   const entered = [...d.history].reverse().find((r) => r.type.endsWith('StateEntered') && r.state === name);
   const exited = [...d.history].reverse().find((r) => r.type.endsWith('StateExited') && r.state === name);
-  return h('div', { class: 'state-detail' },
+  return h(
+    'div',
+    { class: 'state-detail' },
     h('h3', {}, name, ' ', h('span', { class: ['outcome-tag', `outcome-${run?.outcome ?? 'none'}`] }, OUTCOME_LABELS[run?.outcome ?? 'none'])),
     h('p', { class: 'muted' }, [node?.type, node?.comment].filter(Boolean).join(' · ')),
-    run ? h('p', {}, `Entered ${run.entered}×`, run.retries ? `, ${run.retries} ${run.retries === 1 ? 'retry' : 'retries'}` : '', run.enteredAt ? [' · last at ', stamp(run.enteredAt)] : '') : h('p', { class: 'muted' }, 'Not run in this execution.'),
+    run
+      ? h('p', {}, `Entered ${run.entered}×`, run.retries ? `, ${run.retries} ${run.retries === 1 ? 'retry' : 'retries'}` : '', run.enteredAt ? [' · last at ', stamp(run.enteredAt)] : '')
+      : h('p', { class: 'muted' }, 'Not run in this execution.'),
     run ? h('p', {}, 'Time in this state: ', h('strong', {}, stateTime(d, name))) : null,
     run?.error ? h('p', { class: 'error' }, h('strong', {}, run.error.error ?? 'Error'), run.error.cause ? `: ${run.error.cause}` : '') : null,
     entered?.details?.input !== undefined ? h('details', { dataset: { key: `sd-in-${name}` } }, h('summary', {}, 'Input'), codeBlock(entered.details.input, `${name} input`)) : null,
-    exited?.details?.output !== undefined ? h('details', { dataset: { key: `sd-out-${name}` } }, h('summary', {}, 'Output'), codeBlock(exited.details.output, `${name} output`)) : null);
+    exited?.details?.output !== undefined ? h('details', { dataset: { key: `sd-out-${name}` } }, h('summary', {}, 'Output'), codeBlock(exited.details.output, `${name} output`)) : null,
+  );
 }
 
 /** Total time the execution spent in a state, over every visit (the one in progress counts up). */
@@ -143,57 +193,109 @@ function stateTime(d, name) {
 function statesPanel(d) {
   if (!d.visits.length) return h('p', { class: 'muted' }, 'No state entered yet.');
   const total = d.execution ? (d.execution.stopDate ? Date.parse(d.execution.stopDate) : Date.now()) - Date.parse(d.execution.startDate) : 0;
-  return h('div', {},
-    h('p', { class: 'muted small' }, `${d.transitionCount} state transition${d.transitionCount === 1 ? '' : 's'}`, d.execution ? ` · ${duration(total)} in all${d.execution.stopDate ? '' : ' so far'}` : ''),
-    h('div', { class: 'table-wrap', 'data-scroll-key': 'states' },
-      h('table', { class: 'grid state-table', id: 'state-table' },
+  return h(
+    'div',
+    {},
+    h(
+      'p',
+      { class: 'muted small' },
+      `${d.transitionCount} state transition${d.transitionCount === 1 ? '' : 's'}`,
+      d.execution ? ` · ${duration(total)} in all${d.execution.stopDate ? '' : ' so far'}` : '',
+    ),
+    h(
+      'div',
+      { class: 'table-wrap', 'data-scroll-key': 'states' },
+      h(
+        'table',
+        { class: 'grid state-table', id: 'state-table' },
         h('caption', { class: 'sr-only' }, 'States entered, in order, with their start, end and duration'),
-        h('thead', {}, h('tr', {},
-          h('th', { scope: 'col' }, '#'),
-          h('th', { scope: 'col' }, 'State'),
-          h('th', { scope: 'col' }, 'Type'),
-          h('th', { scope: 'col' }, 'Status'),
-          h('th', { scope: 'col' }, 'Started'),
-          h('th', { scope: 'col' }, 'Ended'),
-          h('th', { scope: 'col', class: 'num' }, 'Duration'),
-          h('th', { scope: 'col', class: 'num' }, 'Retries'))),
-        h('tbody', {}, d.visits.map((v, i) => h('tr', { dataset: { state: v.state, outcome: v.outcome } },
-          h('td', { 'data-label': '#', class: 'muted' }, String(i + 1)),
-          h('th', { scope: 'row', 'data-label': 'State' }, h('button', { type: 'button', class: 'linkish', dataset: { select: v.state } }, v.state)),
-          h('td', { 'data-label': 'Type' }, v.type),
-          h('td', { 'data-label': 'Status' }, h('span', { class: ['outcome-tag', `outcome-${v.outcome}`] }, OUTCOME_LABELS[v.outcome])),
-          h('td', { 'data-label': 'Started' }, stamp(v.enteredAt)),
-          h('td', { 'data-label': 'Ended' }, v.exitedAt ? stamp(v.exitedAt) : h('span', { class: 'muted' }, '—')),
-          h('td', { 'data-label': 'Duration', class: 'num duration' }, v.durationMs === undefined ? [since(v.enteredAt), ' so far'] : duration(v.durationMs)),
-          h('td', { 'data-label': 'Retries', class: 'num' }, String(v.retries))))))));
+        h(
+          'thead',
+          {},
+          h(
+            'tr',
+            {},
+            h('th', { scope: 'col' }, '#'),
+            h('th', { scope: 'col' }, 'State'),
+            h('th', { scope: 'col' }, 'Type'),
+            h('th', { scope: 'col' }, 'Status'),
+            h('th', { scope: 'col' }, 'Started'),
+            h('th', { scope: 'col' }, 'Ended'),
+            h('th', { scope: 'col', class: 'num' }, 'Duration'),
+            h('th', { scope: 'col', class: 'num' }, 'Retries'),
+          ),
+        ),
+        h(
+          'tbody',
+          {},
+          d.visits.map((v, i) =>
+            h(
+              'tr',
+              { dataset: { state: v.state, outcome: v.outcome } },
+              h('td', { 'data-label': '#', class: 'muted' }, String(i + 1)),
+              h('th', { scope: 'row', 'data-label': 'State' }, h('button', { type: 'button', class: 'linkish', dataset: { select: v.state } }, v.state)),
+              h('td', { 'data-label': 'Type' }, v.type),
+              h('td', { 'data-label': 'Status' }, h('span', { class: ['outcome-tag', `outcome-${v.outcome}`] }, OUTCOME_LABELS[v.outcome])),
+              h('td', { 'data-label': 'Started' }, stamp(v.enteredAt)),
+              h('td', { 'data-label': 'Ended' }, v.exitedAt ? stamp(v.exitedAt) : h('span', { class: 'muted' }, '—')),
+              h('td', { 'data-label': 'Duration', class: 'num duration' }, v.durationMs === undefined ? [since(v.enteredAt), ' so far'] : duration(v.durationMs)),
+              h('td', { 'data-label': 'Retries', class: 'num' }, String(v.retries)),
+            ),
+          ),
+        ),
+      ),
+    ),
+  );
 }
 
 const DETAIL_ORDER = ['name', 'resource', 'resourceType', 'error', 'cause', 'input', 'parameters', 'output'];
 
 function historyPanel(d) {
   if (!d.history.length) return h('p', { class: 'muted' }, 'No execution history.');
-  return [h('div', { class: 'ev-head', 'aria-hidden': 'true' }, h('div', { class: 'ev-row' }, h('span', {}, '#'), h('span', {}, 'Type'), h('span', {}, 'State'), h('span', {}, 'Timestamp'), h('span', { class: 'ev-time' }, 'Elapsed'))),
-    h('ol', { class: 'history', id: 'history-list', 'aria-label': `Execution history, ${d.history.length} events, oldest first` }, d.history.map((r) => {
-    const data = { eventId: r.id, type: r.type, state: r.state ?? '' };
-    const cls = ['ev', FAILED_EVENT.test(r.type) ? 'ev-failed' : DONE_EVENT.test(r.type) ? 'ev-done' : r.type.endsWith('Entered') || r.type.endsWith('Started') ? 'ev-start' : ''];
-    const cols = [
-      h('span', { class: 'ev-id' }, String(r.id)),
-      h('span', { class: 'ev-type' }, r.type),
-      h('span', { class: 'ev-state' }, r.state ?? ''),
-      h('span', { class: 'ev-stamp' }, stamp(r.timestamp)),
-      h('span', { class: 'ev-time', title: 'Since the execution started' }, `+${duration(r.elapsedMs)}`),
-    ];
-    // The state's name is already in the row; "not truncated" says nothing.
-    const details = r.details ? Object.entries(r.details).filter(([k, v]) => !(k === 'name' && r.type.includes('State')) && !(/Details$/.test(k) && v && v.truncated === false)) : [];
-    if (!details.length) return h('li', { class: cls, dataset: data }, h('div', { class: 'ev-row' }, cols));
-    details.sort(([a], [b]) => (DETAIL_ORDER.indexOf(a) + 1 || 99) - (DETAIL_ORDER.indexOf(b) + 1 || 99));
-    return h('li', { class: cls, dataset: data },
-      h('details', { dataset: { key: `ev-${r.id}` } },
-        h('summary', { class: 'ev-row' }, cols),
-        h('div', { class: 'ev-body' }, details.map(([k, v]) => (typeof v === 'string' && !/^(input|output|parameters|cause)$/.test(k)
-          ? h('p', {}, h('span', { class: 'k' }, `${k}: `), h('span', { class: 'mono wrap' }, v))
-          : h('div', {}, h('p', { class: 'k' }, k), codeBlock(v, `${k} of event ${r.id}`)))))));
-  }))];
+  return [
+    h(
+      'div',
+      { class: 'ev-head', 'aria-hidden': 'true' },
+      h('div', { class: 'ev-row' }, h('span', {}, '#'), h('span', {}, 'Type'), h('span', {}, 'State'), h('span', {}, 'Timestamp'), h('span', { class: 'ev-time' }, 'Elapsed')),
+    ),
+    h(
+      'ol',
+      { class: 'history', id: 'history-list', 'aria-label': `Execution history, ${d.history.length} events, oldest first` },
+      d.history.map((r) => {
+        const data = { eventId: r.id, type: r.type, state: r.state ?? '' };
+        const cls = ['ev', FAILED_EVENT.test(r.type) ? 'ev-failed' : DONE_EVENT.test(r.type) ? 'ev-done' : r.type.endsWith('Entered') || r.type.endsWith('Started') ? 'ev-start' : ''];
+        const cols = [
+          h('span', { class: 'ev-id' }, String(r.id)),
+          h('span', { class: 'ev-type' }, r.type),
+          h('span', { class: 'ev-state' }, r.state ?? ''),
+          h('span', { class: 'ev-stamp' }, stamp(r.timestamp)),
+          h('span', { class: 'ev-time', title: 'Since the execution started' }, `+${duration(r.elapsedMs)}`),
+        ];
+        // The state's name is already in the row; "not truncated" says nothing.
+        const details = r.details ? Object.entries(r.details).filter(([k, v]) => !(k === 'name' && r.type.includes('State')) && !(/Details$/.test(k) && v && v.truncated === false)) : [];
+        if (!details.length) return h('li', { class: cls, dataset: data }, h('div', { class: 'ev-row' }, cols));
+        details.sort(([a], [b]) => (DETAIL_ORDER.indexOf(a) + 1 || 99) - (DETAIL_ORDER.indexOf(b) + 1 || 99));
+        return h(
+          'li',
+          { class: cls, dataset: data },
+          h(
+            'details',
+            { dataset: { key: `ev-${r.id}` } },
+            h('summary', { class: 'ev-row' }, cols),
+            h(
+              'div',
+              { class: 'ev-body' },
+              details.map(([k, v]) =>
+                typeof v === 'string' && !/^(input|output|parameters|cause)$/.test(k)
+                  ? h('p', {}, h('span', { class: 'k' }, `${k}: `), h('span', { class: 'mono wrap' }, v))
+                  : h('div', {}, h('p', { class: 'k' }, k), codeBlock(v, `${k} of event ${r.id}`)),
+              ),
+            ),
+          ),
+        );
+      }),
+    ),
+  ];
 }
 
 const EVENT_GROUPS = [
@@ -213,18 +315,48 @@ function historyFilter(onChange) {
   const state = h('select', { id: 'hf-state', on: { change: onChange } });
   const text = h('input', { id: 'hf-text', type: 'search', autocomplete: 'off', placeholder: 'error, state, input value…', on: { input: onChange } });
   const count = h('p', { class: 'muted small hf-count', id: 'hf-count', role: 'status', 'aria-live': 'polite' });
-  const clear = h('button', { type: 'button', class: 'btn btn-small', id: 'hf-clear', on: { click: () => { type.value = ''; state.value = ''; text.value = ''; onChange(); } } }, 'Clear');
-  const el = h('div', { class: 'history-filter', role: 'search', 'aria-label': 'Filter the execution history' },
+  const clear = h(
+    'button',
+    {
+      type: 'button',
+      class: 'btn btn-small',
+      id: 'hf-clear',
+      on: {
+        click: () => {
+          type.value = '';
+          state.value = '';
+          text.value = '';
+          onChange();
+        },
+      },
+    },
+    'Clear',
+  );
+  const el = h(
+    'div',
+    { class: 'history-filter', role: 'search', 'aria-label': 'Filter the execution history' },
     h('div', {}, h('label', { for: 'hf-type' }, 'Event type'), type),
     h('div', {}, h('label', { for: 'hf-state' }, 'State'), state),
     h('div', { class: 'hf-text' }, h('label', { for: 'hf-text' }, 'Text'), text),
-    clear, count);
+    clear,
+    count,
+  );
   const options = (select, groups) => {
     const sig = JSON.stringify(groups);
     if (select.dataset.sig === sig) return;
     select.dataset.sig = sig;
     const keep = select.value;
-    select.replaceChildren(...groups.map((g) => (g.options ? h('optgroup', { label: g.label }, g.options.map((o) => h('option', { value: o.value }, o.label))) : h('option', { value: g.value }, g.label))));
+    select.replaceChildren(
+      ...groups.map((g) =>
+        g.options
+          ? h(
+              'optgroup',
+              { label: g.label },
+              g.options.map((o) => h('option', { value: o.value }, o.label)),
+            )
+          : h('option', { value: g.value }, g.label),
+      ),
+    );
     select.value = [...select.querySelectorAll('option')].some((o) => o.value === keep) ? keep : '';
   };
   return {
@@ -233,7 +365,11 @@ function historyFilter(onChange) {
     update(d) {
       const types = [...new Set(d.history.map((r) => r.type))];
       const states = [...new Set(d.history.map((r) => r.state).filter(Boolean))];
-      options(type, [{ value: '', label: 'All events' }, { label: 'Groups', options: EVENT_GROUPS.map((g) => ({ value: `group:${g.id}`, label: g.label })) }, { label: 'Event type', options: types.map((t) => ({ value: t, label: t })) }]);
+      options(type, [
+        { value: '', label: 'All events' },
+        { label: 'Groups', options: EVENT_GROUPS.map((g) => ({ value: `group:${g.id}`, label: g.label })) },
+        { label: 'Event type', options: types.map((t) => ({ value: t, label: t })) },
+      ]);
       options(state, [{ value: '', label: 'All states' }, ...states.map((st) => ({ value: st, label: st }))]);
     },
     /** Hides the events that do not match; says how many are shown. */
@@ -244,9 +380,7 @@ function historyFilter(onChange) {
       let shown = 0;
       for (const li of items) {
         const t = li.dataset.type;
-        const ok = (!type.value || (group ? group.test(t) : t === type.value))
-          && (!state.value || li.dataset.state === state.value)
-          && (!words || li.textContent.toLowerCase().includes(words));
+        const ok = (!type.value || (group ? group.test(t) : t === type.value)) && (!state.value || li.dataset.state === state.value) && (!words || li.textContent.toLowerCase().includes(words));
         li.hidden = !ok;
         if (ok) shown += 1;
       }
@@ -259,57 +393,167 @@ function historyFilter(onChange) {
 
 function certCard(v, d) {
   const snap = d.transfer.snapshot;
-  return h('section', { class: 'card', 'aria-label': `${v.role} account ${v.account}` },
+  return h(
+    'section',
+    { class: 'card', 'aria-label': `${v.role} account ${v.account}` },
     h('h3', {}, v.role === 'source' ? 'Source' : 'Target', ' account ', h('span', { class: 'mono' }, v.account)),
     v.visible
-      ? h('dl', { class: 'kv' },
-        h('dt', {}, 'Status'), h('dd', {}, badge(v.status)),
-        h('dt', {}, 'Owned by'), h('dd', { class: 'mono' }, v.ownedBy),
-        v.previousOwnedBy ? [h('dt', {}, 'Previously'), h('dd', { class: 'mono' }, v.previousOwnedBy)] : null,
-        h('dt', {}, 'Policies'), h('dd', {}, v.policies.length ? h('ul', { class: 'plain' }, v.policies.map((p) => h('li', { class: 'mono' }, p))) : h('span', { class: 'muted' }, 'none')),
-        h('dt', {}, 'Things'), h('dd', {}, v.things.length ? h('ul', { class: 'plain' }, v.things.map((t) => h('li', {}, h('span', { class: 'mono' }, t.thingName), h('span', { class: 'principal-type' }, t.thingPrincipalType)))) : h('span', { class: 'muted' }, 'none')),
-        v.transferData && Object.keys(v.transferData).length ? [h('dt', {}, 'Transfer data'), h('dd', {}, h('ul', { class: 'plain' }, Object.entries(v.transferData).map(([k, val]) => h('li', {}, h('span', { class: 'k' }, `${k}: `), /Date$/.test(k) ? formatTime(val) : String(val)))))] : null,
-        h('dt', {}, 'Modified'), h('dd', {}, formatTime(v.lastModifiedDate)))
+      ? h(
+          'dl',
+          { class: 'kv' },
+          h('dt', {}, 'Status'),
+          h('dd', {}, badge(v.status)),
+          h('dt', {}, 'Owned by'),
+          h('dd', { class: 'mono' }, v.ownedBy),
+          v.previousOwnedBy ? [h('dt', {}, 'Previously'), h('dd', { class: 'mono' }, v.previousOwnedBy)] : null,
+          h('dt', {}, 'Policies'),
+          h(
+            'dd',
+            {},
+            v.policies.length
+              ? h(
+                  'ul',
+                  { class: 'plain' },
+                  v.policies.map((p) => h('li', { class: 'mono' }, p)),
+                )
+              : h('span', { class: 'muted' }, 'none'),
+          ),
+          h('dt', {}, 'Things'),
+          h(
+            'dd',
+            {},
+            v.things.length
+              ? h(
+                  'ul',
+                  { class: 'plain' },
+                  v.things.map((t) => h('li', {}, h('span', { class: 'mono' }, t.thingName), h('span', { class: 'principal-type' }, t.thingPrincipalType))),
+                )
+              : h('span', { class: 'muted' }, 'none'),
+          ),
+          v.transferData && Object.keys(v.transferData).length
+            ? [
+                h('dt', {}, 'Transfer data'),
+                h(
+                  'dd',
+                  {},
+                  h(
+                    'ul',
+                    { class: 'plain' },
+                    Object.entries(v.transferData).map(([k, val]) => h('li', {}, h('span', { class: 'k' }, `${k}: `), /Date$/.test(k) ? formatTime(val) : String(val))),
+                  ),
+                ),
+              ]
+            : null,
+          h('dt', {}, 'Modified'),
+          h('dd', {}, formatTime(v.lastModifiedDate)),
+        )
       : h('p', { class: 'muted' }, 'Not visible to this account: ', h('code', {}, v.error ?? 'ResourceNotFoundException')),
-    v.role === 'source' && snap ? h('p', { class: 'muted small' }, `Before the transfer (Preflight snapshot): ${snap.status}, ${snap.policies.length} ${snap.policies.length === 1 ? 'policy' : 'policies'}, ${snap.things.length} thing${snap.things.length === 1 ? '' : 's'}.`) : null);
+    v.role === 'source' && snap
+      ? h(
+          'p',
+          { class: 'muted small' },
+          `Before the transfer (Preflight snapshot): ${snap.status}, ${snap.policies.length} ${snap.policies.length === 1 ? 'policy' : 'policies'}, ${snap.things.length} thing${snap.things.length === 1 ? '' : 's'}.`,
+        )
+      : null,
+  );
 }
 
 function certificatePanel(d) {
-  return h('div', {},
-    h('p', { class: 'muted' }, 'What DescribeCertificate answers each account right now, with the owner\'s attachments.'),
-    h('div', { class: 'cards' }, d.certificate.views.map((v) => certCard(v, d))),
-    d.certificate.overview?.lastTransfer ? h('p', { class: 'small' }, 'IoT\'s last transfer of this certificate: ', h('strong', {}, d.certificate.overview.lastTransfer.state), ` (${d.certificate.overview.lastTransfer.source} → ${d.certificate.overview.lastTransfer.target})`) : null);
+  return h(
+    'div',
+    {},
+    h('p', { class: 'muted' }, "What DescribeCertificate answers each account right now, with the owner's attachments."),
+    h(
+      'div',
+      { class: 'cards' },
+      d.certificate.views.map((v) => certCard(v, d)),
+    ),
+    d.certificate.overview?.lastTransfer
+      ? h(
+          'p',
+          { class: 'small' },
+          "IoT's last transfer of this certificate: ",
+          h('strong', {}, d.certificate.overview.lastTransfer.state),
+          ` (${d.certificate.overview.lastTransfer.source} → ${d.certificate.overview.lastTransfer.target})`,
+        )
+      : null,
+  );
 }
 
 function eventsPanel(d) {
   if (!d.events.length) return h('p', { class: 'muted' }, 'No events about this transfer yet.');
-  return h('ol', { class: 'feed', 'aria-label': `${d.events.length} events, oldest first` }, d.events.map((e) => h('li', { class: 'feed-item' },
-    h('details', { dataset: { key: `bus-${e.eventId}` } },
-      h('summary', {},
-        h('strong', {}, e.detailType),
-        h('span', { class: 'muted small' }, ` on ${e.busAccount}/${e.busName}, from ${e.sender} · `, h('time', { datetime: e.receivedAt }, formatTime(e.receivedAt))),
-        e.status === 'dropped' ? h('span', { class: 'badge badge-failed' }, 'dropped') : null),
-      h('ul', { class: 'plain deliveries', 'aria-label': 'Deliveries' }, e.deliveries.length
-        ? e.deliveries.map((dl) => h('li', {}, badge(dl.status.toUpperCase()), ` rule ${dl.ruleName} → ${dl.targetArn.split(':').slice(-1)[0]}`, dl.attempts > 1 ? ` (${dl.attempts} attempts)` : '', dl.error ? h('span', { class: 'error' }, ` ${dl.error}`) : null))
-        : h('li', { class: 'muted' }, 'No rule matched')),
-      codeBlock(e.detail, `detail of ${e.detailType}`)))));
+  return h(
+    'ol',
+    { class: 'feed', 'aria-label': `${d.events.length} events, oldest first` },
+    d.events.map((e) =>
+      h(
+        'li',
+        { class: 'feed-item' },
+        h(
+          'details',
+          { dataset: { key: `bus-${e.eventId}` } },
+          h(
+            'summary',
+            {},
+            h('strong', {}, e.detailType),
+            h('span', { class: 'muted small' }, ` on ${e.busAccount}/${e.busName}, from ${e.sender} · `, h('time', { datetime: e.receivedAt }, formatTime(e.receivedAt))),
+            e.status === 'dropped' ? h('span', { class: 'badge badge-failed' }, 'dropped') : null,
+          ),
+          h(
+            'ul',
+            { class: 'plain deliveries', 'aria-label': 'Deliveries' },
+            e.deliveries.length
+              ? e.deliveries.map((dl) =>
+                  h(
+                    'li',
+                    {},
+                    badge(dl.status.toUpperCase()),
+                    ` rule ${dl.ruleName} → ${dl.targetArn.split(':').slice(-1)[0]}`,
+                    dl.attempts > 1 ? ` (${dl.attempts} attempts)` : '',
+                    dl.error ? h('span', { class: 'error' }, ` ${dl.error}`) : null,
+                  ),
+                )
+              : h('li', { class: 'muted' }, 'No rule matched'),
+          ),
+          codeBlock(e.detail, `detail of ${e.detailType}`),
+        ),
+      ),
+    ),
+  );
 }
 
 function notificationsPanel(d) {
   if (!d.notifications.length) return h('p', { class: 'muted' }, 'No SNS notification about this transfer (only notify-only target kits send one).');
-  return h('ol', { class: 'feed' }, d.notifications.map((m) => h('li', { class: 'feed-item' },
-    h('p', {}, h('strong', {}, m.subject ?? '(no subject)'), h('span', { class: 'muted small' }, ` · ${m.topicArn} · `, h('time', { datetime: m.at }, formatTime(m.at)))),
-    h('p', { class: 'wrap' }, m.message))));
+  return h(
+    'ol',
+    { class: 'feed' },
+    d.notifications.map((m) =>
+      h(
+        'li',
+        { class: 'feed-item' },
+        h('p', {}, h('strong', {}, m.subject ?? '(no subject)'), h('span', { class: 'muted small' }, ` · ${m.topicArn} · `, h('time', { datetime: m.at }, formatTime(m.at)))),
+        h('p', { class: 'wrap' }, m.message),
+      ),
+    ),
+  );
 }
 
 function recordPanel(d) {
   const t = d.transfer;
   const row = (k, v) => (v === undefined || v === null || v === '' ? null : [h('dt', {}, k), h('dd', {}, v)]);
-  return h('div', {},
+  return h(
+    'div',
+    {},
     h('h3', {}, 'History'),
-    h('ol', { class: 'timeline' }, t.history.map((e) => h('li', {}, badge(e.status), ' ', h('time', { datetime: e.at }, formatTime(e.at)), h('p', {}, e.message)))),
+    h(
+      'ol',
+      { class: 'timeline' },
+      t.history.map((e) => h('li', {}, badge(e.status), ' ', h('time', { datetime: e.at }, formatTime(e.at)), h('p', {}, e.message))),
+    ),
     h('h3', {}, 'Fields'),
-    h('dl', { class: 'kv' },
+    h(
+      'dl',
+      { class: 'kv' },
       row('Status', t.status),
       row('Timeout', `${t.timeoutSeconds} s`),
       row('Restore on failure', String(t.restoreOnFailure)),
@@ -321,7 +565,9 @@ function recordPanel(d) {
       row('Reason', t.reason),
       row('Restore', t.restore && codeBlock(t.restore, 'restore outcome')),
       row('Snapshot', t.snapshot && codeBlock(t.snapshot, 'snapshot')),
-      row('Execution ARN', h('span', { class: 'mono wrap' }, t.executionArn))));
+      row('Execution ARN', h('span', { class: 'mono wrap' }, t.executionArn)),
+    ),
+  );
 }
 
 // ───────────────────────── page ─────────────────────────
@@ -329,11 +575,23 @@ function recordPanel(d) {
 function tabs(selected, onSelect) {
   const list = h('div', { role: 'tablist', class: 'tabs', 'aria-label': 'Transfer details' });
   for (const t of TABS) {
-    list.append(h('button', {
-      type: 'button', role: 'tab', id: `tab-${t.id}`, 'aria-controls': `panel-${t.id}`, 'aria-selected': String(t.id === selected), tabindex: t.id === selected ? '0' : '-1',
-      dataset: { tab: t.id },
-      on: { click: () => onSelect(t.id) },
-    }, t.label, h('span', { class: 'tab-count', id: `count-${t.id}` })));
+    list.append(
+      h(
+        'button',
+        {
+          type: 'button',
+          role: 'tab',
+          id: `tab-${t.id}`,
+          'aria-controls': `panel-${t.id}`,
+          'aria-selected': String(t.id === selected),
+          tabindex: t.id === selected ? '0' : '-1',
+          dataset: { tab: t.id },
+          on: { click: () => onSelect(t.id) },
+        },
+        t.label,
+        h('span', { class: 'tab-count', id: `count-${t.id}` }),
+      ),
+    );
   }
   list.addEventListener('keydown', (ev) => {
     const i = TABS.findIndex((t) => t.id === document.activeElement?.dataset.tab);
@@ -361,19 +619,30 @@ function region(el, signature, build) {
  */
 function confirmDialog({ title, text, confirmLabel, danger, fields = [] }) {
   return new Promise((resolve) => {
-    const inputs = fields.map((f) => (f.type === 'checkbox'
-      ? h('input', { id: `dialog-${f.id}`, type: 'checkbox', checked: f.checked })
-      : h('input', { id: `dialog-${f.id}`, type: 'text', maxlength: String(f.maxlength), autocomplete: 'off', placeholder: f.placeholder ?? '' })));
-    const dialog = h('dialog', { class: 'confirm', 'aria-labelledby': 'confirm-title', 'aria-describedby': 'confirm-text' },
-      h('form', { method: 'dialog' },
+    const inputs = fields.map((f) =>
+      f.type === 'checkbox'
+        ? h('input', { id: `dialog-${f.id}`, type: 'checkbox', checked: f.checked })
+        : h('input', { id: `dialog-${f.id}`, type: 'text', maxlength: String(f.maxlength), autocomplete: 'off', placeholder: f.placeholder ?? '' }),
+    );
+    const dialog = h(
+      'dialog',
+      { class: 'confirm', 'aria-labelledby': 'confirm-title', 'aria-describedby': 'confirm-text' },
+      h(
+        'form',
+        { method: 'dialog' },
         h('h2', { id: 'confirm-title' }, title),
         h('p', { id: 'confirm-text' }, text),
-        fields.map((f, i) => (f.type === 'checkbox'
-          ? h('p', { class: 'check' }, inputs[i], h('label', { for: `dialog-${f.id}` }, f.label))
-          : h('p', {}, h('label', { for: `dialog-${f.id}` }, f.label), inputs[i]))),
-        h('div', { class: 'row end' },
+        fields.map((f, i) =>
+          f.type === 'checkbox' ? h('p', { class: 'check' }, inputs[i], h('label', { for: `dialog-${f.id}` }, f.label)) : h('p', {}, h('label', { for: `dialog-${f.id}` }, f.label), inputs[i]),
+        ),
+        h(
+          'div',
+          { class: 'row end' },
           h('button', { type: 'button', class: 'btn', dataset: { answer: 'no' } }, 'Keep it'),
-          h('button', { type: 'submit', class: ['btn', danger ? 'btn-danger' : 'btn-primary'], dataset: { answer: 'yes' } }, confirmLabel))));
+          h('button', { type: 'submit', class: ['btn', danger ? 'btn-danger' : 'btn-primary'], dataset: { answer: 'yes' } }, confirmLabel),
+        ),
+      ),
+    );
     document.body.append(dialog);
     const opener = document.activeElement;
     const done = (answer) => {
@@ -382,8 +651,14 @@ function confirmDialog({ title, text, confirmLabel, danger, fields = [] }) {
       opener?.focus?.();
       resolve(answer ? Object.fromEntries(fields.map((f, i) => [f.id, f.type === 'checkbox' ? inputs[i].checked : inputs[i].value.trim()])) : null);
     };
-    dialog.addEventListener('cancel', (ev) => { ev.preventDefault(); done(false); });
-    dialog.querySelector('form').addEventListener('submit', (ev) => { ev.preventDefault(); done(true); });
+    dialog.addEventListener('cancel', (ev) => {
+      ev.preventDefault();
+      done(false);
+    });
+    dialog.querySelector('form').addEventListener('submit', (ev) => {
+      ev.preventDefault();
+      done(true);
+    });
     dialog.querySelector('[data-answer="no"]').addEventListener('click', () => done(false));
     if (dialog instanceof HTMLDialogElement) dialog.showModal();
     (inputs.find((i) => i.type === 'text') ?? dialog.querySelector('[data-answer="yes"]')).focus();
@@ -412,15 +687,23 @@ export function showTransfer(main, transferId) {
   const graphEl = h('div', { class: 'graph-scroll', id: 'graph', 'data-scroll-key': 'graph', tabindex: '-1' });
   const zoomLevel = h('output', { class: 'zoom-level', id: 'zoom-level', 'aria-live': 'polite' });
   const zoomButton = (id, label, text, onClick) => h('button', { type: 'button', class: 'btn btn-small', id, 'aria-label': label, title: label, on: { click: onClick } }, text);
-  const fitButton = zoomButton('zoom-fit', 'Fit the whole graph', 'Fit', () => { fitting = true; applyZoom(); });
-  const zoomBar = h('div', { class: 'zoom', role: 'group', 'aria-label': 'Zoom the graph' },
+  const fitButton = zoomButton('zoom-fit', 'Fit the whole graph', 'Fit', () => {
+    fitting = true;
+    applyZoom();
+  });
+  const zoomBar = h(
+    'div',
+    { class: 'zoom', role: 'group', 'aria-label': 'Zoom the graph' },
     zoomButton('zoom-out', 'Zoom out', '−', () => zoomBy(1 / ZOOM_STEP)),
     zoomLevel,
     zoomButton('zoom-in', 'Zoom in', '+', () => zoomBy(ZOOM_STEP)),
     fitButton,
-    zoomButton('zoom-actual', 'Actual size (100%)', '1:1', () => zoomTo(1)));
+    zoomButton('zoom-actual', 'Actual size (100%)', '1:1', () => zoomTo(1)),
+  );
   const stateEl = h('div', { id: 'state-detail', 'aria-live': 'polite' });
-  const panels = Object.fromEntries(TABS.map((t) => [t.id, h('div', { role: 'tabpanel', id: `panel-${t.id}`, 'aria-labelledby': `tab-${t.id}`, tabindex: '0', class: 'tabpanel', hidden: t.id !== selectedTab })]));
+  const panels = Object.fromEntries(
+    TABS.map((t) => [t.id, h('div', { role: 'tabpanel', id: `panel-${t.id}`, 'aria-labelledby': `tab-${t.id}`, tabindex: '0', class: 'tabpanel', hidden: t.id !== selectedTab })]),
+  );
   const historyList = h('div', { id: 'history-region' });
   const filter = historyFilter(() => filter.apply(historyList.querySelector('#history-list')));
   panels.history.append(filter.el, historyList);
@@ -458,7 +741,9 @@ export function showTransfer(main, transferId) {
     graphEl.scrollTop = Math.max(0, cy * zoom - graphEl.clientHeight / 2);
   }
   const zoomBy = (factor) => zoomTo(zoom * factor);
-  window.addEventListener('resize', () => { if (fitting) applyZoom(); });
+  window.addEventListener('resize', () => {
+    if (fitting) applyZoom();
+  });
 
   const selectTab = (id) => {
     selectedTab = id;
@@ -539,9 +824,10 @@ export function showTransfer(main, transferId) {
     result.className = 'action-result';
     result.textContent = 'Working…';
     delete result.dataset.untilFinal;
-    const out = kind === 'cancel'
-      ? await postJson(`/console/api/transfers/${encodeURIComponent(transferId)}/cancel`, values)
-      : await postJson(`/console/api/transfers/${encodeURIComponent(transferId)}/decision`, { decision: kind, ...values });
+    const out =
+      kind === 'cancel'
+        ? await postJson(`/console/api/transfers/${encodeURIComponent(transferId)}/cancel`, values)
+        : await postJson(`/console/api/transfers/${encodeURIComponent(transferId)}/decision`, { decision: kind, ...values });
     result.className = `action-result ${out.ok ? 'ok' : 'bad'}`;
     result.textContent = out.ok
       ? `${kind === 'cancel' ? `Cancel requested (${out.body.status})` : `${out.body.decision} as ${out.body.account}`}: ${out.body.message ?? ''}`
@@ -602,17 +888,23 @@ export function showTransfer(main, transferId) {
           headEl,
           h('div', { class: 'status-lines' }, noActions, result),
           actionsPanel,
-          h('div', { class: 'layout' },
-            h('section', { class: 'panel graph-panel', 'aria-labelledby': 'graph-h' },
-              h('div', { class: 'panel-head' }, h('h2', { id: 'graph-h' }, 'Workflow'), zoomBar),
-              graphEl, legend()),
+          h(
+            'div',
+            { class: 'layout' },
+            h('section', { class: 'panel graph-panel', 'aria-labelledby': 'graph-h' }, h('div', { class: 'panel-head' }, h('h2', { id: 'graph-h' }, 'Workflow'), zoomBar), graphEl, legend()),
             h('section', { class: 'panel state-panel', 'aria-labelledby': 'state-h' }, h('h2', { id: 'state-h' }, 'Selected state'), stateEl),
-            h('section', { class: 'panel details-panel', 'aria-label': 'Details' }, tabs(selectedTab, selectTab), Object.values(panels))));
+            h('section', { class: 'panel details-panel', 'aria-label': 'Details' }, tabs(selectedTab, selectTab), Object.values(panels)),
+          ),
+        );
       }
       render();
     } catch (err) {
       if (err.status === 404) {
-        main.replaceChildren(h('nav', { 'aria-label': 'Breadcrumb', class: 'crumbs' }, h('a', { href: '/console' }, 'Transfers')), h('h1', {}, 'Transfer not found'), h('p', {}, 'No transfer ', h('code', {}, transferId), ' in the local transfer table.'));
+        main.replaceChildren(
+          h('nav', { 'aria-label': 'Breadcrumb', class: 'crumbs' }, h('a', { href: '/console' }, 'Transfers')),
+          h('h1', {}, 'Transfer not found'),
+          h('p', {}, 'No transfer ', h('code', {}, transferId), ' in the local transfer table.'),
+        );
       } else if (!built) {
         main.replaceChildren(h('h1', {}, 'Transfer'), h('p', { class: 'error', role: 'alert' }, `The console could not load this transfer: ${err.message}`));
       } else {

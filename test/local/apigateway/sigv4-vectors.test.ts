@@ -157,7 +157,11 @@ describe('AWS signing test suite (aws-c-auth v4), presigned URLs and signed payl
   it('a presigned URL is refused after X-Amz-Expires, and a query parameter changed after signing is refused', () => {
     const req = parseRaw(file('get-vanilla', 'query-signed-request.txt'));
     expect(verifySigV4(req, secretFor, NOW + 3_600_000)).toMatchObject({ ok: true });
-    expect(verifySigV4(req, secretFor, NOW + 3_601_000)).toMatchObject({ ok: false, type: 'InvalidSignatureException', message: expect.stringMatching(/^Signature expired: 20150830T123600Z is now earlier than/) });
+    expect(verifySigV4(req, secretFor, NOW + 3_601_000)).toMatchObject({
+      ok: false,
+      type: 'InvalidSignatureException',
+      message: expect.stringMatching(/^Signature expired: 20150830T123600Z is now earlier than/),
+    });
     const q = parseRaw(file('get-vanilla-query-order-key-case', 'query-signed-request.txt'));
     expect(verifySigV4(q, secretFor, NOW)).toMatchObject({ ok: true });
     expect(verifySigV4({ ...q, rawQuery: q.rawQuery.replace('Param1=value1', 'Param1=value9') }, secretFor, NOW)).toMatchObject({ ok: false, type: 'InvalidSignatureException' });

@@ -8,10 +8,27 @@ import { canonicalHeaders, canonicalQuery, canonicalUri, verifySigV4 } from '../
 const secretFor = (key: string) => (/^\d{12}$/.test(key) ? 'x' : undefined);
 
 /** Signed by the JS SDK's signer; `applyChecksum: false` signs like curl and botocore do (no x-amz-content-sha256). */
-async function signed(opts: { secret?: string; accessKeyId?: string; body?: string; path?: string; query?: Record<string, string>; date?: Date; headers?: Record<string, string>; applyChecksum?: boolean } = {}) {
+async function signed(
+  opts: { secret?: string; accessKeyId?: string; body?: string; path?: string; query?: Record<string, string>; date?: Date; headers?: Record<string, string>; applyChecksum?: boolean } = {},
+) {
   const body = opts.body ?? '{"certificateId":"abc"}';
-  const req = new HttpRequest({ method: 'POST', protocol: 'http:', hostname: '127.0.0.1', port: 3000, path: opts.path ?? '/transfers', query: opts.query ?? {}, headers: { host: '127.0.0.1:3000', 'content-type': 'application/json', ...opts.headers }, body });
-  const signer = new SignatureV4({ service: 'execute-api', region: 'us-east-1', credentials: { accessKeyId: opts.accessKeyId ?? '111111111111', secretAccessKey: opts.secret ?? 'x' }, sha256: Sha256, applyChecksum: opts.applyChecksum ?? true });
+  const req = new HttpRequest({
+    method: 'POST',
+    protocol: 'http:',
+    hostname: '127.0.0.1',
+    port: 3000,
+    path: opts.path ?? '/transfers',
+    query: opts.query ?? {},
+    headers: { host: '127.0.0.1:3000', 'content-type': 'application/json', ...opts.headers },
+    body,
+  });
+  const signer = new SignatureV4({
+    service: 'execute-api',
+    region: 'us-east-1',
+    credentials: { accessKeyId: opts.accessKeyId ?? '111111111111', secretAccessKey: opts.secret ?? 'x' },
+    sha256: Sha256,
+    applyChecksum: opts.applyChecksum ?? true,
+  });
   const s = await signer.sign(req, { signingDate: opts.date });
   const headers = Object.fromEntries(Object.entries(s.headers).map(([k, v]) => [k.toLowerCase(), String(v)]));
   const rawPath = opts.path ?? '/transfers';
@@ -106,7 +123,9 @@ describe('SigV4 canonical request, from exactly what the client signed', () => {
   it('says what it expected, as API Gateway does: the canonical string and the string to sign', async () => {
     const res = verifySigV4(await signed({ secret: 'wrong' }), secretFor);
     expect(res.ok).toBe(false);
-    expect(!res.ok && res.message).toMatch(/The Canonical String for this request should have been\n'POST\n\/transfers\n\ncontent-type:application\/json\nhost:127.0.0.1:3000\n[^]*'\n\nThe String-to-Sign should have been\n'AWS4-HMAC-SHA256\n\d{8}T\d{6}Z\n\d{8}\/us-east-1\/execute-api\/aws4_request\n[0-9a-f]{64}'\n$/);
+    expect(!res.ok && res.message).toMatch(
+      /The Canonical String for this request should have been\n'POST\n\/transfers\n\ncontent-type:application\/json\nhost:127.0.0.1:3000\n[^]*'\n\nThe String-to-Sign should have been\n'AWS4-HMAC-SHA256\n\d{8}T\d{6}Z\n\d{8}\/us-east-1\/execute-api\/aws4_request\n[0-9a-f]{64}'\n$/,
+    );
   });
 
   it('refuses a signature whose length is wrong without comparing past it', async () => {
@@ -119,11 +138,19 @@ describe('SigV4 canonical request, from exactly what the client signed', () => {
     const req = await signed();
     const day = String(req.headers['x-amz-date']).slice(0, 8);
     req.headers.authorization = String(req.headers.authorization).replace(`/${day}/`, '/20150830/');
-    expect(verifySigV4(req, secretFor)).toMatchObject({ ok: false, type: 'InvalidSignatureException', message: `Date in Credential scope does not match YYYYMMDD from ISO-8601 version of date from HTTP: '20150830' != '${day}', from '${req.headers['x-amz-date']}'.` });
+    expect(verifySigV4(req, secretFor)).toMatchObject({
+      ok: false,
+      type: 'InvalidSignatureException',
+      message: `Date in Credential scope does not match YYYYMMDD from ISO-8601 version of date from HTTP: '20150830' != '${day}', from '${req.headers['x-amz-date']}'.`,
+    });
   });
 
   it('refuses a signature from more than 5 minutes ahead, and accepts one 4 minutes off either way', async () => {
-    expect(verifySigV4(await signed({ date: new Date(Date.now() + 6 * 60_000) }), secretFor)).toMatchObject({ ok: false, type: 'InvalidSignatureException', message: expect.stringMatching(/^Signature not yet current: \d{8}T\d{6}Z is still later than \d{8}T\d{6}Z \(\d{8}T\d{6}Z \+ 5 min\.\)$/) });
+    expect(verifySigV4(await signed({ date: new Date(Date.now() + 6 * 60_000) }), secretFor)).toMatchObject({
+      ok: false,
+      type: 'InvalidSignatureException',
+      message: expect.stringMatching(/^Signature not yet current: \d{8}T\d{6}Z is still later than \d{8}T\d{6}Z \(\d{8}T\d{6}Z \+ 5 min\.\)$/),
+    });
     const now = Date.now();
     const old = verifySigV4(await signed({ date: new Date(now - 6 * 60_000) }), secretFor, now);
     expect(old).toMatchObject({ ok: false, message: expect.stringMatching(/^Signature expired: \d{8}T\d{6}Z is now earlier than \d{8}T\d{6}Z \(\d{8}T\d{6}Z - 5 min\.\)$/) });
@@ -144,7 +171,8 @@ describe('SigV4 canonical request, from exactly what the client signed', () => {
     expect(verifySigV4(req, secretFor)).toMatchObject({
       ok: false,
       type: 'IncompleteSignatureException',
-      message: "Authorization header requires 'Signature' parameter. Authorization header requires 'SignedHeaders' parameter. Authorization header requires existence of either a 'X-Amz-Date' or a 'Date' header. Authorization=AWS4-HMAC-SHA256 Credential=111111111111/20150830/us-east-1/execute-api/aws4_request",
+      message:
+        "Authorization header requires 'Signature' parameter. Authorization header requires 'SignedHeaders' parameter. Authorization header requires existence of either a 'X-Amz-Date' or a 'Date' header. Authorization=AWS4-HMAC-SHA256 Credential=111111111111/20150830/us-east-1/execute-api/aws4_request",
     });
     const both = await signed();
     both.rawQuery = 'X-Amz-Algorithm=AWS4-HMAC-SHA256';
@@ -154,8 +182,15 @@ describe('SigV4 canonical request, from exactly what the client signed', () => {
   it('refuses another algorithm and a credential without five parts', async () => {
     const req = await signed();
     const auth = String(req.headers.authorization);
-    expect(verifySigV4({ ...req, headers: { ...req.headers, authorization: auth.replace('AWS4-HMAC-SHA256', 'AWS4-ECDSA-P256-SHA256') } }, secretFor)).toMatchObject({ ok: false, type: 'IncompleteSignatureException' });
-    expect(verifySigV4({ ...req, headers: { ...req.headers, authorization: auth.replace('/us-east-1/', '/') } }, secretFor)).toMatchObject({ ok: false, type: 'IncompleteSignatureException', message: expect.stringContaining('exactly 5 slash-delimited elements') });
+    expect(verifySigV4({ ...req, headers: { ...req.headers, authorization: auth.replace('AWS4-HMAC-SHA256', 'AWS4-ECDSA-P256-SHA256') } }, secretFor)).toMatchObject({
+      ok: false,
+      type: 'IncompleteSignatureException',
+    });
+    expect(verifySigV4({ ...req, headers: { ...req.headers, authorization: auth.replace('/us-east-1/', '/') } }, secretFor)).toMatchObject({
+      ok: false,
+      type: 'IncompleteSignatureException',
+      message: expect.stringContaining('exactly 5 slash-delimited elements'),
+    });
     expect(verifySigV4({ ...req, headers: { ...req.headers, authorization: 'Bearer abc' } }, secretFor)).toMatchObject({ ok: false, type: 'MissingAuthenticationTokenException' });
   });
 
@@ -169,8 +204,15 @@ describe('SigV4 canonical request, from exactly what the client signed', () => {
     const key = ['us-east-1', 'execute-api', 'aws4_request'].reduce((k, part) => createHmac('sha256', k).update(part).digest(), createHmac('sha256', 'AWS4x').update(day).digest());
     const signature = createHmac('sha256', key).update(sts).digest('hex');
     const req = {
-      method: 'GET', rawPath: '/transfers', rawQuery: '', body: Buffer.alloc(0),
-      headers: { host: '127.0.0.1:3000', date: new Date(time).toUTCString(), authorization: `AWS4-HMAC-SHA256 Credential=111111111111/${day}/us-east-1/execute-api/aws4_request, SignedHeaders=date;host, Signature=${signature}` },
+      method: 'GET',
+      rawPath: '/transfers',
+      rawQuery: '',
+      body: Buffer.alloc(0),
+      headers: {
+        host: '127.0.0.1:3000',
+        date: new Date(time).toUTCString(),
+        authorization: `AWS4-HMAC-SHA256 Credential=111111111111/${day}/us-east-1/execute-api/aws4_request, SignedHeaders=date;host, Signature=${signature}`,
+      },
     };
     expect(verifySigV4(req, secretFor, time)).toMatchObject({ ok: true, account: '111111111111' });
     expect(verifySigV4({ ...req, headers: { ...req.headers, date: new Date(time + 1000).toUTCString() } }, secretFor, time)).toMatchObject({ ok: false, type: 'InvalidSignatureException' });

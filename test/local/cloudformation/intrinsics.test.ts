@@ -25,7 +25,15 @@ describe('resolveIntrinsics', () => {
 
   it('builds one bus ARN per account from a Sub over a Join with a literal delimiter', () => {
     const arns = resolve({
-      'Fn::Split': [',', { 'Fn::Sub': ['arn:aws:events:${AWS::Region}:${Accounts}:event-bus/b', { Accounts: { 'Fn::Join': [':event-bus/b,arn:aws:events:us-east-1:', { 'Fn::Split': [',', '222222222222,333333333333'] }] } }] }],
+      'Fn::Split': [
+        ',',
+        {
+          'Fn::Sub': [
+            'arn:aws:events:${AWS::Region}:${Accounts}:event-bus/b',
+            { Accounts: { 'Fn::Join': [':event-bus/b,arn:aws:events:us-east-1:', { 'Fn::Split': [',', '222222222222,333333333333'] }] } },
+          ],
+        },
+      ],
     });
     expect(arns).toEqual(['arn:aws:events:us-east-1:222222222222:event-bus/b', 'arn:aws:events:us-east-1:333333333333:event-bus/b']);
   });

@@ -101,9 +101,7 @@ describe('bus permissions', () => {
     await eb.send(new PutPermissionCommand({ EventBusName: BUS, Action: 'events:PutEvents', Principal: TARGET_AUTO, StatementId: 'allow-222' }));
 
     const policy = JSON.parse((await eb.send(new DescribeEventBusCommand({ Name: BUS }))).Policy ?? 'null') as { Statement: unknown[] };
-    expect(policy.Statement).toEqual([
-      { Sid: 'allow-222', Effect: 'Allow', Principal: { AWS: `arn:aws:iam::${TARGET_AUTO}:root` }, Action: 'events:PutEvents', Resource: busArnOf(SOURCE) },
-    ]);
+    expect(policy.Statement).toEqual([{ Sid: 'allow-222', Effect: 'Allow', Principal: { AWS: `arn:aws:iam::${TARGET_AUTO}:root` }, Action: 'events:PutEvents', Resource: busArnOf(SOURCE) }]);
 
     await eb.send(new RemovePermissionCommand({ EventBusName: BUS, StatementId: 'allow-222' }));
     expect((await eb.send(new DescribeEventBusCommand({ Name: BUS }))).Policy).toBeUndefined();
@@ -200,7 +198,16 @@ describe('rules', () => {
   });
 
   it('TestEventPattern evaluates a pattern against an event', async () => {
-    const event = { id: '1', account: SOURCE, source: 'iot.certificate-transfer', time: '2026-01-01T00:00:00Z', region: 'us-east-1', resources: [], 'detail-type': 'Certificate Transfer Accepted', detail: {} };
+    const event = {
+      id: '1',
+      account: SOURCE,
+      source: 'iot.certificate-transfer',
+      time: '2026-01-01T00:00:00Z',
+      region: 'us-east-1',
+      resources: [],
+      'detail-type': 'Certificate Transfer Accepted',
+      detail: {},
+    };
     const yes = await h.client(SOURCE).send(new TestEventPatternCommand({ EventPattern: pattern, Event: JSON.stringify(event) }));
     expect(yes.Result).toBe(true);
     const no = await h.client(SOURCE).send(new TestEventPatternCommand({ EventPattern: pattern, Event: JSON.stringify({ ...event, 'detail-type': 'Certificate Transfer Offered' }) }));
@@ -219,7 +226,15 @@ describe('targets', () => {
 
   it('puts, lists, replaces and removes targets', async () => {
     const eb = h.client(SOURCE);
-    const put = await eb.send(new PutTargetsCommand({ Rule: 'decisions', Targets: [{ Id: 'fn', Arn: lambdaArn }, { Id: 'sfn', Arn: `arn:aws:states:us-east-1:${SOURCE}:stateMachine:transfer`, Input: '{"constant":true}' }] }));
+    const put = await eb.send(
+      new PutTargetsCommand({
+        Rule: 'decisions',
+        Targets: [
+          { Id: 'fn', Arn: lambdaArn },
+          { Id: 'sfn', Arn: `arn:aws:states:us-east-1:${SOURCE}:stateMachine:transfer`, Input: '{"constant":true}' },
+        ],
+      }),
+    );
     expect(put).toMatchObject({ FailedEntryCount: 0, FailedEntries: [] });
 
     await eb.send(new PutTargetsCommand({ Rule: 'decisions', Targets: [{ Id: 'fn', Arn: lambdaArn, InputPath: '$.detail' }] }));
@@ -240,7 +255,15 @@ describe('targets', () => {
 
   it('reports invalid targets per entry and refuses more than 5 targets per rule', async () => {
     const eb = h.client(SOURCE);
-    const out = await eb.send(new PutTargetsCommand({ Rule: 'decisions', Targets: [{ Id: 'ok', Arn: lambdaArn }, { Id: 'bad json', Arn: lambdaArn, Input: '{' }] }));
+    const out = await eb.send(
+      new PutTargetsCommand({
+        Rule: 'decisions',
+        Targets: [
+          { Id: 'ok', Arn: lambdaArn },
+          { Id: 'bad json', Arn: lambdaArn, Input: '{' },
+        ],
+      }),
+    );
     expect(out.FailedEntryCount).toBe(1);
     expect(out.FailedEntries?.[0]).toMatchObject({ TargetId: 'bad json', ErrorCode: 'ValidationException' });
 

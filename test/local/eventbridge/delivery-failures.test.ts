@@ -129,10 +129,14 @@ describe('errors EventBridge retries, per the target’s RetryPolicy', () => {
   it('a retry due after MaximumEventAgeInSeconds is not made: EXHAUSTED_RETRY_CONDITION MaximumEventAgeInSeconds', async () => {
     let clock = Date.parse('2026-01-01T00:00:00Z');
     // Each attempt takes 40 s of (fake) time: the first retry is inside the 60 s, the second is not.
-    const k = kit({ DeadLetterConfig: { Arn: queueArn }, RetryPolicy: { MaximumRetryAttempts: 185, MaximumEventAgeInSeconds: 60 } }, () => {
-      clock += 40_000;
-      return new Error('socket hang up');
-    }, { now: () => new Date(clock) });
+    const k = kit(
+      { DeadLetterConfig: { Arn: queueArn }, RetryPolicy: { MaximumRetryAttempts: 185, MaximumEventAgeInSeconds: 60 } },
+      () => {
+        clock += 40_000;
+        return new Error('socket hang up');
+      },
+      { now: () => new Date(clock) },
+    );
     const eventId = k.send();
     await k.model.waitForMetric(ruleArn, 'InvocationsSentToDlq');
     expect(k.attempts).toBe(2);
@@ -197,7 +201,15 @@ describe('PutTargets: RetryPolicy limits (API reference: 0–185 attempts, 60–
     h = await startHarness();
     const eb = h.client(SOURCE);
     await eb.send(new PutRuleCommand({ Name: 'decisions', EventPattern: '{"source": ["iot.certificate-transfer"]}' }));
-    const out = await eb.send(new PutTargetsCommand({ Rule: 'decisions', Targets: [{ Id: 'a', Arn: functionArn, RetryPolicy: { MaximumRetryAttempts: 0, MaximumEventAgeInSeconds: 60 } }, { Id: 'b', Arn: functionArn, RetryPolicy: { MaximumRetryAttempts: 185, MaximumEventAgeInSeconds: 86_400 } }] }));
+    const out = await eb.send(
+      new PutTargetsCommand({
+        Rule: 'decisions',
+        Targets: [
+          { Id: 'a', Arn: functionArn, RetryPolicy: { MaximumRetryAttempts: 0, MaximumEventAgeInSeconds: 60 } },
+          { Id: 'b', Arn: functionArn, RetryPolicy: { MaximumRetryAttempts: 185, MaximumEventAgeInSeconds: 86_400 } },
+        ],
+      }),
+    );
     expect(out.FailedEntryCount).toBe(0);
   });
 });

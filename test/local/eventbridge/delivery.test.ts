@@ -4,7 +4,16 @@
  * delivery with retries, scheduled rules, seeded faults, the event log and
  * snapshots.
  */
-import { CreateEventBusCommand, DescribeRuleCommand, PutEventsCommand, type PutEventsRequestEntry, PutPermissionCommand, PutRuleCommand, PutTargetsCommand, RemovePermissionCommand } from '@aws-sdk/client-eventbridge';
+import {
+  CreateEventBusCommand,
+  DescribeRuleCommand,
+  PutEventsCommand,
+  type PutEventsRequestEntry,
+  PutPermissionCommand,
+  PutRuleCommand,
+  PutTargetsCommand,
+  RemovePermissionCommand,
+} from '@aws-sdk/client-eventbridge';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { EventBridgeModel, type EventLogChange, type FaultOptions } from '../../../local/eventbridge/model.js';
 import { type Harness, type Invocation, SOURCE, STRANGER, TARGET_AUTO, TARGET_HUMAN, deferred, errorOf, startHarness } from './harness.js';
@@ -56,7 +65,9 @@ describe('PutEvents on the caller’s own bus', () => {
     });
     await sourceAccountKit(h);
 
-    const out = await h.client(SOURCE).send(new PutEventsCommand({ Entries: [{ ...decision('t-1', BUS), Resources: ['arn:aws:iot:us-east-1:111111111111:cert/abc'], Time: new Date('2026-03-01T10:00:00.123Z') }] }));
+    const out = await h
+      .client(SOURCE)
+      .send(new PutEventsCommand({ Entries: [{ ...decision('t-1', BUS), Resources: ['arn:aws:iot:us-east-1:111111111111:cert/abc'], Time: new Date('2026-03-01T10:00:00.123Z') }] }));
     expect(out.FailedEntryCount).toBe(0);
     const eventId = (out.Entries?.[0] as { EventId: string }).EventId;
     expect(eventId).toMatch(/^[0-9a-f-]{36}$/);
@@ -120,12 +131,7 @@ describe('PutEvents on the caller’s own bus', () => {
     await sourceAccountKit(h);
     const out = await h.client(SOURCE).send(
       new PutEventsCommand({
-        Entries: [
-          decision('ok', BUS),
-          { ...decision('bad', BUS), Detail: '{not json' },
-          { ...decision('aws', BUS), Source: 'aws.iot' },
-          { DetailType: 'x', Detail: '{}', EventBusName: BUS },
-        ],
+        Entries: [decision('ok', BUS), { ...decision('bad', BUS), Detail: '{not json' }, { ...decision('aws', BUS), Source: 'aws.iot' }, { DetailType: 'x', Detail: '{}', EventBusName: BUS }],
       }),
     );
     expect(out.FailedEntryCount).toBe(3);

@@ -89,7 +89,12 @@ describe('dotted field names (event-ruler joins keys with ".")', () => {
   });
 
   it('keeps array consistency across dotted and nested spellings of the same array', () => {
-    const event = { employees: [{ firstName: 'John', lastName: 'Doe' }, { firstName: 'Anna', lastName: 'Smith' }] };
+    const event = {
+      employees: [
+        { firstName: 'John', lastName: 'Doe' },
+        { firstName: 'Anna', lastName: 'Smith' },
+      ],
+    };
     expect(matchesPattern({ 'employees.firstName': ['Anna'], employees: { lastName: ['Smith'] } }, event)).toBe(true);
     expect(matchesPattern({ 'employees.firstName': ['Anna'], employees: { lastName: ['Doe'] } }, event)).toBe(false);
   });

@@ -25,7 +25,9 @@ describe('IAM authorizer', () => {
     const iam = withPolicy([{ Effect: 'Allow', Action: ['iot:DescribeCertificate'], Resource: [`arn:aws:iot:us-east-1:${ACCOUNT}:cert/*`] }]);
     const out = await iam.authorize(session, 'iot:UpdateCertificate', [CERT]);
     expect(out.allowed).toBe(false);
-    expect(out.message).toBe(`User: arn:aws:sts::${ACCOUNT}:assumed-role/certificate-transfer-local-preflight-us-east-1-lambdaRole/certificate-transfer-local-preflight is not authorized to perform: iot:UpdateCertificate on resource: ${CERT} because no identity-based policy allows the iot:UpdateCertificate action`);
+    expect(out.message).toBe(
+      `User: arn:aws:sts::${ACCOUNT}:assumed-role/certificate-transfer-local-preflight-us-east-1-lambdaRole/certificate-transfer-local-preflight is not authorized to perform: iot:UpdateCertificate on resource: ${CERT} because no identity-based policy allows the iot:UpdateCertificate action`,
+    );
     expect(iam.recentDenials().at(-1)).toMatchObject({ action: 'iot:UpdateCertificate', resource: CERT });
   });
 

@@ -60,22 +60,40 @@ describe('IAM request of each call the product makes', () => {
     }
     const machine = `arn:aws:states:${REGION}:${ACCOUNT}:stateMachine:certificate-transfer-local`;
     const execution = `arn:aws:states:${REGION}:${ACCOUNT}:execution:certificate-transfer-local:t1`;
-    expect(await iamRequestOf(request('states', { headers: target('AWSStepFunctions', 'StartExecution'), body: { stateMachineArn: machine } }))).toEqual({ action: 'states:StartExecution', resources: [machine] });
-    expect(await iamRequestOf(request('states', { headers: target('AWSStepFunctions', 'DescribeExecution'), body: { executionArn: execution } }))).toEqual({ action: 'states:DescribeExecution', resources: [execution] });
+    expect(await iamRequestOf(request('states', { headers: target('AWSStepFunctions', 'StartExecution'), body: { stateMachineArn: machine } }))).toEqual({
+      action: 'states:StartExecution',
+      resources: [machine],
+    });
+    expect(await iamRequestOf(request('states', { headers: target('AWSStepFunctions', 'DescribeExecution'), body: { executionArn: execution } }))).toEqual({
+      action: 'states:DescribeExecution',
+      resources: [execution],
+    });
   });
 
   it('DynamoDB: a Query of an index is authorized against the index ARN, item calls against the table', async () => {
     const table = `arn:aws:dynamodb:${REGION}:${ACCOUNT}:table/transfers`;
-    expect(await iamRequestOf(request('dynamodb', { headers: target('DynamoDB_20120810', 'Query'), body: { TableName: 'transfers', IndexName: 'byBatch' } }))).toEqual({ action: 'dynamodb:Query', resources: [`${table}/index/byBatch`] });
+    expect(await iamRequestOf(request('dynamodb', { headers: target('DynamoDB_20120810', 'Query'), body: { TableName: 'transfers', IndexName: 'byBatch' } }))).toEqual({
+      action: 'dynamodb:Query',
+      resources: [`${table}/index/byBatch`],
+    });
     expect(await iamRequestOf(request('dynamodb', { headers: target('DynamoDB_20120810', 'Query'), body: { TableName: 'transfers' } }))).toEqual({ action: 'dynamodb:Query', resources: [table] });
-    expect(await iamRequestOf(request('dynamodb', { headers: target('DynamoDB_20120810', 'UpdateItem'), body: { TableName: 'transfers' } }))).toEqual({ action: 'dynamodb:UpdateItem', resources: [table] });
-    expect(await iamRequestOf(request('dynamodb', { headers: target('DynamoDB_20120810', 'BatchWriteItem'), body: { RequestItems: { transfers: [], other: [] } } }))).toEqual({ action: 'dynamodb:BatchWriteItem', resources: [table, `arn:aws:dynamodb:${REGION}:${ACCOUNT}:table/other`] });
+    expect(await iamRequestOf(request('dynamodb', { headers: target('DynamoDB_20120810', 'UpdateItem'), body: { TableName: 'transfers' } }))).toEqual({
+      action: 'dynamodb:UpdateItem',
+      resources: [table],
+    });
+    expect(await iamRequestOf(request('dynamodb', { headers: target('DynamoDB_20120810', 'BatchWriteItem'), body: { RequestItems: { transfers: [], other: [] } } }))).toEqual({
+      action: 'dynamodb:BatchWriteItem',
+      resources: [table, `arn:aws:dynamodb:${REGION}:${ACCOUNT}:table/other`],
+    });
   });
 
   it('EventBridge: PutEvents is authorized against every bus its entries name, by name or ARN', async () => {
     const peer = 'arn:aws:events:us-east-1:222222222222:event-bus/certificate-transfer';
     const out = await iamRequestOf(request('events', { headers: target('AWSEvents', 'PutEvents'), body: { Entries: [{ EventBusName: 'certificate-transfer' }, { EventBusName: peer }, {}] } }));
-    expect(out).toEqual({ action: 'events:PutEvents', resources: [`arn:aws:events:${REGION}:${ACCOUNT}:event-bus/certificate-transfer`, peer, `arn:aws:events:${REGION}:${ACCOUNT}:event-bus/default`] });
+    expect(out).toEqual({
+      action: 'events:PutEvents',
+      resources: [`arn:aws:events:${REGION}:${ACCOUNT}:event-bus/certificate-transfer`, peer, `arn:aws:events:${REGION}:${ACCOUNT}:event-bus/default`],
+    });
     const rule = await iamRequestOf(request('events', { headers: target('AWSEvents', 'PutRule'), body: { Name: 'r1', EventBusName: 'certificate-transfer' } }));
     expect(rule).toEqual({ action: 'events:PutRule', resources: [`arn:aws:events:${REGION}:${ACCOUNT}:rule/certificate-transfer/r1`] });
   });

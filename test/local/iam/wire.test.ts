@@ -44,12 +44,12 @@ const deniedMessage = (action: string, resource: string) =>
 beforeAll(async () => {
   dynamo = await startDynamo();
   const sfn = new StepFunctionsModel({ invokeTask: async () => null });
-  const edge = await startEdge([
-    createIotProvider(iot),
-    createStepFunctionsProvider(sfn),
-    createEventBridgeProvider(new EventBridgeModel()),
-    createDynamoProvider(dynamo.url),
-  ], 0, '127.0.0.1', edgeAuthorizer(iam));
+  const edge = await startEdge(
+    [createIotProvider(iot), createStepFunctionsProvider(sfn), createEventBridgeProvider(new EventBridgeModel()), createDynamoProvider(dynamo.url)],
+    0,
+    '127.0.0.1',
+    edgeAuthorizer(iam),
+  );
   url = edge.url;
   close = edge.close;
 });

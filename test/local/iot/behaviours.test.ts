@@ -275,7 +275,9 @@ describe('persistence and console helpers', () => {
 
     const again = copy.client(SOURCE);
     expect((await again.send(new DescribeCertificateCommand({ certificateId: kept.certificateId }))).certificateDescription).toMatchObject({ status: 'ACTIVE', certificatePem: kept.certificatePem });
-    expect((await again.send(new ListPrincipalThingsV2Command({ principal: kept.certificateArn }))).principalThingObjects).toEqual([{ thingName: 'persisted-thing', thingPrincipalType: 'EXCLUSIVE_THING' }]);
+    expect((await again.send(new ListPrincipalThingsV2Command({ principal: kept.certificateArn }))).principalThingObjects).toEqual([
+      { thingName: 'persisted-thing', thingPrincipalType: 'EXCLUSIVE_THING' },
+    ]);
     expect((await copy.client(TARGET).send(new DescribeCertificateCommand({ certificateId: moving.certificateId }))).certificateDescription).toMatchObject({
       status: 'PENDING_TRANSFER',
       transferData: { transferMessage: 'persist me' },
@@ -291,7 +293,12 @@ describe('persistence and console helpers', () => {
     model.transferCertificate({ account: SOURCE, region: 'us-east-1' }, { certificateId: a.certificateId, targetAwsAccount: TARGET });
     expect(model.findCertificate(a.certificateId)).toMatchObject({ ownedBy: SOURCE, pendingTransferTo: TARGET, lastTransfer: { source: SOURCE, target: TARGET, state: 'PENDING' } });
     expect(model.findCertificate(b.certificateId, 'us-east-1')).toBeUndefined();
-    expect(model.listAllCertificates().map((c) => c.certificateId).sort()).toEqual([a.certificateId, b.certificateId].sort());
+    expect(
+      model
+        .listAllCertificates()
+        .map((c) => c.certificateId)
+        .sort(),
+    ).toEqual([a.certificateId, b.certificateId].sort());
     expect(model.listAllCertificates({ account: TARGET, region: 'us-east-1' }).map((c) => c.certificateId)).toEqual([a.certificateId]);
     expect(model.listAccounts()).toEqual([
       { account: SOURCE, region: 'us-east-1' },

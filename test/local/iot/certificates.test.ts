@@ -87,11 +87,7 @@ describe('RegisterCertificateWithoutCA', () => {
 
   it('rejects garbage with InvalidRequestException', async () => {
     await expectAwsError(iot.send(new RegisterCertificateWithoutCACommand({ certificatePem: 'not a certificate' })), 'InvalidRequestException', 400);
-    await expectAwsError(
-      iot.send(new RegisterCertificateWithoutCACommand({ certificatePem: '-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n' })),
-      'InvalidRequestException',
-      400,
-    );
+    await expectAwsError(iot.send(new RegisterCertificateWithoutCACommand({ certificatePem: '-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n' })), 'InvalidRequestException', 400);
   });
 
   it('refuses a DEFAULT-mode certificate already registered (in any account) with ResourceAlreadyExistsException', async () => {

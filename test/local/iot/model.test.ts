@@ -36,7 +36,18 @@ describe('IotModel', () => {
   });
 
   it('exports what callers import from model.ts', () => {
-    const exported = ['IotModel', 'IotError', 'AWS_DEFAULT_IOT_QUOTAS', 'FAULT_KINDS', 'CERTIFICATE_MODES', 'CERTIFICATE_STATUSES', 'THING_PRINCIPAL_TYPES', 'IOT_OPERATIONS', 'IOT_ERROR_STATUS', 'MAX_POLICIES_PER_TARGET'];
+    const exported = [
+      'IotModel',
+      'IotError',
+      'AWS_DEFAULT_IOT_QUOTAS',
+      'FAULT_KINDS',
+      'CERTIFICATE_MODES',
+      'CERTIFICATE_STATUSES',
+      'THING_PRINCIPAL_TYPES',
+      'IOT_OPERATIONS',
+      'IOT_ERROR_STATUS',
+      'MAX_POLICIES_PER_TARGET',
+    ];
     expect(exported.filter((name) => !(name in iot))).toEqual([]);
   });
 

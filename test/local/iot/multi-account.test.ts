@@ -116,12 +116,18 @@ describe('multi-account registration', () => {
 });
 
 describe('transferring an SNI_ONLY certificate', () => {
-  it('transfers like any other: accepted, it is the target account\'s, still SNI_ONLY', async () => {
+  it("transfers like any other: accepted, it is the target account's, still SNI_ONLY", async () => {
     const c = await register(source, await ownPem());
     await source.send(new TransferCertificateCommand({ certificateId: c.certificateId, targetAwsAccount: TARGET }));
     expect(await describeAs(target, c.certificateId)).toMatchObject({ status: 'PENDING_TRANSFER', certificateMode: 'SNI_ONLY' });
     await target.send(new AcceptCertificateTransferCommand({ certificateId: c.certificateId, setAsActive: true }));
-    expect(await describeAs(target, c.certificateId)).toMatchObject({ status: 'ACTIVE', ownedBy: TARGET, previousOwnedBy: SOURCE, certificateMode: 'SNI_ONLY', certificateArn: `arn:aws:iot:us-east-1:${TARGET}:cert/${c.certificateId}` });
+    expect(await describeAs(target, c.certificateId)).toMatchObject({
+      status: 'ACTIVE',
+      ownedBy: TARGET,
+      previousOwnedBy: SOURCE,
+      certificateMode: 'SNI_ONLY',
+      certificateArn: `arn:aws:iot:us-east-1:${TARGET}:cert/${c.certificateId}`,
+    });
     await expectAwsError(source.send(new DescribeCertificateCommand({ certificateId: c.certificateId })), 'ResourceNotFoundException', 404);
     await expectAwsError(source.send(new CancelCertificateTransferCommand({ certificateId: c.certificateId })), 'TransferAlreadyCompletedException', 410);
   });
@@ -184,7 +190,13 @@ describe('persistence of copies', () => {
     expect(copy.describeCertificate(ctx(SOURCE), { certificateId }).certificateDescription).toMatchObject({ certificateMode: 'SNI_ONLY', ownedBy: SOURCE, transferData: { rejectReason: 'not ours' } });
     expect(copy.describeCertificate(ctx(STRANGER), { certificateId }).certificateDescription.ownedBy).toBe(STRANGER);
     expect(() => copy.acceptCertificateTransfer(ctx(TARGET), { certificateId })).toThrow(expect.objectContaining({ code: 'TransferAlreadyCompletedException' }));
-    expect(copy.listAllCertificates().filter((c) => c.certificateId === certificateId).map((c) => c.ownedBy).sort()).toEqual([SOURCE, STRANGER]);
+    expect(
+      copy
+        .listAllCertificates()
+        .filter((c) => c.certificateId === certificateId)
+        .map((c) => c.ownedBy)
+        .sort(),
+    ).toEqual([SOURCE, STRANGER]);
     expect(copy.findCertificate(certificateId, undefined, STRANGER)?.ownedBy).toBe(STRANGER);
   });
 

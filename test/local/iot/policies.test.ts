@@ -72,7 +72,12 @@ describe('CreatePolicy / GetPolicy / DeletePolicy', () => {
       (p) => p.policies,
     );
     expect(pages.map((p) => p.length)).toEqual([2, 2, 1]);
-    expect(pages.flat().map((p) => p.policyName).sort()).toEqual([...names].sort());
+    expect(
+      pages
+        .flat()
+        .map((p) => p.policyName)
+        .sort(),
+    ).toEqual([...names].sort());
     expect(pages[0][0].policyArn).toMatch(/^arn:aws:iot:us-east-1:777777777777:policy\/lp-/);
   });
 });
@@ -138,7 +143,12 @@ describe('ListAttachedPolicies', () => {
       (p) => p.policies,
     );
     expect(pages.map((p) => p.length)).toEqual([3, 3, 1]);
-    expect(pages.flat().map((p) => p.policyName).sort()).toEqual([...names].sort());
+    expect(
+      pages
+        .flat()
+        .map((p) => p.policyName)
+        .sort(),
+    ).toEqual([...names].sort());
   });
 
   it('answers ResourceNotFoundException for an unknown certificate', async () => {

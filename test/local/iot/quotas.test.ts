@@ -21,7 +21,17 @@ describe('the default quota table', () => {
 
   it('holds the documented defaults: 10, 15 and 100 TPS', () => {
     const tps = (ops: string[]) => Object.fromEntries(ops.map((op) => [op, (AWS_DEFAULT_IOT_QUOTAS as Record<string, unknown>)[op]]));
-    const ten = ['UpdateCertificate', 'DescribeCertificate', 'ListCertificates', 'ListPrincipalThings', 'ListPrincipalThingsV2', 'TransferCertificate', 'AcceptCertificateTransfer', 'RejectCertificateTransfer', 'CancelCertificateTransfer'];
+    const ten = [
+      'UpdateCertificate',
+      'DescribeCertificate',
+      'ListCertificates',
+      'ListPrincipalThings',
+      'ListPrincipalThingsV2',
+      'TransferCertificate',
+      'AcceptCertificateTransfer',
+      'RejectCertificateTransfer',
+      'CancelCertificateTransfer',
+    ];
     const fifteen = ['ListAttachedPolicies', 'AttachPolicy', 'DetachPolicy'];
     const hundred = ['AttachThingPrincipal', 'DetachThingPrincipal'];
     expect(tps(ten)).toEqual(Object.fromEntries(ten.map((op) => [op, 10])));

@@ -50,7 +50,13 @@ async function pending(message = 'for you'): Promise<{ certificateId: string; ce
 }
 
 const describeAs = async (client: IoTClient, certificateId: string) => (await client.send(new DescribeCertificateCommand({ certificateId }))).certificateDescription!;
-const listIds = async (client: IoTClient) => (await allPages((marker) => client.send(new ListCertificatesCommand({ pageSize: 250, marker })), (p) => p.certificates)).flat();
+const listIds = async (client: IoTClient) =>
+  (
+    await allPages(
+      (marker) => client.send(new ListCertificatesCommand({ pageSize: 250, marker })),
+      (p) => p.certificates,
+    )
+  ).flat();
 
 describe('TransferCertificate preconditions', () => {
   it('refuses an ACTIVE certificate (CertificateStateException 406)', async () => {
@@ -103,7 +109,10 @@ describe('while a transfer is pending', () => {
     const d = await describeAs(source, c.certificateId);
     expect(d).toMatchObject({ status: 'PENDING_TRANSFER', ownedBy: SOURCE, transferData: { transferMessage: 'hello 222' } });
     expect(d.transferData!.transferDate!.getTime()).toBe(clock.ms);
-    const out = await allPages((marker) => source.send(new ListOutgoingCertificatesCommand({ marker })), (p) => p.outgoingCertificates);
+    const out = await allPages(
+      (marker) => source.send(new ListOutgoingCertificatesCommand({ marker })),
+      (p) => p.outgoingCertificates,
+    );
     expect(out.flat()).toContainEqual({
       certificateArn: c.certificateArn,
       certificateId: c.certificateId,
@@ -188,7 +197,10 @@ describe('AcceptCertificateTransfer', () => {
     await target.send(new AcceptCertificateTransferCommand({ certificateId: c.certificateId, setAsActive: true }));
     await expectAwsError(source.send(new DescribeCertificateCommand({ certificateId: c.certificateId })), 'ResourceNotFoundException', 404);
     expect((await listIds(source)).map((x) => x.certificateId)).not.toContain(c.certificateId);
-    const outgoing = await allPages((marker) => source.send(new ListOutgoingCertificatesCommand({ marker })), (p) => p.outgoingCertificates);
+    const outgoing = await allPages(
+      (marker) => source.send(new ListOutgoingCertificatesCommand({ marker })),
+      (p) => p.outgoingCertificates,
+    );
     expect(outgoing.flat().map((o) => o.certificateId)).not.toContain(c.certificateId);
     await expectAwsError(source.send(new CancelCertificateTransferCommand({ certificateId: c.certificateId })), 'TransferAlreadyCompletedException', 410);
     await expectAwsError(target.send(new AcceptCertificateTransferCommand({ certificateId: c.certificateId })), 'TransferAlreadyCompletedException', 410);

@@ -6,7 +6,14 @@ import { LambdaInvocationError, lambdaErrors } from '../../../local/lambda/error
 
 const failing = (errors: Error[]) => {
   let calls = 0;
-  return { run: async () => { const e = errors[calls++]; if (e) throw e; return 'ok'; }, calls: () => calls };
+  return {
+    run: async () => {
+      const e = errors[calls++];
+      if (e) throw e;
+      return 'ok';
+    },
+    calls: () => calls,
+  };
 };
 const functionError = () => new LambdaInvocationError({ errorType: 'Error', errorMessage: 'boom' });
 

@@ -35,7 +35,13 @@ const lines = (file: string) => (existsSync(file) ? readFileSync(file, 'utf8').s
 describe('local Lambda: instances', () => {
   let t: Awaited<ReturnType<typeof startRuntime>>;
   beforeAll(async () => {
-    t = await startRuntime([fn('work', { timeoutSeconds: 1.5 }), fn('warm'), fn('broken', { handlerFile: join(FIXTURES, 'broken') }), fn('missing', { handlerExport: 'nope' }), fn('slowInit', { handlerFile: join(FIXTURES, 'slow-init'), timeoutSeconds: 1 })]);
+    t = await startRuntime([
+      fn('work', { timeoutSeconds: 1.5 }),
+      fn('warm'),
+      fn('broken', { handlerFile: join(FIXTURES, 'broken') }),
+      fn('missing', { handlerExport: 'nope' }),
+      fn('slowInit', { handlerFile: join(FIXTURES, 'slow-init'), timeoutSeconds: 1 }),
+    ]);
   }, 30_000);
   afterAll(() => t.runtime.shutdown());
   const gone = (instanceId: string) => !t.runtime.instances(arnOf('work'))!.ids.includes(instanceId);
@@ -188,7 +194,12 @@ describe('local Lambda: payload limits', () => {
 
     const err = await t.runtime.invoke(arnOf('payloads'), eventOf(MAX_REQUEST_PAYLOAD_BYTES + 1)).catch((e: unknown) => e);
 
-    expect(err).toMatchObject({ name: 'Lambda.RequestEntityTooLargeException', code: 'RequestEntityTooLargeException', status: 413, message: 'Request must be smaller than 6291456 bytes for the InvokeFunction operation' });
+    expect(err).toMatchObject({
+      name: 'Lambda.RequestEntityTooLargeException',
+      code: 'RequestEntityTooLargeException',
+      status: 413,
+      message: 'Request must be smaller than 6291456 bytes for the InvokeFunction operation',
+    });
     expect(t.records).toHaveLength(invocations);
     expect(t.runtime.instances(arnOf('payloads'))!.started).toBe(started);
   });
@@ -207,7 +218,7 @@ describe('local Lambda: payload limits', () => {
 });
 
 describe('local Lambda: concurrency', () => {
-  it('throttles past a function\'s reserved concurrency with TooManyRequestsException, as Step Functions names it', async () => {
+  it("throttles past a function's reserved concurrency with TooManyRequestsException, as Step Functions names it", async () => {
     const t = await startRuntime([fn('reserved', { reservedConcurrency: 1 }), fn('none', { reservedConcurrency: 0 })]);
     try {
       const go = tmpFile('go');
@@ -215,7 +226,13 @@ describe('local Lambda: concurrency', () => {
       const second = await t.runtime.invoke(arnOf('reserved'), { action: 'echo' }).catch((e: unknown) => e);
       writeFileSync(go, '');
 
-      expect(second).toMatchObject({ name: 'Lambda.TooManyRequestsException', code: 'TooManyRequestsException', status: 429, message: 'Rate Exceeded.', reason: 'ReservedFunctionConcurrentInvocationLimitExceeded' });
+      expect(second).toMatchObject({
+        name: 'Lambda.TooManyRequestsException',
+        code: 'TooManyRequestsException',
+        status: 429,
+        message: 'Rate Exceeded.',
+        reason: 'ReservedFunctionConcurrentInvocationLimitExceeded',
+      });
       await expect(first).resolves.toMatchObject({ instance: expect.any(String) });
       await expect(t.runtime.invoke(arnOf('reserved'), { action: 'echo' })).resolves.toMatchObject({ event: { action: 'echo' } });
       await expect(t.runtime.invoke(arnOf('none'), { action: 'echo' })).rejects.toMatchObject({ name: 'Lambda.TooManyRequestsException' });
@@ -224,7 +241,7 @@ describe('local Lambda: concurrency', () => {
     }
   });
 
-  it('shares the account\'s concurrency minus every reservation among the other functions', async () => {
+  it("shares the account's concurrency minus every reservation among the other functions", async () => {
     const t = await startRuntime([fn('a'), fn('b'), fn('own', { reservedConcurrency: 1 })], { accountConcurrency: 2 });
     try {
       const go = tmpFile('go');

@@ -1,8 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import {
-  GetExecutionHistoryCommand, SendTaskFailureCommand, SendTaskHeartbeatCommand, SendTaskSuccessCommand, SFNClient,
-  StartExecutionCommand, StopExecutionCommand,
-} from '@aws-sdk/client-sfn';
+import { GetExecutionHistoryCommand, SendTaskFailureCommand, SendTaskHeartbeatCommand, SendTaskSuccessCommand, SFNClient, StartExecutionCommand, StopExecutionCommand } from '@aws-sdk/client-sfn';
 import { ACCOUNT, REGION, settled, startLocalSfn, type LocalSfn } from './helpers.js';
 
 /** Starts the callback machine and returns the execution ARN and the token its Lambda received. */
@@ -52,8 +49,12 @@ describe('Step Functions emulator: .waitForTaskToken and SendTask*', () => {
     expect(JSON.parse(done.output!)).toMatchObject({ outcome: 'CANCELLED', error: { Error: 'TransferCancelled', Cause: 'cancelled by operator' } });
 
     const { events } = await sfn.client.send(new GetExecutionHistoryCommand({ executionArn }));
-    expect(events?.find((e) => e.type === 'TaskFailed')?.taskFailedEventDetails)
-      .toMatchObject({ error: 'TransferCancelled', cause: 'cancelled by operator', resourceType: 'lambda', resource: 'invoke.waitForTaskToken' });
+    expect(events?.find((e) => e.type === 'TaskFailed')?.taskFailedEventDetails).toMatchObject({
+      error: 'TransferCancelled',
+      cause: 'cancelled by operator',
+      resourceType: 'lambda',
+      resource: 'invoke.waitForTaskToken',
+    });
   });
 
   it('times the task out after TimeoutSecondsPath with States.Timeout, which States.TaskFailed does not catch', async () => {
@@ -66,7 +67,9 @@ describe('Step Functions emulator: .waitForTaskToken and SendTask*', () => {
   });
 
   it('fails the task when the Lambda invocation itself fails', async () => {
-    const failing = await startLocalSfn(() => { throw new Error('notify is broken'); });
+    const failing = await startLocalSfn(() => {
+      throw new Error('notify is broken');
+    });
     try {
       const machine = await failing.create('callback', 'callback');
       const { executionArn } = await failing.client.send(new StartExecutionCommand({ stateMachineArn: machine, input: '{"transferId":"x","timeoutSeconds":60}' }));

@@ -1,11 +1,16 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import {
-  CreateStateMachineCommand, DescribeExecutionCommand, GetExecutionHistoryCommand, ListExecutionsCommand, StartExecutionCommand, StopExecutionCommand,
-} from '@aws-sdk/client-sfn';
+import { CreateStateMachineCommand, DescribeExecutionCommand, GetExecutionHistoryCommand, ListExecutionsCommand, StartExecutionCommand, StopExecutionCommand } from '@aws-sdk/client-sfn';
 import { ROLE, settled, startLocalSfn, type LocalSfn } from './helpers.js';
 
-interface Item { certificateId: string; position: number; target: string }
-interface Batch { Items: Item[]; BatchInput: { batchId: string } }
+interface Item {
+  certificateId: string;
+  position: number;
+  target: string;
+}
+interface Batch {
+  Items: Item[];
+  BatchInput: { batchId: string };
+}
 
 describe('Step Functions emulator: distributed Map', () => {
   let sfn: LocalSfn;
@@ -46,7 +51,9 @@ describe('Step Functions emulator: distributed Map', () => {
     expect(done.status).toBe('SUCCEEDED');
     // One result per batch, in order: 3 + 3 + 1 items.
     expect(JSON.parse(done.output!).results).toEqual([
-      { batchId: 'b-1', transferred: [0, 1, 2] }, { batchId: 'b-1', transferred: [3, 4, 5] }, { batchId: 'b-1', transferred: [6] },
+      { batchId: 'b-1', transferred: [0, 1, 2] },
+      { batchId: 'b-1', transferred: [3, 4, 5] },
+      { batchId: 'b-1', transferred: [6] },
     ]);
     // The parent's history has the map run, not its items.
     expect((await history(executionArn)).map((e) => e.type)).toEqual(['ExecutionStarted', 'MapStateEntered', 'MapRunStarted', 'MapRunSucceeded', 'MapStateExited', 'ExecutionSucceeded']);
@@ -70,7 +77,7 @@ describe('Step Functions emulator: distributed Map', () => {
     expect((await sfn.client.send(new ListExecutionsCommand({ stateMachineArn: arn }))).executions!.map((e) => e.executionArn)).toEqual([executionArn]);
   });
 
-  it('runs up to MaxConcurrency children at once, beyond the inline Map\'s 40', async () => {
+  it("runs up to MaxConcurrency children at once, beyond the inline Map's 40", async () => {
     const arn = await sfn.create('distributed-map-wide', 'distributed-map');
     maxActive = 0;
     const ids = Array.from({ length: 150 }, (_, i) => `c${i}`);
@@ -89,7 +96,7 @@ describe('Step Functions emulator: distributed Map', () => {
     expect(maxActive).toBe(2);
   });
 
-  it('failures within ToleratedFailurePercentage do not fail the Map: the failed batch\'s result is its error', async () => {
+  it("failures within ToleratedFailurePercentage do not fail the Map: the failed batch's result is its error", async () => {
     const arn = await sfn.create('distributed-map-tolerant', 'distributed-map');
     const executionArn = await start(arn, { certificateIds: ['a', 'b', 'c', 'bad', 'e', 'f'], maxConcurrency: 10, tolerated: 50, target: '222222222222', batchId: 'b-3' });
     const done = await settled(sfn.client, executionArn);
@@ -118,7 +125,9 @@ describe('Step Functions emulator: distributed Map', () => {
   it('a stopped parent stops its running children', async () => {
     const arn = await sfn.create('distributed-map-stop', 'distributed-map');
     let release!: () => void;
-    hold = new Promise((r) => { release = r; });
+    hold = new Promise((r) => {
+      release = r;
+    });
     try {
       const executionArn = await start(arn, { certificateIds: ['a', 'b', 'c', 'd', 'e', 'f'], maxConcurrency: 10, tolerated: 0, target: '222222222222', batchId: 'b-5' });
       const mapRunArn = await (async () => {
@@ -144,9 +153,20 @@ describe('Step Functions emulator: distributed Map', () => {
   it('refuses what it cannot run: an ItemReader (no S3 locally), ItemBatcher on an inline Map', async () => {
     const machine = (map: Record<string, unknown>) => JSON.stringify({ StartAt: 'M', States: { M: { Type: 'Map', End: true, ...map } } });
     const processor = (mode: string) => ({ ProcessorConfig: { Mode: mode, ExecutionType: 'STANDARD' }, StartAt: 'P', States: { P: { Type: 'Pass', End: true } } });
-    await expect(sfn.client.send(new CreateStateMachineCommand({ name: 'reader', roleArn: ROLE, definition: machine({ ItemReader: { Resource: 'arn:aws:states:::s3:getObject', ReaderConfig: { InputType: 'JSON' }, Parameters: { Bucket: 'b', Key: 'k' } }, ItemProcessor: processor('DISTRIBUTED') }) })))
-      .rejects.toMatchObject({ name: 'InvalidDefinition', message: expect.stringContaining('ItemReader') });
-    await expect(sfn.client.send(new CreateStateMachineCommand({ name: 'inline-batcher', roleArn: ROLE, definition: machine({ ItemBatcher: { MaxItemsPerBatch: 2 }, ItemProcessor: processor('INLINE') }) })))
-      .rejects.toMatchObject({ name: 'InvalidDefinition' });
+    await expect(
+      sfn.client.send(
+        new CreateStateMachineCommand({
+          name: 'reader',
+          roleArn: ROLE,
+          definition: machine({
+            ItemReader: { Resource: 'arn:aws:states:::s3:getObject', ReaderConfig: { InputType: 'JSON' }, Parameters: { Bucket: 'b', Key: 'k' } },
+            ItemProcessor: processor('DISTRIBUTED'),
+          }),
+        }),
+      ),
+    ).rejects.toMatchObject({ name: 'InvalidDefinition', message: expect.stringContaining('ItemReader') });
+    await expect(
+      sfn.client.send(new CreateStateMachineCommand({ name: 'inline-batcher', roleArn: ROLE, definition: machine({ ItemBatcher: { MaxItemsPerBatch: 2 }, ItemProcessor: processor('INLINE') }) })),
+    ).rejects.toMatchObject({ name: 'InvalidDefinition' });
   });
 });

@@ -1,8 +1,16 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
-  CreateStateMachineCommand, DeleteStateMachineCommand, DescribeExecutionCommand, DescribeStateMachineCommand,
-  ListExecutionsCommand, ListStateMachinesCommand, SFNClient, StartExecutionCommand, StartSyncExecutionCommand,
-  StopExecutionCommand, UpdateStateMachineCommand,
+  CreateStateMachineCommand,
+  DeleteStateMachineCommand,
+  DescribeExecutionCommand,
+  DescribeStateMachineCommand,
+  ListExecutionsCommand,
+  ListStateMachinesCommand,
+  SFNClient,
+  StartExecutionCommand,
+  StartSyncExecutionCommand,
+  StopExecutionCommand,
+  UpdateStateMachineCommand,
 } from '@aws-sdk/client-sfn';
 import { ACCOUNT, REGION, ROLE, definition, settled, startLocalSfn, type LocalSfn } from './helpers.js';
 
@@ -45,20 +53,20 @@ describe('Step Functions emulator: state machines and executions', () => {
 
   it('refuses an invalid definition, name or role', async () => {
     const bad = JSON.stringify({ StartAt: 'Missing', States: { A: { Type: 'Pass', End: true } } });
-    await expect(sfn.client.send(new CreateStateMachineCommand({ name: 'bad', definition: bad, roleArn: ROLE })))
-      .rejects.toMatchObject({ name: 'InvalidDefinition' });
-    await expect(sfn.client.send(new CreateStateMachineCommand({ name: 'bad', definition: '{not json', roleArn: ROLE })))
-      .rejects.toMatchObject({ name: 'InvalidDefinition' });
+    await expect(sfn.client.send(new CreateStateMachineCommand({ name: 'bad', definition: bad, roleArn: ROLE }))).rejects.toMatchObject({ name: 'InvalidDefinition' });
+    await expect(sfn.client.send(new CreateStateMachineCommand({ name: 'bad', definition: '{not json', roleArn: ROLE }))).rejects.toMatchObject({ name: 'InvalidDefinition' });
     const jsonata = JSON.stringify({ QueryLanguage: 'JSONata', StartAt: 'A', States: { A: { Type: 'Pass', End: true } } });
-    await expect(sfn.client.send(new CreateStateMachineCommand({ name: 'jsonata', definition: jsonata, roleArn: ROLE })))
-      .rejects.toMatchObject({ name: 'InvalidDefinition', message: expect.stringContaining('JSONata') });
+    await expect(sfn.client.send(new CreateStateMachineCommand({ name: 'jsonata', definition: jsonata, roleArn: ROLE }))).rejects.toMatchObject({
+      name: 'InvalidDefinition',
+      message: expect.stringContaining('JSONata'),
+    });
     const variables = JSON.stringify({ StartAt: 'A', States: { A: { Type: 'Pass', Assign: { x: 1 }, End: true } } });
-    await expect(sfn.client.send(new CreateStateMachineCommand({ name: 'variables', definition: variables, roleArn: ROLE })))
-      .rejects.toMatchObject({ name: 'InvalidDefinition', message: expect.stringContaining('Assign') });
-    await expect(sfn.client.send(new CreateStateMachineCommand({ name: 'has space', definition: definition('child'), roleArn: ROLE })))
-      .rejects.toMatchObject({ name: 'InvalidName' });
-    await expect(sfn.client.send(new CreateStateMachineCommand({ name: 'ok', definition: definition('child'), roleArn: 'not-an-arn' })))
-      .rejects.toMatchObject({ name: 'InvalidArn' });
+    await expect(sfn.client.send(new CreateStateMachineCommand({ name: 'variables', definition: variables, roleArn: ROLE }))).rejects.toMatchObject({
+      name: 'InvalidDefinition',
+      message: expect.stringContaining('Assign'),
+    });
+    await expect(sfn.client.send(new CreateStateMachineCommand({ name: 'has space', definition: definition('child'), roleArn: ROLE }))).rejects.toMatchObject({ name: 'InvalidName' });
+    await expect(sfn.client.send(new CreateStateMachineCommand({ name: 'ok', definition: definition('child'), roleArn: 'not-an-arn' }))).rejects.toMatchObject({ name: 'InvalidArn' });
   });
 
   it('starts an execution, describes it running, and lists it with a status filter', async () => {
@@ -89,13 +97,11 @@ describe('Step Functions emulator: state machines and executions', () => {
     expect(again.executionArn).toBe(first.executionArn);
     expect(again.startDate?.getTime()).toBe(first.startDate?.getTime());
 
-    await expect(sfn.client.send(new StartExecutionCommand({ stateMachineArn: waitArn, name: 'idem', input: '{"x":2}' })))
-      .rejects.toMatchObject({ name: 'ExecutionAlreadyExists' });
+    await expect(sfn.client.send(new StartExecutionCommand({ stateMachineArn: waitArn, name: 'idem', input: '{"x":2}' }))).rejects.toMatchObject({ name: 'ExecutionAlreadyExists' });
 
     // Once closed, the name is taken for good (AWS: 90 days), whatever the input.
     await sfn.client.send(new StopExecutionCommand({ executionArn: first.executionArn }));
-    await expect(sfn.client.send(new StartExecutionCommand({ stateMachineArn: waitArn, name: 'idem', input: '{"x":1}' })))
-      .rejects.toMatchObject({ name: 'ExecutionAlreadyExists' });
+    await expect(sfn.client.send(new StartExecutionCommand({ stateMachineArn: waitArn, name: 'idem', input: '{"x":1}' }))).rejects.toMatchObject({ name: 'ExecutionAlreadyExists' });
   });
 
   it('creates one execution when the same start arrives twice at once', async () => {
@@ -108,16 +114,13 @@ describe('Step Functions emulator: state machines and executions', () => {
   });
 
   it('validates execution names and input, and answers unknown ARNs', async () => {
-    await expect(sfn.client.send(new StartExecutionCommand({ stateMachineArn: waitArn, name: 'x'.repeat(81) })))
-      .rejects.toMatchObject({ name: 'InvalidName' });
-    await expect(sfn.client.send(new StartExecutionCommand({ stateMachineArn: waitArn, input: '{oops' })))
-      .rejects.toMatchObject({ name: 'InvalidExecutionInput' });
-    await expect(sfn.client.send(new StartExecutionCommand({ stateMachineArn: `arn:aws:states:${REGION}:${ACCOUNT}:stateMachine:nope` })))
-      .rejects.toMatchObject({ name: 'StateMachineDoesNotExist' });
-    await expect(sfn.client.send(new DescribeExecutionCommand({ executionArn: `arn:aws:states:${REGION}:${ACCOUNT}:execution:wait-for-token:nope` })))
-      .rejects.toMatchObject({ name: 'ExecutionDoesNotExist' });
-    await expect(sfn.client.send(new DescribeExecutionCommand({ executionArn: 'not-an-arn' })))
-      .rejects.toMatchObject({ name: 'InvalidArn' });
+    await expect(sfn.client.send(new StartExecutionCommand({ stateMachineArn: waitArn, name: 'x'.repeat(81) }))).rejects.toMatchObject({ name: 'InvalidName' });
+    await expect(sfn.client.send(new StartExecutionCommand({ stateMachineArn: waitArn, input: '{oops' }))).rejects.toMatchObject({ name: 'InvalidExecutionInput' });
+    await expect(sfn.client.send(new StartExecutionCommand({ stateMachineArn: `arn:aws:states:${REGION}:${ACCOUNT}:stateMachine:nope` }))).rejects.toMatchObject({ name: 'StateMachineDoesNotExist' });
+    await expect(sfn.client.send(new DescribeExecutionCommand({ executionArn: `arn:aws:states:${REGION}:${ACCOUNT}:execution:wait-for-token:nope` }))).rejects.toMatchObject({
+      name: 'ExecutionDoesNotExist',
+    });
+    await expect(sfn.client.send(new DescribeExecutionCommand({ executionArn: 'not-an-arn' }))).rejects.toMatchObject({ name: 'InvalidArn' });
   });
 
   it('defaults the name to a UUID and the input to {}, and runs to SUCCEEDED', async () => {
@@ -149,8 +152,7 @@ describe('Step Functions emulator: state machines and executions', () => {
     expect(out.status).toBe('SUCCEEDED');
     expect(JSON.parse(out.output!)).toMatchObject({ doubled: 10 });
     expect(out.executionArn).toContain(':express:express-double:');
-    await expect(sfn.client.send(new StartSyncExecutionCommand({ stateMachineArn: waitArn })))
-      .rejects.toMatchObject({ name: 'StateMachineTypeNotSupported' });
+    await expect(sfn.client.send(new StartSyncExecutionCommand({ stateMachineArn: waitArn }))).rejects.toMatchObject({ name: 'StateMachineTypeNotSupported' });
   });
 
   it('fails an execution at a Fail state with its Error and Cause', async () => {

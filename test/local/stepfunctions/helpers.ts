@@ -47,11 +47,7 @@ export interface LocalSfn {
  * The model behind the real edge server and SDK client. `handler` plays the Lambda
  * functions; every call is also queued in `calls`.
  */
-export async function startLocalSfn(
-  handler: (call: TaskCall) => unknown | Promise<unknown>,
-  options: Partial<StepFunctionsModelOptions> = {},
-  accessKeyId = ACCOUNT,
-): Promise<LocalSfn> {
+export async function startLocalSfn(handler: (call: TaskCall) => unknown | Promise<unknown>, options: Partial<StepFunctionsModelOptions> = {}, accessKeyId = ACCOUNT): Promise<LocalSfn> {
   const calls = new Inbox<TaskCall>();
   const log: TaskCall[] = [];
   const model = new StepFunctionsModel({
@@ -103,7 +99,10 @@ export async function settled(client: SFNClient, executionArn: string, timeoutMs
 export function deferred<T>(): { promise: Promise<T>; resolve: (v: T) => void; reject: (e: unknown) => void } {
   let resolve!: (v: T) => void;
   let reject!: (e: unknown) => void;
-  const promise = new Promise<T>((res, rej) => { resolve = res; reject = rej; });
+  const promise = new Promise<T>((res, rej) => {
+    resolve = res;
+    reject = rej;
+  });
   return { promise, resolve, reject };
 }
 

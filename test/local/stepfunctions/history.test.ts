@@ -26,10 +26,17 @@ describe('Step Functions emulator: GetExecutionHistory', () => {
 
     expect(events.map((e) => e.type)).toEqual([
       'ExecutionStarted',
-      'PassStateEntered', 'PassStateExited',
-      'TaskStateEntered', 'LambdaFunctionScheduled', 'LambdaFunctionStarted', 'LambdaFunctionSucceeded', 'TaskStateExited',
-      'ChoiceStateEntered', 'ChoiceStateExited',
-      'SucceedStateEntered', 'SucceedStateExited',
+      'PassStateEntered',
+      'PassStateExited',
+      'TaskStateEntered',
+      'LambdaFunctionScheduled',
+      'LambdaFunctionStarted',
+      'LambdaFunctionSucceeded',
+      'TaskStateExited',
+      'ChoiceStateEntered',
+      'ChoiceStateExited',
+      'SucceedStateEntered',
+      'SucceedStateExited',
       'ExecutionSucceeded',
     ]);
     expect(events.map((e) => e.id)).toEqual(events.map((_, i) => i + 1));
@@ -87,7 +94,14 @@ describe('Step Functions emulator: GetExecutionHistory', () => {
     await settled(sfn.client, executionArn!);
     const events = await history(executionArn!);
     expect(events.map((e) => e.type).slice(0, 8)).toEqual([
-      'ExecutionStarted', 'TaskStateEntered', 'TaskScheduled', 'TaskStarted', 'TaskSubmitted', 'TaskSucceeded', 'TaskStateExited', 'ChoiceStateEntered',
+      'ExecutionStarted',
+      'TaskStateEntered',
+      'TaskScheduled',
+      'TaskStarted',
+      'TaskSubmitted',
+      'TaskSucceeded',
+      'TaskStateExited',
+      'ChoiceStateEntered',
     ]);
     const scheduled = events[2].taskScheduledEventDetails!;
     expect(scheduled).toMatchObject({ resourceType: 'lambda', resource: 'invoke.waitForTaskToken', region: 'us-east-1', timeoutInSeconds: 30 });

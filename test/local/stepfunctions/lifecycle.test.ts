@@ -24,11 +24,18 @@ describe('Step Functions emulator: lifecycle', () => {
     });
     let stdout = '';
     let stderr = '';
-    child.stdout.on('data', (d: Buffer) => { stdout += d.toString(); });
-    child.stderr.on('data', (d: Buffer) => { stderr += d.toString(); });
+    child.stdout.on('data', (d: Buffer) => {
+      stdout += d.toString();
+    });
+    child.stderr.on('data', (d: Buffer) => {
+      stderr += d.toString();
+    });
     const code = await new Promise<number | null>((resolve) => {
       const kill = setTimeout(() => child.kill('SIGKILL'), 20_000);
-      child.on('exit', (c) => { clearTimeout(kill); resolve(c); });
+      child.on('exit', (c) => {
+        clearTimeout(kill);
+        resolve(c);
+      });
     });
     expect(stderr).not.toMatch(/Error/);
     expect(code).toBe(0);
@@ -96,7 +103,6 @@ describe('Step Functions emulator: lifecycle', () => {
   it('refuses new work after shutdown', async () => {
     const model = new StepFunctionsModel({ invokeTask: async () => null });
     await model.shutdown();
-    await expect(model.createStateMachine(ctx, { name: 'x', definition: '{}', roleArn: 'arn:aws:iam::111111111111:role/x' }))
-      .rejects.toMatchObject({ code: 'ServiceUnavailable' });
+    await expect(model.createStateMachine(ctx, { name: 'x', definition: '{}', roleArn: 'arn:aws:iam::111111111111:role/x' })).rejects.toMatchObject({ code: 'ServiceUnavailable' });
   });
 });

@@ -10,13 +10,16 @@ describe('Step Functions emulator: payload quota (256 KiB)', () => {
   let sfn: LocalSfn;
 
   beforeAll(async () => {
-    sfn = await startLocalSfn((call) => {
-      if (call.lambda?.name === 'report') {
-        const big = call.kind === 'lambda' || (call.payload as { big?: boolean } | null)?.big === true;
-        return { report: 'r'.repeat(big ? 300 * KB : 200 * KB) };
-      }
-      return { ok: true };
-    }, { retryIntervalOverrides: { 'Fetch Report': 0 } });
+    sfn = await startLocalSfn(
+      (call) => {
+        if (call.lambda?.name === 'report') {
+          const big = call.kind === 'lambda' || (call.payload as { big?: boolean } | null)?.big === true;
+          return { report: 'r'.repeat(big ? 300 * KB : 200 * KB) };
+        }
+        return { ok: true };
+      },
+      { retryIntervalOverrides: { 'Fetch Report': 0 } },
+    );
   });
   afterAll(() => sfn.close());
 
@@ -34,9 +37,7 @@ describe('Step Functions emulator: payload quota (256 KiB)', () => {
     expect(done).toMatchObject({ status: 'FAILED', error: 'States.DataLimitExceeded', cause });
     expect(sfn.log.filter((c) => c.executionArn === executionArn)).toHaveLength(1);
     const events = await history(executionArn!);
-    expect(events.map((e) => e.type)).toEqual([
-      'ExecutionStarted', 'TaskStateEntered', 'LambdaFunctionScheduled', 'LambdaFunctionStarted', 'LambdaFunctionFailed', 'ExecutionFailed',
-    ]);
+    expect(events.map((e) => e.type)).toEqual(['ExecutionStarted', 'TaskStateEntered', 'LambdaFunctionScheduled', 'LambdaFunctionStarted', 'LambdaFunctionFailed', 'ExecutionFailed']);
     expect(events[4].lambdaFunctionFailedEventDetails).toEqual({ error: 'States.DataLimitExceeded', cause });
     expect(events[5].executionFailedEventDetails).toEqual({ error: 'States.DataLimitExceeded', cause });
   });
@@ -101,7 +102,9 @@ describe('Step Functions emulator: payload quota (256 KiB)', () => {
 
 describe('Step Functions emulator: history quota (25,000 events)', () => {
   let sfn: LocalSfn;
-  beforeAll(async () => { sfn = await startLocalSfn(() => ({})); });
+  beforeAll(async () => {
+    sfn = await startLocalSfn(() => ({}));
+  });
   afterAll(() => sfn.close());
 
   it('fails an endless loop at the 25,000th event with States.Runtime, as AWS does', async () => {

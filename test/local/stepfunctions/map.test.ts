@@ -1,7 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import {
-  GetExecutionHistoryCommand, SendTaskFailureCommand, SendTaskSuccessCommand, StartExecutionCommand, StopExecutionCommand,
-} from '@aws-sdk/client-sfn';
+import { GetExecutionHistoryCommand, SendTaskFailureCommand, SendTaskSuccessCommand, StartExecutionCommand, StopExecutionCommand } from '@aws-sdk/client-sfn';
 import type { TaskCall } from '../../../local/stepfunctions/model.js';
 import { settled, startLocalSfn, type LocalSfn } from './helpers.js';
 
@@ -44,8 +42,12 @@ describe('Step Functions emulator: Map states', () => {
     expect(types.filter((t) => t === 'MapIterationSucceeded')).toHaveLength(7);
     expect(types.filter((t) => t === 'TaskSucceeded')).toHaveLength(7);
     expect(types.slice(-3)).toEqual(['MapStateSucceeded', 'MapStateExited', 'ExecutionSucceeded']);
-    expect(events!.filter((e) => e.type === 'MapIterationStarted').map((e) => e.mapIterationStartedEventDetails?.index).sort())
-      .toEqual([0, 1, 2, 3, 4, 5, 6]);
+    expect(
+      events!
+        .filter((e) => e.type === 'MapIterationStarted')
+        .map((e) => e.mapIterationStartedEventDetails?.index)
+        .sort(),
+    ).toEqual([0, 1, 2, 3, 4, 5, 6]);
   });
 
   it('never has more than MaxConcurrency callback tasks waiting at once', async () => {
@@ -77,7 +79,7 @@ describe('Step Functions emulator: Map states', () => {
     expect(JSON.parse(done.output!)).toEqual(items.map((i) => ({ done: i })));
   });
 
-  it('fails the Map when one iteration fails and lets go of the other iterations\' tasks', async () => {
+  it("fails the Map when one iteration fails and lets go of the other iterations' tasks", async () => {
     const arn = await sfn.create('map-fails', 'map-fixed');
     const { executionArn } = await sfn.client.send(new StartExecutionCommand({ stateMachineArn: arn, input: JSON.stringify({ items: [1, 2, 3] }) }));
     const forExecution = (c: TaskCall): boolean => c.executionArn === executionArn;

@@ -9,15 +9,19 @@ async function call(url: string, operation: string, body: unknown): Promise<{ st
     headers: { 'content-type': 'application/x-amz-json-1.0', 'x-amz-target': `AWSStepFunctions.${operation}` },
     body: typeof body === 'string' ? body : JSON.stringify(body),
   });
-  return { status: res.status, type: res.headers.get('content-type'), json: await res.json() as Record<string, unknown> };
+  return { status: res.status, type: res.headers.get('content-type'), json: (await res.json()) as Record<string, unknown> };
 }
 
 describe('Step Functions emulator: awsJson1.0 wire protocol', () => {
   let sfn: LocalSfn;
 
-  beforeAll(async () => { sfn = await startLocalSfn(() => null); });
+  beforeAll(async () => {
+    sfn = await startLocalSfn(() => null);
+  });
   afterAll(() => sfn.close());
-  afterEach(() => { vi.restoreAllMocks(); });
+  afterEach(() => {
+    vi.restoreAllMocks();
+  });
 
   it('serialises dates as epoch seconds with the awsJson 1.0 content type', async () => {
     const before = Date.now() / 1000;
@@ -58,8 +62,16 @@ describe('Step Functions emulator: awsJson1.0 wire protocol', () => {
   it('answers a request without an AWSStepFunctions target as 400 UnknownOperationException', async () => {
     const provider = createStepFunctionsProvider(sfn.model);
     const res = await provider.handle({
-      method: 'POST', rawPath: '/', path: '/', query: new URLSearchParams(), headers: { 'x-amz-target': 'AWSEvents.ListRules' },
-      body: Buffer.from('{}'), service: 'states', account: '000000000000', region: 'us-east-1', accessKeyId: '',
+      method: 'POST',
+      rawPath: '/',
+      path: '/',
+      query: new URLSearchParams(),
+      headers: { 'x-amz-target': 'AWSEvents.ListRules' },
+      body: Buffer.from('{}'),
+      service: 'states',
+      account: '000000000000',
+      region: 'us-east-1',
+      accessKeyId: '',
     });
     expect(res.status).toBe(400);
     expect(res.headers?.['x-amzn-errortype']).toBe('UnknownOperationException');

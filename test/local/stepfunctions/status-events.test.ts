@@ -30,7 +30,9 @@ describe('Step Functions emulator: execution status change events on the default
       return { offered: true };
     });
     events = new EventBridgeModel({
-      invokeTarget: (_target, event, r) => { delivered.push({ rule: r.name, event }); },
+      invokeTarget: (_target, event, r) => {
+        delivered.push({ rule: r.name, event });
+      },
     });
     unsubscribe = publishExecutionStatusEvents(sfn.model, (c, entry) => events.putServiceEvent(c, entry));
     rule('aborted', { status: ['ABORTED'] });

@@ -8,18 +8,21 @@ describe('Step Functions emulator: Task resources, Retry and Catch', () => {
   let conflictsLeft = 0;
 
   beforeAll(async () => {
-    sfn = await startLocalSfn((call) => {
-      if (call.lambda?.name === 'transfer') {
-        if (conflictsLeft > 0) {
-          conflictsLeft -= 1;
-          throw new TransferConflictException('policies still attached');
+    sfn = await startLocalSfn(
+      (call) => {
+        if (call.lambda?.name === 'transfer') {
+          if (conflictsLeft > 0) {
+            conflictsLeft -= 1;
+            throw new TransferConflictException('policies still attached');
+          }
+          return { transferred: true };
         }
-        return { transferred: true };
-      }
-      if (call.lambda?.name === 'describe') return { id: (call.payload as { certificateId: string }).certificateId, status: 'ACTIVE' };
-      if (call.lambda?.name === 'deactivate') throw new TaskFailure('Lambda.TooManyRequestsException', 'Rate exceeded');
-      return null;
-    }, { retryIntervalOverrides: { 'Transfer Certificate': 0 } });
+        if (call.lambda?.name === 'describe') return { id: (call.payload as { certificateId: string }).certificateId, status: 'ACTIVE' };
+        if (call.lambda?.name === 'deactivate') throw new TaskFailure('Lambda.TooManyRequestsException', 'Rate exceeded');
+        return null;
+      },
+      { retryIntervalOverrides: { 'Transfer Certificate': 0 } },
+    );
   });
   afterAll(() => sfn.close());
 
@@ -31,8 +34,7 @@ describe('Step Functions emulator: Task resources, Retry and Catch', () => {
     expect(done.status).toBe('SUCCEEDED');
     expect(sfn.log.filter((c) => c.executionArn === executionArn)).toHaveLength(3);
     const { events } = await sfn.client.send(new GetExecutionHistoryCommand({ executionArn }));
-    expect(events?.filter((e) => e.type === 'LambdaFunctionFailed').map((e) => e.lambdaFunctionFailedEventDetails?.error))
-      .toEqual(['TransferConflictException', 'TransferConflictException']);
+    expect(events?.filter((e) => e.type === 'LambdaFunctionFailed').map((e) => e.lambdaFunctionFailedEventDetails?.error)).toEqual(['TransferConflictException', 'TransferConflictException']);
     expect(events?.filter((e) => e.type === 'LambdaFunctionScheduled')).toHaveLength(3);
   });
 
@@ -73,9 +75,12 @@ describe('Step Functions emulator: Task resources, Retry and Catch', () => {
     const calls = sfn.log.filter((c) => c.executionArn === executionArn);
     expect(calls).toHaveLength(1);
     expect(calls[0]).toMatchObject({
-      kind: 'lambda:invoke', pattern: 'request-response', stateName: 'Describe Certificate',
+      kind: 'lambda:invoke',
+      pattern: 'request-response',
+      stateName: 'Describe Certificate',
       lambda: { account: '111111111111', region: 'us-east-1', name: 'describe', qualifier: 'live' },
-      payload: { certificateId: 't' }, taskToken: undefined,
+      payload: { certificateId: 't' },
+      taskToken: undefined,
     });
   });
 

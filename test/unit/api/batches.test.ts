@@ -22,7 +22,9 @@ useTransferTable();
 beforeEach(() => {
   iot.reset();
   sfn.reset();
-  sfn.on(StartExecutionCommand).callsFake((input: { stateMachineArn: string; name: string }) => ({ executionArn: `${input.stateMachineArn.replace(':stateMachine:', ':execution:')}:${input.name}`, startDate: new Date() }));
+  sfn
+    .on(StartExecutionCommand)
+    .callsFake((input: { stateMachineArn: string; name: string }) => ({ executionArn: `${input.stateMachineArn.replace(':stateMachine:', ':execution:')}:${input.name}`, startDate: new Date() }));
 });
 
 async function post(body: unknown) {
@@ -81,7 +83,9 @@ describe('POST /transfer-batches', () => {
       await post({ certificateIds: [certId()], targetAccount: TARGET });
       // DetachPolicy 30 TPS × 20 s / 10 calls / 2 batches = 30 (TransferCertificate's 10 × 20 / 3 / 2 = 33 comes next).
       expect(startedInput()).toMatchObject({ maxConcurrency: 30 });
-      process.env.IOT_RATE_LIMITS = ['DetachPolicy', 'DescribeCertificate', 'TransferCertificate', 'UpdateCertificate', 'ListPrincipalThingsV2', 'ListAttachedPolicies'].map((op) => `${op}=500`).join(',');
+      process.env.IOT_RATE_LIMITS = ['DetachPolicy', 'DescribeCertificate', 'TransferCertificate', 'UpdateCertificate', 'ListPrincipalThingsV2', 'ListAttachedPolicies']
+        .map((op) => `${op}=500`)
+        .join(',');
       await post({ certificateIds: [certId()], targetAccount: TARGET });
       expect(startedInput()).toMatchObject({ maxConcurrency: 100 });
     } finally {
@@ -94,14 +98,24 @@ describe('POST /transfer-batches', () => {
   it.each([
     ['no certificates and no filter', { targetAccount: TARGET }, 'certificateIds', 'certificateIds (or filter) is required'],
     ['an empty list', { certificateIds: [], targetAccount: TARGET }, 'certificateIds', '1 to 85000'],
-    ['85,001 certificates (more than the API\'s 6 MB Lambda event holds)', { certificateIds: Array.from({ length: 85_001 }, (_, i) => i.toString(16).padStart(64, '0')), targetAccount: TARGET }, 'certificateIds', '1 to 85000'],
+    [
+      "85,001 certificates (more than the API's 6 MB Lambda event holds)",
+      { certificateIds: Array.from({ length: 85_001 }, (_, i) => i.toString(16).padStart(64, '0')), targetAccount: TARGET },
+      'certificateIds',
+      '1 to 85000',
+    ],
     ['a bad id in the list', { certificateIds: [id, 'xyz'], targetAccount: TARGET }, 'certificateIds', 'certificateIds[1] must be 64 hexadecimal'],
     ['the same certificate twice', { certificateIds: [id, id.toUpperCase()], targetAccount: TARGET }, 'certificateIds', 'certificateIds[1] repeats'],
     ['both a list and a filter', { certificateIds: [id], filter: {}, targetAccount: TARGET }, 'filter', 'not both'],
     ['a bad filter status', { filter: { status: 'REVOKED' }, targetAccount: TARGET }, 'filter.status', 'ACTIVE or INACTIVE'],
     ['an unknown filter field', { filter: { thingGroup: 'x' }, targetAccount: TARGET }, 'filter.thingGroup', 'not a known field'],
     ['a filter date that is no date', { filter: { createdAfter: 'yesterday' }, targetAccount: TARGET }, 'filter.createdAfter', 'date-time'],
-    ['a filter window ending before it starts', { filter: { createdAfter: '2026-02-01T00:00:00Z', createdBefore: '2026-01-01T00:00:00Z' }, targetAccount: TARGET }, 'filter.createdBefore', 'later than'],
+    [
+      'a filter window ending before it starts',
+      { filter: { createdAfter: '2026-02-01T00:00:00Z', createdBefore: '2026-01-01T00:00:00Z' }, targetAccount: TARGET },
+      'filter.createdBefore',
+      'later than',
+    ],
     ['no targetAccount', { certificateIds: [id] }, 'targetAccount', 'targetAccount is required'],
     ['the source account as target', { certificateIds: [id], targetAccount: SOURCE }, 'targetAccount', 'differ'],
     ['maxConcurrency 0', { certificateIds: [id], targetAccount: TARGET, maxConcurrency: 0 }, 'maxConcurrency', 'from 1 to 100'],
@@ -180,7 +194,17 @@ describe('GET /transfer-batches/{batchId}', () => {
     const ids = await startedIds();
     const make = (certificateId: string) => {
       const transferId = crypto.randomUUID();
-      return store.createTransfer({ transferId, certificateId, certificateArn: certArn(certificateId), sourceAccount: SOURCE, targetAccount: TARGET, timeoutSeconds: 600, restoreOnFailure: true, executionArn: `x:${transferId}`, batchId });
+      return store.createTransfer({
+        transferId,
+        certificateId,
+        certificateArn: certArn(certificateId),
+        sourceAccount: SOURCE,
+        targetAccount: TARGET,
+        timeoutSeconds: 600,
+        restoreOnFailure: true,
+        executionArn: `x:${transferId}`,
+        batchId,
+      });
     };
     const accepted = await make(ids[0]);
     await store.settle(accepted, 'ACCEPTED', { message: 'accepted' });
@@ -201,10 +225,12 @@ describe('GET /transfer-batches/{batchId}', () => {
       counts: { PENDING: 1, NOT_STARTED: 1, REQUESTED: 1, ACCEPTED: 1, REJECTED: 1, FAILED: 0 },
       consoleUrl: expect.stringContaining(batchId),
     });
-    expect(view.body.failures).toEqual(expect.arrayContaining([
-      { certificateId: ids[1], transferId: rejected.transferId, status: 'REJECTED', reason: 'Not our devices' },
-      { certificateId: ids[3], status: 'NOT_STARTED', error: 'CertificateNotFound', reason: 'Certificate was not found' },
-    ]));
+    expect(view.body.failures).toEqual(
+      expect.arrayContaining([
+        { certificateId: ids[1], transferId: rejected.transferId, status: 'REJECTED', reason: 'Not our devices' },
+        { certificateId: ids[3], status: 'NOT_STARTED', error: 'CertificateNotFound', reason: 'Certificate was not found' },
+      ]),
+    );
     expect(view.body.failures).toHaveLength(2);
   });
 

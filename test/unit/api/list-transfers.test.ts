@@ -15,8 +15,15 @@ async function make(opts: { certificateId?: string; targetAccount?: string; batc
   const certificateId = opts.certificateId ?? certId();
   const transferId = crypto.randomUUID();
   const record = await store.createTransfer({
-    transferId, certificateId, certificateArn: certArn(certificateId), sourceAccount: SOURCE, targetAccount: opts.targetAccount ?? TARGET,
-    timeoutSeconds: 600, restoreOnFailure: true, executionArn: `arn:aws:states:us-east-1:${SOURCE}:execution:sm:${transferId}`, batchId: opts.batchId,
+    transferId,
+    certificateId,
+    certificateArn: certArn(certificateId),
+    sourceAccount: SOURCE,
+    targetAccount: opts.targetAccount ?? TARGET,
+    timeoutSeconds: 600,
+    restoreOnFailure: true,
+    executionArn: `arn:aws:states:us-east-1:${SOURCE}:execution:sm:${transferId}`,
+    batchId: opts.batchId,
   });
   if (opts.status === 'AWAITING_DECISION') await store.transition(transferId, { to: 'AWAITING_DECISION', from: ['REQUESTED'], message: 'offered', set: { taskToken: 'secret-token' } });
   if (opts.status === 'CANCELLED') await store.settle(record, 'CANCELLED', { message: 'cancelled' });

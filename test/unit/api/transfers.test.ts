@@ -101,7 +101,7 @@ describe('POST /transfers', () => {
     expect(sfn.calls()).toHaveLength(0);
   });
 
-  it.each(['ServiceUnavailableException', 'InternalFailureException'])('503 with Retry-After when IoT keeps answering %s through the SDK\'s retries; nothing started', async (name) => {
+  it.each(['ServiceUnavailableException', 'InternalFailureException'])("503 with Retry-After when IoT keeps answering %s through the SDK's retries; nothing started", async (name) => {
     iot.on(DescribeCertificateCommand).rejects(iotError(name));
     const res = await create(apiEvent('POST', '/transfers', { body: { certificateId: certId(), targetAccount: TARGET } }), lambdaContext());
     expect(res.statusCode).toBe(503);
@@ -141,10 +141,13 @@ describe('POST /transfers', () => {
     expect(retry.status).toBe(202);
   });
 
-  it('a POST retried after its first attempt recorded the transfer but never started it: started once, with the certificate\'s real status', async () => {
+  it("a POST retried after its first attempt recorded the transfer but never started it: started once, with the certificate's real status", async () => {
     const certificateId = certificate();
     const { prepareTransfer, idFrom } = await import('../../../src/transfer/start.js');
-    const first = await prepareTransfer({ certificateId, targetAccount: TARGET, timeoutSeconds: 3600, restoreOnFailure: true }, { transferId: idFrom(SOURCE, 'request', 'retry-1'), requestId: 'retry-1' });
+    const first = await prepareTransfer(
+      { certificateId, targetAccount: TARGET, timeoutSeconds: 3600, restoreOnFailure: true },
+      { transferId: idFrom(SOURCE, 'request', 'retry-1'), requestId: 'retry-1' },
+    );
 
     const res = await post({ certificateId, targetAccount: TARGET, requestId: 'retry-1' });
 
@@ -166,9 +169,20 @@ describe('a transfer whose request died before its workflow started', () => {
   /** Records a REQUESTED transfer for the certificate, as a request cut off after the record would leave it. */
   async function orphan(certificateId: string, ageSeconds: number) {
     const transferId = crypto.randomUUID();
-    await store.createTransfer({ transferId, certificateId, certificateArn: certArn(certificateId), sourceAccount: SOURCE, targetAccount: TARGET, timeoutSeconds: 600, restoreOnFailure: true, executionArn: `${STATE_MACHINE_ARN.replace(':stateMachine:', ':execution:')}:${transferId}` });
+    await store.createTransfer({
+      transferId,
+      certificateId,
+      certificateArn: certArn(certificateId),
+      sourceAccount: SOURCE,
+      targetAccount: TARGET,
+      timeoutSeconds: 600,
+      restoreOnFailure: true,
+      executionArn: `${STATE_MACHINE_ARN.replace(':stateMachine:', ':execution:')}:${transferId}`,
+    });
     const createdAt = new Date(Date.now() - ageSeconds * 1000).toISOString();
-    await ddb.send(new UpdateCommand({ TableName: 'transfers-test', Key: { pk: `TRANSFER#${transferId}`, sk: 'TRANSFER' }, UpdateExpression: 'SET createdAt = :c', ExpressionAttributeValues: { ':c': createdAt } }));
+    await ddb.send(
+      new UpdateCommand({ TableName: 'transfers-test', Key: { pk: `TRANSFER#${transferId}`, sk: 'TRANSFER' }, UpdateExpression: 'SET createdAt = :c', ExpressionAttributeValues: { ':c': createdAt } }),
+    );
     return transferId;
   }
 
@@ -211,7 +225,12 @@ describe('GET /transfers/{transferId}', () => {
 
     expect(res.statusCode).toBe(200);
     expect(res.body).not.toContain('very-secret-token');
-    expect(JSON.parse(res.body)).toMatchObject({ transferId, status: 'AWAITING_DECISION', consoleUrl: expect.stringContaining(transferId), history: [{ status: 'REQUESTED' }, { status: 'AWAITING_DECISION' }] });
+    expect(JSON.parse(res.body)).toMatchObject({
+      transferId,
+      status: 'AWAITING_DECISION',
+      consoleUrl: expect.stringContaining(transferId),
+      history: [{ status: 'REQUESTED' }, { status: 'AWAITING_DECISION' }],
+    });
   });
 
   it('404 for an unknown transfer, 400 for a malformed id', async () => {

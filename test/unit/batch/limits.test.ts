@@ -65,7 +65,6 @@ describe('a batch at its largest stays within Step Functions quotas', () => {
     expect(() => planBatch(MAX_BATCH_SIZE + 1, 40)).toThrow(RangeError);
   });
 
-
   it('every plan of an allowed batch keeps to those bounds: slice size, slice count, concurrency', () => {
     for (const configured of [1, 2, 7, 50, MAX_SLICE_SIZE]) {
       for (let total = 1; total <= MAX_BATCH_SIZE; total += total < 120 ? 1 : total < 2000 ? 37 : 3989) {
@@ -121,7 +120,15 @@ describe('a batch at its largest stays within Step Functions quotas', () => {
       // A slice's iteration after Load Slice: its 100 ids.
       sliceIteration: bytes({ batchId, slice: MAX_SLICES - 1, maxConcurrency: INLINE_MAP_MAX_CONCURRENCY, request, loaded: { certificateIds: slices.at(-1) } }),
       sliceInput: bytes({ batchId, slice: MAX_SLICES - 1, certificateIds: slices.at(-1), maxConcurrency: INLINE_MAP_MAX_CONCURRENCY, request, AWS_STEP_FUNCTIONS_STARTED_BY_EXECUTION_ID: parent }),
-      summaryInput: bytes({ batchId, maxConcurrency: MAX_BATCH_CONCURRENCY, request, plan, groups, groupResults: groups.map((g, group) => ({ group, sliceResults: sliceResults(g) })), error: { Error: 'States.Runtime', Cause: 'x'.repeat(32_768) } }),
+      summaryInput: bytes({
+        batchId,
+        maxConcurrency: MAX_BATCH_CONCURRENCY,
+        request,
+        plan,
+        groups,
+        groupResults: groups.map((g, group) => ({ group, sliceResults: sliceResults(g) })),
+        error: { Error: 'States.Runtime', Cause: 'x'.repeat(32_768) },
+      }),
     };
     for (const [name, size] of Object.entries(payloads)) expect(size, name).toBeLessThan(PAYLOAD_LIMIT_BYTES);
     expect(payloads.summaryInput).toBeLessThan(PAYLOAD_LIMIT_BYTES / 2);

@@ -32,8 +32,17 @@ async function newBatch(total: number): Promise<BatchRecord> {
   const batchId = crypto.randomUUID();
   const at = new Date().toISOString();
   const batch: BatchRecord = {
-    batchId, status: 'RUNNING', sourceAccount: SOURCE, targetAccount: TARGET, timeoutSeconds: 600, restoreOnFailure: true, maxConcurrency: 5,
-    total, executionArn: `arn:aws:states:us-east-1:${SOURCE}:execution:batch:${batchId}`, createdAt: at, updatedAt: at,
+    batchId,
+    status: 'RUNNING',
+    sourceAccount: SOURCE,
+    targetAccount: TARGET,
+    timeoutSeconds: 600,
+    restoreOnFailure: true,
+    maxConcurrency: 5,
+    total,
+    executionArn: `arn:aws:states:us-east-1:${SOURCE}:execution:batch:${batchId}`,
+    createdAt: at,
+    updatedAt: at,
   };
   await batches.createBatch(batch);
   return batch;
@@ -62,7 +71,12 @@ describe('Prepare Transfer', () => {
     });
     expect(prepared.input.transferId).toBe(prepared.transferId);
     const record = await store.requireTransfer(prepared.transferId);
-    expect(record).toMatchObject({ status: 'REQUESTED', batchId: batch.batchId, requestId: 'chg-9', executionArn: `${STATE_MACHINE_ARN.replace(':stateMachine:', ':execution:')}:${prepared.transferId}` });
+    expect(record).toMatchObject({
+      status: 'REQUESTED',
+      batchId: batch.batchId,
+      requestId: 'chg-9',
+      executionArn: `${STATE_MACHINE_ARN.replace(':stateMachine:', ':execution:')}:${prepared.transferId}`,
+    });
     expect(sfn.calls()).toHaveLength(0);
     await expect(store.createTransfer({ ...record, transferId: crypto.randomUUID() })).rejects.toMatchObject({ name: 'TransferInProgress' });
   });
@@ -79,7 +93,15 @@ describe('Prepare Transfer', () => {
   });
 
   it.each([
-    ['an unknown certificate', () => { iot.on(DescribeCertificateCommand).rejects(Object.assign(new Error('nope'), { name: 'ResourceNotFoundException' })); return certId(); }, {}, 'CertificateNotFound'],
+    [
+      'an unknown certificate',
+      () => {
+        iot.on(DescribeCertificateCommand).rejects(Object.assign(new Error('nope'), { name: 'ResourceNotFoundException' }));
+        return certId();
+      },
+      {},
+      'CertificateNotFound',
+    ],
     ['a revoked certificate', () => certificate('REVOKED'), {}, 'CertificateNotTransferable'],
     ['a target off the allow-list', () => certificate(), { targetAccount: STRANGER }, 'TargetNotAllowed'],
   ])('refuses %s with the error name the Catch records', async (_name, make, request, error) => {
@@ -90,7 +112,16 @@ describe('Prepare Transfer', () => {
   it('refuses a certificate another transfer holds (409)', async () => {
     const batch = await newBatch(1);
     const certificateId = certificate();
-    await store.createTransfer({ transferId: crypto.randomUUID(), certificateId, certificateArn: certArn(certificateId), sourceAccount: SOURCE, targetAccount: TARGET, timeoutSeconds: 600, restoreOnFailure: true, executionArn: 'x' });
+    await store.createTransfer({
+      transferId: crypto.randomUUID(),
+      certificateId,
+      certificateArn: certArn(certificateId),
+      sourceAccount: SOURCE,
+      targetAccount: TARGET,
+      timeoutSeconds: 600,
+      restoreOnFailure: true,
+      executionArn: 'x',
+    });
     await expect(prepareItem(item(batch.batchId, certificateId))).rejects.toMatchObject({ name: 'TransferInProgress', status: 409 });
   });
 });
@@ -116,7 +147,18 @@ describe('Record Item Failure', () => {
     expect(out).toEqual({ recorded: 'TRANSFER_FAILED' });
     expect(await store.requireTransfer(prepared.transferId)).toMatchObject({ status: 'FAILED', reason: 'StepFunctions.ExecutionLimitExceededException: Too many executions' });
     expect(await batches.listSkipped(batch.batchId)).toEqual([]);
-    await expect(store.createTransfer({ transferId: crypto.randomUUID(), certificateId, certificateArn: certArn(certificateId), sourceAccount: SOURCE, targetAccount: TARGET, timeoutSeconds: 600, restoreOnFailure: true, executionArn: 'x' })).resolves.toBeDefined();
+    await expect(
+      store.createTransfer({
+        transferId: crypto.randomUUID(),
+        certificateId,
+        certificateArn: certArn(certificateId),
+        sourceAccount: SOURCE,
+        targetAccount: TARGET,
+        timeoutSeconds: 600,
+        restoreOnFailure: true,
+        executionArn: 'x',
+      }),
+    ).resolves.toBeDefined();
   });
 
   it('leaves a running transfer alone when its task timed out', async () => {
@@ -185,17 +227,28 @@ describe('Summarize Batch', () => {
     await batches.recordSkipped(batch.batchId, { certificateId: missing, error: 'CertificateNotFound', reason: 'not found' });
     const unrecorded = certId(); // its Record Item Failure failed: neither a transfer nor a reason
 
-    const out = await summarizeBatch(await sliced(batch.batchId, [[ok.input.certificateId, expired.input.certificateId], [missing, unrecorded]], [{ slice: 0 }, { slice: 1 }]));
+    const out = await summarizeBatch(
+      await sliced(
+        batch.batchId,
+        [
+          [ok.input.certificateId, expired.input.certificateId],
+          [missing, unrecorded],
+        ],
+        [{ slice: 0 }, { slice: 1 }],
+      ),
+    );
 
     expect(out).toEqual({ status: 'COMPLETED', total: 4, accepted: 1, failureCount: 3 });
     const closed = await batches.requireBatch(batch.batchId);
     expect(closed).toMatchObject({ status: 'COMPLETED', completedAt: expect.any(String) });
     expect(closed.summary).toMatchObject({ total: 4, accepted: 1, failureCount: 3, counts: { ACCEPTED: 1, EXPIRED: 1, NOT_STARTED: 2, PENDING: 0 } });
-    expect(closed.summary!.failures).toEqual(expect.arrayContaining([
-      { certificateId: expired.input.certificateId, transferId: expired.transferId, status: 'EXPIRED', reason: 'No decision in time' },
-      { certificateId: missing, status: 'NOT_STARTED', error: 'CertificateNotFound', reason: 'not found' },
-      { certificateId: unrecorded, status: 'NOT_STARTED', error: 'ItemFailureNotRecorded', reason: expect.stringContaining(`${batch.batchId}-slice-1`) },
-    ]));
+    expect(closed.summary!.failures).toEqual(
+      expect.arrayContaining([
+        { certificateId: expired.input.certificateId, transferId: expired.transferId, status: 'EXPIRED', reason: 'No decision in time' },
+        { certificateId: missing, status: 'NOT_STARTED', error: 'CertificateNotFound', reason: 'not found' },
+        { certificateId: unrecorded, status: 'NOT_STARTED', error: 'ItemFailureNotRecorded', reason: expect.stringContaining(`${batch.batchId}-slice-1`) },
+      ]),
+    );
     // Recorded, so the batch's live view (GET /transfer-batches/{batchId}) reports it too.
     expect((await batches.listSkipped(batch.batchId)).map((x) => x.certificateId).sort()).toEqual([missing, unrecorded].sort());
   });
@@ -209,12 +262,15 @@ describe('Summarize Batch', () => {
     }
     // An index lags its table (and cannot be read consistently): here it has not seen the batch's transfers yet.
     const sent: { command: string; input: Record<string, unknown> }[] = [];
-    ddb.middlewareStack.add((next, context) => async (args) => {
-      const input = args.input as Record<string, unknown>;
-      sent.push({ command: String(context.commandName), input });
-      if (input.IndexName) return { output: { Items: [], Count: 0, $metadata: {} } as never, response: {} };
-      return next(args);
-    }, { step: 'initialize', name: 'laggingIndex' });
+    ddb.middlewareStack.add(
+      (next, context) => async (args) => {
+        const input = args.input as Record<string, unknown>;
+        sent.push({ command: String(context.commandName), input });
+        if (input.IndexName) return { output: { Items: [], Count: 0, $metadata: {} } as never, response: {} };
+        return next(args);
+      },
+      { step: 'initialize', name: 'laggingIndex' },
+    );
     try {
       const out = await summarizeBatch(await sliced(batch.batchId, [ids]));
       expect(out).toEqual({ status: 'COMPLETED', total: 3, accepted: 3, failureCount: 0 });
@@ -239,14 +295,14 @@ describe('Summarize Batch', () => {
     expect(out).toMatchObject({ status: 'FAILED', accepted: 1, failureCount: 2 });
     const closed = await batches.requireBatch(batch.batchId);
     expect(closed).toMatchObject({ status: 'FAILED', error: 'slice 1: States.TaskFailed', summary: { counts: { ACCEPTED: 1, NOT_STARTED: 2 } } });
-    expect(closed.summary!.failures).toEqual(expect.arrayContaining([
-      { certificateId: lost1, status: 'NOT_STARTED', error: 'SliceFailed', reason: 'Slice 1 of the batch ended (States.TaskFailed) before this certificate was handled' },
-    ]));
+    expect(closed.summary!.failures).toEqual(
+      expect.arrayContaining([{ certificateId: lost1, status: 'NOT_STARTED', error: 'SliceFailed', reason: 'Slice 1 of the batch ended (States.TaskFailed) before this certificate was handled' }]),
+    );
   });
 
   it('closes the batch FAILED with the error when the Map of slices itself failed', async () => {
     const batch = await newBatch(1);
-    const out = await summarizeBatch({ ...await sliced(batch.batchId, [[certId()]]), groupResults: undefined, error: { Error: 'Boom', Cause: lambdaCause('Boom', 'the store is gone') } });
+    const out = await summarizeBatch({ ...(await sliced(batch.batchId, [[certId()]])), groupResults: undefined, error: { Error: 'Boom', Cause: lambdaCause('Boom', 'the store is gone') } });
     expect(out.status).toBe('FAILED');
     expect(await batches.requireBatch(batch.batchId)).toMatchObject({ status: 'FAILED', error: 'Boom: the store is gone', summary: { counts: { NOT_STARTED: 1 } } });
   });

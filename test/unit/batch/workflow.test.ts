@@ -110,8 +110,12 @@ describe('transfer-batch.asl.yml', () => {
       expect(retriers.length, name).toBeGreaterThan(0);
       for (const r of retriers) expect(r.JitterStrategy, `${name} ${r.ErrorEquals.join()}`).toBe('FULL');
       if (String(task.Resource).startsWith('arn:aws:lambda:')) {
-        expect(retriers.find((r) => r.ErrorEquals.includes('Lambda.TooManyRequestsException'))?.ErrorEquals, name)
-          .toEqual(['Lambda.ServiceException', 'Lambda.AWSLambdaException', 'Lambda.SdkClientException', 'Lambda.TooManyRequestsException']);
+        expect(retriers.find((r) => r.ErrorEquals.includes('Lambda.TooManyRequestsException'))?.ErrorEquals, name).toEqual([
+          'Lambda.ServiceException',
+          'Lambda.AWSLambdaException',
+          'Lambda.SdkClientException',
+          'Lambda.TooManyRequestsException',
+        ]);
       }
     }
     const run = tasks['Run Transfer'];
@@ -132,22 +136,39 @@ describe('transfer-batch.asl.yml', () => {
     expect(JSON.stringify(definition.States['Transfer Each Group'])).not.toContain('certificateIds');
     // Every task of an iteration, and every slice, has a Catch: no failure of one stops the others.
     for (const name of ['Prepare Transfer', 'Run Transfer', 'Record Item Failure', 'Load Slice', 'Run Slice', 'Run Group']) {
-      expect((tasks[name].Catch as { ErrorEquals: string[] }[]).some((c) => c.ErrorEquals.includes('States.ALL')), name).toBe(true);
+      expect(
+        (tasks[name].Catch as { ErrorEquals: string[] }[]).some((c) => c.ErrorEquals.includes('States.ALL')),
+        name,
+      ).toBe(true);
     }
   });
 
   it('accept: every certificate is prepared, transferred by a child named after its transfer, and summarized', async () => {
     const children: string[] = [];
-    steps = { batchPrepare: (p) => { const r = prepare(p) as { transferId: string }; children.push(r.transferId); return r; }, batchSummarize: () => ({ status: 'COMPLETED' }) };
+    steps = {
+      batchPrepare: (p) => {
+        const r = prepare(p) as { transferId: string };
+        children.push(r.transferId);
+        return r;
+      },
+      batchSummarize: () => ({ status: 'COMPLETED' }),
+    };
 
     const { done, called, detail, batchId, group } = await runBatch([id('a'), id('c'), id('d')]);
 
     expect(done.status).toBe('SUCCEEDED');
-    expect(called('batchPrepare').map((p) => p.certificateId).sort()).toEqual([id('a'), id('c'), id('d')]);
+    expect(
+      called('batchPrepare')
+        .map((p) => p.certificateId)
+        .sort(),
+    ).toEqual([id('a'), id('c'), id('d')]);
     expect(called('batchPrepare')[0]).toMatchObject({ batchId, request: { targetAccount: '222222222222' }, batchExecutionArn: expect.stringContaining(batchId) });
     expect(called('batchRecordFailure')).toHaveLength(0);
     expect(called('batchSummarize')).toEqual([expect.objectContaining({ batchId })]);
-    const started = model.allExecutions({ account: ACCOUNT, region: REGION }).filter((e) => e.stateMachineName === 'certificate-transfer-test').map((e) => e.name);
+    const started = model
+      .allExecutions({ account: ACCOUNT, region: REGION })
+      .filter((e) => e.stateMachineName === 'certificate-transfer-test')
+      .map((e) => e.name);
     expect(started).toEqual(expect.arrayContaining(children));
     const states = entered(detail.history);
     expect(states.slice(0, 3)).toEqual(['Batch Or Slice?', 'Transfer Each Group', 'Run Group']);
@@ -174,7 +195,11 @@ describe('transfer-batch.asl.yml', () => {
   it('reject: a transfer that ends other than accepted is not an item failure; the batch goes on', async () => {
     const names = new Map<string, string>();
     steps = {
-      batchPrepare: (p) => { const r = prepare(p) as { transferId: string }; names.set(String(p.certificateId), r.transferId); return r; },
+      batchPrepare: (p) => {
+        const r = prepare(p) as { transferId: string };
+        names.set(String(p.certificateId), r.transferId);
+        return r;
+      },
       batchRecordFailure: () => ({}),
       batchSummarize: () => ({ status: 'COMPLETED' }),
     };
@@ -199,7 +224,13 @@ describe('transfer-batch.asl.yml', () => {
     const { done, called } = await runBatch([id('e')]);
 
     expect(done.status).toBe('SUCCEEDED');
-    expect(called('batchRecordFailure')).toEqual([expect.objectContaining({ certificateId: id('e'), prepared: expect.objectContaining({ transferId: expect.stringContaining('bad name') }), error: expect.objectContaining({ Error: 'StepFunctions.InvalidNameException' }) })]);
+    expect(called('batchRecordFailure')).toEqual([
+      expect.objectContaining({
+        certificateId: id('e'),
+        prepared: expect.objectContaining({ transferId: expect.stringContaining('bad name') }),
+        error: expect.objectContaining({ Error: 'StepFunctions.InvalidNameException' }),
+      }),
+    ]);
   });
 
   it('runs at most maxConcurrency certificates at a time', async () => {
@@ -216,7 +247,10 @@ describe('transfer-batch.asl.yml', () => {
       batchSummarize: () => ({ status: 'COMPLETED' }),
     };
 
-    const { done, called } = await runBatch(['1', '2', '3', '4', '5', '6', '7'].map((c) => `a${c}`.padEnd(64, 'a')), 2);
+    const { done, called } = await runBatch(
+      ['1', '2', '3', '4', '5', '6', '7'].map((c) => `a${c}`.padEnd(64, 'a')),
+      2,
+    );
 
     expect(done.status).toBe('SUCCEEDED');
     expect(called('batchPrepare')).toHaveLength(7);
@@ -226,8 +260,13 @@ describe('transfer-batch.asl.yml', () => {
   it('a Record Item Failure that fails after its retries is caught: the other certificates go on and the batch completes', async () => {
     const started: string[] = [];
     steps = {
-      batchPrepare: (p) => { started.push(String(p.certificateId)); return prepare(p); },
-      batchRecordFailure: () => { throw new NamedError('ThrottlingException', 'the store is unavailable'); },
+      batchPrepare: (p) => {
+        started.push(String(p.certificateId));
+        return prepare(p);
+      },
+      batchRecordFailure: () => {
+        throw new NamedError('ThrottlingException', 'the store is unavailable');
+      },
       batchSummarize: () => ({ status: 'COMPLETED' }),
     };
 
@@ -243,7 +282,9 @@ describe('transfer-batch.asl.yml', () => {
 
   it('a slice that fails as a whole is reported, and the other slices finish', async () => {
     let stopSlice: () => void = () => undefined;
-    const stopped = new Promise<void>((r) => { stopSlice = r; });
+    const stopped = new Promise<void>((r) => {
+      stopSlice = r;
+    });
     steps = {
       batchPrepare: async (p) => {
         // The first certificate of slice 1 never finishes: the test stops that slice from outside.
@@ -290,7 +331,11 @@ describe('transfer-batch.asl.yml', () => {
     expect(done.status).toBe('SUCCEEDED');
     expect(plan).toMatchObject({ sliceSize: 5, slices: 200, groups: 2 });
     expect(called('batchPrepare')).toHaveLength(5 * ids.length);
-    expect(called('batchLoadSlice').map((p) => p.slice).sort((a, b) => Number(a) - Number(b))).toEqual(Array.from({ length: 200 }, (_, n) => n));
+    expect(
+      called('batchLoadSlice')
+        .map((p) => p.slice)
+        .sort((a, b) => Number(a) - Number(b)),
+    ).toEqual(Array.from({ length: 200 }, (_, n) => n));
     const histories = [detail.history.length, group(0)!.history.length, group(1)!.history.length, ...Array.from({ length: plan.slices }, (_, n) => slice(n)!.history.length)];
     expect(Math.max(...histories)).toBeLessThan(HISTORY_EVENT_LIMIT);
     // As limits.test.ts counts them: 10 for the slice, and per certificate its iteration (2), Prepare Transfer

@@ -17,28 +17,54 @@ async function cli(argv: string[], api: Partial<Record<keyof ApiClient, (...args
   let stderr = '';
   const calls: { method: string; args: unknown[] }[] = [];
   const clientOptions: ClientOptions[] = [];
-  const client = new Proxy({}, {
-    get: (_t, method: string) => async (...args: unknown[]) => {
-      calls.push({ method, args });
-      const fn = api[method as keyof ApiClient];
-      if (!fn) throw new Error(`unexpected API call ${method}`);
-      return (fn as (...a: unknown[]) => Promise<Json>)(...args);
+  const client = new Proxy(
+    {},
+    {
+      get:
+        (_t, method: string) =>
+        async (...args: unknown[]) => {
+          calls.push({ method, args });
+          const fn = api[method as keyof ApiClient];
+          if (!fn) throw new Error(`unexpected API call ${method}`);
+          return (fn as (...a: unknown[]) => Promise<Json>)(...args);
+        },
     },
-  }) as ApiClient;
+  ) as ApiClient;
   const code = await main(argv, {
-    stdout: { write: (s: string) => { stdout += s; } },
-    stderr: { write: (s: string) => { stderr += s; } },
-    stdin: (async function* () { /* empty */ })(),
+    stdout: {
+      write: (s: string) => {
+        stdout += s;
+      },
+    },
+    stderr: {
+      write: (s: string) => {
+        stderr += s;
+      },
+    },
+    stdin: (async function* () {
+      /* empty */
+    })(),
     env: {},
-    readFile: async () => { throw Object.assign(new Error('no'), { code: 'ENOENT' }); },
+    readFile: async () => {
+      throw Object.assign(new Error('no'), { code: 'ENOENT' });
+    },
     sleep: async () => undefined,
-    makeClient: (opts) => { clientOptions.push(opts); return client; },
+    makeClient: (opts) => {
+      clientOptions.push(opts);
+      return client;
+    },
     ...extra,
   });
   return { code, stdout, stderr, calls, clientOptions };
 }
 
-const stdinOf = (text: string) => Object.assign((async function* () { yield Buffer.from(text); })(), { isTTY: false });
+const stdinOf = (text: string) =>
+  Object.assign(
+    (async function* () {
+      yield Buffer.from(text);
+    })(),
+    { isTTY: false },
+  );
 
 /** GET /transfers/{id} answers in sequence, the last one repeating. */
 function sequence<T>(...answers: T[]) {
@@ -47,10 +73,27 @@ function sequence<T>(...answers: T[]) {
 }
 
 const history = (...statuses: string[]) => statuses.map((status, i) => ({ at: `2026-11-22T12:00:0${i}.000Z`, status, message: `now ${status}` }));
-const transfer = (status: string, statuses: string[], extra: Json = {}) => ({ transferId: TID, certificateId: CERT, sourceAccount: '111111111111', targetAccount: '222222222222', status, history: history(...statuses), consoleUrl: 'https://console/x', ...extra });
+const transfer = (status: string, statuses: string[], extra: Json = {}) => ({
+  transferId: TID,
+  certificateId: CERT,
+  sourceAccount: '111111111111',
+  targetAccount: '222222222222',
+  status,
+  history: history(...statuses),
+  consoleUrl: 'https://console/x',
+  ...extra,
+});
 
 describe('cert-transfer arguments', () => {
-  it.each([['90', 90], ['90s', 90], ['15m', 900], ['12h', 43_200], ['7d', 604_800], ['1h30m', 5400], ['2w', 1_209_600]])('duration %s is %i s', (text, seconds) => {
+  it.each([
+    ['90', 90],
+    ['90s', 90],
+    ['15m', 900],
+    ['12h', 43_200],
+    ['7d', 604_800],
+    ['1h30m', 5400],
+    ['2w', 1_209_600],
+  ])('duration %s is %i s', (text, seconds) => {
     expect(durationArg(text, '--timeout')).toBe(seconds);
   });
 
@@ -133,7 +176,10 @@ describe('cert-transfer against the API', () => {
       startTransfer: async () => ({ transferId: TID, status: 'REQUESTED', executionArn: 'arn', consoleUrl: 'https://console/x' }),
     });
     expect(run.code).toBe(0);
-    expect(run.calls[0]).toEqual({ method: 'startTransfer', args: [{ certificateId: CERT, targetAccount: '222222222222', transferMessage: 'hello', timeoutSeconds: 172_800, restoreOnFailure: false, requestId: 'chg-1' }] });
+    expect(run.calls[0]).toEqual({
+      method: 'startTransfer',
+      args: [{ certificateId: CERT, targetAccount: '222222222222', transferMessage: 'hello', timeoutSeconds: 172_800, restoreOnFailure: false, requestId: 'chg-1' }],
+    });
     expect(run.stdout).toContain(`Transfer ${TID} REQUESTED`);
     expect(run.stdout).toContain(`cert-transfer watch ${TID}`);
   });
@@ -141,7 +187,11 @@ describe('cert-transfer against the API', () => {
   it('start --wait prints each state change and the outcome; exit 0 when ACCEPTED', async () => {
     const run = await cli(['start', CERT, '--to', '222222222222', '--wait', '--local'], {
       startTransfer: async () => ({ transferId: TID, status: 'REQUESTED', consoleUrl: 'https://console/x' }),
-      getTransfer: sequence(transfer('REQUESTED', ['REQUESTED']), transfer('AWAITING_DECISION', ['REQUESTED', 'PREPARING', 'AWAITING_DECISION']), transfer('ACCEPTED', ['REQUESTED', 'PREPARING', 'AWAITING_DECISION', 'ACCEPTED'])),
+      getTransfer: sequence(
+        transfer('REQUESTED', ['REQUESTED']),
+        transfer('AWAITING_DECISION', ['REQUESTED', 'PREPARING', 'AWAITING_DECISION']),
+        transfer('ACCEPTED', ['REQUESTED', 'PREPARING', 'AWAITING_DECISION', 'ACCEPTED']),
+      ),
     });
     expect(run.code).toBe(0);
     const lines = run.stdout.trim().split('\n');
@@ -170,7 +220,9 @@ describe('cert-transfer against the API', () => {
 
   it('an API refusal is exit 3, naming the option that set the field', async () => {
     const run = await cli(['start', CERT, '--to', '222222222222', '--timeout', '10', '--local'], {
-      startTransfer: async () => { throw new ApiError(400, { error: 'ValidationError', field: 'timeoutSeconds', message: 'timeoutSeconds must be an integer from 60 to 31536000' }); },
+      startTransfer: async () => {
+        throw new ApiError(400, { error: 'ValidationError', field: 'timeoutSeconds', message: 'timeoutSeconds must be an integer from 60 to 31536000' });
+      },
     });
     expect(run.code).toBe(3);
     expect(run.stderr).toBe('cert-transfer: --timeout: timeoutSeconds must be an integer from 60 to 31536000 (HTTP 400 ValidationError)\n');
@@ -178,7 +230,9 @@ describe('cert-transfer against the API', () => {
 
   it('a conflict says which transfer is open', async () => {
     const run = await cli(['start', CERT, '--to', '222222222222', '--local'], {
-      startTransfer: async () => { throw new ApiError(409, { error: 'TransferInProgress', field: 'certificateId', message: 'Certificate already has an open transfer', openTransferId: TID }); },
+      startTransfer: async () => {
+        throw new ApiError(409, { error: 'TransferInProgress', field: 'certificateId', message: 'Certificate already has an open transfer', openTransferId: TID });
+      },
     });
     expect(run.code).toBe(3);
     expect(run.stderr).toContain(`<certificateId>: Certificate already has an open transfer (HTTP 409 TransferInProgress; open transfer ${TID})`);
@@ -186,7 +240,9 @@ describe('cert-transfer against the API', () => {
 
   it('an unreachable API is exit 3 with a hint', async () => {
     const run = await cli(['status', TID, '--local'], {
-      getTransfer: async () => { throw Object.assign(new TypeError('fetch failed'), { cause: { code: 'ECONNREFUSED' } }); },
+      getTransfer: async () => {
+        throw Object.assign(new TypeError('fetch failed'), { cause: { code: 'ECONNREFUSED' } });
+      },
     });
     expect(run.code).toBe(3);
     expect(run.stderr).toContain('cannot reach http://127.0.0.1:3000 (ECONNREFUSED): is the local cloud running (npm start)?');
@@ -212,7 +268,9 @@ describe('cert-transfer against the API', () => {
   });
 
   it('cancel passes the reason', async () => {
-    const run = await cli(['cancel', TID, '--reason', 'wrong account', '--local'], { cancelTransfer: async () => ({ transferId: TID, status: 'CANCELLING', message: 'The offer is being withdrawn' }) });
+    const run = await cli(['cancel', TID, '--reason', 'wrong account', '--local'], {
+      cancelTransfer: async () => ({ transferId: TID, status: 'CANCELLING', message: 'The offer is being withdrawn' }),
+    });
     expect(run.code).toBe(0);
     expect(run.calls[0].args).toEqual([TID, 'wrong account']);
     expect(run.stdout).toContain(`Transfer ${TID} CANCELLING`);
@@ -220,17 +278,36 @@ describe('cert-transfer against the API', () => {
 
   it('batch reads ids from stdin, shows progress on stderr, and ends with the summary; exit 4 if any was not accepted', async () => {
     const counts = (c: Json) => ({ PENDING: 0, NOT_STARTED: 0, REQUESTED: 0, PREPARING: 0, AWAITING_DECISION: 0, ACCEPTED: 0, REJECTED: 0, CANCELLED: 0, EXPIRED: 0, FAILED: 0, ...c });
-    const run = await cli(['batch', '--to', '222222222222', '-', '--max-concurrency', '5', '--local'], {
-      startBatch: async () => ({ batchId: BID, status: 'RUNNING', total: 2 }),
-      getBatch: sequence(
-        { batchId: BID, status: 'RUNNING', total: 2, done: 0, counts: counts({ PENDING: 2 }) },
-        { batchId: BID, status: 'RUNNING', total: 2, done: 1, counts: counts({ ACCEPTED: 1, PREPARING: 1 }) },
-        { batchId: BID, status: 'COMPLETED', total: 2, done: 2, accepted: 1, targetAccount: '222222222222', counts: counts({ ACCEPTED: 1, NOT_STARTED: 1 }), failures: [{ certificateId: CERT2, status: 'NOT_STARTED', error: 'CertificateNotFound', reason: 'Certificate was not found' }], consoleUrl: 'https://console/b' },
-      ),
-    }, { stdin: stdinOf(`${CERT}\n${CERT2}\n`) });
+    const run = await cli(
+      ['batch', '--to', '222222222222', '-', '--max-concurrency', '5', '--local'],
+      {
+        startBatch: async () => ({ batchId: BID, status: 'RUNNING', total: 2 }),
+        getBatch: sequence(
+          { batchId: BID, status: 'RUNNING', total: 2, done: 0, counts: counts({ PENDING: 2 }) },
+          { batchId: BID, status: 'RUNNING', total: 2, done: 1, counts: counts({ ACCEPTED: 1, PREPARING: 1 }) },
+          {
+            batchId: BID,
+            status: 'COMPLETED',
+            total: 2,
+            done: 2,
+            accepted: 1,
+            targetAccount: '222222222222',
+            counts: counts({ ACCEPTED: 1, NOT_STARTED: 1 }),
+            failures: [{ certificateId: CERT2, status: 'NOT_STARTED', error: 'CertificateNotFound', reason: 'Certificate was not found' }],
+            consoleUrl: 'https://console/b',
+          },
+        ),
+      },
+      { stdin: stdinOf(`${CERT}\n${CERT2}\n`) },
+    );
 
     expect(run.code).toBe(4);
-    expect(run.calls[0]).toEqual({ method: 'startBatch', args: [{ targetAccount: '222222222222', transferMessage: undefined, timeoutSeconds: undefined, maxConcurrency: 5, restoreOnFailure: undefined, requestId: undefined, certificateIds: [CERT, CERT2] }] });
+    expect(run.calls[0]).toEqual({
+      method: 'startBatch',
+      args: [
+        { targetAccount: '222222222222', transferMessage: undefined, timeoutSeconds: undefined, maxConcurrency: 5, restoreOnFailure: undefined, requestId: undefined, certificateIds: [CERT, CERT2] },
+      ],
+    });
     const progress = run.stderr.split('\n').filter((l) => l.startsWith('['));
     expect(progress).toEqual(['[------------------------] 0/2  accepted 0', '[############------------] 1/2  accepted 1 · in flight 1', '[########################] 2/2  accepted 1 · not started 1']);
     expect(run.stdout).toContain(`Batch ${BID} COMPLETED: 1 of 2 accepted by 222222222222`);
@@ -274,9 +351,13 @@ describe('cert-transfer <command> --help', () => {
 
 describe('cert-transfer in local mode', () => {
   it('keeps --local in the follow-up command it prints, and links to the local console', async () => {
-    const run = await cli(['start', CERT, '--to', '222222222222', '--local'], {
-      startTransfer: async () => ({ transferId: TID, status: 'REQUESTED', consoleUrl: 'https://us-east-1.console.aws.amazon.com/states/home' }),
-    }, { env: { LOCAL_API_PORT: '3022' } });
+    const run = await cli(
+      ['start', CERT, '--to', '222222222222', '--local'],
+      {
+        startTransfer: async () => ({ transferId: TID, status: 'REQUESTED', consoleUrl: 'https://us-east-1.console.aws.amazon.com/states/home' }),
+      },
+      { env: { LOCAL_API_PORT: '3022' } },
+    );
 
     expect(run.stdout).toContain(`Follow it: cert-transfer watch ${TID} --local`);
     expect(run.stdout).toContain(`console  http://127.0.0.1:3022/console/transfers/${TID}`);

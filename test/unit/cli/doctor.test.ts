@@ -14,8 +14,23 @@ const OFFER_PATTERN = JSON.stringify({ source: ['iot.certificate-transfer'], 'de
 const eb = mockClient(EventBridgeClient);
 
 type Answer = { status: number; body: Record<string, unknown> };
-const pong = (account: string, over: Record<string, unknown> = {}) => ({ targetAccount: account, bus: `arn:aws:events:us-east-1:${account}:event-bus/certificate-transfer-target-local`, pingId: crypto.randomUUID(), sentAt: '2026-11-22T11:59:59.000Z', delivered: true, pongAt: '2026-11-22T11:59:59.400Z', roundTripMs: 400, acceptancePolicy: 'auto-accept', ...over });
-const report = (over: Record<string, unknown> = {}) => ({ sourceAccount: SOURCE, targets: [pong(AUTO), pong(HUMAN, { acceptancePolicy: 'notify-only' })], reconciler: { lastRunAt: '2026-11-22T11:59:30.000Z', schedule: 'rate(1 minute)' }, ...over });
+const pong = (account: string, over: Record<string, unknown> = {}) => ({
+  targetAccount: account,
+  bus: `arn:aws:events:us-east-1:${account}:event-bus/certificate-transfer-target-local`,
+  pingId: crypto.randomUUID(),
+  sentAt: '2026-11-22T11:59:59.000Z',
+  delivered: true,
+  pongAt: '2026-11-22T11:59:59.400Z',
+  roundTripMs: 400,
+  acceptancePolicy: 'auto-accept',
+  ...over,
+});
+const report = (over: Record<string, unknown> = {}) => ({
+  sourceAccount: SOURCE,
+  targets: [pong(AUTO), pong(HUMAN, { acceptancePolicy: 'notify-only' })],
+  reconciler: { lastRunAt: '2026-11-22T11:59:30.000Z', schedule: 'rate(1 minute)' },
+  ...over,
+});
 
 /** An API that answers GET /transfers and POST /pings as scripted, recording what was asked. */
 function api(answers: { list?: Answer; pings?: Answer } = {}) {
@@ -52,8 +67,12 @@ describe('cert-transfer doctor', () => {
     expect(checks.every((c) => c.ok)).toBe(true);
     expect(checks.map((c) => c.name)).toEqual([
       'API answers and your credentials may call it',
-      `${AUTO}: its bus accepts events from ${SOURCE}`, `${AUTO}: target kit's rule for offers and pings`, `${AUTO}: decision path returns (Ping answered by a Pong)`,
-      `${HUMAN}: its bus accepts events from ${SOURCE}`, `${HUMAN}: target kit's rule for offers and pings`, `${HUMAN}: decision path returns (Ping answered by a Pong)`,
+      `${AUTO}: its bus accepts events from ${SOURCE}`,
+      `${AUTO}: target kit's rule for offers and pings`,
+      `${AUTO}: decision path returns (Ping answered by a Pong)`,
+      `${HUMAN}: its bus accepts events from ${SOURCE}`,
+      `${HUMAN}: target kit's rule for offers and pings`,
+      `${HUMAN}: decision path returns (Ping answered by a Pong)`,
       'Reconciler ran recently',
     ]);
     expect(calls).toEqual(['GET /transfers', 'POST /pings']);
@@ -61,7 +80,7 @@ describe('cert-transfer doctor', () => {
     expect(doctorText(checks)).toMatch(/All 8 checks passed\.$/);
   });
 
-  it('reads no target account\'s rules when deployed: the Pong stands for the rule', async () => {
+  it("reads no target account's rules when deployed: the Pong stands for the rule", async () => {
     const checks = await runDoctor(deps(api().client, false));
 
     expect(checks.every((c) => c.ok)).toBe(true);
@@ -74,11 +93,21 @@ describe('cert-transfer doctor', () => {
     const checks = await runDoctor(deps(client, false));
 
     expect(calls).toEqual(['GET /transfers']);
-    expect(checks).toEqual([expect.objectContaining({ ok: false, detail: expect.stringContaining('403: User: arn:aws:iam::111111111111:user/ops is not authorized'), fix: expect.stringContaining('allow execute-api:Invoke') })]);
+    expect(checks).toEqual([
+      expect.objectContaining({
+        ok: false,
+        detail: expect.stringContaining('403: User: arn:aws:iam::111111111111:user/ops is not authorized'),
+        fix: expect.stringContaining('allow execute-api:Invoke'),
+      }),
+    ]);
   });
 
   it('fails, with how to start it, when the local cloud does not answer', async () => {
-    const down: DoctorDeps['api'] = { request: async () => { throw Object.assign(new TypeError('fetch failed'), { cause: { code: 'ECONNREFUSED' } }); } };
+    const down: DoctorDeps['api'] = {
+      request: async () => {
+        throw Object.assign(new TypeError('fetch failed'), { cause: { code: 'ECONNREFUSED' } });
+      },
+    };
 
     const checks = await runDoctor(deps(down));
 
@@ -127,7 +156,10 @@ describe('cert-transfer doctor', () => {
 
     eb.on(ListRulesCommand).resolves({ Rules: [{ Name: 'r1', State: 'DISABLED', EventPattern: OFFER_PATTERN }] });
     const disabled = await runDoctor(deps(api().client));
-    expect(disabled.find((c) => c.name.startsWith(`${AUTO}: target kit`))).toMatchObject({ ok: false, fix: expect.stringContaining('aws events enable-rule --event-bus-name certificate-transfer-target-local --name r1') });
+    expect(disabled.find((c) => c.name.startsWith(`${AUTO}: target kit`))).toMatchObject({
+      ok: false,
+      fix: expect.stringContaining('aws events enable-rule --event-bus-name certificate-transfer-target-local --name r1'),
+    });
   });
 
   it.each([
@@ -145,7 +177,12 @@ describe('cert-transfer doctor', () => {
     expect(checks).toContainEqual(expect.objectContaining({ ok: false, fix: 'deploy the source stack with --param allowedTargetAccounts=<account>,<account>' }));
   });
 
-  it.each([['rate(1 minute)', 60_000], ['rate(5 minutes)', 300_000], ['rate(2 hours)', 7_200_000], ['cron(0 * * * ? *)', undefined]])('reads the schedule %s', (schedule, ms) => {
+  it.each([
+    ['rate(1 minute)', 60_000],
+    ['rate(5 minutes)', 300_000],
+    ['rate(2 hours)', 7_200_000],
+    ['cron(0 * * * ? *)', undefined],
+  ])('reads the schedule %s', (schedule, ms) => {
     expect(scheduleMs(schedule)).toBe(ms);
   });
 });
@@ -155,9 +192,15 @@ describe('cert-transfer doctor, the command', () => {
     let stdout = '';
     const { client } = api({ pings });
     const code = await main(['doctor', '--endpoint', 'https://abc.execute-api.eu-west-1.amazonaws.com/prod'], {
-      stdout: { write: (s: string) => { stdout += s; } },
+      stdout: {
+        write: (s: string) => {
+          stdout += s;
+        },
+      },
       stderr: { write: () => undefined },
-      stdin: (async function* () { /* empty */ })(),
+      stdin: (async function* () {
+        /* empty */
+      })(),
       env: {},
       readFile: async () => '',
       sleep: async () => undefined,

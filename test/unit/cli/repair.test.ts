@@ -11,11 +11,26 @@ async function cli(argv: string[], repairTransfer: (id: string) => Promise<Json>
   let stdout = '';
   let stderr = '';
   const calls: string[] = [];
-  const client = { repairTransfer: async (id: string) => { calls.push(id); return repairTransfer(id); } } as unknown as ApiClient;
+  const client = {
+    repairTransfer: async (id: string) => {
+      calls.push(id);
+      return repairTransfer(id);
+    },
+  } as unknown as ApiClient;
   const code = await main(argv, {
-    stdout: { write: (s: string) => { stdout += s; } },
-    stderr: { write: (s: string) => { stderr += s; } },
-    stdin: (async function* () { /* empty */ })(),
+    stdout: {
+      write: (s: string) => {
+        stdout += s;
+      },
+    },
+    stderr: {
+      write: (s: string) => {
+        stderr += s;
+      },
+    },
+    stdin: (async function* () {
+      /* empty */
+    })(),
     env: {},
     readFile: async () => '',
     sleep: async () => undefined,
@@ -33,7 +48,11 @@ const notWhole = new ApiError(502, {
 
 describe('cert-transfer repair', () => {
   it('repairs through POST /transfers/{id}/restore and prints the new status and restore result (exit 0)', async () => {
-    const run = await cli(['repair', TID, '--local'], async () => ({ transferId: TID, status: 'CANCELLED', restore: { status: 'PARTIAL', reattachedPolicies: ['P1'], reactivated: true, notRestored: [{ kind: 'thing', name: 'sensor-1', result: 'GONE', error: 'ResourceNotFoundException' }] } }));
+    const run = await cli(['repair', TID, '--local'], async () => ({
+      transferId: TID,
+      status: 'CANCELLED',
+      restore: { status: 'PARTIAL', reattachedPolicies: ['P1'], reactivated: true, notRestored: [{ kind: 'thing', name: 'sensor-1', result: 'GONE', error: 'ResourceNotFoundException' }] },
+    }));
     expect(run.calls).toEqual([TID]);
     expect(run.code).toBe(0);
     expect(run.stdout).toContain(`Transfer ${TID} repaired: now CANCELLED, restore PARTIAL (policies P1; re-activated; not restored: thing sensor-1 gone)`);
@@ -41,14 +60,18 @@ describe('cert-transfer repair', () => {
   });
 
   it('still not whole: prints what is missing, then the API error with the current status (exit 3)', async () => {
-    const run = await cli(['repair', TID, '--local'], async () => { throw notWhole; });
+    const run = await cli(['repair', TID, '--local'], async () => {
+      throw notWhole;
+    });
     expect(run.code).toBe(3);
     expect(run.stderr).toContain('restore FAILED (policies P1; not restored: status ACTIVE failed');
     expect(run.stderr).toContain('HTTP 502 RestoreIncomplete; current status RESTORE_FAILED');
   });
 
   it('--json prints the API body as it is', async () => {
-    const run = await cli(['repair', TID, '--local', '--json'], async () => { throw notWhole; });
+    const run = await cli(['repair', TID, '--local', '--json'], async () => {
+      throw notWhole;
+    });
     expect(JSON.parse(run.stdout)).toMatchObject({ error: 'RestoreIncomplete', restore: { status: 'FAILED' } });
   });
 
@@ -62,8 +85,9 @@ describe('cert-transfer repair', () => {
 
 describe('RESTORE_FAILED in the CLI output', () => {
   it('the outcome line tells the operator to repair', () => {
-    expect(outcomeLine({ transferId: TID, status: 'RESTORE_FAILED', reason: 'Cancelled by an operator', restore: { status: 'FAILED', error: 'boom' } }))
-      .toBe(`Outcome: RESTORE_FAILED (Cancelled by an operator; restore FAILED (error: boom))\nThe certificate is not whole and keeps its lock: fix the cause, then cert-transfer repair ${TID}`);
+    expect(outcomeLine({ transferId: TID, status: 'RESTORE_FAILED', reason: 'Cancelled by an operator', restore: { status: 'FAILED', error: 'boom' } })).toBe(
+      `Outcome: RESTORE_FAILED (Cancelled by an operator; restore FAILED (error: boom))\nThe certificate is not whole and keeps its lock: fix the cause, then cert-transfer repair ${TID}`,
+    );
   });
 
   it('a batch counts RESTORE_FAILED as not accepted', () => {

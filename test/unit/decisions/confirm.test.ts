@@ -31,7 +31,16 @@ beforeEach(() => {
 async function awaiting(): Promise<TransferRecord> {
   const certificateId = certId();
   const transferId = crypto.randomUUID();
-  await store.createTransfer({ transferId, certificateId, certificateArn: certArn(certificateId), sourceAccount: SOURCE, targetAccount: TARGET, timeoutSeconds: 600, restoreOnFailure: true, executionArn: `x:${transferId}` });
+  await store.createTransfer({
+    transferId,
+    certificateId,
+    certificateArn: certArn(certificateId),
+    sourceAccount: SOURCE,
+    targetAccount: TARGET,
+    timeoutSeconds: 600,
+    restoreOnFailure: true,
+    executionArn: `x:${transferId}`,
+  });
   return store.transition(transferId, { to: 'AWAITING_DECISION', from: ['REQUESTED'], message: 'offered', set: { taskToken: `token-${transferId}` } });
 }
 
@@ -76,12 +85,12 @@ describe('an Accepted event is a hint', () => {
     const record = await awaiting();
     iot.on(DescribeCertificateCommand).resolves(pending(record));
     let left = 8_000;
-    const out = await handleDecisionEvent(event(record, 'Accepted'), { remainingMs: () => left, sleep: async (ms) => void (left -= ms, pauses.push(ms)) });
+    const out = await handleDecisionEvent(event(record, 'Accepted'), { remainingMs: () => left, sleep: async (ms) => void ((left -= ms), pauses.push(ms)) });
     expect(out).toMatchObject({ settled: false });
     expect(pauses).toEqual([500, 1_000]); // 8 s − 1.5 s leaves less than 5 s for the 2 s pause
   });
 
-  it('IoT showing the certificate back in the source (rejected by hand) settles it REJECTED with IoT\'s reason', async () => {
+  it("IoT showing the certificate back in the source (rejected by hand) settles it REJECTED with IoT's reason", async () => {
     const record = await awaiting();
     iot.on(DescribeCertificateCommand).resolves(back(record, { rejectReason: 'wrong fleet', rejectDate: new Date('2026-11-02T10:00:00Z') }));
     iot.on(ListOutgoingCertificatesCommand).resolves({ outgoingCertificates: [] });
@@ -97,7 +106,8 @@ describe('a Rejected event is a hint', () => {
   it('settles REJECTED only when the certificate is back INACTIVE and no longer listed as outgoing', async () => {
     const record = await awaiting();
     iot.on(DescribeCertificateCommand).resolves(back(record));
-    iot.on(ListOutgoingCertificatesCommand)
+    iot
+      .on(ListOutgoingCertificatesCommand)
       .resolvesOnce({ outgoingCertificates: [{ certificateId: record.certificateId, transferredTo: TARGET }] })
       .resolves({ outgoingCertificates: [] });
 

@@ -31,7 +31,16 @@ beforeEach(() => {
 async function awaiting(target = TARGET): Promise<TransferRecord> {
   const certificateId = certId();
   const transferId = crypto.randomUUID();
-  await store.createTransfer({ transferId, certificateId, certificateArn: certArn(certificateId), sourceAccount: SOURCE, targetAccount: target, timeoutSeconds: 600, restoreOnFailure: true, executionArn: `x:${transferId}` });
+  await store.createTransfer({
+    transferId,
+    certificateId,
+    certificateArn: certArn(certificateId),
+    sourceAccount: SOURCE,
+    targetAccount: target,
+    timeoutSeconds: 600,
+    restoreOnFailure: true,
+    executionArn: `x:${transferId}`,
+  });
   return store.transition(transferId, { to: 'AWAITING_DECISION', from: ['REQUESTED'], message: 'offered', set: { taskToken: `token-${transferId}` } });
 }
 
@@ -93,7 +102,10 @@ describe('decision events', () => {
   it('a duplicate after the token was used is harmless', async () => {
     const record = await awaiting();
     iot.on(DescribeCertificateCommand).rejects(iotError('ResourceNotFoundException'));
-    sfn.on(SendTaskSuccessCommand).resolvesOnce({}).rejects(new TaskTimedOut({ message: 'Task Timed Out', $metadata: {} }));
+    sfn
+      .on(SendTaskSuccessCommand)
+      .resolvesOnce({})
+      .rejects(new TaskTimedOut({ message: 'Task Timed Out', $metadata: {} }));
     await handleDecisionEvent(decisionEvent(record, TARGET));
     await expect(handleDecisionEvent(decisionEvent(record, TARGET))).resolves.toMatchObject({ settled: false, reason: expect.stringContaining('no longer waiting') });
   });
@@ -123,17 +135,21 @@ describe('reconciler', () => {
     const [pending, accepted, rejected] = [await awaiting(HUMAN_TARGET), await awaiting(HUMAN_TARGET), await awaiting(HUMAN_TARGET)];
     iot.on(ListOutgoingCertificatesCommand).resolves({ outgoingCertificates: [{ certificateId: pending.certificateId, transferredTo: HUMAN_TARGET }] });
     iot.on(DescribeCertificateCommand, { certificateId: accepted.certificateId }).rejects(iotError('ResourceNotFoundException'));
-    iot.on(DescribeCertificateCommand, { certificateId: rejected.certificateId }).resolves({ certificateDescription: { certificateArn: rejected.certificateArn, status: 'INACTIVE', transferData: { rejectReason: 'wrong batch', rejectDate: new Date() } } });
+    iot
+      .on(DescribeCertificateCommand, { certificateId: rejected.certificateId })
+      .resolves({ certificateDescription: { certificateArn: rejected.certificateArn, status: 'INACTIVE', transferData: { rejectReason: 'wrong batch', rejectDate: new Date() } } });
 
     const report = await reconcile();
 
     expect(report).toMatchObject({ awaiting: 3, stillPending: 1, accepted: 1, rejected: 1 });
     expect(iot).toHaveReceivedCommandTimes(DescribeCertificateCommand, 2); // the pending one is not described
     const outputs = sfn.commandCalls(SendTaskSuccessCommand).map((c) => [c.args[0].input.taskToken, JSON.parse(c.args[0].input.output!)]);
-    expect(outputs).toEqual(expect.arrayContaining([
-      [accepted.taskToken, expect.objectContaining({ decision: 'ACCEPTED', via: 'reconciler' })],
-      [rejected.taskToken, expect.objectContaining({ decision: 'REJECTED', via: 'reconciler', reason: 'wrong batch' })],
-    ]));
+    expect(outputs).toEqual(
+      expect.arrayContaining([
+        [accepted.taskToken, expect.objectContaining({ decision: 'ACCEPTED', via: 'reconciler' })],
+        [rejected.taskToken, expect.objectContaining({ decision: 'REJECTED', via: 'reconciler', reason: 'wrong batch' })],
+      ]),
+    );
   });
 
   it('bounds the describes per run and defers the rest', async () => {

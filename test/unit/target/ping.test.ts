@@ -16,7 +16,11 @@ const eb = mockClient(EventBridgeClient);
 const { answerPing } = await import('../../../src/target/responder.js');
 
 const cfg: ResponderConfig = { accountId: TARGET, policy: 'auto-accept', allowedSourceAccounts: [SOURCE], setAsActive: true, createThing: false, rejectReason: 'no' };
-const ping = (from = SOURCE, targetAccount = TARGET) => ({ account: from, 'detail-type': 'Certificate Transfer Ping', detail: { pingId: crypto.randomUUID(), sourceAccount: from, targetAccount, sentAt: new Date().toISOString() } });
+const ping = (from = SOURCE, targetAccount = TARGET) => ({
+  account: from,
+  'detail-type': 'Certificate Transfer Ping',
+  detail: { pingId: crypto.randomUUID(), sourceAccount: from, targetAccount, sentAt: new Date().toISOString() },
+});
 
 beforeEach(() => {
   iot.reset();
@@ -25,7 +29,7 @@ beforeEach(() => {
 });
 
 describe('the responder, on a Ping', () => {
-  it('sends a valid Pong to the source account\'s bus and makes no IoT call', async () => {
+  it("sends a valid Pong to the source account's bus and makes no IoT call", async () => {
     const event = ping();
 
     expect(await answerPing(event, cfg)).toEqual({ action: 'PONG', pingId: event.detail.pingId });

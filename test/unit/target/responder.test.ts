@@ -1,7 +1,15 @@
 import { beforeEach, describe, expect, it } from 'vitest';
 import { mockClient } from 'aws-sdk-client-mock';
 import 'aws-sdk-client-mock-vitest/extend';
-import { AcceptCertificateTransferCommand, AttachPolicyCommand, AttachThingPrincipalCommand, CreateThingCommand, DescribeCertificateCommand, IoTClient, RejectCertificateTransferCommand } from '@aws-sdk/client-iot';
+import {
+  AcceptCertificateTransferCommand,
+  AttachPolicyCommand,
+  AttachThingPrincipalCommand,
+  CreateThingCommand,
+  DescribeCertificateCommand,
+  IoTClient,
+  RejectCertificateTransferCommand,
+} from '@aws-sdk/client-iot';
 import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
 import { PublishCommand, SNSClient } from '@aws-sdk/client-sns';
 import { SOURCE, SOURCE_BUS, STRANGER, TARGET } from '../../support/env.js';
@@ -19,7 +27,13 @@ const sns = mockClient(SNSClient);
 const { respond, readResponderConfig } = await import('../../../src/target/responder.js');
 
 const cfg = (over: Partial<ResponderConfig> = {}): ResponderConfig => ({
-  accountId: TARGET, policy: 'auto-accept', allowedSourceAccounts: [SOURCE], setAsActive: true, createThing: false, rejectReason: 'policy says no', ...over,
+  accountId: TARGET,
+  policy: 'auto-accept',
+  allowedSourceAccounts: [SOURCE],
+  setAsActive: true,
+  createThing: false,
+  rejectReason: 'policy says no',
+  ...over,
 });
 
 function offer(from = SOURCE, over: Record<string, unknown> = {}) {
@@ -28,7 +42,16 @@ function offer(from = SOURCE, over: Record<string, unknown> = {}) {
     id: crypto.randomUUID(),
     account: from,
     'detail-type': 'Certificate Transfer Offered',
-    detail: { transferId: crypto.randomUUID(), certificateId, certificateArn: certArn(certificateId, SOURCE), sourceAccount: SOURCE, targetAccount: TARGET, offeredAt: new Date().toISOString(), expiresAt: new Date(Date.now() + 60_000).toISOString(), ...over },
+    detail: {
+      transferId: crypto.randomUUID(),
+      certificateId,
+      certificateArn: certArn(certificateId, SOURCE),
+      sourceAccount: SOURCE,
+      targetAccount: TARGET,
+      offeredAt: new Date().toISOString(),
+      expiresAt: new Date(Date.now() + 60_000).toISOString(),
+      ...over,
+    },
   };
 }
 

@@ -41,20 +41,36 @@ const del = async (transferId: string, body?: unknown) => {
 async function awaiting(): Promise<TransferRecord> {
   const certificateId = certId();
   const transferId = crypto.randomUUID();
-  await store.createTransfer({ transferId, certificateId, certificateArn: certArn(certificateId), sourceAccount: SOURCE, targetAccount: HUMAN_TARGET, timeoutSeconds: 600, restoreOnFailure: true, executionArn: `x:${transferId}` });
+  await store.createTransfer({
+    transferId,
+    certificateId,
+    certificateArn: certArn(certificateId),
+    sourceAccount: SOURCE,
+    targetAccount: HUMAN_TARGET,
+    timeoutSeconds: 600,
+    restoreOnFailure: true,
+    executionArn: `x:${transferId}`,
+  });
   // Offered long ago: past the reconciler's grace, and it is in IoT's outgoing list (still pending).
-  return store.transition(transferId, { to: 'AWAITING_DECISION', from: ['REQUESTED'], message: 'offered', set: { taskToken: `token-${transferId}`, offeredAt: new Date(Date.now() - 600_000).toISOString() } });
+  return store.transition(transferId, {
+    to: 'AWAITING_DECISION',
+    from: ['REQUESTED'],
+    message: 'offered',
+    set: { taskToken: `token-${transferId}`, offeredAt: new Date(Date.now() - 600_000).toISOString() },
+  });
 }
 
 /** What DELETE leaves behind when its invocation dies after recording the cancel and before delivering it. */
 async function cancelRecordedAgo(transferId: string, ms: number, reason = 'decommissioned'): Promise<void> {
   const ddb = DynamoDBDocumentClient.from(new DynamoDBClient({}));
-  await ddb.send(new UpdateCommand({
-    TableName: process.env.TABLE_NAME,
-    Key: { pk: `TRANSFER#${transferId}`, sk: 'TRANSFER' },
-    UpdateExpression: 'SET cancelRequestedAt = :at, cancelReason = :reason',
-    ExpressionAttributeValues: { ':at': new Date(Date.now() - ms).toISOString(), ':reason': reason },
-  }));
+  await ddb.send(
+    new UpdateCommand({
+      TableName: process.env.TABLE_NAME,
+      Key: { pk: `TRANSFER#${transferId}`, sk: 'TRANSFER' },
+      UpdateExpression: 'SET cancelRequestedAt = :at, cancelReason = :reason',
+      ExpressionAttributeValues: { ':at': new Date(Date.now() - ms).toISOString(), ':reason': reason },
+    }),
+  );
   ddb.destroy();
 }
 

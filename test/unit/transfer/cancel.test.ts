@@ -3,14 +3,7 @@
 import { beforeEach, describe, expect, it } from 'vitest';
 import { mockClient } from 'aws-sdk-client-mock';
 import 'aws-sdk-client-mock-vitest/extend';
-import {
-  AttachPolicyCommand,
-  AttachThingPrincipalCommand,
-  CancelCertificateTransferCommand,
-  DescribeCertificateCommand,
-  IoTClient,
-  UpdateCertificateCommand,
-} from '@aws-sdk/client-iot';
+import { AttachPolicyCommand, AttachThingPrincipalCommand, CancelCertificateTransferCommand, DescribeCertificateCommand, IoTClient, UpdateCertificateCommand } from '@aws-sdk/client-iot';
 import { setSourceEnv, SOURCE, TARGET } from '../../support/env.js';
 import { useTransferTable } from '../../support/dynamo.js';
 import { iotError } from '../../support/iot-errors.js';
@@ -38,7 +31,13 @@ async function offeredTransfer(): Promise<WorkflowState> {
     restoreOnFailure: true,
   };
   await store.createTransfer({ ...state, executionArn: `arn:aws:states:us-east-1:${SOURCE}:execution:sm:${state.transferId}` });
-  const snapshot = { certificateArn: state.certificateArn, status: 'ACTIVE' as const, policies: ['P1'], things: [{ thingName: 'thing-a', thingPrincipalType: 'EXCLUSIVE_THING' as const }], takenAt: new Date().toISOString() };
+  const snapshot = {
+    certificateArn: state.certificateArn,
+    status: 'ACTIVE' as const,
+    policies: ['P1'],
+    things: [{ thingName: 'thing-a', thingPrincipalType: 'EXCLUSIVE_THING' as const }],
+    takenAt: new Date().toISOString(),
+  };
   await store.saveSnapshot(state.transferId, snapshot);
   await store.annotate(state.transferId, { transferredAt: new Date().toISOString() });
   return { ...state, snapshot };

@@ -3,14 +3,7 @@
 import { beforeEach, describe, expect, it } from 'vitest';
 import { mockClient } from 'aws-sdk-client-mock';
 import 'aws-sdk-client-mock-vitest/extend';
-import {
-  AttachPolicyCommand,
-  AttachThingPrincipalCommand,
-  CancelCertificateTransferCommand,
-  DescribeCertificateCommand,
-  IoTClient,
-  UpdateCertificateCommand,
-} from '@aws-sdk/client-iot';
+import { AttachPolicyCommand, AttachThingPrincipalCommand, CancelCertificateTransferCommand, DescribeCertificateCommand, IoTClient, UpdateCertificateCommand } from '@aws-sdk/client-iot';
 import { DescribeExecutionCommand, GetExecutionHistoryCommand, SFNClient } from '@aws-sdk/client-sfn';
 import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
 import { setSourceEnv, SOURCE, SOURCE_BUS, STATE_MACHINE_ARN, HUMAN_TARGET } from '../../support/env.js';
@@ -37,7 +30,12 @@ beforeEach(() => {
   eb.reset();
   eb.on(PutEventsCommand).callsFake((input: { Entries: unknown[] }) => ({ FailedEntryCount: 0, Entries: input.Entries.map(() => ({ EventId: crypto.randomUUID() })) }));
   // By default the execution was waiting (no step in flight) when it ended.
-  sfn.on(GetExecutionHistoryCommand).resolves({ events: [{ type: 'ExecutionAborted', id: 9, timestamp: new Date() }, { type: 'TaskSubmitted', id: 8, timestamp: new Date() }] });
+  sfn.on(GetExecutionHistoryCommand).resolves({
+    events: [
+      { type: 'ExecutionAborted', id: 9, timestamp: new Date() },
+      { type: 'TaskSubmitted', id: 8, timestamp: new Date() },
+    ],
+  });
   iot.on(AttachPolicyCommand).resolves({});
   iot.on(AttachThingPrincipalCommand).resolves({});
   iot.on(UpdateCertificateCommand).resolves({});
@@ -54,11 +52,24 @@ async function transferAt(stage: Stage, extra: { batchId?: string; certificateId
   // A batch's transfers are named after the batch and the certificate.
   const transferId = extra.batchId ? batches.batchTransferId(extra.batchId, certificateId) : crypto.randomUUID();
   const record = await store.createTransfer({
-    transferId, certificateId, certificateArn: certArn(certificateId), sourceAccount: SOURCE, targetAccount: HUMAN_TARGET,
-    timeoutSeconds: 3600, restoreOnFailure: true, executionArn: executionArnOf(transferId), ...extra,
+    transferId,
+    certificateId,
+    certificateArn: certArn(certificateId),
+    sourceAccount: SOURCE,
+    targetAccount: HUMAN_TARGET,
+    timeoutSeconds: 3600,
+    restoreOnFailure: true,
+    executionArn: executionArnOf(transferId),
+    ...extra,
   });
   if (stage === 'REQUESTED') return record;
-  const snapshot: Snapshot = { certificateArn: record.certificateArn, status: 'ACTIVE', policies: ['P1', 'P2'], things: [{ thingName: 'thing-a', thingPrincipalType: 'EXCLUSIVE_THING' }], takenAt: new Date().toISOString() };
+  const snapshot: Snapshot = {
+    certificateArn: record.certificateArn,
+    status: 'ACTIVE',
+    policies: ['P1', 'P2'],
+    things: [{ thingName: 'thing-a', thingPrincipalType: 'EXCLUSIVE_THING' }],
+    takenAt: new Date().toISOString(),
+  };
   await store.saveSnapshot(transferId, snapshot);
   await store.transition(transferId, { to: 'PREPARING', from: ['REQUESTED'], message: 'test' });
   if (stage === 'AWAITING_DECISION') {
@@ -73,7 +84,9 @@ function ended(record: Pick<TransferRecord, 'transferId' | 'executionArn'>, stat
 }
 
 function certificateIs(record: TransferRecord, status: 'PENDING_TRANSFER' | 'INACTIVE' | 'ACTIVE', transferData?: object) {
-  iot.on(DescribeCertificateCommand, { certificateId: record.certificateId }).resolves({ certificateDescription: { certificateId: record.certificateId, certificateArn: record.certificateArn, status, transferData } });
+  iot
+    .on(DescribeCertificateCommand, { certificateId: record.certificateId })
+    .resolves({ certificateDescription: { certificateId: record.certificateId, certificateArn: record.certificateArn, status, transferData } });
 }
 
 /** After a cancel IoT shows the certificate back in this account, INACTIVE. */
@@ -83,13 +96,24 @@ function pendingUntilCancelled(record: TransferRecord) {
     cancelled = true;
     return {};
   });
-  iot.on(DescribeCertificateCommand, { certificateId: record.certificateId }).callsFake(() => ({ certificateDescription: { certificateId: record.certificateId, certificateArn: record.certificateArn, status: cancelled ? 'INACTIVE' : 'PENDING_TRANSFER' } }));
+  iot
+    .on(DescribeCertificateCommand, { certificateId: record.certificateId })
+    .callsFake(() => ({ certificateDescription: { certificateId: record.certificateId, certificateArn: record.certificateArn, status: cancelled ? 'INACTIVE' : 'PENDING_TRANSFER' } }));
 }
 
 async function lockHolder(certificateId: string): Promise<string | undefined> {
   // A new transfer of the certificate is refused exactly while the lock is held.
   try {
-    const probe = await store.createTransfer({ transferId: crypto.randomUUID(), certificateId, certificateArn: certArn(certificateId), sourceAccount: SOURCE, targetAccount: HUMAN_TARGET, timeoutSeconds: 60, restoreOnFailure: true, executionArn: 'arn:probe' });
+    const probe = await store.createTransfer({
+      transferId: crypto.randomUUID(),
+      certificateId,
+      certificateArn: certArn(certificateId),
+      sourceAccount: SOURCE,
+      targetAccount: HUMAN_TARGET,
+      timeoutSeconds: 60,
+      restoreOnFailure: true,
+      executionArn: 'arn:probe',
+    });
     await store.settle(probe, 'CANCELLED', { message: 'probe' });
     return undefined;
   } catch (err) {
@@ -97,7 +121,12 @@ async function lockHolder(certificateId: string): Promise<string | undefined> {
   }
 }
 
-const completedEvents = () => eb.commandCalls(PutEventsCommand).flatMap((c) => c.args[0].input.Entries ?? []).filter((e) => e.DetailType === 'Certificate Transfer Completed' && e.EventBusName === SOURCE_BUS).map((e) => JSON.parse(e.Detail!) as Record<string, unknown>);
+const completedEvents = () =>
+  eb
+    .commandCalls(PutEventsCommand)
+    .flatMap((c) => c.args[0].input.Entries ?? [])
+    .filter((e) => e.DetailType === 'Certificate Transfer Completed' && e.EventBusName === SOURCE_BUS)
+    .map((e) => JSON.parse(e.Detail!) as Record<string, unknown>);
 
 describe('a transfer execution that ended outside the ASL', () => {
   it('ABORTED while awaiting a decision: withdraws the offer, restores policies, things and status, settles CANCELLED, releases the lock', async () => {
@@ -146,14 +175,18 @@ describe('a transfer execution that ended outside the ASL', () => {
     const record = await transferAt('AWAITING_DECISION');
     pendingUntilCancelled(record);
 
-    await onExecutionEnded(ended(record, 'FAILED', { error: 'States.DataLimitExceeded', cause: 'The state/task returned a result with a size exceeding the maximum' }), { claimId: 'event-4', ...noSleep });
+    await onExecutionEnded(ended(record, 'FAILED', { error: 'States.DataLimitExceeded', cause: 'The state/task returned a result with a size exceeding the maximum' }), {
+      claimId: 'event-4',
+      ...noSleep,
+    });
 
     expect(await store.requireTransfer(record.transferId)).toMatchObject({ status: 'FAILED', reason: expect.stringMatching(/^States\.DataLimitExceeded: .*size exceeding/) });
   });
 
   it('TransferAlreadyCompletedException and the certificate gone: the target accepted, recorded ACCEPTED, nothing restored', async () => {
     const record = await transferAt('AWAITING_DECISION');
-    iot.on(DescribeCertificateCommand, { certificateId: record.certificateId })
+    iot
+      .on(DescribeCertificateCommand, { certificateId: record.certificateId })
       .resolvesOnce({ certificateDescription: { certificateId: record.certificateId, certificateArn: record.certificateArn, status: 'PENDING_TRANSFER' } })
       .rejects(iotError('ResourceNotFoundException'));
     iot.on(CancelCertificateTransferCommand).rejects(iotError('TransferAlreadyCompletedException'));
@@ -202,7 +235,12 @@ describe('a transfer execution that ended outside the ASL', () => {
     const record = await transferAt('PREPARING');
     certificateIs(record, 'INACTIVE');
     const stopDate = Date.now();
-    sfn.on(GetExecutionHistoryCommand).resolves({ events: [{ type: 'ExecutionAborted', id: 7, timestamp: new Date(stopDate) }, { type: 'LambdaFunctionStarted', id: 6, timestamp: new Date(stopDate - 100) }] });
+    sfn.on(GetExecutionHistoryCommand).resolves({
+      events: [
+        { type: 'ExecutionAborted', id: 7, timestamp: new Date(stopDate) },
+        { type: 'LambdaFunctionStarted', id: 6, timestamp: new Date(stopDate - 100) },
+      ],
+    });
     const order: string[] = [];
     iot.on(AttachPolicyCommand).callsFake(() => {
       order.push('attach');
@@ -218,10 +256,15 @@ describe('a transfer execution that ended outside the ASL', () => {
     expect(order.slice(1)).toEqual(['attach', 'attach']);
   });
 
-  it('the offer\'s callback task still running (Notify Target And Wait): no wait, it never touches the certificate', async () => {
+  it("the offer's callback task still running (Notify Target And Wait): no wait, it never touches the certificate", async () => {
     const record = await transferAt('AWAITING_DECISION');
     pendingUntilCancelled(record);
-    sfn.on(GetExecutionHistoryCommand).resolves({ events: [{ type: 'ExecutionAborted', id: 7, timestamp: new Date() }, { type: 'TaskStarted', id: 6, timestamp: new Date(), taskStartedEventDetails: { resourceType: 'lambda', resource: 'invoke.waitForTaskToken' } }] });
+    sfn.on(GetExecutionHistoryCommand).resolves({
+      events: [
+        { type: 'ExecutionAborted', id: 7, timestamp: new Date() },
+        { type: 'TaskStarted', id: 6, timestamp: new Date(), taskStartedEventDetails: { resourceType: 'lambda', resource: 'invoke.waitForTaskToken' } },
+      ],
+    });
     const waits: number[] = [];
 
     const result = await cleanUpTransfer(record.transferId, ended(record, 'ABORTED'), { claimId: 'event-10', remainingMs: () => 300_000, sleep: async (ms) => void waits.push(ms) });
@@ -249,7 +292,9 @@ describe('a transfer execution that ended outside the ASL', () => {
   it('an execution of another machine, or one the record does not name, is left alone', async () => {
     const record = await transferAt('AWAITING_DECISION');
     await expect(onExecutionEnded({ ...ended(record, 'ABORTED'), stateMachineArn: `${STATE_MACHINE_ARN}-other` }, { claimId: 'x', ...noSleep })).resolves.toMatchObject({ kind: 'ignored' });
-    await expect(onExecutionEnded({ ...ended(record, 'ABORTED'), executionArn: `${record.executionArn}-old` }, { claimId: 'y', ...noSleep })).resolves.toMatchObject({ cleanup: { result: 'OTHER_EXECUTION' } });
+    await expect(onExecutionEnded({ ...ended(record, 'ABORTED'), executionArn: `${record.executionArn}-old` }, { claimId: 'y', ...noSleep })).resolves.toMatchObject({
+      cleanup: { result: 'OTHER_EXECUTION' },
+    });
     expect(iot.calls()).toHaveLength(0);
   });
 });
@@ -259,7 +304,19 @@ describe('a batch execution that ended outside the ASL', () => {
     const batchId = crypto.randomUUID();
     const at = new Date().toISOString();
     const batchExecutionArn = `${BATCH_STATE_MACHINE_ARN.replace(':stateMachine:', ':execution:')}:${batchId}`;
-    await batches.createBatch({ batchId, status: 'RUNNING', sourceAccount: SOURCE, targetAccount: HUMAN_TARGET, timeoutSeconds: 3600, restoreOnFailure: true, maxConcurrency: 5, total: 4, executionArn: batchExecutionArn, createdAt: at, updatedAt: at });
+    await batches.createBatch({
+      batchId,
+      status: 'RUNNING',
+      sourceAccount: SOURCE,
+      targetAccount: HUMAN_TARGET,
+      timeoutSeconds: 3600,
+      restoreOnFailure: true,
+      maxConcurrency: 5,
+      total: 4,
+      executionArn: batchExecutionArn,
+      createdAt: at,
+      updatedAt: at,
+    });
     const stopped = await transferAt('AWAITING_DECISION', { batchId });
     const neverStarted = await transferAt('REQUESTED', { batchId });
     const running = await transferAt('AWAITING_DECISION', { batchId });
@@ -267,11 +324,18 @@ describe('a batch execution that ended outside the ASL', () => {
     await store.settle(done, 'ACCEPTED', { message: 'Accepted' });
     pendingUntilCancelled(stopped);
     certificateIs(neverStarted, 'ACTIVE');
-    sfn.on(DescribeExecutionCommand, { executionArn: stopped.executionArn }).resolves({ executionArn: stopped.executionArn, stateMachineArn: STATE_MACHINE_ARN, name: stopped.transferId, status: 'ABORTED', startDate: new Date(), stopDate: new Date() });
-    sfn.on(DescribeExecutionCommand, { executionArn: running.executionArn }).resolves({ executionArn: running.executionArn, stateMachineArn: STATE_MACHINE_ARN, name: running.transferId, status: 'RUNNING', startDate: new Date() });
+    sfn
+      .on(DescribeExecutionCommand, { executionArn: stopped.executionArn })
+      .resolves({ executionArn: stopped.executionArn, stateMachineArn: STATE_MACHINE_ARN, name: stopped.transferId, status: 'ABORTED', startDate: new Date(), stopDate: new Date() });
+    sfn
+      .on(DescribeExecutionCommand, { executionArn: running.executionArn })
+      .resolves({ executionArn: running.executionArn, stateMachineArn: STATE_MACHINE_ARN, name: running.transferId, status: 'RUNNING', startDate: new Date() });
     sfn.on(DescribeExecutionCommand, { executionArn: neverStarted.executionArn }).rejects(Object.assign(new Error('Execution Does Not Exist'), { name: 'ExecutionDoesNotExist' }));
 
-    const report = await onExecutionEnded({ executionArn: batchExecutionArn, stateMachineArn: BATCH_STATE_MACHINE_ARN, name: batchId, status: 'ABORTED', stopDate: Date.now() }, { claimId: 'batch-event', ...noSleep });
+    const report = await onExecutionEnded(
+      { executionArn: batchExecutionArn, stateMachineArn: BATCH_STATE_MACHINE_ARN, name: batchId, status: 'ABORTED', stopDate: Date.now() },
+      { claimId: 'batch-event', ...noSleep },
+    );
 
     expect(report).toMatchObject({ kind: 'batch', batchId, batchClosed: true, deferred: 0 });
     const byId = Object.fromEntries((report as { cleanups: { transferId: string; result: string }[] }).cleanups.map((c) => [c.transferId, c.result]));
@@ -279,10 +343,13 @@ describe('a batch execution that ended outside the ASL', () => {
     expect((await store.requireTransfer(stopped.transferId)).status).toBe('CANCELLED');
     expect((await store.requireTransfer(neverStarted.transferId)).status).toBe('CANCELLED');
     expect((await store.requireTransfer(running.transferId)).status).toBe('AWAITING_DECISION');
-    expect(await batches.getBatch(batchId)).toMatchObject({ status: 'FAILED', error: expect.stringMatching(/^ExecutionAborted: The execution was stopped before the workflow could finish the batch/) });
+    expect(await batches.getBatch(batchId)).toMatchObject({
+      status: 'FAILED',
+      error: expect.stringMatching(/^ExecutionAborted: The execution was stopped before the workflow could finish the batch/),
+    });
   });
 
-  it('a slice (a child execution of the batch machine) that ended: only its own certificates\' transfers are swept, the batch is left to close itself', async () => {
+  it("a slice (a child execution of the batch machine) that ended: only its own certificates' transfers are swept, the batch is left to close itself", async () => {
     const batchId = crypto.randomUUID();
     const inSlice = await transferAt('REQUESTED', { batchId });
     const otherSlice = await transferAt('REQUESTED', { batchId });
@@ -291,7 +358,15 @@ describe('a batch execution that ended outside the ASL', () => {
     const sliceArn = `${BATCH_STATE_MACHINE_ARN.replace(':stateMachine:', ':execution:')}:${batchId}-slice-0`;
 
     const report = await onExecutionEnded(
-      { executionArn: sliceArn, stateMachineArn: BATCH_STATE_MACHINE_ARN, name: `${batchId}-slice-0`, status: 'FAILED', error: 'States.Runtime', cause: 'boom', input: JSON.stringify({ batchId, slice: 0, certificateIds: [inSlice.certificateId], maxConcurrency: 5, request: {} }) },
+      {
+        executionArn: sliceArn,
+        stateMachineArn: BATCH_STATE_MACHINE_ARN,
+        name: `${batchId}-slice-0`,
+        status: 'FAILED',
+        error: 'States.Runtime',
+        cause: 'boom',
+        input: JSON.stringify({ batchId, slice: 0, certificateIds: [inSlice.certificateId], maxConcurrency: 5, request: {} }),
+      },
       { claimId: 'slice-event', ...noSleep },
     );
 
@@ -299,4 +374,3 @@ describe('a batch execution that ended outside the ASL', () => {
     expect((await store.requireTransfer(otherSlice.transferId)).status).toBe('REQUESTED');
   });
 });
-

@@ -3,13 +3,7 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { mockClient } from 'aws-sdk-client-mock';
 import 'aws-sdk-client-mock-vitest/extend';
-import {
-  AttachPolicyCommand,
-  AttachThingPrincipalCommand,
-  DescribeCertificateCommand,
-  IoTClient,
-  UpdateCertificateCommand,
-} from '@aws-sdk/client-iot';
+import { AttachPolicyCommand, AttachThingPrincipalCommand, DescribeCertificateCommand, IoTClient, UpdateCertificateCommand } from '@aws-sdk/client-iot';
 import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
 import { setSourceEnv, SOURCE, TARGET } from '../../support/env.js';
 import { useTransferTable } from '../../support/dynamo.js';
@@ -48,7 +42,12 @@ afterEach(() => {
 });
 
 const noWait = { sleep: async () => undefined };
-const emfLines = (metric: string) => stdout.flatMap((s) => s.split('\n')).filter((l) => l.includes('"_aws"')).map((l) => JSON.parse(l) as Record<string, unknown>).filter((m) => metric in m);
+const emfLines = (metric: string) =>
+  stdout
+    .flatMap((s) => s.split('\n'))
+    .filter((l) => l.includes('"_aws"'))
+    .map((l) => JSON.parse(l) as Record<string, unknown>)
+    .filter((m) => metric in m);
 
 /** A transfer offered to TARGET, its snapshot (2 policies, 2 things, ACTIVE) in the store, the certificate back INACTIVE and detached. */
 async function transferAwayFromHome(snapshot: Partial<Snapshot> = {}, overrides: Partial<WorkflowState> = {}): Promise<{ state: WorkflowState; record: TransferRecord }> {
@@ -69,7 +68,10 @@ async function transferAwayFromHome(snapshot: Partial<Snapshot> = {}, overrides:
     certificateArn: state.certificateArn,
     status: 'ACTIVE',
     policies: ['P1', 'P2'],
-    things: [{ thingName: 'thing-a', thingPrincipalType: 'EXCLUSIVE_THING' }, { thingName: 'thing-b', thingPrincipalType: 'NON_EXCLUSIVE_THING' }],
+    things: [
+      { thingName: 'thing-a', thingPrincipalType: 'EXCLUSIVE_THING' },
+      { thingName: 'thing-b', thingPrincipalType: 'NON_EXCLUSIVE_THING' },
+    ],
     takenAt: new Date().toISOString(),
     ...snapshot,
   });
@@ -85,7 +87,13 @@ describe('Restore Certificate, item by item', () => {
 
     const outcome = await restore(state);
 
-    expect(outcome).toMatchObject({ status: 'PARTIAL', reattachedPolicies: ['P2'], reattachedThings: ['thing-a', 'thing-b'], reactivated: true, notRestored: [{ kind: 'policy', name: 'P1', result: 'GONE', error: expect.stringContaining('ResourceNotFoundException') }] });
+    expect(outcome).toMatchObject({
+      status: 'PARTIAL',
+      reattachedPolicies: ['P2'],
+      reattachedThings: ['thing-a', 'thing-b'],
+      reactivated: true,
+      notRestored: [{ kind: 'policy', name: 'P1', result: 'GONE', error: expect.stringContaining('ResourceNotFoundException') }],
+    });
     expect(iot).toHaveReceivedCommandWith(UpdateCertificateCommand, { certificateId: state.certificateId, newStatus: 'ACTIVE' });
     expect(iot).toHaveReceivedCommandWith(AttachThingPrincipalCommand, { thingName: 'thing-a', thingPrincipalType: 'EXCLUSIVE_THING' });
     // The per-item result is on the record, for Record Outcome and the API.
@@ -106,10 +114,7 @@ describe('Restore Certificate, item by item', () => {
 
   it('a throttled call is retried within the invocation until it goes through', async () => {
     const { record } = await transferAwayFromHome();
-    iot.on(AttachPolicyCommand, { policyName: 'P2' })
-      .rejectsOnce(iotError('ThrottlingException'))
-      .rejectsOnce(iotError('ServiceUnavailableException'))
-      .resolves({});
+    iot.on(AttachPolicyCommand, { policyName: 'P2' }).rejectsOnce(iotError('ThrottlingException')).rejectsOnce(iotError('ServiceUnavailableException')).resolves({});
 
     const outcome = await restoreCertificate(record, noWait);
 
@@ -143,7 +148,13 @@ describe('Restore Certificate, item by item', () => {
     const { record } = await transferAwayFromHome();
     iot.on(UpdateCertificateCommand).rejects(iotError('CertificateStateException'));
     const outcome = await restoreCertificate(record, noWait);
-    expect(outcome).toMatchObject({ status: 'FAILED', reattachedPolicies: ['P1', 'P2'], reattachedThings: ['thing-a', 'thing-b'], reactivated: false, notRestored: [{ kind: 'status', name: 'ACTIVE', result: 'FAILED' }] });
+    expect(outcome).toMatchObject({
+      status: 'FAILED',
+      reattachedPolicies: ['P1', 'P2'],
+      reattachedThings: ['thing-a', 'thing-b'],
+      reactivated: false,
+      notRestored: [{ kind: 'status', name: 'ACTIVE', result: 'FAILED' }],
+    });
     expect(outcome.notRestored?.[0]).not.toHaveProperty('transient');
   });
 
@@ -188,13 +199,24 @@ describe('Record Outcome after a restore that could not finish', () => {
     expect(record).toMatchObject({ status: 'RESTORE_FAILED', transferOutcome: 'CANCELLED', restore: { status: 'FAILED', notRestored: [{ kind: 'status', name: 'ACTIVE' }] } });
     expect(record.history.at(-1)?.message).toContain('keeps its lock');
     // No new transfer snapshots the damage.
-    await expect(store.createTransfer({ ...state, transferId: crypto.randomUUID(), executionArn: 'x' })).rejects.toMatchObject({ name: 'TransferInProgress', message: expect.stringContaining('RESTORE_FAILED') });
+    await expect(store.createTransfer({ ...state, transferId: crypto.randomUUID(), executionArn: 'x' })).rejects.toMatchObject({
+      name: 'TransferInProgress',
+      message: expect.stringContaining('RESTORE_FAILED'),
+    });
     const entries = eb.commandCalls(PutEventsCommand).flatMap((c) => c.args[0].input.Entries ?? []);
     expect(entries.length).toBeGreaterThanOrEqual(1);
     for (const e of entries) expect(entryErrors(e)).toEqual([]);
-    expect(JSON.parse(entries[0].Detail!)).toMatchObject({ outcome: 'CANCELLED', restore: { status: 'FAILED', reattachedPolicies: ['P1', 'P2'], notRestored: [{ kind: 'status', result: 'FAILED' }] } });
+    expect(JSON.parse(entries[0].Detail!)).toMatchObject({
+      outcome: 'CANCELLED',
+      restore: { status: 'FAILED', reattachedPolicies: ['P1', 'P2'], notRestored: [{ kind: 'status', result: 'FAILED' }] },
+    });
     const [emf] = emfLines('RestoreFailed');
-    expect(emf).toMatchObject({ RestoreFailed: 1, service: 'certificate-transfer', transferId: state.transferId, _aws: { CloudWatchMetrics: [{ Namespace: 'CertificateTransfer', Dimensions: [['service']], Metrics: [{ Name: 'RestoreFailed', Unit: 'Count' }] }] } });
+    expect(emf).toMatchObject({
+      RestoreFailed: 1,
+      service: 'certificate-transfer',
+      transferId: state.transferId,
+      _aws: { CloudWatchMetrics: [{ Namespace: 'CertificateTransfer', Dimensions: [['service']], Metrics: [{ Name: 'RestoreFailed', Unit: 'Count' }] }] },
+    });
   });
 
   it('a Restore that threw (retries spent): the per-item result saved by the last attempt is kept, status FAILED with the error', async () => {
@@ -275,7 +297,11 @@ describe('failCause', () => {
     ['REJECTED', { status: 'RESTORED', reactivated: true }, 'The target account rejected the certificate; the certificate was restored in the source account and re-activated'],
     ['EXPIRED', { status: 'SKIPPED' }, 'The target account did not decide in time and the offer was withdrawn; restoreOnFailure was false: the certificate was left INACTIVE and detached'],
     ['FAILED', { status: 'NOT_NEEDED' }, 'The transfer failed; the certificate had not been changed'],
-    ['CANCELLED', { status: 'FAILED', error: 'boom' }, 'An operator cancelled the transfer; the certificate could NOT be fully restored (boom); the transfer is RESTORE_FAILED and keeps its lock: repair with POST /transfers/t-1/restore'],
+    [
+      'CANCELLED',
+      { status: 'FAILED', error: 'boom' },
+      'An operator cancelled the transfer; the certificate could NOT be fully restored (boom); the transfer is RESTORE_FAILED and keeps its lock: repair with POST /transfers/t-1/restore',
+    ],
   ] as const)('%s, restore %o', (outcome, restoreOutcome, cause) => {
     expect(failCause('t-1', outcome, restoreOutcome as RestoreOutcome)).toBe(cause);
   });

@@ -55,16 +55,25 @@ async function newTransfer(overrides: Partial<WorkflowState> = {}): Promise<Work
 }
 
 function snapshotOf(state: WorkflowState, extra: Partial<Snapshot> = {}): Snapshot {
-  return { certificateArn: state.certificateArn, status: 'ACTIVE', policies: ['P1', 'P2'], things: [{ thingName: 'thing-a', thingPrincipalType: 'EXCLUSIVE_THING' }], takenAt: new Date().toISOString(), ...extra };
+  return {
+    certificateArn: state.certificateArn,
+    status: 'ACTIVE',
+    policies: ['P1', 'P2'],
+    things: [{ thingName: 'thing-a', thingPrincipalType: 'EXCLUSIVE_THING' }],
+    takenAt: new Date().toISOString(),
+    ...extra,
+  };
 }
 
 describe('Preflight Certificate', () => {
   it('snapshots every page of policies and things, keeping each thing principal type', async () => {
     const state = await newTransfer();
-    iot.on(ListAttachedPoliciesCommand)
+    iot
+      .on(ListAttachedPoliciesCommand)
       .resolvesOnce({ policies: [{ policyName: 'P1' }], nextMarker: 'm1' })
       .resolvesOnce({ policies: [{ policyName: 'P2' }] });
-    iot.on(ListPrincipalThingsV2Command)
+    iot
+      .on(ListPrincipalThingsV2Command)
       .resolvesOnce({ principalThingObjects: [{ thingName: 'a', thingPrincipalType: 'EXCLUSIVE_THING' }], nextToken: 't1' })
       .resolvesOnce({ principalThingObjects: [{ thingName: 'b', thingPrincipalType: 'NON_EXCLUSIVE_THING' }] });
 
@@ -72,7 +81,14 @@ describe('Preflight Certificate', () => {
 
     // The state gets counts only; the lists are in the record.
     expect(result).toEqual({ status: 'ACTIVE', policies: 2, things: 2 });
-    expect((await store.requireTransfer(state.transferId)).snapshot).toMatchObject({ status: 'ACTIVE', policies: ['P1', 'P2'], things: [{ thingName: 'a', thingPrincipalType: 'EXCLUSIVE_THING' }, { thingName: 'b', thingPrincipalType: 'NON_EXCLUSIVE_THING' }] });
+    expect((await store.requireTransfer(state.transferId)).snapshot).toMatchObject({
+      status: 'ACTIVE',
+      policies: ['P1', 'P2'],
+      things: [
+        { thingName: 'a', thingPrincipalType: 'EXCLUSIVE_THING' },
+        { thingName: 'b', thingPrincipalType: 'NON_EXCLUSIVE_THING' },
+      ],
+    });
     expect(iot).toHaveReceivedCommandTimes(ListAttachedPoliciesCommand, 2);
     expect(iot).toHaveReceivedNthCommandWith(ListAttachedPoliciesCommand, 2, { target: state.certificateArn, marker: 'm1' });
     expect(iot).not.toHaveReceivedCommand(DescribeCertificateCommand);
@@ -167,7 +183,12 @@ describe('Detach Policies and Detach Things', () => {
 
   it('detaches every thing; one already detached counts as done', async () => {
     const state = await newTransfer();
-    const snapshot = snapshotOf(state, { things: [{ thingName: 'a', thingPrincipalType: 'EXCLUSIVE_THING' }, { thingName: 'b', thingPrincipalType: 'NON_EXCLUSIVE_THING' }] });
+    const snapshot = snapshotOf(state, {
+      things: [
+        { thingName: 'a', thingPrincipalType: 'EXCLUSIVE_THING' },
+        { thingName: 'b', thingPrincipalType: 'NON_EXCLUSIVE_THING' },
+      ],
+    });
     iot.on(DetachThingPrincipalCommand, { thingName: 'a' }).rejects(iotError('ResourceNotFoundException'));
     iot.on(DetachThingPrincipalCommand, { thingName: 'b' }).resolves({});
     await store.saveSnapshot(state.transferId, snapshot);
@@ -303,7 +324,9 @@ describe('Cancel Pending Transfer', () => {
   it('TransferAlreadyCompletedException with the certificate back and a reject date: rejected meanwhile', async () => {
     const state = await newTransfer();
     iot.on(CancelCertificateTransferCommand).rejects(iotError('TransferAlreadyCompletedException'));
-    iot.on(DescribeCertificateCommand).resolves({ certificateDescription: { certificateArn: state.certificateArn, status: 'INACTIVE', transferData: { rejectDate: new Date(), rejectReason: 'not ours' } } });
+    iot
+      .on(DescribeCertificateCommand)
+      .resolves({ certificateDescription: { certificateArn: state.certificateArn, status: 'INACTIVE', transferData: { rejectDate: new Date(), rejectReason: 'not ours' } } });
     const cancel = await steps.cancelPendingTransfer(state);
     expect(cancel).toEqual({ cancelled: false, alreadyAccepted: false, alreadyRejected: true, rejectReason: 'not ours' });
     expect(steps.outcomeOf({ ...state, outcome: { status: 'EXPIRED' }, cancel })).toEqual({ status: 'REJECTED', reason: 'not ours' });
@@ -387,7 +410,12 @@ describe('Record Outcome', () => {
     const state = await newTransfer();
     await store.transition(state.transferId, { to: 'AWAITING_DECISION', from: ['REQUESTED'], message: 'test', set: { taskToken: 'secret-token', offeredAt: new Date().toISOString() } });
 
-    const out = await steps.recordOutcome({ ...state, outcome: { status: 'REJECTED' }, decision: { decision: 'REJECTED', via: 'event', decidedAt: new Date().toISOString(), reason: 'no thanks' }, restore: { status: 'RESTORED' } });
+    const out = await steps.recordOutcome({
+      ...state,
+      outcome: { status: 'REJECTED' },
+      decision: { decision: 'REJECTED', via: 'event', decidedAt: new Date().toISOString(), reason: 'no thanks' },
+      restore: { status: 'RESTORED' },
+    });
 
     expect(out).toMatchObject({ outcome: 'REJECTED', reason: 'no thanks', targetNotified: true });
     const record = await store.requireTransfer(state.transferId);
@@ -410,7 +438,16 @@ describe('Record Outcome', () => {
 });
 
 describe('outcomeOf', () => {
-  const base = { transferId: 't', certificateId: 'c', certificateArn: 'a', certificateStatus: 'ACTIVE', sourceAccount: SOURCE, targetAccount: TARGET, timeoutSeconds: 60, restoreOnFailure: true } as WorkflowState;
+  const base = {
+    transferId: 't',
+    certificateId: 'c',
+    certificateArn: 'a',
+    certificateStatus: 'ACTIVE',
+    sourceAccount: SOURCE,
+    targetAccount: TARGET,
+    timeoutSeconds: 60,
+    restoreOnFailure: true,
+  } as WorkflowState;
   it.each([
     ['an accept decision', { decision: { decision: 'ACCEPTED', via: 'event', decidedAt: '' } }, 'ACCEPTED'],
     ['a cancel that found the transfer accepted', { outcome: { status: 'CANCELLED' }, cancel: { alreadyAccepted: true, cancelled: false } }, 'ACCEPTED'],

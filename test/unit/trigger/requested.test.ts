@@ -109,7 +109,12 @@ describe('Certificate Transfer Requested trigger', () => {
   it.each([
     ['a bad certificateId', { certificateId: 'xyz', targetAccount: TARGET, requestId: 'r-1' }, 'ValidationError: certificateId must be 64 hexadecimal characters', {}],
     ['no targetAccount', { certificateId: certId('t'), requestId: 'r-2' }, 'ValidationError: targetAccount is required', { certificateId: certId('t') }],
-    ['an unknown field', { certificateId: certId('t'), targetAccount: TARGET, priority: 'high' }, 'ValidationError: priority is not a known field', { certificateId: certId('t'), targetAccount: TARGET }],
+    [
+      'an unknown field',
+      { certificateId: certId('t'), targetAccount: TARGET, priority: 'high' },
+      'ValidationError: priority is not a known field',
+      { certificateId: certId('t'), targetAccount: TARGET },
+    ],
     ['a detail that is no object', 'transfer please', 'ValidationError: The body must be a JSON object', {}],
     ['a target off the allow-list', { certificateId: certId('t'), targetAccount: STRANGER, requestId: 'r-3' }, 'TargetNotAllowed: targetAccount 444444444444 is not on', { targetAccount: STRANGER }],
   ])('refuses %s with a Completed event, outcome FAILED, the reason and the requestId', async (_name, detail, reason, echoed) => {
@@ -128,7 +133,14 @@ describe('Certificate Transfer Requested trigger', () => {
   });
 
   it.each([
-    ['an unknown certificate', () => { iot.on(DescribeCertificateCommand).rejects(iotError('ResourceNotFoundException')); return certId(); }, 'CertificateNotFound'],
+    [
+      'an unknown certificate',
+      () => {
+        iot.on(DescribeCertificateCommand).rejects(iotError('ResourceNotFoundException'));
+        return certId();
+      },
+      'CertificateNotFound',
+    ],
     ['a revoked certificate', () => certificate('REVOKED'), 'CertificateNotTransferable'],
   ])('refuses %s (as POST /transfers would with 4xx) with a Completed FAILED event', async (_name, make, error) => {
     const certificateId = make();
