@@ -3,6 +3,7 @@ import { ddb } from './clients/dynamodb.js';
 import { config } from './config.js';
 import { isConditionFailure, TransferNotFound, TransferStateConflict, unlessConditionFails } from './errors.js';
 import { indexKeys, transferKey } from './keys.js';
+import { countCreated, countTransition } from './batch/counters.js';
 import { acquireLock, releaseLock } from './lock.js';
 import { countRestoreFailed } from './metrics.js';
 import { toRecord } from './record.js';
@@ -54,6 +55,7 @@ export async function createTransfer(input: Omit<TransferRecord, 'status' | 'cre
     await releaseLock(record.certificateId, record.transferId);
     throw err;
   }
+  if (record.batchId) await countCreated(record.batchId);
   return record;
 }
 
@@ -95,9 +97,13 @@ export async function transition(transferId: string, t: Transition): Promise<Tra
     for (const k of t.remove) names[`#${k}`] = k;
     update += ` REMOVE ${t.remove.map((k) => `#${k}`).join(', ')}`;
   }
-  return conditionalUpdate(transferId, { update, condition: `#status IN (${fromKeys.join(', ')})`, names, values }, (current) => {
+  const moved = await conditionalUpdate(transferId, { update, condition: `#status IN (${fromKeys.join(', ')})`, names, values }, (current) => {
     throw new TransferStateConflict(`Transfer ${transferId} is ${current.status}, not ${t.from.join(' or ')}`, current.status);
   });
+  // The entry before the one just appended says where it came from.
+  const from = moved.history[moved.history.length - 2]?.status;
+  if (moved.batchId && from) await countTransition(moved, from);
+  return moved;
 }
 
 /**

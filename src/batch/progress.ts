@@ -1,9 +1,10 @@
 import { transfersByKey } from '../listing.js';
 import { batchTransfers } from '../store.js';
 import { consoleUrl } from '../transfer/start.js';
-import { FINAL_STATUSES, OPEN_STATUSES, type FinalStatus } from '../types.js';
+import { FINAL_STATUSES, type FinalStatus } from '../types.js';
+import { emptyCounts, firstFailures, viewCounts } from './counters.js';
 import { batchTransferId, listSkipped, recordSkipped, type SkippedCertificate } from './store.js';
-import { MAX_SUMMARY_FAILURES, NOT_STARTED, PENDING, type BatchCounts, type BatchFailure, type BatchRecord, type BatchSummary } from './types.js';
+import { MAX_SUMMARY_FAILURES, NOT_STARTED, PENDING, type BatchFailure, type BatchRecord, type BatchSummary, type BatchCounts } from './types.js';
 
 export interface BatchProgress {
   counts: BatchCounts;
@@ -15,11 +16,7 @@ export interface BatchProgress {
 
 const isFinal = (s: string): s is FinalStatus => (FINAL_STATUSES as readonly string[]).includes(s);
 
-export function emptyCounts(): BatchCounts {
-  const counts = { [PENDING]: 0, [NOT_STARTED]: 0 } as BatchCounts;
-  for (const s of [...OPEN_STATUSES, ...FINAL_STATUSES]) counts[s] = 0;
-  return counts;
-}
+export { emptyCounts };
 
 /**
  * Where a batch stands, read from the store: its transfers (byBatch index)
@@ -100,9 +97,30 @@ export function summarize(batch: Pick<BatchRecord, 'total'>, progress: BatchProg
   };
 }
 
-/** A batch as the API shows it: the record, live counts, every failure, the console link. */
+/**
+ * Where a batch stands from its record's live counts and the first page of
+ * its failures: two reads whatever its size. A batch recorded before live
+ * counts is counted from its transfers.
+ */
+export async function liveProgress(batch: Pick<BatchRecord, 'batchId' | 'total' | 'liveCounts'>): Promise<BatchProgress & { failureCount: number; failuresTruncated?: boolean }> {
+  if (!batch.liveCounts) {
+    const progress = await batchProgress(batch);
+    return { ...progress, failureCount: progress.failures.length };
+  }
+  const counts = viewCounts(batch.total, batch.liveCounts);
+  const failureCount = FINAL_STATUSES.reduce((n, s) => (s === 'ACCEPTED' ? n : n + counts[s]), counts[NOT_STARTED]);
+  const failures = failureCount ? await firstFailures(batch.batchId) : [];
+  const done = FINAL_STATUSES.reduce((n, s) => n + counts[s], counts[NOT_STARTED]);
+  return { counts, done, accepted: counts.ACCEPTED, failures, failureCount, ...(failureCount > failures.length ? { failuresTruncated: true } : {}) };
+}
+
+/**
+ * A batch as the API shows it: the record, live counts, the first
+ * {@link MAX_SUMMARY_FAILURES} failures with `failureCount` (GET
+ * /transfers?batchId= lists them all), the console link.
+ */
 export async function batchView(batch: BatchRecord) {
-  const progress = await batchProgress(batch);
-  const { summary: _summary, ...record } = batch;
+  const progress = await liveProgress(batch);
+  const { summary: _summary, liveCounts: _live, ...record } = batch;
   return { ...record, consoleUrl: consoleUrl(batch.executionArn), ...progress };
 }

@@ -5,6 +5,7 @@ import { getTransfer, requireTransfer, settle } from '../store.js';
 import { prepareTransfer, type PreparedTransfer } from '../transfer/start.js';
 import type { TransferRecord, WorkflowInput } from '../types.js';
 import { validateTransferRequest } from '../validation.js';
+import { setLiveCounts } from './counters.js';
 import { exactProgress, summarize } from './progress.js';
 import { batchTransferId, closeBatch, getSlice, listSlices, recordSkipped, requireBatch } from './store.js';
 import type { BatchItem, BatchStatus, BatchSummaryInput, SliceResult } from './types.js';
@@ -168,6 +169,8 @@ export async function summarizeBatch(state: BatchSummaryInput): Promise<{ status
     };
   });
   const summary = summarize(batch, progress);
+  // Whatever a killed function left behind, the live counts now say what was read exactly.
+  if (batch.liveCounts) await setLiveCounts(batch.batchId, progress.counts);
   const error = [mapError, groupErrors, sliceErrors(sliceResults)].filter(Boolean).join('; ') || undefined;
   const status = error ? 'FAILED' : 'COMPLETED';
   await closeBatch(batch.batchId, status, summary, error);

@@ -1,10 +1,16 @@
 import { GetCommand, PutCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { ddb } from '../clients/dynamodb.js';
 import { config } from '../config.js';
-import { BatchNotFound } from '../errors.js';
+import { awsErrorName, BatchNotFound } from '../errors.js';
 import { batchKey, batchPartition, SKIPPED_PREFIX } from '../keys.js';
 import { idFrom } from '../transfer/start.js';
-import type { BatchRecord, BatchStatus, BatchSummary } from './types.js';
+import { countSkipped, emptyCounts } from './counters.js';
+import { PENDING, type BatchRecord, type BatchStatus, type BatchSummary } from './types.js';
+
+function liveCountsAtStart(): Record<string, number> {
+  const { [PENDING]: _pending, ...counts } = emptyCounts();
+  return counts;
+}
 
 /*
  * Batches live in the transfer table: the batch record (`BATCH#<id>` /
@@ -38,7 +44,8 @@ export async function createBatch(record: BatchRecord): Promise<void> {
   await ddb.send(
     new PutCommand({
       TableName: config.tableName,
-      Item: { ...batchKey(record.batchId), ...record },
+      // Live counts start at zero (PENDING is what is left of the total): see counters.ts.
+      Item: { ...batchKey(record.batchId), ...record, liveCounts: liveCountsAtStart() },
       ConditionExpression: 'attribute_not_exists(pk)',
     }),
   );
@@ -64,12 +71,16 @@ export interface SkippedCertificate {
 }
 
 export async function recordSkipped(batchId: string, skipped: Omit<SkippedCertificate, 'at'>): Promise<void> {
-  await ddb.send(
-    new PutCommand({
-      TableName: config.tableName,
-      Item: { ...skipKey(batchId, skipped.certificateId), ...skipped, at: now() },
-    }),
-  );
+  const Item = { ...skipKey(batchId, skipped.certificateId), ...skipped, at: now() };
+  try {
+    await ddb.send(new PutCommand({ TableName: config.tableName, Item, ConditionExpression: 'attribute_not_exists(pk)' }));
+  } catch (err) {
+    // A retried step: the certificate is counted already; its reason is brought up to date.
+    if (awsErrorName(err) !== 'ConditionalCheckFailedException') throw err;
+    await ddb.send(new PutCommand({ TableName: config.tableName, Item }));
+    return;
+  }
+  await countSkipped(batchId);
 }
 
 /** Every item of a batch's partition whose sort key starts with `prefix`, across all pages (consistent reads). */

@@ -31,6 +31,8 @@ export interface BatchRecord {
   updatedAt: string;
   completedAt?: string;
   summary?: BatchSummary;
+  /** Certificates per status as the transfers move (counters.ts); absent on batches recorded before them. */
+  liveCounts?: Partial<BatchCounts>;
   /** Why the batch itself failed (not one of its certificates). */
   error?: string;
 }
@@ -51,7 +53,7 @@ export interface BatchSummary {
   counts: BatchCounts;
   accepted: number;
   failureCount: number;
-  /** The first {@link MAX_SUMMARY_FAILURES}; GET /transfer-batches/{batchId} lists them all. */
+  /** The first {@link MAX_SUMMARY_FAILURES}; GET /transfers?batchId= lists every transfer with its status and reason. */
   failures: BatchFailure[];
   failuresTruncated?: boolean;
 }
