@@ -21,8 +21,10 @@ const { values: args } = parseArgs({
   options: {
     transfers: { type: 'string', default: '1000' },
     'cli-sample': { type: 'string', default: '5' },
-    /** Transfers in flight: 40 at default quotas, 100 (the most a batch runs) with --quota-tps. */
+    /** Transfers in flight; by default the batch's own, derived from the quotas (src/concurrency.ts). */
     'max-concurrency': { type: 'string' },
+    /** Leave out the bundle sizes and cold-init times (a quick run). */
+    'skip-bundles': { type: 'boolean', default: false },
     /** Raise every IoT quota of the transfer's APIs to this many TPS, in the emulator and in iotRateLimits alike. */
     'quota-tps': { type: 'string' },
     'latency-min': { type: 'string', default: '20' },
@@ -181,7 +183,9 @@ async function main(): Promise<number> {
   const t0 = Date.now();
   const elu0 = performance.eventLoopUtilization();
   counting = true;
-  const batch = await api.startBatch({ certificateIds: fleet.map((c) => c.id), targetAccount: TARGET, maxConcurrency: Number(args['max-concurrency'] ?? (QUOTAS.raised ? 100 : 40)) });
+  const batch = await api.startBatch({ certificateIds: fleet.map((c) => c.id), targetAccount: TARGET, ...(args['max-concurrency'] ? { maxConcurrency: Number(args['max-concurrency']) } : {}) });
+  const { maxConcurrency } = (await api.getBatch(String(batch.batchId))) as { maxConcurrency: number };
+  console.log(`  batch ${String(batch.batchId)}: ${maxConcurrency} transfers in flight${args['max-concurrency'] ? '' : ' (the default the quotas give)'}`);
   const batchId = String(batch.batchId);
   let last = '';
   for (;;) {
@@ -220,6 +224,14 @@ async function main(): Promise<number> {
     } else notAccepted.push({ status: String(r.status), reason: r.reason as string | undefined });
   }
   const fleetSeconds = (lastAccepted - t0) / 1000;
+  // Each transfer's own time, request to ACCEPTED: with the quotas' throughput, it says how many must be in flight (Little's law).
+  const durations = records
+    .filter((r) => r.status === 'ACCEPTED')
+    // The list's items carry no history: an ACCEPTED transfer's last update is its acceptance.
+    .map((r) => (Date.parse(String(r.updatedAt)) - Date.parse(String(r.createdAt))) / 1000)
+    .filter((s) => Number.isFinite(s))
+    .sort((a, b) => a - b);
+  const medianTransferSeconds = durations.length ? durations[Math.floor(durations.length / 2)] : undefined;
   const throttledFailures = notAccepted.filter((r) => /Throttl|rate budget/i.test(r.reason ?? '')).length;
 
   // IoT calls counted by the emulator, during the batch only.
@@ -283,7 +295,7 @@ async function main(): Promise<number> {
   // No client of the same quotas can do better than its bound: the CLI procedure's time over the product's bound.
   const speedupCeiling = cliSecondsPerCert ? (cliSecondsPerCert * N) / quotaBoundSeconds : null;
 
-  const bundles = await measureBundles();
+  const bundles = args['skip-bundles'] ? [] : await measureBundles();
   await cloud.stop();
 
   const fmt = (n: number | null | undefined, d = 2) => (n === null || n === undefined ? 'n/a' : n.toFixed(d));
@@ -311,9 +323,12 @@ async function main(): Promise<number> {
   console.log(`    the batch's groups and slices are Standard child executions, billed per transition as a Distributed Map's child workflows are;`);
   console.log(`    DynamoDB on demand $1.25 per 1M writes, $0.25 per 1M reads (${counters.dynamoWrites} writes, ${counters.dynamoReads} reads, 1 unit each); free tiers ignored.`);
   console.log(`  throttledFailures             ${throttledFailures}`);
+  console.log(`  maxConcurrency                ${maxConcurrency}   medianTransferSeconds ${fmt(medianTransferSeconds, 1)} (request to ACCEPTED)`);
   console.log(`  localCloudBusy                ${fmt(localCloudBusy, 2)}   the local cloud's main thread (emulators, edge, DynamoDB) busy this share of the batch`);
-  console.log('  bundles (minified, as deployed) and cold init');
-  printBundles(bundles);
+  if (bundles.length) {
+    console.log('  bundles (minified, as deployed) and cold init');
+    printBundles(bundles);
+  }
 
   const round = (n: number | null | undefined, d: number) => (n === null || n === undefined ? null : Number(n.toFixed(d)));
   console.log(
@@ -332,8 +347,10 @@ async function main(): Promise<number> {
       stateTransitionsPerTransfer: round(stateTransitionsPerTransfer, 2),
       costPer1000TransfersUsd: round(costPer1000TransfersUsd, 4),
       throttledFailures,
+      maxConcurrency,
+      medianTransferSeconds: round(medianTransferSeconds, 2),
       localCloudBusy: round(localCloudBusy, 2),
-      ...bundleSummary(bundles),
+      ...(bundles.length ? bundleSummary(bundles) : {}),
     }),
   );
   return accepted === N ? 0 : 1;

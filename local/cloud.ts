@@ -193,7 +193,7 @@ export async function startLocalCloud(opts: LocalCloudOptions = {}): Promise<Loc
   let api: LocalApiGateway | undefined;
 
   try {
-    dynamo = await startDynamo({ path: dataDir ? join(dataDir, 'dynamodb') : undefined });
+    dynamo = await startDynamo({ path: dataDir ? join(dataDir, 'dynamodb') : undefined, thread: true });
 
     const iot = new IotModel(opts.iot ?? {});
     const iotSnap = readSnapshot('iot');

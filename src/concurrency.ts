@@ -70,6 +70,43 @@ export function batchConcurrency(
   return Math.max(1, n);
 }
 
+/** IoT calls a typical transfer makes (one policy, one thing, no conflict), per operation that a quota limits, the decision's check with IoT included. */
+export const TYPICAL_CALLS_PER_TRANSFER: Readonly<Record<string, number>> = {
+  DescribeCertificate: 2, // the request's check, and the decision's check with IoT
+  ListAttachedPolicies: 1,
+  ListPrincipalThingsV2: 1,
+  UpdateCertificate: 1,
+  DetachPolicy: 1,
+  DetachThingPrincipal: 1,
+  TransferCertificate: 1,
+};
+
+/**
+ * How long a typical transfer is in flight, request to ACCEPTED, when the
+ * target accepts at once: the steps, the offer's round trip over EventBridge,
+ * the decision's check, and a detach's propagation before TransferCertificate
+ * (the local cloud measures 4–6 s: `npm run bench` prints medianTransferSeconds).
+ */
+export const TYPICAL_TRANSFER_SECONDS = 6;
+
+/** Transfers per second the quotas allow a typical transfer: the busiest operation's quota over its calls. */
+export function quotaThroughput(limits: Readonly<Record<string, number>> = AWS_DEFAULT_IOT_TPS): number {
+  return Math.min(...Object.entries(TYPICAL_CALLS_PER_TRANSFER).map(([operation, calls]) => tps(limits, operation) / calls));
+}
+
+/**
+ * Transfers a batch keeps in flight when its request names none: enough to
+ * keep the quotas' throughput busy (Little's law: throughput × time in flight,
+ * with half as much again for the transfers that take longer), and never fewer
+ * than the worst case of {@link batchConcurrency} allows: 45 at AWS default
+ * quotas (5 transfers/s: DescribeCertificate's 10 TPS over its 2 calls), 100,
+ * the most, at 50 TPS.
+ */
+export function defaultConcurrency(limits: Readonly<Record<string, number>> = AWS_DEFAULT_IOT_TPS, max = 100): number {
+  const busy = Math.ceil(quotaThroughput(limits) * TYPICAL_TRANSFER_SECONDS * 1.5);
+  return Math.max(1, Math.min(max, Math.max(busy, batchConcurrency({ limits, max }))));
+}
+
 /**
  * `fn` over `items`, at most `concurrency` at once, results in the items' order
  * (a pool: a slow call holds one slot, not a whole wave).

@@ -1,6 +1,6 @@
 import { Ajv, type ErrorObject, type JSONSchemaType } from 'ajv';
 import addFormats from 'ajv-formats';
-import { batchConcurrency } from './concurrency.js';
+import { defaultConcurrency } from './concurrency.js';
 import { config, DEFAULT_TIMEOUT_SECONDS, MAX_TIMEOUT_SECONDS } from './config.js';
 import { AWS_DEFAULT_IOT_TPS } from './ratebudget.js';
 import { TargetNotAllowed, ValidationError } from './errors.js';
@@ -199,12 +199,10 @@ export const MAX_BATCH_BODY_IDS = 85_000;
 export const MAX_BATCH_CONCURRENCY = 100;
 /**
  * Transfers in flight per batch when the request names none: derived from the IoT quotas the
- * stack is configured with (`iotRateLimits`), so two full batches at once lose nothing to a
- * step timeout (15 at AWS default quotas; more when they are raised, up to the maximum).
+ * stack is configured with (`iotRateLimits`), to keep their throughput busy (src/concurrency.ts:
+ * 45 at AWS default quotas; more when they are raised, up to the maximum).
  */
-export const defaultBatchConcurrency = (): number => batchConcurrency({ limits: config.iotRateLimits ?? AWS_DEFAULT_IOT_TPS, max: MAX_BATCH_CONCURRENCY });
-/** At AWS default quotas. */
-export const DEFAULT_BATCH_CONCURRENCY = batchConcurrency({ max: MAX_BATCH_CONCURRENCY });
+export const defaultBatchConcurrency = (limits: Readonly<Record<string, number>> = config.iotRateLimits ?? AWS_DEFAULT_IOT_TPS): number => defaultConcurrency(limits, MAX_BATCH_CONCURRENCY);
 
 /** Selects certificates of this account instead of listing them (ListCertificates). */
 export interface BatchFilter {
@@ -260,7 +258,7 @@ export const batchRequestSchema: JSONSchemaType<BatchRequestBody> = {
       minimum: 1,
       maximum: MAX_BATCH_CONCURRENCY,
       nullable: true,
-      description: `Transfers in flight at once, 1 to ${MAX_BATCH_CONCURRENCY} (default: derived from the IoT quotas, ${DEFAULT_BATCH_CONCURRENCY} at AWS defaults)`,
+      description: `Transfers in flight at once, 1 to ${MAX_BATCH_CONCURRENCY} (default: derived from the IoT quotas, ${defaultBatchConcurrency(AWS_DEFAULT_IOT_TPS)} at AWS defaults)`,
     },
     requestId: FIELD.requestId,
   },

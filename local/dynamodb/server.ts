@@ -1,4 +1,6 @@
 import type { Server } from 'node:http';
+import { createRequire } from 'node:module';
+import { Worker } from 'node:worker_threads';
 import type { AddressInfo } from 'node:net';
 import { CreateTableCommand, DescribeTableCommand, DynamoDBClient, type CreateTableCommandInput } from '@aws-sdk/client-dynamodb';
 // dynalite has no type declarations
@@ -14,10 +16,14 @@ export interface DynamoServer {
 }
 
 /**
- * DynamoDB, in-process, by dynalite. Tables are ACTIVE at once
- * (`createTableMs: 0`); `path` persists data with LevelDB, otherwise memory.
+ * DynamoDB, by dynalite. Tables are ACTIVE at once (`createTableMs: 0`);
+ * `path` persists data with LevelDB, otherwise memory. `thread: true` runs it
+ * on a worker thread of its own, so that its request parsing and LevelDB
+ * work do not share the local cloud's event loop (the emulators and the edge):
+ * the local cloud's choice; a test's table stays in-process.
  */
-export async function startDynamo(opts: { port?: number; path?: string } = {}): Promise<DynamoServer> {
+export async function startDynamo(opts: { port?: number; path?: string; thread?: boolean } = {}): Promise<DynamoServer> {
+  if (opts.thread) return startDynamoThread(opts);
   const server = (dynalite as (o: object) => Server)({ createTableMs: 0, deleteTableMs: 0, updateTableMs: 0, path: opts.path });
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
@@ -28,6 +34,36 @@ export async function startDynamo(opts: { port?: number; path?: string } = {}): 
     url: `http://127.0.0.1:${port}`,
     port,
     close: () => new Promise<void>((resolve) => server.close(() => resolve())),
+  };
+}
+
+/** The worker's code: dynalite listening on 127.0.0.1, its port posted back, closed on request. */
+const THREAD_SOURCE = `
+const { parentPort, workerData } = require('node:worker_threads');
+const dynalite = require(workerData.module);
+const server = dynalite({ createTableMs: 0, deleteTableMs: 0, updateTableMs: 0, path: workerData.path });
+server.once('error', (err) => parentPort.postMessage({ error: String(err && err.message || err) }));
+server.listen(workerData.port, '127.0.0.1', () => parentPort.postMessage({ port: server.address().port }));
+parentPort.on('message', (m) => { if (m === 'close') server.close(() => parentPort.postMessage({ closed: true })); });
+`;
+
+async function startDynamoThread(opts: { port?: number; path?: string }): Promise<DynamoServer> {
+  const worker = new Worker(THREAD_SOURCE, { eval: true, workerData: { module: createRequire(import.meta.url).resolve('dynalite'), port: opts.port ?? 0, path: opts.path } });
+  const port = await new Promise<number>((resolve, reject) => {
+    worker.once('error', reject);
+    worker.once('message', (m: { port?: number; error?: string }) => (m.port ? resolve(m.port) : reject(new Error(`dynalite did not start: ${m.error}`))));
+  });
+  // The local cloud's own exit is not held up by the thread.
+  worker.unref();
+  return {
+    url: `http://127.0.0.1:${port}`,
+    port,
+    close: async () => {
+      const closed = new Promise<void>((resolve) => worker.once('message', () => resolve()));
+      worker.postMessage('close');
+      await Promise.race([closed, new Promise((r) => setTimeout(r, 2_000).unref())]);
+      await worker.terminate();
+    },
   };
 }
 

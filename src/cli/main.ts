@@ -86,7 +86,7 @@ const OPTION_HELP: Record<keyof typeof OPTIONS, [arg: string, text: string]> = {
   all: ['', 'every transfer, following every page; default: off'],
   'next-token': ['<token>', 'continue a previous listing; default: from the newest'],
   reason: ['<text>', 'why, recorded on the transfer; default: none'],
-  'max-concurrency': ['<n>', 'transfers at a time, 1 to 100; default: derived from the IoT quotas (15 at AWS defaults)'],
+  'max-concurrency': ['<n>', 'transfers at a time, 1 to 100; default: derived from the IoT quotas (45 at AWS defaults)'],
 };
 
 type Values = { [K in keyof typeof OPTIONS]?: (typeof OPTIONS)[K]['type'] extends 'string' ? string : boolean };

@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DescribeCertificateCommand } from '@aws-sdk/client-iot';
 import { AWS_DEFAULT_IOT_QUOTAS } from '../../local/iot/model.js';
 import type { InvocationRecord } from '../../local/lambda/runtime.js';
-import { batchConcurrency } from '../../src/concurrency.js';
+import { batchConcurrency, defaultConcurrency, quotaThroughput } from '../../src/concurrency.js';
 import { startTestCloud, until, type TestCloud } from '../support/cloud.js';
 
 const SOURCE = '111111111111';
@@ -51,19 +51,24 @@ async function certificate(): Promise<string> {
 describe('pacing at AWS default IoT quotas', () => {
   it('derives the batch concurrency from the quotas: DetachPolicy (15 TPS, 10 per certificate) bounds two batches to 15 each', () => {
     expect(batchConcurrency()).toBe(15);
+    // The default keeps the quotas' throughput busy instead: 5 transfers/s (DescribeCertificate, 2 per transfer) × 6 s × 1.5.
+    expect(quotaThroughput()).toBe(5);
+    expect(defaultConcurrency()).toBe(45);
+    const fifty = Object.fromEntries(Object.keys(AWS_DEFAULT_IOT_QUOTAS).map((op) => [op, 50]));
+    expect(quotaThroughput(fifty)).toBe(25);
+    expect(defaultConcurrency(fifty)).toBe(100);
     // Raised quotas raise it, up to the inline Map's 40.
     expect(batchConcurrency({ limits: { DetachPolicy: 150, DescribeCertificate: 100, TransferCertificate: 100, UpdateCertificate: 100, ListPrincipalThingsV2: 100, ListAttachedPolicies: 100 } })).toBe(
       40,
     );
   });
 
-  it('two full batches started together: every transfer ends ACCEPTED, none lost to a timeout', async () => {
+  it('two full batches of ten-policy certificates started together at the default concurrency: every transfer ends ACCEPTED, none lost to a timeout', async () => {
     const batches: string[][] = [[], []];
     for (const ids of batches) for (let i = 0; i < PER_BATCH; i++) ids.push(await certificate());
     const before = invocations.length;
-    const maxConcurrency = batchConcurrency();
-
-    const started = await Promise.all(batches.map((certificateIds) => t.api().request('POST', '/transfer-batches', { certificateIds, targetAccount: AUTO_ACCEPT, maxConcurrency })));
+    // The default concurrency (45 at these quotas) puts all 40 ten-policy transfers in flight at once: 400 DetachPolicy calls at 15 TPS.
+    const started = await Promise.all(batches.map((certificateIds) => t.api().request('POST', '/transfer-batches', { certificateIds, targetAccount: AUTO_ACCEPT })));
     expect(started.map((s) => s.status)).toEqual([202, 202]);
     const results = await Promise.all(
       started.map((s) =>

@@ -1,7 +1,7 @@
 // The IAM evaluation rules the local cloud applies to a role, from the IAM User Guide's
 // policy evaluation logic: an explicit Deny wins, no Allow is a deny, "*"-only actions.
 import { describe, expect, it } from 'vitest';
-import { IamAuthorizer } from '../../../local/iam/authorizer.js';
+import { IamAuthorizer, idAgnostic, typePrefix } from '../../../local/iam/authorizer.js';
 import type { PolicyDocument } from '../../../local/iam/types.js';
 
 const ACCOUNT = '111111111111';
@@ -64,5 +64,45 @@ describe('IAM authorizer', () => {
     expect((await iam.authorize({ kind: 'root', account: ACCOUNT }, 'iot:DescribeCertificate', [CERT])).allowed).toBe(true);
     const off = new IamAuthorizer({ enabled: false });
     expect((await off.authorize(session, 'iot:DescribeCertificate', [CERT])).allowed).toBe(true);
+  });
+
+  describe('an allow kept for a whole resource type (every certificate is a new ARN)', () => {
+    const cert = (c: string) => `arn:aws:iot:us-east-1:${ACCOUNT}:cert/${c.repeat(64)}`;
+    const certs = `arn:aws:iot:us-east-1:${ACCOUNT}:cert/*`;
+
+    it('names the type prefix of an ARN, and tells a policy that reads the same for every id from one that does not', () => {
+      expect(typePrefix(cert('a'))).toBe(`arn:aws:iot:us-east-1:${ACCOUNT}:cert/`);
+      expect(typePrefix(`arn:aws:dynamodb:us-east-1:${ACCOUNT}:table/t/index/byBatch`)).toBe(`arn:aws:dynamodb:us-east-1:${ACCOUNT}:table/t/index/`);
+      const prefix = typePrefix(cert('a'));
+      const doc = (...Statement: PolicyDocument['Statement']) => ({ Version: '2012-10-17', Statement });
+      expect(idAgnostic(doc({ Effect: 'Allow', Action: 'iot:*', Resource: [certs, '*', `arn:aws:dynamodb:us-east-1:${ACCOUNT}:table/t`, 'arn:aws:events:*:*:event-bus/x'] }), prefix)).toBe(true);
+      expect(idAgnostic(doc({ Effect: 'Allow', Action: 'iot:*', Resource: certs }, { Effect: 'Deny', Action: 'iot:*', Resource: cert('d') }), prefix)).toBe(false);
+      expect(idAgnostic(doc({ Effect: 'Allow', Action: 'iot:*', Resource: `arn:aws:iot:us-east-1:${ACCOUNT}:cert/ab*` }), prefix)).toBe(false);
+      expect(idAgnostic(doc({ Effect: 'Allow', Action: 'iot:*', Resource: 'arn:aws:iot:*:*:cert/a*' }), prefix)).toBe(false);
+      expect(idAgnostic(doc({ Effect: 'Allow', Action: 'iot:*', NotResource: cert('d') }), prefix)).toBe(false);
+      expect(idAgnostic(doc({ Effect: 'Allow', Action: 'iot:*', Resource: certs, Condition: { StringEquals: { 'aws:ResourceTag/x': 'y' } } }), prefix)).toBe(false);
+    });
+
+    it('an explicit Deny on one certificate still denies it after others of its type were allowed, and a new Deny applies at once', async () => {
+      const iam = withPolicy([
+        { Effect: 'Allow', Action: ['iot:UpdateCertificate'], Resource: [certs] },
+        { Effect: 'Deny', Action: ['iot:UpdateCertificate'], Resource: [cert('d')] },
+      ]);
+      for (const c of ['a', 'b', 'c']) expect((await iam.authorize(session, 'iot:UpdateCertificate', [cert(c)])).allowed, c).toBe(true);
+      expect((await iam.authorize(session, 'iot:UpdateCertificate', [cert('d')])).allowed).toBe(false);
+
+      const open = withPolicy([{ Effect: 'Allow', Action: ['iot:UpdateCertificate'], Resource: [certs] }]);
+      for (const c of ['a', 'b']) expect((await open.authorize(session, 'iot:UpdateCertificate', [cert(c)])).allowed).toBe(true);
+      const policy = open.role(ROLE)!.policy;
+      open.putRole({ arn: ROLE, account: ACCOUNT, policy: { ...policy, Statement: [...policy.Statement, { Effect: 'Deny', Action: ['iot:UpdateCertificate'], Resource: [cert('e')] }] } });
+      expect((await open.authorize(session, 'iot:UpdateCertificate', [cert('e')])).allowed).toBe(false);
+      expect((await open.authorize(session, 'iot:UpdateCertificate', [cert('f')])).allowed).toBe(true);
+    });
+
+    it('a wildcard inside the id is evaluated certificate by certificate', async () => {
+      const iam = withPolicy([{ Effect: 'Allow', Action: ['iot:UpdateCertificate'], Resource: [`arn:aws:iot:us-east-1:${ACCOUNT}:cert/a*`] }]);
+      expect((await iam.authorize(session, 'iot:UpdateCertificate', [cert('a')])).allowed).toBe(true);
+      expect((await iam.authorize(session, 'iot:UpdateCertificate', [cert('b')])).allowed).toBe(false);
+    });
   });
 });

@@ -69,20 +69,24 @@ describe('POST /transfer-batches', () => {
     expect(await batches.getBatch(res.body.batchId as string)).toMatchObject({ status: 'RUNNING', total: 3, targetAccount: TARGET, maxConcurrency: 2 });
   });
 
-  it('defaults: 15 at a time (derived from the AWS default IoT quotas), 7 days, restore on failure; ids are lower-cased', async () => {
+  it('defaults: 45 at a time (derived from the AWS default IoT quotas), 7 days, restore on failure; ids are lower-cased', async () => {
     const id = certId();
     await post({ certificateIds: [id.toUpperCase()], targetAccount: TARGET });
-    expect(startedInput()).toMatchObject({ maxConcurrency: 15, request: { timeoutSeconds: 604_800, restoreOnFailure: true } });
+    expect(startedInput()).toMatchObject({ maxConcurrency: 45, request: { timeoutSeconds: 604_800, restoreOnFailure: true } });
     expect(await startedIds()).toEqual([id]);
   });
 
   it('the default concurrency follows the quotas the stack is configured with (iotRateLimits), up to 100', async () => {
     const saved = process.env.IOT_RATE_LIMITS;
     try {
+      // The busiest quota sets the pace: DescribeCertificate (2 calls per transfer) at 10 TPS is 5 transfers/s, whatever DetachPolicy's.
       process.env.IOT_RATE_LIMITS = 'DetachPolicy=30';
       await post({ certificateIds: [certId()], targetAccount: TARGET });
-      // DetachPolicy 30 TPS × 20 s / 10 calls / 2 batches = 30 (TransferCertificate's 10 × 20 / 3 / 2 = 33 comes next).
-      expect(startedInput()).toMatchObject({ maxConcurrency: 30 });
+      expect(startedInput()).toMatchObject({ maxConcurrency: 45 });
+      // DescribeCertificate at 20 TPS: 10 transfers/s (the 10-TPS APIs next), × 6 s in flight × 1.5 = 90.
+      process.env.IOT_RATE_LIMITS = 'DescribeCertificate=20';
+      await post({ certificateIds: [certId()], targetAccount: TARGET });
+      expect(startedInput()).toMatchObject({ maxConcurrency: 90 });
       process.env.IOT_RATE_LIMITS = ['DetachPolicy', 'DescribeCertificate', 'TransferCertificate', 'UpdateCertificate', 'ListPrincipalThingsV2', 'ListAttachedPolicies']
         .map((op) => `${op}=500`)
         .join(',');
