@@ -3,7 +3,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DescribeCertificateCommand } from '@aws-sdk/client-iot';
 import { DescribeExecutionCommand } from '@aws-sdk/client-sfn';
-import { makeDeviceCertificate, startTestCloud, until, type TestCloud } from '../support/cloud.js';
+import { makeDeviceCertificate, startTestCloud, type TestCloud, batchEnded } from '../support/cloud.js';
 import { responseErrors } from '../support/openapi.js';
 
 const SOURCE = '111111111111';
@@ -53,15 +53,7 @@ describe('a batch whose items fail mid-way', () => {
     const started = await t.api().request('POST', '/transfer-batches', { certificateIds: ids, targetAccount: AUTO, maxConcurrency: 2 });
     expect(started.status).toBe(202);
     const batchId = String(started.body.batchId);
-    const batch = await until(
-      'the batch to finish',
-      async () => {
-        const b = await t.api().getBatch(batchId);
-        return b.status === 'RUNNING' ? undefined : b;
-      },
-      200_000,
-      250,
-    );
+    const batch = await batchEnded(t, batchId, 200_000, 250);
 
     expect(responseErrors('GET', '/transfer-batches/{batchId}', 200, batch)).toEqual([]);
     expect(batch).toMatchObject({ status: 'COMPLETED', total: 11, done: 11, accepted: 8, counts: { ACCEPTED: 8, NOT_STARTED: 2, PENDING: 0 } });

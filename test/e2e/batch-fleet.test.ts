@@ -69,7 +69,6 @@ describe('a fleet of 400 certificates in one batch', () => {
         expect(Object.values(counts).reduce((a, c) => a + c, 0)).toBe(FLEET);
         seen.push(Number(b.done));
         return b.status === 'RUNNING' ? undefined : b;
-        // Each look reads every transfer of the batch: a few looks, so they do not slow the batch down.
       },
       240_000,
       5000,

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DescribeCertificateCommand, UpdateCertificateCommand } from '@aws-sdk/client-iot';
 import { DescribeExecutionCommand, GetExecutionHistoryCommand } from '@aws-sdk/client-sfn';
-import { makeDeviceCertificate, startTestCloud, until, type TestCloud } from '../support/cloud.js';
+import { makeDeviceCertificate, startTestCloud, until, type TestCloud, batchEnded } from '../support/cloud.js';
 import { responseErrors } from '../support/openapi.js';
 
 /*
@@ -39,15 +39,7 @@ describe('transfer batches, end to end', () => {
     expect(responseErrors('POST', '/transfer-batches', 202, started.body)).toEqual([]);
     const batchId = String(started.body.batchId);
 
-    const batch = await until(
-      'the batch to finish',
-      async () => {
-        const b = await t.api().getBatch(batchId);
-        return b.status === 'RUNNING' ? undefined : b;
-      },
-      60_000,
-      200,
-    );
+    const batch = await batchEnded(t, batchId, 60_000, 200);
 
     expect(responseErrors('GET', '/transfer-batches/{batchId}', 200, batch)).toEqual([]);
     expect(batch).toMatchObject({ status: 'COMPLETED', total: 9, done: 9, accepted: 6, counts: { ACCEPTED: 6, NOT_STARTED: 3, PENDING: 0, FAILED: 0 } });

@@ -5,7 +5,7 @@ import { DescribeCertificateCommand } from '@aws-sdk/client-iot';
 import { AWS_DEFAULT_IOT_QUOTAS } from '../../local/iot/model.js';
 import type { InvocationRecord } from '../../local/lambda/runtime.js';
 import { batchConcurrency, defaultConcurrency, quotaThroughput } from '../../src/concurrency.js';
-import { startTestCloud, until, type TestCloud } from '../support/cloud.js';
+import { startTestCloud, type TestCloud, batchEnded } from '../support/cloud.js';
 
 const SOURCE = '111111111111';
 const AUTO_ACCEPT = '222222222222';
@@ -70,19 +70,7 @@ describe('pacing at AWS default IoT quotas', () => {
     // The default concurrency (45 at these quotas) puts all 40 ten-policy transfers in flight at once: 400 DetachPolicy calls at 15 TPS.
     const started = await Promise.all(batches.map((certificateIds) => t.api().request('POST', '/transfer-batches', { certificateIds, targetAccount: AUTO_ACCEPT })));
     expect(started.map((s) => s.status)).toEqual([202, 202]);
-    const results = await Promise.all(
-      started.map((s) =>
-        until(
-          `batch ${String(s.body.batchId)} to finish`,
-          async () => {
-            const b = await t.api().getBatch(String(s.body.batchId));
-            return b.status === 'RUNNING' ? undefined : b;
-          },
-          600_000,
-          1_000,
-        ),
-      ),
-    );
+    const results = await Promise.all(started.map((s) => batchEnded(t, String(s.body.batchId), 600_000, 1_000)));
 
     for (const b of results) expect(b, JSON.stringify(b.failures)).toMatchObject({ status: 'COMPLETED', total: PER_BATCH, accepted: PER_BATCH });
     const timedOut = invocations.slice(before).filter((r) => r.errorType === 'Sandbox.Timedout');

@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DescribeCertificateCommand, IoTClient, ListAttachedPoliciesCommand, ListPrincipalThingsV2Command, RejectCertificateTransferCommand } from '@aws-sdk/client-iot';
 import { AWS_DEFAULT_IOT_QUOTAS, type IotCallEvent } from '../../local/iot/model.js';
 import { AWS_DETACH_PROPAGATION_MS } from '../../local/iot/propagation.js';
-import { makeDeviceCertificate, startTestCloud, until, type DeviceCertificate, type TestCloud } from '../support/cloud.js';
+import { makeDeviceCertificate, startTestCloud, until, type DeviceCertificate, type TestCloud, batchEnded } from '../support/cloud.js';
 
 const SOURCE = '111111111111';
 const AUTO = '222222222222';
@@ -127,15 +127,7 @@ describe('transfers against IoT with default quotas and asynchronous detaches', 
     const started = await t.api().request('POST', '/transfer-batches', { certificateIds: certs.map((c) => c.certificateId), targetAccount: AUTO, transferMessage: 'realistic batch' });
     expect(started.status).toBe(202);
     const batchId = String(started.body.batchId);
-    const batch = await until(
-      'the batch to finish',
-      async () => {
-        const b = await t.api().getBatch(batchId);
-        return b.status === 'RUNNING' ? undefined : b;
-      },
-      170_000,
-      500,
-    );
+    const batch = await batchEnded(t, batchId, 170_000, 500);
 
     expect(batch).toMatchObject({ status: 'COMPLETED', total: 12, done: 12, accepted: 12 });
     for (const c of certs) await expectInTarget(c);

@@ -85,3 +85,16 @@ export async function until<T>(what: string, check: () => Promise<T | undefined 
     await new Promise((r) => setTimeout(r, everyMs));
   }
 }
+
+/** Polls GET /transfer-batches/{id} until the batch is no longer RUNNING; resolves with that view. */
+export function batchEnded(t: Pick<TestCloud, 'api'>, batchId: string, timeoutMs = 200_000, everyMs = 250): Promise<Record<string, unknown>> {
+  return until(
+    `batch ${batchId} to finish`,
+    async () => {
+      const b = await t.api().getBatch(batchId);
+      return b.status === 'RUNNING' ? undefined : b;
+    },
+    timeoutMs,
+    everyMs,
+  );
+}

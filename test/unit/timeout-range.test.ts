@@ -13,6 +13,7 @@ import { certArn, certId } from '../support/certs.js';
 import { apiEvent } from '../fixtures/apigw.js';
 import { lambdaContext } from '../fixtures/context.js';
 import { deployParams } from '../support/deploy-params.js';
+import { startsExecutions } from '../support/sfn.js';
 
 setSourceEnv({ BATCH_STATE_MACHINE_ARN: `arn:aws:states:us-east-1:${SOURCE}:stateMachine:certificate-transfer-batch-test` });
 const iot = mockClient(IoTClient);
@@ -29,9 +30,7 @@ beforeEach(() => {
   iot.reset();
   sfn.reset();
   events.reset();
-  sfn
-    .on(StartExecutionCommand)
-    .callsFake((input: { stateMachineArn: string; name: string }) => ({ executionArn: `${input.stateMachineArn.replace(':stateMachine:', ':execution:')}:${input.name}`, startDate: new Date() }));
+  startsExecutions(sfn);
   events.on(PutEventsCommand).resolves({ FailedEntryCount: 0, Entries: [{ EventId: '1' }] });
 });
 

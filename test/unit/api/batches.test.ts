@@ -8,6 +8,7 @@ import { useTransferTable } from '../../support/dynamo.js';
 import { certArn, certId } from '../../support/certs.js';
 import { apiEvent } from '../../fixtures/apigw.js';
 import { lambdaContext } from '../../fixtures/context.js';
+import { startsExecutions } from '../../support/sfn.js';
 
 const BATCH_MACHINE = `arn:aws:states:us-east-1:${SOURCE}:stateMachine:certificate-transfer-batch-test`;
 setSourceEnv({ BATCH_STATE_MACHINE_ARN: BATCH_MACHINE });
@@ -22,9 +23,7 @@ useTransferTable();
 beforeEach(() => {
   iot.reset();
   sfn.reset();
-  sfn
-    .on(StartExecutionCommand)
-    .callsFake((input: { stateMachineArn: string; name: string }) => ({ executionArn: `${input.stateMachineArn.replace(':stateMachine:', ':execution:')}:${input.name}`, startDate: new Date() }));
+  startsExecutions(sfn);
 });
 
 async function post(body: unknown) {

@@ -10,6 +10,7 @@ import { certArn, certId } from '../../support/certs.js';
 import { iotError } from '../../support/iot-errors.js';
 import { apiEvent } from '../../fixtures/apigw.js';
 import { lambdaContext } from '../../fixtures/context.js';
+import { startsExecutions } from '../../support/sfn.js';
 
 setSourceEnv();
 const iot = mockClient(IoTClient);
@@ -23,7 +24,7 @@ useTransferTable();
 beforeEach(() => {
   iot.reset();
   sfn.reset();
-  sfn.on(StartExecutionCommand).callsFake((input: { name: string }) => ({ executionArn: `${STATE_MACHINE_ARN.replace(':stateMachine:', ':execution:')}:${input.name}`, startDate: new Date() }));
+  startsExecutions(sfn);
 });
 
 function certificate(status = 'ACTIVE') {

@@ -2,12 +2,13 @@
 // and the first page of failures, so that a look reads a few items, never every transfer of the batch.
 import { beforeEach, describe, expect, it, vi } from 'vitest';
 import { mockClient } from 'aws-sdk-client-mock';
-import { SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
+import { SFNClient } from '@aws-sdk/client-sfn';
 import { setSourceEnv, SOURCE, TARGET } from '../../support/env.js';
 import { useTransferTable } from '../../support/dynamo.js';
 import { certArn, certId } from '../../support/certs.js';
 import { apiEvent } from '../../fixtures/apigw.js';
 import { lambdaContext } from '../../fixtures/context.js';
+import { startsExecutions } from '../../support/sfn.js';
 
 setSourceEnv({ BATCH_STATE_MACHINE_ARN: `arn:aws:states:us-east-1:${SOURCE}:stateMachine:certificate-transfer-batch-test` });
 const sfn = mockClient(SFNClient);
@@ -21,9 +22,7 @@ const { TransferStateConflict } = await import('../../../src/errors.js');
 useTransferTable();
 beforeEach(() => {
   sfn.reset();
-  sfn
-    .on(StartExecutionCommand)
-    .callsFake((input: { stateMachineArn: string; name: string }) => ({ executionArn: `${input.stateMachineArn.replace(':stateMachine:', ':execution:')}:${input.name}`, startDate: new Date() }));
+  startsExecutions(sfn);
 });
 
 async function newBatch(n: number): Promise<{ batchId: string; ids: string[] }> {

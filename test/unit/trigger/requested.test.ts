@@ -11,6 +11,7 @@ import { entryErrors } from '../../support/events.js';
 import { iotError } from '../../support/iot-errors.js';
 import { lambdaContext } from '../../fixtures/context.js';
 import { apiEvent } from '../../fixtures/apigw.js';
+import { startsExecutions } from '../../support/sfn.js';
 
 setSourceEnv();
 const iot = mockClient(IoTClient);
@@ -25,7 +26,7 @@ beforeEach(() => {
   iot.reset();
   sfn.reset();
   events.reset();
-  sfn.on(StartExecutionCommand).callsFake((input: { name: string }) => ({ executionArn: `${STATE_MACHINE_ARN.replace(':stateMachine:', ':execution:')}:${input.name}`, startDate: new Date() }));
+  startsExecutions(sfn);
   events.on(PutEventsCommand).resolves({ FailedEntryCount: 0, Entries: [{ EventId: '1' }] });
 });
 
