@@ -23,6 +23,8 @@ const { values: args } = parseArgs({
     'cli-sample': { type: 'string', default: '5' },
     /** Transfers in flight; by default the batch's own, derived from the quotas (src/concurrency.ts). */
     'max-concurrency': { type: 'string' },
+    /** Instances the local Lambda keeps alive per function (a local resource cap, 4 by default; AWS scales to the account's concurrency). */
+    'lambda-instances': { type: 'string', default: '4' },
     /** Leave out the bundle sizes and cold-init times (a quick run). */
     'skip-bundles': { type: 'boolean', default: false },
     /** Raise every IoT quota of the transfer's APIs to this many TPS, in the emulator and in iotRateLimits alike. */
@@ -153,6 +155,7 @@ async function main(): Promise<number> {
     logLevel: 'ERROR',
     scheduleIntervalMs: 5_000,
     sourceParams: { reconcilerGraceSeconds: '30', ...(QUOTAS.raised ? { iotRateLimits: QUOTAS.rateLimits } : {}) },
+    lambda: { maxInstancesPerFunction: Number(args['lambda-instances']) },
     iot: { keyAlgorithm: 'ec', quotas: QUOTAS.quotas, latencyMs: { min: Number(args['latency-min']), max: Number(args['latency-max']) } },
     onInvocation: (r) => {
       counters.lambdaInvocations++;

@@ -318,7 +318,7 @@ export async function startLocalCloud(opts: LocalCloudOptions = {}): Promise<Loc
     const stopStatusEvents = publishExecutionStatusEvents(sfn, (ctx, entry) => events.putServiceEvent(ctx, entry));
 
     const edge = await startEdge(
-      [createIotProvider(iot), createStepFunctionsProvider(sfn), createEventBridgeProvider(events), createSnsProvider(sns), createDynamoProvider(dynamo.url, opts.onDynamoRequest)],
+      [createIotProvider(iot), createStepFunctionsProvider(sfn), createEventBridgeProvider(events), createSnsProvider(sns), createDynamoProvider(dynamo, opts.onDynamoRequest)],
       opts.awsPort ?? 4566,
       host,
       edgeAuthorizer(iam),

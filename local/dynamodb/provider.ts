@@ -1,15 +1,24 @@
 import { request } from 'node:http';
 import type { AwsRequest, AwsResponse, ServiceProvider } from '../edge/types.js';
+import type { DynamoServer } from './server.js';
 
-/** Forwards DynamoDB requests arriving at the edge to the in-process dynalite server. */
-export function createDynamoProvider(dynaliteUrl: string, onRequest?: (operation: string) => void): ServiceProvider {
-  const target = new URL(dynaliteUrl);
+/** Forwards DynamoDB requests arriving at the edge to dynalite: over its message port when it runs on a thread, else over HTTP. */
+export function createDynamoProvider(dynamo: Pick<DynamoServer, 'url' | 'handle'>, onRequest?: (operation: string) => void): ServiceProvider {
+  const target = new URL(dynamo.url);
   return {
     name: 'dynamodb',
     signingNames: ['dynamodb'],
     handle: (req: AwsRequest) =>
       new Promise<AwsResponse>((resolve, reject) => {
         onRequest?.((req.headers['x-amz-target'] ?? '').split('.').pop() ?? '');
+        if (dynamo.handle) {
+          const headers = { ...req.headers, host: target.host, 'content-length': String(req.body.length) };
+          dynamo.handle({ method: req.method, path: req.rawPath, headers, body: req.body }).then((r) => {
+            const { 'content-length': _length, connection: _connection, ...h } = r.headers;
+            resolve({ status: r.status, headers: h, body: r.body });
+          }, reject);
+          return;
+        }
         const headers = { ...req.headers, host: target.host, 'content-length': String(req.body.length) };
         const out = request({ hostname: target.hostname, port: target.port, path: req.rawPath, method: req.method, headers }, (res) => {
           const chunks: Buffer[] = [];

@@ -12,7 +12,22 @@ import { DEMO_ACCOUNTS } from '../../src/demo-accounts.js';
 export interface DynamoServer {
   url: string;
   port: number;
+  /** On a thread: a request handed to dynalite's own request handler over a message port, without an HTTP hop. */
+  handle?(req: DynamoWireRequest): Promise<DynamoWireResponse>;
   close(): Promise<void>;
+}
+
+export interface DynamoWireRequest {
+  method: string;
+  path: string;
+  headers: Record<string, string>;
+  body: Buffer;
+}
+
+export interface DynamoWireResponse {
+  status: number;
+  headers: Record<string, string>;
+  body: Buffer;
 }
 
 /**
@@ -37,14 +52,39 @@ export async function startDynamo(opts: { port?: number; path?: string; thread?:
   };
 }
 
-/** The worker's code: dynalite listening on 127.0.0.1, its port posted back, closed on request. */
+/**
+ * The worker's code: dynalite listening on 127.0.0.1 (its URL serves any
+ * client), its port posted back, and each request posted to it run through
+ * dynalite's own request handler with a request and a response that carry
+ * only what the handler reads (events, headers, method; statusCode,
+ * setHeader, end).
+ */
 const THREAD_SOURCE = `
 const { parentPort, workerData } = require('node:worker_threads');
+const { EventEmitter } = require('node:events');
 const dynalite = require(workerData.module);
 const server = dynalite({ createTableMs: 0, deleteTableMs: 0, updateTableMs: 0, path: workerData.path });
+const handler = server.listeners('request')[0];
 server.once('error', (err) => parentPort.postMessage({ error: String(err && err.message || err) }));
 server.listen(workerData.port, '127.0.0.1', () => parentPort.postMessage({ port: server.address().port }));
-parentPort.on('message', (m) => { if (m === 'close') server.close(() => parentPort.postMessage({ closed: true })); });
+parentPort.on('message', (m) => {
+  if (m === 'close') return server.close(() => parentPort.postMessage({ closed: true }));
+  const req = new EventEmitter();
+  req.method = m.method; req.url = m.path; req.headers = m.headers;
+  const headers = {};
+  const res = {
+    statusCode: 200,
+    setHeader(k, v) { headers[k.toLowerCase()] = String(v); },
+    getHeader(k) { return headers[k.toLowerCase()]; },
+    end(body) { parentPort.postMessage({ id: m.id, status: res.statusCode, headers, body: body === undefined ? '' : body }); },
+  };
+  try {
+    handler(req, res);
+    setImmediate(() => { if (m.body.length) req.emit('data', Buffer.from(m.body)); req.emit('end'); });
+  } catch (err) {
+    parentPort.postMessage({ id: m.id, status: 500, headers: { 'content-type': 'application/x-amz-json-1.0' }, body: JSON.stringify({ __type: 'com.amazon.coral.service#InternalFailure', message: String(err && err.message || err) }) });
+  }
+});
 `;
 
 async function startDynamoThread(opts: { port?: number; path?: string }): Promise<DynamoServer> {
@@ -53,15 +93,29 @@ async function startDynamoThread(opts: { port?: number; path?: string }): Promis
     worker.once('error', reject);
     worker.once('message', (m: { port?: number; error?: string }) => (m.port ? resolve(m.port) : reject(new Error(`dynalite did not start: ${m.error}`))));
   });
-  // The local cloud's own exit is not held up by the thread.
-  worker.unref();
+  const pending = new Map<number, (r: DynamoWireResponse) => void>();
+  let closed: (() => void) | undefined;
+  worker.on('message', (m: { id?: number; status: number; headers: Record<string, string>; body: string | Uint8Array; closed?: boolean }) => {
+    if (m.closed) return closed?.();
+    const done = m.id === undefined ? undefined : pending.get(m.id);
+    if (!done) return;
+    pending.delete(m.id!);
+    done({ status: m.status, headers: m.headers, body: typeof m.body === 'string' ? Buffer.from(m.body, 'utf8') : Buffer.from(m.body) });
+  });
+  let next = 0;
   return {
     url: `http://127.0.0.1:${port}`,
     port,
+    handle: (req) =>
+      new Promise((resolve) => {
+        const id = next++;
+        pending.set(id, resolve);
+        worker.postMessage({ id, method: req.method, path: req.path, headers: req.headers, body: req.body });
+      }),
     close: async () => {
-      const closed = new Promise<void>((resolve) => worker.once('message', () => resolve()));
+      const done = new Promise<void>((resolve) => (closed = resolve));
       worker.postMessage('close');
-      await Promise.race([closed, new Promise((r) => setTimeout(r, 2_000).unref())]);
+      await Promise.race([done, new Promise((r) => setTimeout(r, 2_000).unref())]);
       await worker.terminate();
     },
   };

@@ -45,7 +45,7 @@ beforeAll(async () => {
   dynamo = await startDynamo();
   const sfn = new StepFunctionsModel({ invokeTask: async () => null });
   const edge = await startEdge(
-    [createIotProvider(iot), createStepFunctionsProvider(sfn), createEventBridgeProvider(new EventBridgeModel()), createDynamoProvider(dynamo.url)],
+    [createIotProvider(iot), createStepFunctionsProvider(sfn), createEventBridgeProvider(new EventBridgeModel()), createDynamoProvider(dynamo)],
     0,
     '127.0.0.1',
     edgeAuthorizer(iam),
