@@ -1,12 +1,13 @@
 // A batch's live progress, kept on its record as its transfers move, so that GET /transfer-batches/{id}
 // reads one item and at most a page of failures whatever the batch's size (up to 100,000), never every transfer.
-import { QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { ddb } from '../clients/dynamodb.js';
 import { config } from '../config.js';
 import { awsErrorName } from '../errors.js';
 import { batchKey, batchPartition } from '../keys.js';
 import { logger } from '../logger.js';
 import { FINAL_STATUSES, OPEN_STATUSES, type TransferRecord, type TransferStatus } from '../types.js';
+import { partitionItems } from './partition.js';
 import { MAX_SUMMARY_FAILURES, NOT_STARTED, PENDING, type BatchCounts, type BatchFailure, type BatchItemStatus } from './types.js';
 
 /*
@@ -122,39 +123,16 @@ export function viewCounts(total: number, live: Partial<BatchCounts>): BatchCoun
   return counts;
 }
 
-/** Up to `limit` items of a batch's partition whose sort key starts with `prefix` (consistent reads). */
-async function firstItems(batchId: string, prefix: string, limit: number, filter?: string): Promise<Record<string, unknown>[]> {
-  const out: Record<string, unknown>[] = [];
-  let key: Record<string, unknown> | undefined;
-  do {
-    const page = await ddb.send(
-      new QueryCommand({
-        TableName: config.tableName,
-        KeyConditionExpression: 'pk = :pk AND begins_with(sk, :prefix)',
-        ...(filter
-          ? { FilterExpression: filter, ExpressionAttributeNames: { '#resolved': 'resolved' }, ExpressionAttributeValues: { ':pk': batchPartition(batchId), ':prefix': prefix, ':yes': true } }
-          : { ExpressionAttributeValues: { ':pk': batchPartition(batchId), ':prefix': prefix } }),
-        ConsistentRead: true,
-        Limit: limit - out.length,
-        ExclusiveStartKey: key,
-      }),
-    );
-    out.push(...(page.Items ?? []));
-    key = page.LastEvaluatedKey;
-  } while (key && out.length < limit);
-  return out;
-}
-
 /** The batch's first failures, not-started certificates first: at most {@link MAX_SUMMARY_FAILURES}. */
 export async function firstFailures(batchId: string): Promise<BatchFailure[]> {
-  const skipped = (await firstItems(batchId, 'SKIP#', MAX_SUMMARY_FAILURES)).map((s): BatchFailure => ({
+  const skipped = (await partitionItems(batchId, 'SKIP#', { limit: MAX_SUMMARY_FAILURES })).map((s): BatchFailure => ({
     certificateId: String(s.certificateId),
     status: NOT_STARTED,
     error: s.error as string | undefined,
     reason: s.reason as string | undefined,
   }));
   if (skipped.length >= MAX_SUMMARY_FAILURES) return skipped;
-  const failed = (await firstItems(batchId, FAILED_PREFIX, MAX_SUMMARY_FAILURES - skipped.length, '#resolved <> :yes')).map((f): BatchFailure => ({
+  const failed = (await partitionItems(batchId, FAILED_PREFIX, { limit: MAX_SUMMARY_FAILURES - skipped.length, unresolved: true })).map((f): BatchFailure => ({
     certificateId: String(f.certificateId),
     transferId: String(f.transferId),
     status: f.status as BatchFailure['status'],

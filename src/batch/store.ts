@@ -1,10 +1,11 @@
-import { GetCommand, PutCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { ddb } from '../clients/dynamodb.js';
 import { config } from '../config.js';
 import { awsErrorName, BatchNotFound } from '../errors.js';
 import { batchKey, batchPartition, SKIPPED_PREFIX } from '../keys.js';
 import { idFrom } from '../transfer/start.js';
 import { countSkipped, emptyCounts } from './counters.js';
+import { partitionItems } from './partition.js';
 import { PENDING, type BatchRecord, type BatchStatus, type BatchSummary } from './types.js';
 
 function liveCountsAtStart(): Record<string, number> {
@@ -83,29 +84,9 @@ export async function recordSkipped(batchId: string, skipped: Omit<SkippedCertif
   await countSkipped(batchId);
 }
 
-/** Every item of a batch's partition whose sort key starts with `prefix`, across all pages (consistent reads). */
-async function batchItems(batchId: string, prefix: string): Promise<Record<string, unknown>[]> {
-  const out: Record<string, unknown>[] = [];
-  let key: Record<string, unknown> | undefined;
-  do {
-    const page = await ddb.send(
-      new QueryCommand({
-        TableName: config.tableName,
-        KeyConditionExpression: 'pk = :pk AND begins_with(sk, :prefix)',
-        ExpressionAttributeValues: { ':pk': batchPartition(batchId), ':prefix': prefix },
-        ConsistentRead: true,
-        ExclusiveStartKey: key,
-      }),
-    );
-    out.push(...(page.Items ?? []));
-    key = page.LastEvaluatedKey;
-  } while (key);
-  return out;
-}
-
 /** Every certificate the batch skipped, across all pages. */
 export async function listSkipped(batchId: string): Promise<SkippedCertificate[]> {
-  return (await batchItems(batchId, SKIPPED_PREFIX)).map((item) => strip<SkippedCertificate>(item));
+  return (await partitionItems(batchId, SKIPPED_PREFIX)).map((item) => strip<SkippedCertificate>(item));
 }
 
 /** Closes a batch with its summary (or the error that stopped it). */
@@ -163,6 +144,6 @@ export async function getSlice(batchId: string, slice: number): Promise<string[]
 /** Every slice of a batch, in order, across all pages. */
 export async function listSlices(batchId: string): Promise<string[][]> {
   const out: string[][] = [];
-  for (const item of await batchItems(batchId, SLICE_PREFIX)) out[item.slice as number] = item.certificateIds as string[];
+  for (const item of await partitionItems(batchId, SLICE_PREFIX)) out[item.slice as number] = item.certificateIds as string[];
   return Array.from(out, (ids) => ids ?? []);
 }

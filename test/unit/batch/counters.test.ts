@@ -5,7 +5,8 @@ import { mockClient } from 'aws-sdk-client-mock';
 import { SFNClient } from '@aws-sdk/client-sfn';
 import { setSourceEnv, SOURCE, TARGET } from '../../support/env.js';
 import { useTransferTable } from '../../support/dynamo.js';
-import { certArn, certId } from '../../support/certs.js';
+import { certId } from '../../support/certs.js';
+import { draft } from '../../support/transfers.js';
 import { apiEvent } from '../../fixtures/apigw.js';
 import { lambdaContext } from '../../fixtures/context.js';
 import { startsExecutions } from '../../support/sfn.js';
@@ -31,18 +32,7 @@ async function newBatch(n: number): Promise<{ batchId: string; ids: string[] }> 
   return { batchId: (JSON.parse(res.body) as { batchId: string }).batchId, ids };
 }
 
-const open = (batchId: string, certificateId: string) =>
-  store.createTransfer({
-    transferId: batches.batchTransferId(batchId, certificateId),
-    certificateId,
-    certificateArn: certArn(certificateId),
-    sourceAccount: SOURCE,
-    targetAccount: TARGET,
-    timeoutSeconds: 600,
-    restoreOnFailure: true,
-    executionArn: `x:${certificateId}`,
-    batchId,
-  });
+const open = (batchId: string, certificateId: string) => store.createTransfer({ ...draft(certificateId), transferId: batches.batchTransferId(batchId, certificateId), batchId });
 
 async function view(batchId: string) {
   const res = await get(apiEvent('GET', '/transfer-batches/{batchId}', { pathParameters: { batchId } }), lambdaContext());

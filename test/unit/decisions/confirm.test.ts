@@ -10,6 +10,7 @@ import { useTransferTable } from '../../support/dynamo.js';
 import { certArn, certId } from '../../support/certs.js';
 import { iotError } from '../../support/iot-errors.js';
 import type { TransferRecord } from '../../../src/types.js';
+import { draft } from '../../support/transfers.js';
 
 setSourceEnv();
 const sfn = mockClient(SFNClient);
@@ -29,18 +30,7 @@ beforeEach(() => {
 });
 
 async function awaiting(): Promise<TransferRecord> {
-  const certificateId = certId();
-  const transferId = crypto.randomUUID();
-  await store.createTransfer({
-    transferId,
-    certificateId,
-    certificateArn: certArn(certificateId),
-    sourceAccount: SOURCE,
-    targetAccount: TARGET,
-    timeoutSeconds: 600,
-    restoreOnFailure: true,
-    executionArn: `x:${transferId}`,
-  });
+  const { transferId } = await store.createTransfer(draft());
   return store.transition(transferId, { to: 'AWAITING_DECISION', from: ['REQUESTED'], message: 'offered', set: { taskToken: `token-${transferId}` } });
 }
 
