@@ -9,6 +9,7 @@ import { certArn, certId } from '../../support/certs.js';
 import { apiEvent } from '../../fixtures/apigw.js';
 import { lambdaContext } from '../../fixtures/context.js';
 import { startsExecutions } from '../../support/sfn.js';
+import { draft } from '../../support/transfers.js';
 
 const BATCH_MACHINE = `arn:aws:states:us-east-1:${SOURCE}:stateMachine:certificate-transfer-batch-test`;
 setSourceEnv({ BATCH_STATE_MACHINE_ARN: BATCH_MACHINE });
@@ -195,20 +196,7 @@ describe('GET /transfer-batches/{batchId}', () => {
     const res = await post({ certificateIds: [certId(), certId(), certId(), certId(), certId()], targetAccount: TARGET });
     const batchId = res.body.batchId as string;
     const ids = await startedIds();
-    const make = (certificateId: string) => {
-      const transferId = crypto.randomUUID();
-      return store.createTransfer({
-        transferId,
-        certificateId,
-        certificateArn: certArn(certificateId),
-        sourceAccount: SOURCE,
-        targetAccount: TARGET,
-        timeoutSeconds: 600,
-        restoreOnFailure: true,
-        executionArn: `x:${transferId}`,
-        batchId,
-      });
-    };
+    const make = (certificateId: string) => store.createTransfer({ ...draft(certificateId), batchId });
     const accepted = await make(ids[0]);
     await store.settle(accepted, 'ACCEPTED', { message: 'accepted' });
     const rejected = await make(ids[1]);

@@ -11,6 +11,7 @@ import { iotError } from '../../support/iot-errors.js';
 import { apiEvent } from '../../fixtures/apigw.js';
 import { lambdaContext } from '../../fixtures/context.js';
 import { startsExecutions } from '../../support/sfn.js';
+import { draft } from '../../support/transfers.js';
 
 setSourceEnv();
 const iot = mockClient(IoTClient);
@@ -169,17 +170,8 @@ describe('POST /transfers', () => {
 describe('a transfer whose request died before its workflow started', () => {
   /** Records a REQUESTED transfer for the certificate, as a request cut off after the record would leave it. */
   async function orphan(certificateId: string, ageSeconds: number) {
-    const transferId = crypto.randomUUID();
-    await store.createTransfer({
-      transferId,
-      certificateId,
-      certificateArn: certArn(certificateId),
-      sourceAccount: SOURCE,
-      targetAccount: TARGET,
-      timeoutSeconds: 600,
-      restoreOnFailure: true,
-      executionArn: `${STATE_MACHINE_ARN.replace(':stateMachine:', ':execution:')}:${transferId}`,
-    });
+    const { transferId, ...rest } = draft(certificateId);
+    await store.createTransfer({ ...rest, transferId, executionArn: `${STATE_MACHINE_ARN.replace(':stateMachine:', ':execution:')}:${transferId}` });
     const createdAt = new Date(Date.now() - ageSeconds * 1000).toISOString();
     await ddb.send(
       new UpdateCommand({ TableName: 'transfers-test', Key: { pk: `TRANSFER#${transferId}`, sk: 'TRANSFER' }, UpdateExpression: 'SET createdAt = :c', ExpressionAttributeValues: { ':c': createdAt } }),

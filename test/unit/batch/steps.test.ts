@@ -7,6 +7,7 @@ import { setSourceEnv, SOURCE, STATE_MACHINE_ARN, STRANGER, TARGET } from '../..
 import { useTransferTable } from '../../support/dynamo.js';
 import { certArn, certId } from '../../support/certs.js';
 import type { BatchItem, BatchRecord, SliceResult } from '../../../src/batch/types.js';
+import { draft } from '../../support/transfers.js';
 
 setSourceEnv({ BATCH_STATE_MACHINE_ARN: `${STATE_MACHINE_ARN}-batch` });
 const iot = mockClient(IoTClient);
@@ -112,16 +113,7 @@ describe('Prepare Transfer', () => {
   it('refuses a certificate another transfer holds (409)', async () => {
     const batch = await newBatch(1);
     const certificateId = certificate();
-    await store.createTransfer({
-      transferId: crypto.randomUUID(),
-      certificateId,
-      certificateArn: certArn(certificateId),
-      sourceAccount: SOURCE,
-      targetAccount: TARGET,
-      timeoutSeconds: 600,
-      restoreOnFailure: true,
-      executionArn: 'x',
-    });
+    await store.createTransfer(draft(certificateId));
     await expect(prepareItem(item(batch.batchId, certificateId))).rejects.toMatchObject({ name: 'TransferInProgress', status: 409 });
   });
 });
@@ -147,18 +139,7 @@ describe('Record Item Failure', () => {
     expect(out).toEqual({ recorded: 'TRANSFER_FAILED' });
     expect(await store.requireTransfer(prepared.transferId)).toMatchObject({ status: 'FAILED', reason: 'StepFunctions.ExecutionLimitExceededException: Too many executions' });
     expect(await batches.listSkipped(batch.batchId)).toEqual([]);
-    await expect(
-      store.createTransfer({
-        transferId: crypto.randomUUID(),
-        certificateId,
-        certificateArn: certArn(certificateId),
-        sourceAccount: SOURCE,
-        targetAccount: TARGET,
-        timeoutSeconds: 600,
-        restoreOnFailure: true,
-        executionArn: 'x',
-      }),
-    ).resolves.toBeDefined();
+    await expect(store.createTransfer(draft(certificateId))).resolves.toBeDefined();
   });
 
   it('leaves a running transfer alone when its task timed out', async () => {
