@@ -1,7 +1,7 @@
 import '../local/polyfills.js';
 import { execFile } from 'node:child_process';
 import { existsSync, mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs, promisify } from 'node:util';
 import { GetExecutionHistoryCommand, SFNClient, type HistoryEvent } from '@aws-sdk/client-sfn';
@@ -185,6 +185,8 @@ async function main(): Promise<number> {
   Object.assign(counters, { lambdaInvocations: 0, lambdaMs: 0, dynamoWrites: 0, dynamoReads: 0 });
   const t0 = Date.now();
   const elu0 = performance.eventLoopUtilization();
+  // CPU of the whole process (every thread: the emulators, dynalite's thread, each Lambda instance, V8's own).
+  const cpu0 = process.cpuUsage();
   counting = true;
   const batch = await api.startBatch({ certificateIds: fleet.map((c) => c.id), targetAccount: TARGET, ...(args['max-concurrency'] ? { maxConcurrency: Number(args['max-concurrency']) } : {}) });
   const { maxConcurrency } = (await api.getBatch(String(batch.batchId))) as { maxConcurrency: number };
@@ -207,6 +209,12 @@ async function main(): Promise<number> {
   process.stdout.write('\n');
   // How busy the local cloud's own thread was (every emulator, the edge, dynalite): near 1, the machine, not the quotas, set the pace.
   const localCloudBusy = performance.eventLoopUtilization(elu0).utilization;
+  const batchWallSeconds = (Date.now() - t0) / 1000;
+  const cpu = process.cpuUsage(cpu0);
+  const cpuSeconds = (cpu.user + cpu.system) / 1e6;
+  const cores = availableParallelism();
+  // Near 1: every core of this machine was busy, and the machine (not the quotas) set the pace.
+  const machineCpuBusy = cpuSeconds / (batchWallSeconds * cores);
 
   // First request to last ACCEPTED, from the records' own history.
   let lastAccepted = 0;
@@ -259,6 +267,10 @@ async function main(): Promise<number> {
   const busiest = bound(MINIMAL);
   const quotaBoundSeconds = busiest.seconds;
   const quotaEfficiency = quotaBoundSeconds / fleetSeconds;
+  // The local cloud's own bound: the CPU the whole fleet cost, spread over every core. The slower of the two bounds is the one that binds.
+  const cpuSecondsPerTransfer = cpuSeconds / N;
+  const machineBoundSeconds = cpuSeconds / cores;
+  const boundSeconds = Math.max(quotaBoundSeconds, machineBoundSeconds);
   // The CLI procedure's own bound (no DescribeCertificate): the ceiling of speedupVsCli below is cliSecondsPerCert × N / this.
   const uncheckedBoundSeconds = bound(UNCHECKED).seconds;
 
@@ -327,7 +339,12 @@ async function main(): Promise<number> {
   console.log(`    DynamoDB on demand $1.25 per 1M writes, $0.25 per 1M reads (${counters.dynamoWrites} writes, ${counters.dynamoReads} reads, 1 unit each); free tiers ignored.`);
   console.log(`  throttledFailures             ${throttledFailures}`);
   console.log(`  maxConcurrency                ${maxConcurrency}   medianTransferSeconds ${fmt(medianTransferSeconds, 1)} (request to ACCEPTED)`);
-  console.log(`  localCloudBusy                ${fmt(localCloudBusy, 2)}   the local cloud's main thread (emulators, edge, DynamoDB) busy this share of the batch`);
+  console.log(`  localCloudBusy                ${fmt(localCloudBusy, 2)}   the local cloud's main thread (emulators, edge, DynamoDB) not idle this share of the batch (waiting for a core counts)`);
+  console.log(`  machineCpuBusy                ${fmt(machineCpuBusy, 2)}   the process's CPU over the batch / (wall time × ${cores} cores): every thread, Lambda instances included`);
+  console.log(`  cpuSecondsPerTransfer         ${fmt(cpuSecondsPerTransfer, 3)}   machineBoundSeconds ${fmt(machineBoundSeconds, 1)} (the batch's CPU / ${cores} cores)`);
+  console.log(
+    `  binding bound                 ${quotaBoundSeconds >= machineBoundSeconds ? 'the quota' : 'this machine'}: fleetSeconds is ${fmt(boundSeconds / fleetSeconds, 3)} of max(quotaBoundSeconds, machineBoundSeconds)`,
+  );
   if (bundles.length) {
     console.log('  bundles (minified, as deployed) and cold init');
     printBundles(bundles);
@@ -353,6 +370,10 @@ async function main(): Promise<number> {
       maxConcurrency,
       medianTransferSeconds: round(medianTransferSeconds, 2),
       localCloudBusy: round(localCloudBusy, 2),
+      machineCpuBusy: round(machineCpuBusy, 2),
+      cpuSecondsPerTransfer: round(cpuSecondsPerTransfer, 3),
+      machineBoundSeconds: round(machineBoundSeconds, 1),
+      cores,
       ...(bundles.length ? bundleSummary(bundles) : {}),
     }),
   );
