@@ -36,6 +36,12 @@ export function emptyCounts(): BatchCounts {
   return counts;
 }
 
+/** Counts as the record's `liveCounts` keeps them: every status but PENDING (what is left of the total). Zero by default. */
+export function liveCountsOf(counts: BatchCounts = emptyCounts()): Record<string, number> {
+  const { [PENDING]: _pending, ...live } = counts;
+  return live;
+}
+
 /** Moves counts on the batch record: `{ REQUESTED: -1, PREPARING: 1 }`. Never fails its caller: a count left behind is logged and set right by the summary. */
 async function addCounts(batchId: string, deltas: Partial<Record<BatchItemStatus, number>>): Promise<void> {
   const entries = Object.entries(deltas).filter(([, d]) => d);
@@ -97,7 +103,6 @@ export async function countTransition(record: TransferRecord, from: TransferStat
 
 /** The exact counts, read by the Summarize step, replace the live ones. */
 export async function setLiveCounts(batchId: string, counts: BatchCounts): Promise<void> {
-  const { [PENDING]: _pending, ...rest } = counts;
   await ddb.send(
     new UpdateCommand({
       TableName: config.tableName,
@@ -105,7 +110,7 @@ export async function setLiveCounts(batchId: string, counts: BatchCounts): Promi
       UpdateExpression: 'SET #c = :counts',
       ConditionExpression: 'attribute_exists(pk)',
       ExpressionAttributeNames: { '#c': 'liveCounts' },
-      ExpressionAttributeValues: { ':counts': rest },
+      ExpressionAttributeValues: { ':counts': liveCountsOf(counts) },
     }),
   );
 }

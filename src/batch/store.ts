@@ -4,14 +4,9 @@ import { config } from '../config.js';
 import { awsErrorName, BatchNotFound } from '../errors.js';
 import { batchKey, batchPartition, SKIPPED_PREFIX } from '../keys.js';
 import { idFrom } from '../transfer/start.js';
-import { countSkipped, emptyCounts } from './counters.js';
+import { countSkipped, liveCountsOf } from './counters.js';
 import { partitionItems } from './partition.js';
-import { PENDING, type BatchRecord, type BatchStatus, type BatchSummary } from './types.js';
-
-function liveCountsAtStart(): Record<string, number> {
-  const { [PENDING]: _pending, ...counts } = emptyCounts();
-  return counts;
-}
+import { type BatchRecord, type BatchStatus, type BatchSummary } from './types.js';
 
 /*
  * Batches live in the transfer table: the batch record (`BATCH#<id>` /
@@ -46,7 +41,7 @@ export async function createBatch(record: BatchRecord): Promise<void> {
     new PutCommand({
       TableName: config.tableName,
       // Live counts start at zero (PENDING is what is left of the total): see counters.ts.
-      Item: { ...batchKey(record.batchId), ...record, liveCounts: liveCountsAtStart() },
+      Item: { ...batchKey(record.batchId), ...record, liveCounts: liveCountsOf() },
       ConditionExpression: 'attribute_not_exists(pk)',
     }),
   );

@@ -2,9 +2,9 @@
 // shards and the merged list over them, what each index holds, and the batch summary's reads.
 import { QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { setSourceEnv, SOURCE, TARGET } from '../support/env.js';
+import { setSourceEnv, TARGET } from '../support/env.js';
 import { useTransferTable } from '../support/dynamo.js';
-import { certArn, certId } from '../support/certs.js';
+import { draft } from '../support/transfers.js';
 
 setSourceEnv();
 const store = { ...(await import('../../src/store.js')), ...(await import('../../src/listing.js')) };
@@ -16,19 +16,7 @@ useTransferTable();
 afterEach(() => vi.restoreAllMocks());
 
 async function make(opts: { targetAccount?: string; batchId?: string; settle?: 'CANCELLED' } = {}) {
-  const certificateId = certId();
-  const transferId = crypto.randomUUID();
-  const record = await store.createTransfer({
-    transferId,
-    certificateId,
-    certificateArn: certArn(certificateId),
-    sourceAccount: SOURCE,
-    targetAccount: opts.targetAccount ?? TARGET,
-    timeoutSeconds: 600,
-    restoreOnFailure: true,
-    executionArn: `arn:aws:states:us-east-1:${SOURCE}:execution:sm:${transferId}`,
-    batchId: opts.batchId,
-  });
+  const record = await store.createTransfer({ ...draft(undefined, opts.targetAccount), batchId: opts.batchId });
   if (opts.settle) await store.settle(record, opts.settle, { message: 'settled', reason: 'by the test' });
   return record;
 }

@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { setSourceEnv, SOURCE, TARGET, HUMAN_TARGET } from '../../support/env.js';
+import { setSourceEnv, TARGET, HUMAN_TARGET } from '../../support/env.js';
 import { useTransferTable } from '../../support/dynamo.js';
-import { certArn, certId } from '../../support/certs.js';
+import { certId } from '../../support/certs.js';
+import { draft } from '../../support/transfers.js';
 import { apiEvent } from '../../fixtures/apigw.js';
 import { lambdaContext } from '../../fixtures/context.js';
 
@@ -12,19 +13,8 @@ const { handler } = await import('../../../functions/api/list-transfers.js');
 useTransferTable();
 
 async function make(opts: { certificateId?: string; targetAccount?: string; batchId?: string; status?: 'CANCELLED' | 'AWAITING_DECISION' } = {}) {
-  const certificateId = opts.certificateId ?? certId();
-  const transferId = crypto.randomUUID();
-  const record = await store.createTransfer({
-    transferId,
-    certificateId,
-    certificateArn: certArn(certificateId),
-    sourceAccount: SOURCE,
-    targetAccount: opts.targetAccount ?? TARGET,
-    timeoutSeconds: 600,
-    restoreOnFailure: true,
-    executionArn: `arn:aws:states:us-east-1:${SOURCE}:execution:sm:${transferId}`,
-    batchId: opts.batchId,
-  });
+  const record = await store.createTransfer({ ...draft(opts.certificateId, opts.targetAccount), batchId: opts.batchId });
+  const { transferId } = record;
   if (opts.status === 'AWAITING_DECISION') await store.transition(transferId, { to: 'AWAITING_DECISION', from: ['REQUESTED'], message: 'offered', set: { taskToken: 'secret-token' } });
   if (opts.status === 'CANCELLED') await store.settle(record, 'CANCELLED', { message: 'cancelled' });
   return transferId;

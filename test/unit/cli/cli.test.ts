@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { ApiError } from '../../../src/api-client.js';
-import { main, LOCAL_CREDENTIALS, type ApiClient, type CliDeps, type ClientOptions } from '../../../src/cli/main.js';
+import { LOCAL_CREDENTIALS } from '../../../src/cli/main.js';
+import { cli } from '../../support/cli.js';
 import { durationArg, parseCertificateList, regionOfEndpoint, UsageError } from '../../../src/cli/args.js';
 import { progressBar } from '../../../src/cli/output.js';
 
@@ -10,53 +11,6 @@ const TID = '0b6f2c1e-4d2a-4c55-9a1e-6f1f2b3c4d5e';
 const BID = '9f8e7d6c-5b4a-4c3d-8e2f-1a0b9c8d7e6f';
 
 type Json = Record<string, unknown>;
-
-/** A run of the CLI against a scripted API, capturing what it prints. */
-async function cli(argv: string[], api: Partial<Record<keyof ApiClient, (...args: never[]) => Promise<Json>>> = {}, extra: Partial<CliDeps> = {}) {
-  let stdout = '';
-  let stderr = '';
-  const calls: { method: string; args: unknown[] }[] = [];
-  const clientOptions: ClientOptions[] = [];
-  const client = new Proxy(
-    {},
-    {
-      get:
-        (_t, method: string) =>
-        async (...args: unknown[]) => {
-          calls.push({ method, args });
-          const fn = api[method as keyof ApiClient];
-          if (!fn) throw new Error(`unexpected API call ${method}`);
-          return (fn as (...a: unknown[]) => Promise<Json>)(...args);
-        },
-    },
-  ) as ApiClient;
-  const code = await main(argv, {
-    stdout: {
-      write: (s: string) => {
-        stdout += s;
-      },
-    },
-    stderr: {
-      write: (s: string) => {
-        stderr += s;
-      },
-    },
-    stdin: (async function* () {
-      /* empty */
-    })(),
-    env: {},
-    readFile: async () => {
-      throw Object.assign(new Error('no'), { code: 'ENOENT' });
-    },
-    sleep: async () => undefined,
-    makeClient: (opts) => {
-      clientOptions.push(opts);
-      return client;
-    },
-    ...extra,
-  });
-  return { code, stdout, stderr, calls, clientOptions };
-}
 
 const stdinOf = (text: string) =>
   Object.assign(

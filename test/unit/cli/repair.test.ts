@@ -1,42 +1,16 @@
 // `cert-transfer repair <transferId>` and how the CLI shows RESTORE_FAILED, against a scripted API.
 import { describe, expect, it } from 'vitest';
 import { ApiError } from '../../../src/api-client.js';
-import { main, type ApiClient } from '../../../src/cli/main.js';
+import { cli } from '../../support/cli.js';
 import { outcomeLine, progressBar } from '../../../src/cli/output.js';
 
 const TID = '0b6f2c1e-4d2a-4c55-9a1e-6f1f2b3c4d5e';
 type Json = Record<string, unknown>;
 
-async function cli(argv: string[], repairTransfer: (id: string) => Promise<Json>) {
-  let stdout = '';
-  let stderr = '';
-  const calls: string[] = [];
-  const client = {
-    repairTransfer: async (id: string) => {
-      calls.push(id);
-      return repairTransfer(id);
-    },
-  } as unknown as ApiClient;
-  const code = await main(argv, {
-    stdout: {
-      write: (s: string) => {
-        stdout += s;
-      },
-    },
-    stderr: {
-      write: (s: string) => {
-        stderr += s;
-      },
-    },
-    stdin: (async function* () {
-      /* empty */
-    })(),
-    env: {},
-    readFile: async () => '',
-    sleep: async () => undefined,
-    makeClient: () => client,
-  });
-  return { code, stdout, stderr, calls };
+/** The CLI against an API that answers only POST /transfers/{id}/restore; `ids` are the transfers it was asked to repair. */
+async function repair(argv: string[], repairTransfer: (id: string) => Promise<Json>) {
+  const run = await cli(argv, { repairTransfer });
+  return { ...run, ids: run.calls.map((c) => c.args[0]) };
 }
 
 const notWhole = new ApiError(502, {
@@ -48,19 +22,19 @@ const notWhole = new ApiError(502, {
 
 describe('cert-transfer repair', () => {
   it('repairs through POST /transfers/{id}/restore and prints the new status and restore result (exit 0)', async () => {
-    const run = await cli(['repair', TID, '--local'], async () => ({
+    const run = await repair(['repair', TID, '--local'], async () => ({
       transferId: TID,
       status: 'CANCELLED',
       restore: { status: 'PARTIAL', reattachedPolicies: ['P1'], reactivated: true, notRestored: [{ kind: 'thing', name: 'sensor-1', result: 'GONE', error: 'ResourceNotFoundException' }] },
     }));
-    expect(run.calls).toEqual([TID]);
+    expect(run.ids).toEqual([TID]);
     expect(run.code).toBe(0);
     expect(run.stdout).toContain(`Transfer ${TID} repaired: now CANCELLED, restore PARTIAL (policies P1; re-activated; not restored: thing sensor-1 gone)`);
     expect(run.stdout).toContain('released');
   });
 
   it('still not whole: prints what is missing, then the API error with the current status (exit 3)', async () => {
-    const run = await cli(['repair', TID, '--local'], async () => {
+    const run = await repair(['repair', TID, '--local'], async () => {
       throw notWhole;
     });
     expect(run.code).toBe(3);
@@ -69,16 +43,16 @@ describe('cert-transfer repair', () => {
   });
 
   it('--json prints the API body as it is', async () => {
-    const run = await cli(['repair', TID, '--local', '--json'], async () => {
+    const run = await repair(['repair', TID, '--local', '--json'], async () => {
       throw notWhole;
     });
     expect(JSON.parse(run.stdout)).toMatchObject({ error: 'RestoreIncomplete', restore: { status: 'FAILED' } });
   });
 
   it('refuses a malformed id before calling the API (exit 2)', async () => {
-    const run = await cli(['repair', 'nope', '--local'], async () => ({}));
+    const run = await repair(['repair', 'nope', '--local'], async () => ({}));
     expect(run.code).toBe(2);
-    expect(run.calls).toEqual([]);
+    expect(run.ids).toEqual([]);
     expect(run.stderr).toContain('<transferId> must be an id');
   });
 });
