@@ -1,6 +1,7 @@
 import { Ajv, type ErrorObject, type JSONSchemaType } from 'ajv';
 import addFormats from 'ajv-formats';
 import { defaultConcurrency } from './concurrency.js';
+import { once } from './once.js';
 import { config, DEFAULT_TIMEOUT_SECONDS, MAX_TIMEOUT_SECONDS } from './config.js';
 import { AWS_DEFAULT_IOT_TPS } from './ratebudget.js';
 import { TargetNotAllowed, ValidationError } from './errors.js';
@@ -48,8 +49,9 @@ export const transferRequestSchema: JSONSchemaType<TransferRequestBody> = {
   },
 };
 
-const ajv = new Ajv({ allErrors: false, strict: true });
-const validateBody = ajv.compile(transferRequestSchema);
+// Validators compile on first use, not at import: each function compiles only the schemas it checks.
+const ajv = once(() => new Ajv({ allErrors: false, strict: true }));
+const validateBody = once(() => ajv().compile(transferRequestSchema));
 
 const RULES: Record<string, string> = {
   certificateId: 'must be 64 hexadecimal characters',
@@ -131,7 +133,8 @@ export function checkTransferRules(body: { targetAccount: string; timeoutSeconds
  * `TargetNotAllowed` (403); never touches IoT.
  */
 export function validateTransferRequest(input: unknown, sourceAccount = config.accountId): TransferRequest & { requestId?: string } {
-  if (!validateBody(input)) throw describeSchemaError(validateBody.errors![0]);
+  const validate = validateBody();
+  if (!validate(input)) throw describeSchemaError(validate.errors![0]);
   const body = input;
   checkTransferRules(body, sourceAccount);
   return {
@@ -174,13 +177,13 @@ const QUERY_RULES: Record<string, string> = {
 };
 
 // Query strings are strings: this instance turns `limit=20` into 20 before checking.
-const queryAjv = new Ajv({ allErrors: false, strict: true, coerceTypes: true });
-const validateQuery = queryAjv.compile(listQuerySchema);
+const validateQuery = once(() => new Ajv({ allErrors: false, strict: true, coerceTypes: true }).compile(listQuerySchema));
 
 /** Validates `GET /transfers` query parameters; a bad or unknown one is a 400 naming it. */
 export function validateListQuery(query: Record<string, string | undefined> | null | undefined): ListQueryParams {
   const params: Record<string, unknown> = { ...(query ?? {}) };
-  if (!validateQuery(params)) throw describeSchemaError(validateQuery.errors![0], QUERY_RULES);
+  const validate = validateQuery();
+  if (!validate(params)) throw describeSchemaError(validate.errors![0], QUERY_RULES);
   const q = params as ListQueryParams;
   return { ...q, certificateId: q.certificateId?.toLowerCase() };
 }
@@ -280,9 +283,11 @@ const BATCH_RULES: Record<string, string> = {
   maxConcurrency: `must be an integer from 1 to ${MAX_BATCH_CONCURRENCY}`,
 };
 
-const batchAjv = new Ajv({ allErrors: false, strict: true });
-(addFormats as unknown as (a: Ajv, formats: string[]) => void)(batchAjv, ['date-time']);
-const validateBatchBody = batchAjv.compile(batchRequestSchema);
+const validateBatchBody = once(() => {
+  const batchAjv = new Ajv({ allErrors: false, strict: true });
+  (addFormats as unknown as (a: Ajv, formats: string[]) => void)(batchAjv, ['date-time']);
+  return batchAjv.compile(batchRequestSchema);
+});
 
 /** A validated batch request: either the certificates, or the filter that selects them. */
 export interface BatchRequest extends Omit<TransferRequest, 'certificateId'> {
@@ -297,7 +302,8 @@ export interface BatchRequest extends Omit<TransferRequest, 'certificateId'> {
  * certificate twice, and the same deployment rules as a single transfer.
  */
 export function validateBatchRequest(input: unknown, sourceAccount = config.accountId): BatchRequest {
-  if (!validateBatchBody(input)) throw describeSchemaError(validateBatchBody.errors![0], BATCH_RULES);
+  const validate = validateBatchBody();
+  if (!validate(input)) throw describeSchemaError(validate.errors![0], BATCH_RULES);
   const body = input;
   if (body.certificateIds && body.filter) throw new ValidationError('filter', 'Give either certificateIds or filter, not both');
   if (!body.certificateIds && !body.filter) throw new ValidationError('certificateIds', 'certificateIds (or filter) is required');
@@ -342,7 +348,7 @@ export const cancelRequestSchema: JSONSchemaType<CancelRequestBody> = {
   },
 };
 
-const validateCancelBody = ajv.compile(cancelRequestSchema);
+const validateCancelBody = once(() => ajv().compile(cancelRequestSchema));
 
 /** The cancel reason from an optional body; a bad body is a 400 naming the field. */
 export function validateCancelRequest(body: string | null | undefined, isBase64 = false): string | undefined {
@@ -353,7 +359,8 @@ export function validateCancelRequest(body: string | null | undefined, isBase64 
   } catch {
     throw new ValidationError('body', 'The request body, when given, must be a JSON object like {"reason": "…"}');
   }
-  if (!validateCancelBody(parsed)) throw describeSchemaError(validateCancelBody.errors![0], { reason: 'must be a string of at most 256 characters' });
+  const validate = validateCancelBody();
+  if (!validate(parsed)) throw describeSchemaError(validate.errors![0], { reason: 'must be a string of at most 256 characters' });
   const reason = parsed.reason?.trim();
   return reason || undefined;
 }

@@ -1,4 +1,5 @@
 import { Ajv } from 'ajv';
+import { once } from '../once.js';
 import { DetailType, type DecisionDetail } from '../events.js';
 import { getTransfer } from '../store.js';
 import type { Decision } from '../types.js';
@@ -19,20 +20,22 @@ export type DecisionOutcome =
   /** `contradicted`: the event claimed the other decision; IoT's is the one delivered. */
   { settled: true; transferId: string; decision: Decision['decision']; contradicted?: Decision['decision'] } | { settled: false; reason: string; transferId?: string };
 
-const ajv = new Ajv({ allErrors: false });
-const validDetail = ajv.compile<DecisionDetail>({
-  type: 'object',
-  required: ['transferId', 'certificateId', 'sourceAccount', 'targetAccount', 'decidedAt'],
-  properties: {
-    transferId: { type: 'string', pattern: '^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$' },
-    certificateId: { type: 'string', pattern: '^[0-9a-fA-F]{64}$' },
-    sourceAccount: { type: 'string', pattern: '^[0-9]{12}$' },
-    targetAccount: { type: 'string', pattern: '^[0-9]{12}$' },
-    decidedAt: { type: 'string', maxLength: 64 },
-    reason: { type: 'string', maxLength: 128 },
-    setAsActive: { type: 'boolean' },
-  },
-});
+// Compiled on the first event, not at import (the cold start of every function that imports this module).
+const validDetail = once(() =>
+  new Ajv({ allErrors: false }).compile<DecisionDetail>({
+    type: 'object',
+    required: ['transferId', 'certificateId', 'sourceAccount', 'targetAccount', 'decidedAt'],
+    properties: {
+      transferId: { type: 'string', pattern: '^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$' },
+      certificateId: { type: 'string', pattern: '^[0-9a-fA-F]{64}$' },
+      sourceAccount: { type: 'string', pattern: '^[0-9]{12}$' },
+      targetAccount: { type: 'string', pattern: '^[0-9]{12}$' },
+      decidedAt: { type: 'string', maxLength: 64 },
+      reason: { type: 'string', maxLength: 128 },
+      setAsActive: { type: 'boolean' },
+    },
+  }),
+);
 
 /**
  * Settles a transfer from a Certificate Transfer Accepted / Rejected event,
@@ -48,8 +51,9 @@ const validDetail = ajv.compile<DecisionDetail>({
 export async function handleDecisionEvent(event: DecisionEvent, opts: ConfirmOptions = {}): Promise<DecisionOutcome> {
   const decision = event['detail-type'] === DetailType.Accepted ? 'ACCEPTED' : event['detail-type'] === DetailType.Rejected ? 'REJECTED' : undefined;
   if (!decision) return { settled: false, reason: `detail-type "${String(event['detail-type']).slice(0, 64)}" is not a decision` };
-  if (!validDetail(event.detail)) {
-    const e = validDetail.errors?.[0];
+  const validate = validDetail();
+  if (!validate(event.detail)) {
+    const e = validate.errors?.[0];
     return { settled: false, reason: `malformed detail: ${e?.instancePath || '/'} ${e?.message ?? ''}`.trim() };
   }
   const detail = event.detail;
