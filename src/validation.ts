@@ -1,4 +1,4 @@
-import { Ajv, type ErrorObject, type JSONSchemaType } from 'ajv';
+import { Ajv, type ErrorObject, type JSONSchemaType, type ValidateFunction } from 'ajv';
 import addFormats from 'ajv-formats';
 import { defaultConcurrency } from './concurrency.js';
 import { once } from './once.js';
@@ -51,6 +51,12 @@ export const transferRequestSchema: JSONSchemaType<TransferRequestBody> = {
 
 // Validators compile on first use, not at import: each function compiles only the schemas it checks.
 const ajv = once(() => new Ajv({ allErrors: false, strict: true }));
+
+/** Checks `input` against the schema `validator()` compiles (on its first use); the first error is a 400 naming its field by `rules`. */
+function checkSchema<T>(validator: () => ValidateFunction<T>, input: unknown, rules?: Record<string, string>): asserts input is T {
+  const validate = validator();
+  if (!validate(input)) throw describeSchemaError(validate.errors![0], rules);
+}
 const validateBody = once(() => ajv().compile(transferRequestSchema));
 
 const RULES: Record<string, string> = {
@@ -133,8 +139,7 @@ export function checkTransferRules(body: { targetAccount: string; timeoutSeconds
  * `TargetNotAllowed` (403); never touches IoT.
  */
 export function validateTransferRequest(input: unknown, sourceAccount = config.accountId): TransferRequest & { requestId?: string } {
-  const validate = validateBody();
-  if (!validate(input)) throw describeSchemaError(validate.errors![0]);
+  checkSchema(validateBody, input);
   const body = input;
   checkTransferRules(body, sourceAccount);
   return {
@@ -182,8 +187,7 @@ const validateQuery = once(() => new Ajv({ allErrors: false, strict: true, coerc
 /** Validates `GET /transfers` query parameters; a bad or unknown one is a 400 naming it. */
 export function validateListQuery(query: Record<string, string | undefined> | null | undefined): ListQueryParams {
   const params: Record<string, unknown> = { ...(query ?? {}) };
-  const validate = validateQuery();
-  if (!validate(params)) throw describeSchemaError(validate.errors![0], QUERY_RULES);
+  checkSchema(validateQuery, params, QUERY_RULES);
   const q = params as ListQueryParams;
   return { ...q, certificateId: q.certificateId?.toLowerCase() };
 }
@@ -302,8 +306,7 @@ export interface BatchRequest extends Omit<TransferRequest, 'certificateId'> {
  * certificate twice, and the same deployment rules as a single transfer.
  */
 export function validateBatchRequest(input: unknown, sourceAccount = config.accountId): BatchRequest {
-  const validate = validateBatchBody();
-  if (!validate(input)) throw describeSchemaError(validate.errors![0], BATCH_RULES);
+  checkSchema(validateBatchBody, input, BATCH_RULES);
   const body = input;
   if (body.certificateIds && body.filter) throw new ValidationError('filter', 'Give either certificateIds or filter, not both');
   if (!body.certificateIds && !body.filter) throw new ValidationError('certificateIds', 'certificateIds (or filter) is required');
@@ -359,8 +362,7 @@ export function validateCancelRequest(body: string | null | undefined, isBase64 
   } catch {
     throw new ValidationError('body', 'The request body, when given, must be a JSON object like {"reason": "…"}');
   }
-  const validate = validateCancelBody();
-  if (!validate(parsed)) throw describeSchemaError(validate.errors![0], { reason: 'must be a string of at most 256 characters' });
+  checkSchema(validateCancelBody, parsed, { reason: 'must be a string of at most 256 characters' });
   const reason = parsed.reason?.trim();
   return reason || undefined;
 }

@@ -11,15 +11,14 @@ export function createDynamoProvider(dynamo: Pick<DynamoServer, 'url' | 'handle'
     handle: (req: AwsRequest) =>
       new Promise<AwsResponse>((resolve, reject) => {
         onRequest?.((req.headers['x-amz-target'] ?? '').split('.').pop() ?? '');
+        const headers = { ...req.headers, host: target.host, 'content-length': String(req.body.length) };
         if (dynamo.handle) {
-          const headers = { ...req.headers, host: target.host, 'content-length': String(req.body.length) };
           dynamo.handle({ method: req.method, path: req.rawPath, headers, body: req.body }).then((r) => {
             const { 'content-length': _length, connection: _connection, ...h } = r.headers;
             resolve({ status: r.status, headers: h, body: r.body });
           }, reject);
           return;
         }
-        const headers = { ...req.headers, host: target.host, 'content-length': String(req.body.length) };
         const out = request({ hostname: target.hostname, port: target.port, path: req.rawPath, method: req.method, headers }, (res) => {
           const chunks: Buffer[] = [];
           res.on('data', (c: Buffer) => chunks.push(c));
