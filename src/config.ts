@@ -91,6 +91,10 @@ export const config = {
   get batchStateMachineArn(): string {
     return required('BATCH_STATE_MACHINE_ARN');
   },
+  /** The stack's bucket for batch manifests (`POST /transfer-batches {manifest}`); unset, manifests are refused. */
+  get manifestBucket(): string | undefined {
+    return optional('MANIFEST_BUCKET');
+  },
   get allowedTargetAccounts(): string[] {
     return list('ALLOWED_TARGET_ACCOUNTS');
   },

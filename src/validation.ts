@@ -219,10 +219,18 @@ export interface BatchFilter {
   limit?: number;
 }
 
+/** An object in the stack's manifest bucket that lists the certificate ids (the CLI's file format). */
+export interface BatchManifest {
+  /** Defaults to, and must be, the stack's manifest bucket. */
+  bucket?: string;
+  key: string;
+}
+
 /** The body of `POST /transfer-batches` (contract). */
 export interface BatchRequestBody {
   certificateIds?: string[];
   filter?: BatchFilter;
+  manifest?: BatchManifest;
   targetAccount: string;
   transferMessage?: string;
   timeoutSeconds?: number;
@@ -242,7 +250,18 @@ export const batchRequestSchema: JSONSchemaType<BatchRequestBody> = {
       maxItems: MAX_BATCH_BODY_IDS,
       nullable: true,
       items: { type: 'string', pattern: FIELD.certificateId.pattern },
-      description: `The certificates to transfer, 1 to ${MAX_BATCH_BODY_IDS} (what fits in the API's 6 MB Lambda event), each once; or give filter (up to ${MAX_BATCH_SIZE})`,
+      description: `The certificates to transfer, 1 to ${MAX_BATCH_BODY_IDS} (what fits in the API's 6 MB Lambda event), each once; or give filter or manifest (up to ${MAX_BATCH_SIZE})`,
+    },
+    manifest: {
+      type: 'object',
+      additionalProperties: false,
+      nullable: true,
+      required: ['key'],
+      description: `An object in the stack's manifest bucket (output ManifestBucketName) listing up to ${MAX_BATCH_SIZE} certificate ids, one or more a line, # for comments; or give certificateIds or filter`,
+      properties: {
+        bucket: { type: 'string', minLength: 3, maxLength: 63, pattern: '^[a-z0-9][a-z0-9.-]*[a-z0-9]$', nullable: true, description: "The stack's manifest bucket (the default; no other is read)" },
+        key: { type: 'string', minLength: 1, maxLength: 1024, description: 'The object key' },
+      },
     },
     filter: {
       type: 'object',
@@ -284,6 +303,9 @@ const BATCH_RULES: Record<string, string> = {
   'filter.createdAfter': 'must be a date-time like 2026-01-31T00:00:00Z',
   'filter.createdBefore': 'must be a date-time like 2026-01-31T00:00:00Z',
   'filter.limit': `must be an integer from 1 to ${MAX_BATCH_SIZE}`,
+  manifest: 'must be an object with key (and bucket)',
+  'manifest.bucket': 'must be a bucket name: 3 to 63 lowercase letters, digits, dots or hyphens',
+  'manifest.key': 'must be an object key of 1 to 1024 characters',
   maxConcurrency: `must be an integer from 1 to ${MAX_BATCH_CONCURRENCY}`,
 };
 
@@ -293,10 +315,11 @@ const validateBatchBody = once(() => {
   return batchAjv.compile(batchRequestSchema);
 });
 
-/** A validated batch request: either the certificates, or the filter that selects them. */
+/** A validated batch request: the certificates, the filter that selects them, or the manifest that lists them. */
 export interface BatchRequest extends Omit<TransferRequest, 'certificateId'> {
   certificateIds?: string[];
   filter?: BatchFilter;
+  manifest?: BatchManifest;
   maxConcurrency: number;
   requestId?: string;
 }
@@ -308,8 +331,9 @@ export interface BatchRequest extends Omit<TransferRequest, 'certificateId'> {
 export function validateBatchRequest(input: unknown, sourceAccount = config.accountId): BatchRequest {
   checkSchema(validateBatchBody, input, BATCH_RULES);
   const body = input;
-  if (body.certificateIds && body.filter) throw new ValidationError('filter', 'Give either certificateIds or filter, not both');
-  if (!body.certificateIds && !body.filter) throw new ValidationError('certificateIds', 'certificateIds (or filter) is required');
+  const given = (['certificateIds', 'filter', 'manifest'] as const).filter((k) => body[k]);
+  if (given.length > 1) throw new ValidationError(given[1], `Give one of certificateIds, filter and manifest, not ${given.join(' and ')}`);
+  if (given.length === 0) throw new ValidationError('certificateIds', 'certificateIds (or filter, or manifest) is required');
   let certificateIds: string[] | undefined;
   if (body.certificateIds) {
     certificateIds = body.certificateIds.map((id) => id.toLowerCase());
@@ -327,6 +351,7 @@ export function validateBatchRequest(input: unknown, sourceAccount = config.acco
   return {
     certificateIds,
     filter: f ? { status: f.status ?? undefined, createdAfter: f.createdAfter ?? undefined, createdBefore: f.createdBefore ?? undefined, limit: f.limit ?? undefined } : undefined,
+    manifest: body.manifest ? { key: body.manifest.key, ...(body.manifest.bucket ? { bucket: body.manifest.bucket } : {}) } : undefined,
     targetAccount: body.targetAccount,
     transferMessage: body.transferMessage ?? undefined,
     timeoutSeconds: body.timeoutSeconds ?? config.defaultTimeoutSeconds,

@@ -7,6 +7,7 @@ import { config } from '../config.js';
 import { ValidationError, WorkflowStartFailed } from '../errors.js';
 import { executionArnFor } from '../transfer/start.js';
 import { MAX_BATCH_SIZE, type BatchFilter, type BatchRequest } from '../validation.js';
+import { manifestOf, readManifest } from './manifest.js';
 import { cutSlices, groupSlices, planBatch } from './plan.js';
 import { createBatch, failBatch, saveSlices } from './store.js';
 import type { BatchRecord, BatchWorkflowInput } from './types.js';
@@ -46,7 +47,7 @@ export async function selectCertificates(filter: BatchFilter, deadline = Date.no
 }
 
 /**
- * Starts a batch: selects the certificates (when given a filter), records the
+ * Starts a batch: reads the certificates (from a manifest) or selects them (by a filter), records the
  * batch, starts the transfer-batch workflow named after it. Each certificate
  * is then validated and prepared by the workflow, exactly as POST /transfers
  * does; those that cannot be transferred are reported, not fatal.
@@ -54,6 +55,8 @@ export async function selectCertificates(filter: BatchFilter, deadline = Date.no
 export async function startBatch(request: BatchRequest, deadline?: number): Promise<{ batch: BatchRecord; truncated: boolean }> {
   let certificateIds = request.certificateIds;
   let truncated = false;
+  const manifest = request.manifest ? manifestOf(request.manifest) : undefined;
+  if (manifest) certificateIds = await readManifest(manifest);
   if (!certificateIds) {
     const selection = await selectCertificates(request.filter ?? {}, deadline);
     if (selection.certificateIds.length === 0) throw new ValidationError('filter', 'filter selects no transferable certificate (ACTIVE or INACTIVE) of this account');
@@ -73,6 +76,7 @@ export async function startBatch(request: BatchRequest, deadline?: number): Prom
     maxConcurrency: request.maxConcurrency,
     requestId: request.requestId,
     filter: request.filter,
+    manifest,
     total: certificateIds.length,
     executionArn: executionArnFor(config.batchStateMachineArn, batchId),
     createdAt: at,

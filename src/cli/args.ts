@@ -1,3 +1,4 @@
+import { IdListError, parseIdList } from '../id-list.js';
 import { ACCOUNT_ID, CERTIFICATE_ID, UUID } from '../ids.js';
 
 /** Exit codes of `cert-transfer` (contract: scripts rely on them). */
@@ -68,22 +69,28 @@ export function durationArg(value: string | undefined, name: string): number | u
  * checked, and repeats refused, naming the line.
  */
 export function parseCertificateList(text: string, source: string): string[] {
-  const ids: string[] = [];
-  const lineOf = new Map<string, number>();
-  text.split(/\r?\n/).forEach((raw, i) => {
-    const line = raw.replace(/#.*/, '').trim();
-    if (!line) return;
-    for (const token of line.split(/[\s,]+/).filter(Boolean)) {
-      if (!CERTIFICATE_ID.test(token)) throw new UsageError(`${source}:${i + 1}: "${token}" is not a certificate id (64 hexadecimal characters)`);
-      const id = token.toLowerCase();
-      const first = lineOf.get(id);
-      if (first !== undefined) throw new UsageError(`${source}:${i + 1}: certificate ${id} is already listed on line ${first}`);
-      lineOf.set(id, i + 1);
-      ids.push(id);
-    }
-  });
-  if (!ids.length) throw new UsageError(`${source} lists no certificate id`);
-  return ids;
+  try {
+    return parseIdList(text);
+  } catch (err) {
+    if (!(err instanceof IdListError)) throw err;
+    throw new UsageError(err.line === undefined ? `${source} ${err.problem}` : `${source}:${err.line}: ${err.problem}`);
+  }
+}
+
+/**
+ * `--manifest`: `s3://<bucket>/<key>`, or a key of the stack's manifest bucket
+ * (the API then fills in the bucket). The key is taken as written: S3 keys may
+ * hold any character.
+ */
+export function manifestArg(value: string): { bucket?: string; key: string } {
+  if (!value.startsWith('s3://')) {
+    if (!value) throw new UsageError('--manifest must be s3://<bucket>/<key>, or a key of the manifest bucket');
+    return { key: value };
+  }
+  const rest = value.slice('s3://'.length);
+  const slash = rest.indexOf('/');
+  if (slash < 1 || slash === rest.length - 1) throw new UsageError(`--manifest must be s3://<bucket>/<key>, got "${value}"`);
+  return { bucket: rest.slice(0, slash), key: rest.slice(slash + 1) };
 }
 
 /** `https://abc.execute-api.eu-west-1.amazonaws.com/dev` → `eu-west-1`. */

@@ -26,6 +26,7 @@ export const OPTIONS = {
   'next-token': { type: 'string' },
   reason: { type: 'string' },
   'max-concurrency': { type: 'string' },
+  manifest: { type: 'string' },
 } as const;
 
 /** What `--help` says of each option: its argument, meaning and default. */
@@ -56,6 +57,7 @@ const OPTION_HELP: Record<keyof typeof OPTIONS, [arg: string, text: string]> = {
   'next-token': ['<token>', 'continue a previous listing; default: from the newest'],
   reason: ['<text>', 'why, recorded on the transfer; default: none'],
   'max-concurrency': ['<n>', 'transfers at a time, 1 to 100; default: derived from the IoT quotas (45 at AWS defaults)'],
+  manifest: ['<s3://bucket/key|key>', "the ids are in this object of the stack's manifest bucket (output ManifestBucketName), up to 100000, instead of <file>; default: none (read <file>)"],
 };
 
 export type Values = { [K in keyof typeof OPTIONS]?: (typeof OPTIONS)[K]['type'] extends 'string' ? string : boolean };

@@ -3,10 +3,10 @@ import { parseArgs } from 'node:util';
 import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import { fromNodeProviderChain } from '@aws-sdk/credential-providers';
 import type { AwsCredentialIdentity, AwsCredentialIdentityProvider } from '@smithy/types';
-import { ApiError, TransferApiClient, type BatchView, type TransferSummaryView, type TransferView } from '../api-client.js';
+import { ApiError, TransferApiClient, type BatchStarted, type BatchView, type TransferSummaryView, type TransferView } from '../api-client.js';
 import { DEMO_ACCOUNTS } from '../demo-accounts.js';
 import { MAX_BATCH_BODY_IDS, MAX_BATCH_CONCURRENCY } from '../validation.js';
-import { EXIT, UsageError, accountArg, durationArg, intArg, parseCertificateList, regionOfEndpoint } from './args.js';
+import { EXIT, UsageError, accountArg, durationArg, intArg, manifestArg, parseCertificateList, regionOfEndpoint } from './args.js';
 import { doctorText, runDoctor } from './doctor.js';
 import { GLOBAL_OPTIONS, OPTIONS, commandHelp, mainHelp, type HelpEntry, type Values } from './help.js';
 import { localApiUrl, localAwsUrl, resolveCertificateId, resolveId } from './ids.js';
@@ -203,14 +203,19 @@ const COMMANDS: Record<string, Command> = {
   },
 
   batch: {
-    usage: 'batch --to <account> <file|-> [--message <text>] [--timeout <duration>] [--max-concurrency <n>] [--no-restore] [--request-id <id>] [--no-wait]',
-    summary: 'Transfer the certificates listed in a file (or stdin: -), with a progress bar and a summary',
-    options: ['to', 'message', 'timeout', 'no-restore', 'request-id', 'max-concurrency', 'no-wait'],
-    examples: ['batch --to 222222222222 certificates.txt', 'cut -f1 fleet.tsv | cert-transfer batch --to 222222222222 - --no-wait'],
-    fields: { ...TRANSFER_FIELDS, certificateIds: '<file>', maxConcurrency: '--max-concurrency' },
+    usage: 'batch --to <account> (<file|-> | --manifest <s3://bucket/key>) [--message <text>] [--timeout <duration>] [--max-concurrency <n>] [--no-restore] [--request-id <id>] [--no-wait]',
+    summary: "Transfer the certificates listed in a file (or stdin: -, up to 85000) or in a manifest in the stack's bucket (up to 100000), with a progress bar and a summary",
+    options: ['to', 'message', 'timeout', 'no-restore', 'request-id', 'max-concurrency', 'no-wait', 'manifest'],
+    examples: [
+      'batch --to 222222222222 certificates.txt',
+      'cut -f1 fleet.tsv | cert-transfer batch --to 222222222222 - --no-wait',
+      'batch --to 222222222222 --manifest s3://<ManifestBucketName>/fleets/acme.txt',
+    ],
+    fields: { ...TRANSFER_FIELDS, certificateIds: '<file>', manifest: '--manifest', maxConcurrency: '--max-concurrency' },
     async run(ctx, [file, ...extra], v) {
       noExtra(extra);
-      if (!file) throw new UsageError('<file|-> is required: a file of certificate ids, or - for stdin');
+      if (file && v.manifest !== undefined) throw new UsageError('give <file|-> or --manifest, not both');
+      if (!file && v.manifest === undefined) throw new UsageError('<file|-> is required: a file of certificate ids, or - for stdin (or --manifest s3://bucket/key)');
       const targetAccount = accountArg(v.to, '--to');
       const body = {
         targetAccount,
@@ -220,21 +225,26 @@ const COMMANDS: Record<string, Command> = {
         restoreOnFailure: v['no-restore'] ? false : undefined,
         requestId: v['request-id'],
       };
-      const source = file === '-' ? 'stdin' : file;
-      const certificateIds = parseCertificateList(await readInput(ctx, file), source);
-      if (certificateIds.length > MAX_BATCH_BODY_IDS)
-        throw new UsageError(`${source} lists ${certificateIds.length} certificates; a batch request takes at most ${MAX_BATCH_BODY_IDS}: split the list`);
-      const started = await ctx.client().startBatch({ ...body, certificateIds });
-      const { batchId } = started;
+      let started: BatchStarted;
+      if (v.manifest !== undefined) {
+        started = await ctx.client().startBatch({ ...body, manifest: manifestArg(v.manifest) });
+      } else {
+        const source = file === '-' ? 'stdin' : file;
+        const certificateIds = parseCertificateList(await readInput(ctx, file), source);
+        if (certificateIds.length > MAX_BATCH_BODY_IDS)
+          throw new UsageError(
+            `${source} lists ${certificateIds.length} certificates; a request body takes at most ${MAX_BATCH_BODY_IDS}: upload it to the stack's manifest bucket (aws s3 cp ${source} s3://<ManifestBucketName>/<key>) and give --manifest, or split it`,
+          );
+        started = await ctx.client().startBatch({ ...body, certificateIds });
+      }
+      const { batchId, total } = started;
       if (v['no-wait']) {
         ctx.out(
-          ctx.json
-            ? JSON.stringify(started, null, 2)
-            : `Batch ${batchId} started: ${certificateIds.length} certificates → ${targetAccount}\nFollow it: cert-transfer batch-status ${batchId} --wait${ctx.again}`,
+          ctx.json ? JSON.stringify(started, null, 2) : `Batch ${batchId} started: ${total} certificates → ${targetAccount}\nFollow it: cert-transfer batch-status ${batchId} --wait${ctx.again}`,
         );
         return EXIT.OK;
       }
-      ctx.err(`Batch ${batchId}: ${certificateIds.length} certificates → ${targetAccount}`);
+      ctx.err(`Batch ${batchId}: ${total} certificates → ${targetAccount}`);
       const final = await followBatch(ctx, batchId);
       ctx.out(ctx.json ? JSON.stringify(final, null, 2) : batchSummary(withConsole(ctx, final, 'batch')));
       return final.status === 'COMPLETED' && final.accepted === final.total ? EXIT.OK : EXIT.NOT_ACCEPTED;

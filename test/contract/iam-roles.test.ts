@@ -70,12 +70,15 @@ for (const spec of STACKS) {
       expect(problems).toEqual([]);
     });
 
-    it("names the region and the account in every granted ARN: this stack's, or a configured peer's bus", () => {
+    it("names the region and the account in every granted ARN: this stack's, or a configured peer's bus; S3 ARNs (which name neither) only this stack's buckets", () => {
+      const ctx = deployContext(stack, spec.name);
+      const buckets = new Set(resourcesOfType(stack, 'AWS::S3::Bucket').map(([id]) => ctx.resources[id].ref));
       const loose: string[] = [];
       for (const p of [...functions, ...machines]) {
         for (const s of p.statements) {
           for (const resource of s.Resource.filter((r) => r !== '*')) {
-            const [arn, partition, service, region, account] = resource.split(':');
+            const [arn, partition, service, region, account, rest] = resource.split(':');
+            if (arn === 'arn' && partition === 'aws' && service === 's3' && !region && !account && buckets.has(rest.split('/')[0])) continue;
             const peerBus = service === 'events' && /^\d{12}$/.test(account) && resource.includes(':event-bus/');
             if (arn !== 'arn' || partition !== 'aws' || /[*?]/.test(service) || region !== DEPLOY_REGION || (account !== DEPLOY_ACCOUNT && !peerBus))
               loose.push(`${p.roleId}: ${s.Action.join(', ')} on ${resource}`);

@@ -93,6 +93,12 @@ async function requestsOfCall(call: SdkCall, env: Record<string, string>, stack:
     }
     case 'sns':
       return at(fromEnv(call.env));
+    case 's3': {
+      const bucket = fromEnv(call.env);
+      if (operation !== 'GetObject') throw new Error(`${why}: no concrete ARN for ${call.action}`);
+      // S3 answers a GetObject of a missing key NoSuchKey only to a caller allowed s3:ListBucket; AccessDenied otherwise.
+      return [...at(`arn:aws:s3:::${bucket}/fleets/2026-12.txt`), { action: 's3:ListBucket', resource: `arn:aws:s3:::${bucket}`, why: `${why} of a missing key (NoSuchKey, not AccessDenied)` }];
+    }
     default:
       throw new Error(`${why}: no concrete ARN for ${call.action}`);
   }

@@ -43,6 +43,7 @@ const SERVICE_OF_PACKAGE: Record<string, string> = {
   '@aws-sdk/client-sns': 'sns',
   '@aws-sdk/client-lambda': 'lambda',
   '@aws-sdk/client-sts': 'sts',
+  '@aws-sdk/client-s3': 's3',
 };
 
 /** lib-dynamodb's document commands and the DynamoDB operation each sends. */
@@ -61,6 +62,8 @@ const DOCUMENT_COMMANDS: Record<string, string> = {
 
 /** Modules whose calls address a table given to them by environment, not through `config`. */
 const MODULE_TABLE_ENV: Record<string, string> = { 'src/ratebudget.ts': 'RATE_BUDGET_TABLE' };
+/** Modules whose S3 calls address the bucket an environment variable names (checked there, `manifestOf`). */
+const MODULE_BUCKET_ENV: Record<string, string> = { 'src/batch/manifest.ts': 'MANIFEST_BUCKET' };
 const IOT_MIDDLEWARE_MODULES = new Set(['src/ratebudget.ts']);
 
 /** The tree-shaken bundle of a handler file, SDK and other packages left as imports. */
@@ -156,6 +159,7 @@ export function readCalls(text: string): HandlerCalls {
     const result: SdkCall = { action: `${service}:${operation}`, command: name, module };
     const env = envOf(props.get('TableName') ?? props.get('TopicArn') ?? props.get('stateMachineArn') ?? props.get('EventBusName') ?? batchTable(props.get('RequestItems')), module);
     if (env) result.env = env;
+    if (service === 's3' && MODULE_BUCKET_ENV[module]) result.env = MODULE_BUCKET_ENV[module];
     if (operation === 'Query' && props.has('IndexName')) {
       const index = props.get('IndexName')!;
       result.index = ts.isStringLiteral(index) ? index.text : 'dynamic';

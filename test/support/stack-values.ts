@@ -31,6 +31,11 @@ function valuesOf(id: string, type: string, p: Props, stackName: string, region:
       const bus = p.EventBusName === undefined ? undefined : String(p.EventBusName).split('/').pop();
       return { ref: bus && bus !== 'default' ? `${bus}|${name}` : name, attributes: { Arn: ruleArn(region, account, name, bus) } };
     }
+    case 'AWS::S3::Bucket': {
+      // CloudFormation names an unnamed bucket <stack>-<logical id, lowercased>-<12 random characters>.
+      const name = str(p.BucketName, `${stackName}-${id.toLowerCase()}-a1b2c3d4e5f6`.slice(-63));
+      return { ref: name, attributes: { Arn: `arn:aws:s3:::${name}`, DomainName: `${name}.s3.amazonaws.com`, RegionalDomainName: `${name}.s3.${region}.amazonaws.com` } };
+    }
     case 'AWS::SNS::Topic': {
       const name = str(p.TopicName, `${stackName}-${id}`);
       const arn = `arn:aws:sns:${region}:${account}:${name}`;

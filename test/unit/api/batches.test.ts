@@ -3,6 +3,7 @@ import { mockClient } from 'aws-sdk-client-mock';
 import 'aws-sdk-client-mock-vitest/extend';
 import { IoTClient, ListCertificatesCommand } from '@aws-sdk/client-iot';
 import { SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
+import { GetObjectCommand, NoSuchKey, S3Client, S3ServiceException } from '@aws-sdk/client-s3';
 import { setSourceEnv, SOURCE, STRANGER, TARGET } from '../../support/env.js';
 import { useTransferTable } from '../../support/dynamo.js';
 import { certArn, certId } from '../../support/certs.js';
@@ -12,9 +13,11 @@ import { startsExecutions } from '../../support/sfn.js';
 import { draft } from '../../support/transfers.js';
 
 const BATCH_MACHINE = `arn:aws:states:us-east-1:${SOURCE}:stateMachine:certificate-transfer-batch-test`;
-setSourceEnv({ BATCH_STATE_MACHINE_ARN: BATCH_MACHINE });
+const MANIFESTS = 'certificate-transfer-test-manifestbucket-a1b2c3d4e5f6';
+setSourceEnv({ BATCH_STATE_MACHINE_ARN: BATCH_MACHINE, MANIFEST_BUCKET: MANIFESTS });
 const iot = mockClient(IoTClient);
 const sfn = mockClient(SFNClient);
+const s3 = mockClient(S3Client);
 const { handler: create } = await import('../../../functions/api/create-batch.js');
 const { handler: get } = await import('../../../functions/api/get-batch.js');
 const store = await import('../../../src/store.js');
@@ -24,6 +27,7 @@ useTransferTable();
 beforeEach(() => {
   iot.reset();
   sfn.reset();
+  s3.reset();
   startsExecutions(sfn);
 });
 
@@ -100,7 +104,7 @@ describe('POST /transfer-batches', () => {
 
   const id = certId('fixed');
   it.each([
-    ['no certificates and no filter', { targetAccount: TARGET }, 'certificateIds', 'certificateIds (or filter) is required'],
+    ['no certificates, no filter and no manifest', { targetAccount: TARGET }, 'certificateIds', 'certificateIds (or filter, or manifest) is required'],
     ['an empty list', { certificateIds: [], targetAccount: TARGET }, 'certificateIds', '1 to 85000'],
     [
       "85,001 certificates (more than the API's 6 MB Lambda event holds)",
@@ -110,7 +114,11 @@ describe('POST /transfer-batches', () => {
     ],
     ['a bad id in the list', { certificateIds: [id, 'xyz'], targetAccount: TARGET }, 'certificateIds', 'certificateIds[1] must be 64 hexadecimal'],
     ['the same certificate twice', { certificateIds: [id, id.toUpperCase()], targetAccount: TARGET }, 'certificateIds', 'certificateIds[1] repeats'],
-    ['both a list and a filter', { certificateIds: [id], filter: {}, targetAccount: TARGET }, 'filter', 'not both'],
+    ['both a list and a filter', { certificateIds: [id], filter: {}, targetAccount: TARGET }, 'filter', 'not certificateIds and filter'],
+    ['both a list and a manifest', { certificateIds: [id], manifest: { key: 'a.txt' }, targetAccount: TARGET }, 'manifest', 'not certificateIds and manifest'],
+    ['a manifest without a key', { manifest: { bucket: MANIFESTS }, targetAccount: TARGET }, 'manifest.key', 'manifest.key is required'],
+    ['a manifest with an empty key', { manifest: { key: '' }, targetAccount: TARGET }, 'manifest.key', '1 to 1024'],
+    ['a manifest in a bucket that is no bucket name', { manifest: { bucket: 'Not_A_Bucket', key: 'a.txt' }, targetAccount: TARGET }, 'manifest.bucket', 'bucket name'],
     ['a bad filter status', { filter: { status: 'REVOKED' }, targetAccount: TARGET }, 'filter.status', 'ACTIVE or INACTIVE'],
     ['an unknown filter field', { filter: { thingGroup: 'x' }, targetAccount: TARGET }, 'filter.thingGroup', 'not a known field'],
     ['a filter date that is no date', { filter: { createdAfter: 'yesterday' }, targetAccount: TARGET }, 'filter.createdAfter', 'date-time'],
@@ -188,6 +196,95 @@ describe('POST /transfer-batches with a filter', () => {
     const res = await post({ filter: { createdAfter: '2030-01-01T00:00:00Z' }, targetAccount: TARGET });
     expect(res).toMatchObject({ status: 400, body: { field: 'filter' } });
     expect(sfn.calls()).toHaveLength(0);
+  });
+});
+
+describe('POST /transfer-batches with a manifest', () => {
+  /** GetObject answers this text (as the SDK's stream would give it). */
+  const manifestHolds = (text: string, contentLength = Buffer.byteLength(text)) => {
+    let cancelled = false;
+    s3.on(GetObjectCommand).resolves({
+      ContentLength: contentLength,
+      Body: { transformToString: async () => text, transformToWebStream: () => new ReadableStream({ cancel: () => void (cancelled = true) }) } as never,
+    });
+    return { cancelled: () => cancelled };
+  };
+  const ids = Array.from({ length: 7 }, () => certId());
+
+  it("reads the ids from the stack's manifest bucket (the CLI's file format), stores them slice by slice and records where they came from", async () => {
+    manifestHolds(
+      `# fleet A, December\n${ids.slice(0, 3).join('\n')}\n\n${ids
+        .slice(3)
+        .map((i) => i.toUpperCase())
+        .join(', ')}  # the rest\n`,
+    );
+    const res = await post({ manifest: { key: 'fleets/a.txt' }, targetAccount: TARGET, maxConcurrency: 3 });
+
+    expect(res).toMatchObject({ status: 202, body: { total: 7, status: 'RUNNING' } });
+    expect(s3).toHaveReceivedCommandTimes(GetObjectCommand, 1);
+    expect(s3).toHaveReceivedCommandWith(GetObjectCommand, { Bucket: MANIFESTS, Key: 'fleets/a.txt' });
+    expect(await startedIds()).toEqual(ids);
+    expect(await batches.getBatch(String(res.body.batchId))).toMatchObject({ total: 7, manifest: { bucket: MANIFESTS, key: 'fleets/a.txt' } });
+    expect((await getBatch(String(res.body.batchId))).body).toMatchObject({ manifest: { bucket: MANIFESTS, key: 'fleets/a.txt' }, total: 7 });
+  });
+
+  it("takes the bucket named explicitly when it is the stack's", async () => {
+    manifestHolds(ids[0]);
+    expect((await post({ manifest: { bucket: MANIFESTS, key: 'one.txt' }, targetAccount: TARGET })).status).toBe(202);
+  });
+
+  const NOT_FOUND = new NoSuchKey({ message: 'The specified key does not exist.', $metadata: { httpStatusCode: 404 } });
+  const DENIED = new S3ServiceException({ name: 'AccessDenied', $fault: 'client', message: 'Access Denied', $metadata: { httpStatusCode: 403 } });
+  it.each([
+    [
+      'another bucket (its role reads no other)',
+      { bucket: 'someone-elses-bucket', key: 'a.txt' },
+      () => manifestHolds(ids[0]),
+      'manifest.bucket',
+      `must be this deployment's manifest bucket ${MANIFESTS}`,
+    ],
+    ['a key that does not exist', { key: 'missing.txt' }, () => s3.on(GetObjectCommand).rejects(NOT_FOUND), 'manifest.key', `s3://${MANIFESTS}/missing.txt does not exist`],
+    ['an object the service may not read', { key: 'kms.txt' }, () => s3.on(GetObjectCommand).rejects(DENIED), 'manifest.key', 'may not read'],
+    ['a line that is not an id', { key: 'bad.txt' }, () => manifestHolds(`${ids[0]}\n${ids[1]}\nnot-an-id\n`), 'manifest', `s3://${MANIFESTS}/bad.txt:3: "not-an-id" is not a certificate id`],
+    ['a certificate twice', { key: 'twice.txt' }, () => manifestHolds(`${ids[0]}\n${ids[1]}\n${ids[0].toUpperCase()}\n`), 'manifest', ':3: certificate'],
+    ['no id at all', { key: 'empty.txt' }, () => manifestHolds('# nothing yet\n'), 'manifest', 'lists no certificate id'],
+    [
+      'more than 100,000 ids',
+      { key: 'huge.txt' },
+      () => manifestHolds(Array.from({ length: 100_001 }, (_, i) => i.toString(16).padStart(64, '0')).join('\n')),
+      'manifest',
+      'lists 100001 certificates; a batch holds at most 100000',
+    ],
+  ])('400 naming the field for %s, starting nothing', async (_name, manifest, arrange, field, text) => {
+    arrange();
+    const res = await post({ manifest, targetAccount: TARGET });
+    expect(res.status).toBe(400);
+    expect(res.body).toMatchObject({ error: 'ValidationError', field });
+    expect(String(res.body.message)).toContain(text);
+    expect(sfn.calls()).toHaveLength(0);
+    expect(iot.calls()).toHaveLength(0);
+  });
+
+  it('refuses an object over 16 MiB without reading it', async () => {
+    const read = manifestHolds('never read', 16 * 1024 * 1024 + 1);
+    const res = await post({ manifest: { key: 'big.bin' }, targetAccount: TARGET });
+    expect(res).toMatchObject({ status: 400, body: { field: 'manifest' } });
+    expect(String(res.body.message)).toContain('at most 16777216 bytes');
+    expect(read.cancelled()).toBe(true);
+    expect(sfn.calls()).toHaveLength(0);
+  });
+
+  it('400 naming manifest when the deployment has no manifest bucket', async () => {
+    const saved = process.env.MANIFEST_BUCKET;
+    delete process.env.MANIFEST_BUCKET;
+    try {
+      const res = await post({ manifest: { key: 'a.txt' }, targetAccount: TARGET });
+      expect(res).toMatchObject({ status: 400, body: { field: 'manifest' } });
+      expect(String(res.body.message)).toContain('no manifest bucket');
+      expect(s3.calls()).toHaveLength(0);
+    } finally {
+      process.env.MANIFEST_BUCKET = saved;
+    }
   });
 });
 

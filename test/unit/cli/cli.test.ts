@@ -272,7 +272,33 @@ describe('cert-transfer against the API', () => {
     const ids = Array.from({ length: 85_001 }, (_, i) => i.toString(16).padStart(64, '0')).join('\n');
     const run = await cli(['batch', '--to', '222222222222', '-', '--local'], {}, { stdin: stdinOf(ids) });
     expect(run.code).toBe(2);
-    expect(run.stderr).toContain('stdin lists 85001 certificates; a batch request takes at most 85000');
+    expect(run.stderr).toContain("stdin lists 85001 certificates; a request body takes at most 85000: upload it to the stack's manifest bucket");
+    expect(run.stderr).toContain('--manifest');
+  });
+
+  it.each([
+    ['s3://certificate-transfer-prod-manifestbucket-a1b2/fleets/acme 2026.txt', { bucket: 'certificate-transfer-prod-manifestbucket-a1b2', key: 'fleets/acme 2026.txt' }],
+    ['fleets/acme.txt', { key: 'fleets/acme.txt' }],
+  ])('batch --manifest %s sends the manifest, not ids, and follows the batch by its total', async (manifest, expected) => {
+    const run = await cli(['batch', '--to', '222222222222', '--manifest', manifest, '--no-wait', '--local'], {
+      startBatch: async () => ({ batchId: BID, status: 'RUNNING', total: 90_000 }),
+    });
+    expect(run.code).toBe(0);
+    expect(run.calls).toHaveLength(1);
+    expect(run.calls[0].args[0]).toMatchObject({ targetAccount: '222222222222', manifest: expected });
+    expect(run.calls[0].args[0]).not.toHaveProperty('certificateIds');
+    expect(run.stdout).toContain(`Batch ${BID} started: 90000 certificates → 222222222222`);
+  });
+
+  it.each([
+    [['batch', '--to', '222222222222', 'ids.txt', '--manifest', 'a.txt', '--local'], 'give <file|-> or --manifest, not both'],
+    [['batch', '--to', '222222222222', '--manifest', 's3://bucket-only', '--local'], '--manifest must be s3://<bucket>/<key>'],
+    [['batch', '--to', '222222222222', '--manifest', 's3://bucket/', '--local'], '--manifest must be s3://<bucket>/<key>'],
+  ])('batch refuses %j before calling the API (exit 2)', async (argv, message) => {
+    const run = await cli(argv);
+    expect(run.code).toBe(2);
+    expect(run.calls).toHaveLength(0);
+    expect(run.stderr).toContain(message);
   });
 });
 
@@ -284,7 +310,7 @@ describe('cert-transfer <command> --help', () => {
     cancel: ['--reason <text>'],
     repair: [],
     watch: [],
-    batch: ['--to <account>', '--message <text>', '--timeout <duration>', '--max-concurrency <n>', '--no-restore', '--request-id <id>', '--no-wait'],
+    batch: ['--to <account>', '--message <text>', '--timeout <duration>', '--max-concurrency <n>', '--no-restore', '--request-id <id>', '--no-wait', '--manifest <s3://bucket/key|key>'],
     'batch-status': ['--wait'],
     doctor: [],
   };
