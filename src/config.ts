@@ -91,6 +91,10 @@ export const config = {
   get batchStateMachineArn(): string {
     return required('BATCH_STATE_MACHINE_ARN');
   },
+  /** The one endpoint every SDK client is pointed at (the local cloud sets it; on AWS it is unset). */
+  get awsEndpointUrl(): string | undefined {
+    return optional('AWS_ENDPOINT_URL');
+  },
   /** The stack's bucket for batch manifests (`POST /transfer-batches {manifest}`); unset, manifests are refused. */
   get manifestBucket(): string | undefined {
     return optional('MANIFEST_BUCKET');
