@@ -30,19 +30,22 @@ export async function readManifest(manifest: ManifestRef): Promise<string[]> {
       object.Body?.transformToWebStream()
         .cancel()
         .catch(() => undefined);
-      throw new ValidationError('manifest', `${uri(manifest)} is ${object.ContentLength} bytes; a manifest is at most ${MAX_MANIFEST_BYTES} bytes (${MAX_BATCH_SIZE} ids)`);
+      throw new ValidationError('manifest', `manifest ${uri(manifest)} is ${object.ContentLength} bytes; a manifest is at most ${MAX_MANIFEST_BYTES} bytes (${MAX_BATCH_SIZE} ids)`);
     }
     text = (await object.Body?.transformToString('utf8')) ?? '';
   } catch (err) {
     if (err instanceof ValidationError) throw err;
     switch (awsErrorName(err)) {
       case 'NoSuchKey':
-        throw new ValidationError('manifest.key', `${uri(manifest)} does not exist: upload the list of ids first (aws s3 cp ids.txt ${uri(manifest)})`);
+        throw new ValidationError('manifest.key', `manifest.key names no object: ${uri(manifest)} does not exist; upload the list of ids first (aws s3 cp ids.txt ${uri(manifest)})`);
       case 'NoSuchBucket':
-        throw new ValidationError('manifest.bucket', `bucket ${manifest.bucket} does not exist`);
+        throw new ValidationError('manifest.bucket', `manifest.bucket ${manifest.bucket} does not exist`);
       case 'AccessDenied':
       case 'KMS.AccessDeniedException':
-        throw new ValidationError('manifest.key', `the service may not read ${uri(manifest)} (AccessDenied): upload it to the stack's manifest bucket without a KMS key of your own`);
+        throw new ValidationError(
+          'manifest.key',
+          `manifest.key names an object the service may not read: ${uri(manifest)} (AccessDenied): upload it to the stack's manifest bucket without a KMS key of your own`,
+        );
       default:
         throw err;
     }
@@ -52,9 +55,9 @@ export async function readManifest(manifest: ManifestRef): Promise<string[]> {
     ids = parseIdList(text);
   } catch (err) {
     if (!(err instanceof IdListError)) throw err;
-    throw new ValidationError('manifest', `${uri(manifest)}${err.line === undefined ? '' : `:${err.line}`}: ${err.problem}`);
+    throw new ValidationError('manifest', `manifest ${uri(manifest)}${err.line === undefined ? '' : `:${err.line}`}: ${err.problem}`);
   }
-  if (ids.length > MAX_BATCH_SIZE) throw new ValidationError('manifest', `${uri(manifest)} lists ${ids.length} certificates; a batch holds at most ${MAX_BATCH_SIZE}: split it`);
+  if (ids.length > MAX_BATCH_SIZE) throw new ValidationError('manifest', `manifest ${uri(manifest)} lists ${ids.length} certificates; a batch holds at most ${MAX_BATCH_SIZE}: split it`);
   return ids;
 }
 
@@ -62,6 +65,6 @@ export async function readManifest(manifest: ManifestRef): Promise<string[]> {
 export function manifestOf(input: { bucket?: string | null; key: string }): ManifestRef {
   const bucket = config.manifestBucket;
   if (!bucket) throw new ValidationError('manifest', 'this deployment has no manifest bucket: list certificateIds, or give a filter');
-  if (input.bucket && input.bucket !== bucket) throw new ValidationError('manifest.bucket', `must be this deployment's manifest bucket ${bucket} (its role reads no other)`);
+  if (input.bucket && input.bucket !== bucket) throw new ValidationError('manifest.bucket', `manifest.bucket must be this deployment's manifest bucket ${bucket} (its role reads no other)`);
   return { bucket, key: input.key };
 }

@@ -5,11 +5,12 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PutEventsCommand } from '@aws-sdk/client-eventbridge';
 import { ScanCommand } from '@aws-sdk/lib-dynamodb';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { TransferApiClient } from '../../src/api-client.js';
 import { makeDeviceCertificate, startTestCloud, until, type DeviceCertificate, type TestCloud } from '../support/cloud.js';
 import { RECONCILER_RUN_KEY } from '../../src/keys.js';
-import { MAX_BATCH_BODY_IDS } from '../../src/validation.js';
+import { MAX_BATCH_BODY_IDS, MAX_BATCH_SIZE } from '../../src/validation.js';
 
 /*
  * Malformed and hostile input, table-driven, across every way in: the REST
@@ -39,6 +40,12 @@ beforeAll(async () => {
   const started = await t.api().startTransfer({ certificateId: waiting.certificateId, targetAccount: HUMAN });
   awaiting = { transferId: String(started.transferId), certificateId: waiting.certificateId };
   await until('the offer', async () => (await t.api().getTransfer(awaiting.transferId)).status === 'AWAITING_DECISION');
+  // Manifests an operator got wrong, uploaded to the stack's bucket.
+  const s3 = new S3Client({ endpoint: t.cloud.awsUrl, region: 'us-east-1', forcePathStyle: true, credentials: { accessKeyId: SOURCE, secretAccessKey: 'x' } });
+  const put = (key: string, body: string) => s3.send(new PutObjectCommand({ Bucket: t.cloud.stacks[0].resources.ManifestBucket.ref, Key: key, Body: body }));
+  await put('too-many.txt', Array.from({ length: MAX_BATCH_SIZE + 1 }, (_, i) => i.toString(16).padStart(64, '0')).join('\n'));
+  await put('typo.txt', `${cert.certificateId}\n${cert.certificateId.slice(1)}\n`);
+  s3.destroy();
 }, 60_000);
 afterAll(async () => {
   await t?.stop();
@@ -173,6 +180,30 @@ const http: HttpCase[] = [
     send: () => api().request('POST', '/transfer-batches', { certificateIds: Array.from({ length: MAX_BATCH_BODY_IDS + 1 }, (_, i) => i.toString(16).padStart(64, '0')), targetAccount: AUTO }),
     status: 400,
     field: 'certificateIds',
+  },
+  {
+    name: 'POST /transfer-batches with a manifest of 100,001 ids',
+    send: () => api().request('POST', '/transfer-batches', { manifest: { key: 'too-many.txt' }, targetAccount: AUTO }),
+    status: 400,
+    field: 'manifest',
+  },
+  {
+    name: 'POST /transfer-batches with a manifest line that is no id',
+    send: () => api().request('POST', '/transfer-batches', { manifest: { key: 'typo.txt' }, targetAccount: AUTO }),
+    status: 400,
+    field: 'manifest',
+  },
+  {
+    name: 'POST /transfer-batches with a manifest never uploaded',
+    send: () => api().request('POST', '/transfer-batches', { manifest: { key: 'nope.txt' }, targetAccount: AUTO }),
+    status: 400,
+    field: 'manifest.key',
+  },
+  {
+    name: "POST /transfer-batches with a manifest in another account's bucket",
+    send: () => api().request('POST', '/transfer-batches', { manifest: { bucket: 'someone-elses-bucket', key: 'typo.txt' }, targetAccount: AUTO }),
+    status: 400,
+    field: 'manifest.bucket',
   },
   { name: 'POST /transfer-batches with no ids', send: () => api().request('POST', '/transfer-batches', { certificateIds: [], targetAccount: AUTO }), status: 400, field: 'certificateIds' },
   {

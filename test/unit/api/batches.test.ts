@@ -261,6 +261,8 @@ describe('POST /transfer-batches with a manifest', () => {
     expect(res.status).toBe(400);
     expect(res.body).toMatchObject({ error: 'ValidationError', field });
     expect(String(res.body.message)).toContain(text);
+    // The message names the field too, for readers of the message alone (logs, the CLI).
+    expect(String(res.body.message)).toMatch(new RegExp(`^${field.replace('.', '\\.')} `));
     expect(sfn.calls()).toHaveLength(0);
     expect(iot.calls()).toHaveLength(0);
   });
