@@ -22,7 +22,7 @@ import type { DeployedStack } from './deployed-stack.js';
 import type { ConsoleDeps } from './console/data.js';
 import { createConsole } from './console/server.js';
 import { IamAuthorizer, type Denial } from './iam/authorizer.js';
-import { edgeAuthorizer } from './iam/edge.js';
+import { edgeAuthorizer, mayListBucket } from './iam/edge.js';
 import { rolesOfStack } from './iam/stack-roles.js';
 import { LambdaPolicies, eventBridgeRuleName, permissionsOfStack, scheduleRuleName } from './iam/lambda-permissions.js';
 import { invokeAsync } from './lambda/async-invoke.js';
@@ -344,7 +344,14 @@ export async function startLocalCloud(opts: LocalCloudOptions = {}): Promise<Loc
     const stopStatusEvents = publishExecutionStatusEvents(sfn, (ctx, entry) => events.putServiceEvent(ctx, entry));
 
     const edge = await startEdge(
-      [createIotProvider(iot), createStepFunctionsProvider(sfn), createEventBridgeProvider(events), createSnsProvider(sns), createS3Provider(s3), createDynamoProvider(dynamo, opts.onDynamoRequest)],
+      [
+        createIotProvider(iot),
+        createStepFunctionsProvider(sfn),
+        createEventBridgeProvider(events),
+        createSnsProvider(sns),
+        createS3Provider(s3, { mayList: mayListBucket(iam) }),
+        createDynamoProvider(dynamo, opts.onDynamoRequest),
+      ],
       opts.awsPort ?? 4566,
       host,
       edgeAuthorizer(iam),

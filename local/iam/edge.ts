@@ -63,3 +63,12 @@ export function edgeAuthorizer(authorizer: IamAuthorizer): (req: AwsRequest) => 
     return decision.allowed ? undefined : accessDenied(req.service, decision.message!);
   };
 }
+
+/**
+ * The local S3's `mayList` hook: whether the caller may s3:ListBucket the bucket, which decides
+ * whether S3 tells it a key is missing (NoSuchKey) or only that it may not know (AccessDenied).
+ * Account (root) callers and a disabled authorizer always may, as everywhere in the local IAM.
+ */
+export function mayListBucket(authorizer: IamAuthorizer): (req: AwsRequest, bucket: string) => Promise<boolean> {
+  return async (req, bucket) => (await authorizer.authorize(principalOf(req), 's3:ListBucket', [`arn:aws:s3:::${bucket}`])).allowed;
+}

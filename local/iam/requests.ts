@@ -131,6 +131,13 @@ const S3_ACTIONS: Record<S3Operation, string> = {
   GetObject: 'GetObject',
   HeadObject: 'GetObject',
   DeleteObject: 'DeleteObject',
+  // A multipart upload is a PutObject in IAM's eyes, from its creation to its completion.
+  ListMultipartUploads: 'ListBucketMultipartUploads',
+  CreateMultipartUpload: 'PutObject',
+  UploadPart: 'PutObject',
+  CompleteMultipartUpload: 'PutObject',
+  AbortMultipartUpload: 'AbortMultipartUpload',
+  ListParts: 'ListMultipartUploadParts',
 };
 
 /** S3 ARNs name no region or account: `arn:aws:s3:::bucket`, `arn:aws:s3:::bucket/key`. */

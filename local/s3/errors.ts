@@ -32,6 +32,9 @@ export const notImplemented = (what: string) =>
   new S3Error('NotImplemented', `A header you provided implies functionality that is not implemented (${what} is not implemented by the local cloud)`, 501);
 export const invalidArgument = (message: string, name: string, value: string) => new S3Error('InvalidArgument', message, 400, { ArgumentName: name, ArgumentValue: value });
 export const invalidRequest = (message: string) => new S3Error('InvalidRequest', message, 400);
+export const malformedXml = () => new S3Error('MalformedXML', 'The XML you provided was not well-formed or did not validate against our published schema', 400);
+export const noSuchUpload = (uploadId: string) =>
+  new S3Error('NoSuchUpload', 'The specified upload does not exist. The upload ID may be invalid, or the upload may have been aborted or completed.', 404, { UploadId: uploadId });
 
 /** The wire form of an error; `method` HEAD gets the status and headers only, as S3 answers it. */
 export function errorResponse(err: S3Error, method: string): AwsResponse {

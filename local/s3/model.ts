@@ -1,5 +1,7 @@
-// The local S3's state: buckets (owner account, region, creation date) and their objects,
-// in memory, with a JSON snapshot (bodies base64) the local cloud writes on save and reads on start.
+// The local S3's state: buckets (owner account, region, creation date), their objects and their
+// pending multipart uploads, in memory, with a JSON snapshot (bodies base64) the local cloud writes
+// on save and reads on start. Pending uploads are not in the snapshot: a restart drops them, as an
+// interrupted `aws s3 cp` would have to start over anyway.
 import { md5 } from './checksums.js';
 import { accessDeniedError, noSuchBucket, noSuchKey, S3Error } from './errors.js';
 import { bucketNameProblem } from './bucket-names.js';
@@ -10,6 +12,9 @@ import type { ChecksumAlgorithm } from './checksums.js';
 export const MAX_OBJECT_BYTES = 100 * 1024 * 1024;
 /** S3's limit on a key: 1024 bytes of UTF-8. */
 export const MAX_KEY_BYTES = 1024;
+
+/** How an object's checksum was made: over the whole body, or (multipart) over its parts' checksums. */
+export type ChecksumType = 'FULL_OBJECT' | 'COMPOSITE';
 
 export interface S3Object {
   key: string;
@@ -23,7 +28,32 @@ export interface S3Object {
   /** `x-amz-meta-*` (names without the prefix) and the stored system headers (cache-control …). */
   metadata: Record<string, string>;
   headers: Record<string, string>;
-  checksum: { algorithm: ChecksumAlgorithm; value: string };
+  /** A COMPOSITE value ends in `-<parts>`, as S3 sends it. */
+  checksum: { algorithm: ChecksumAlgorithm; value: string; type: ChecksumType };
+}
+
+/** A part of a pending multipart upload. */
+export interface S3Part {
+  partNumber: number;
+  body: Buffer;
+  /** The quoted MD5 hex of the part. */
+  etag: string;
+  lastModified: Date;
+  /** The additional checksum the client sent with the part (or S3 computed, for an upload created with an algorithm). */
+  checksum?: { algorithm: ChecksumAlgorithm; value: string };
+}
+
+/** A multipart upload between CreateMultipartUpload and its Complete or Abort: what the object will be, and the parts so far. */
+export interface S3Upload {
+  id: string;
+  key: string;
+  initiated: Date;
+  contentType: string;
+  metadata: Record<string, string>;
+  headers: Record<string, string>;
+  /** The checksum chosen at creation (`x-amz-checksum-algorithm`, `x-amz-checksum-type`). */
+  checksum?: { algorithm: ChecksumAlgorithm; type: ChecksumType };
+  parts: Map<number, S3Part>;
 }
 
 export interface S3Bucket {
@@ -32,6 +62,8 @@ export interface S3Bucket {
   region: string;
   creationDate: Date;
   objects: Map<string, S3Object>;
+  /** Pending multipart uploads by upload id: not objects, so never listed or read. */
+  uploads: Map<string, S3Upload>;
 }
 
 export interface S3Snapshot {
@@ -62,7 +94,7 @@ export class S3Model {
         409,
         { BucketName: name },
       );
-    const bucket: S3Bucket = { name, owner, region, creationDate: wholeSeconds(new Date()), objects: new Map() };
+    const bucket: S3Bucket = { name, owner, region, creationDate: wholeSeconds(new Date()), objects: new Map(), uploads: new Map() };
     this.buckets.set(name, bucket);
     return bucket;
   }
@@ -95,10 +127,15 @@ export class S3Model {
     this.buckets.delete(bucket.name);
   }
 
-  putObject(bucket: S3Bucket, key: string, o: { body: Buffer; contentType: string; metadata: Record<string, string>; headers: Record<string, string>; checksum: S3Object['checksum'] }): S3Object {
+  /** Stores an object; its ETag is the body's MD5 unless given (a multipart object's is made of its parts'). */
+  putObject(
+    bucket: S3Bucket,
+    key: string,
+    { etag, ...o }: { body: Buffer; contentType: string; metadata: Record<string, string>; headers: Record<string, string>; checksum: S3Object['checksum']; etag?: string },
+  ): S3Object {
     checkKey(key);
     if (o.body.length > MAX_OBJECT_BYTES) throw entityTooLarge(o.body.length);
-    const object: S3Object = { key, ...o, etag: `"${md5(o.body).toString('hex')}"`, lastModified: wholeSeconds(new Date()), contentLength: o.body.length };
+    const object: S3Object = { key, ...o, etag: etag ?? `"${md5(o.body).toString('hex')}"`, lastModified: wholeSeconds(new Date()), contentLength: o.body.length };
     bucket.objects.set(key, object);
     return object;
   }
@@ -132,9 +169,11 @@ export class S3Model {
       const objects = new Map<string, S3Object>();
       for (const o of b.objects) {
         const body = Buffer.from(o.body, 'base64');
-        objects.set(o.key, { ...o, body, contentLength: body.length, lastModified: new Date(o.lastModified) });
+        // Snapshots from before multipart uploads name no checksum type: every checksum then was the whole body's.
+        const checksum = { ...o.checksum, type: o.checksum.type ?? 'FULL_OBJECT' };
+        objects.set(o.key, { ...o, body, checksum, contentLength: body.length, lastModified: new Date(o.lastModified) });
       }
-      this.buckets.set(b.name, { name: b.name, owner: b.owner, region: b.region, creationDate: new Date(b.creationDate), objects });
+      this.buckets.set(b.name, { name: b.name, owner: b.owner, region: b.region, creationDate: new Date(b.creationDate), objects, uploads: new Map() });
     }
   }
 }

@@ -2,10 +2,28 @@
 // or virtual-hosted (`bucket.s3.<region>.amazonaws.com`, `bucket.localhost`). The service and
 // the IAM gate both read requests through here, so they cannot disagree on what was asked.
 import type { AwsRequest } from '../edge/types.js';
-import { notImplemented, S3Error } from './errors.js';
+import { CHECKSUM_ALGORITHMS, type ChecksumAlgorithm } from './checksums.js';
+import { malformedXml, notImplemented, S3Error } from './errors.js';
 
 export type S3Operation =
-  'ListBuckets' | 'CreateBucket' | 'HeadBucket' | 'DeleteBucket' | 'GetBucketLocation' | 'ListObjects' | 'ListObjectsV2' | 'DeleteObjects' | 'PutObject' | 'GetObject' | 'HeadObject' | 'DeleteObject';
+  | 'ListBuckets'
+  | 'CreateBucket'
+  | 'HeadBucket'
+  | 'DeleteBucket'
+  | 'GetBucketLocation'
+  | 'ListObjects'
+  | 'ListObjectsV2'
+  | 'DeleteObjects'
+  | 'PutObject'
+  | 'GetObject'
+  | 'HeadObject'
+  | 'DeleteObject'
+  | 'ListMultipartUploads'
+  | 'CreateMultipartUpload'
+  | 'UploadPart'
+  | 'CompleteMultipartUpload'
+  | 'AbortMultipartUpload'
+  | 'ListParts';
 
 export interface S3Route {
   operation: S3Operation;
@@ -33,6 +51,14 @@ const PARAMETERS = new Set([
   'response-content-language',
   'response-cache-control',
   'response-expires',
+  // Multipart uploads: which upload and part, and ListParts' and ListMultipartUploads' paging.
+  'uploadId',
+  'partNumber',
+  'max-parts',
+  'part-number-marker',
+  'max-uploads',
+  'key-marker',
+  'upload-id-marker',
   // A presigned URL's signature (query-string authentication).
   'X-Amz-Algorithm',
   'X-Amz-Credential',
@@ -91,16 +117,29 @@ export function routeOf(req: Pick<AwsRequest, 'method' | 'rawPath' | 'headers' |
     if (m === 'GET' && plain) return { operation: req.query.get('list-type') === '2' ? 'ListObjectsV2' : 'ListObjects', bucket };
     if (m === 'GET' && has('location')) return { operation: 'GetBucketLocation', bucket };
     if (m === 'POST' && has('delete')) return { operation: 'DeleteObjects', bucket };
+    if (m === 'GET' && has('uploads')) return { operation: 'ListMultipartUploads', bucket };
     throw plain ? methodNotAllowed(m, 'BUCKET') : notImplemented(`${m} /${bucket}?${sub.join('&')}`);
   }
-  if (plain && req.headers['x-amz-copy-source'] === undefined) {
+  const copy = req.headers['x-amz-copy-source'] !== undefined;
+  if (m === 'POST' && has('uploads') && !copy) return { operation: 'CreateMultipartUpload', bucket, key };
+  const uploadId = req.query.has('uploadId');
+  const partNumber = req.query.has('partNumber');
+  if (plain && uploadId && !copy) {
+    if (m === 'PUT' && partNumber) return { operation: 'UploadPart', bucket, key };
+    if (m === 'POST' && !partNumber) return { operation: 'CompleteMultipartUpload', bucket, key };
+    if (m === 'DELETE' && !partNumber) return { operation: 'AbortMultipartUpload', bucket, key };
+    if (m === 'GET' && !partNumber) return { operation: 'ListParts', bucket, key };
+  }
+  // GetObject/HeadObject of one part (`?partNumber=` alone) is not served: answering with the whole object would be a silent lie.
+  if (plain && !uploadId && !partNumber && !copy) {
     if (m === 'PUT') return { operation: 'PutObject', bucket, key };
     if (m === 'GET') return { operation: 'GetObject', bucket, key };
     if (m === 'HEAD') return { operation: 'HeadObject', bucket, key };
     if (m === 'DELETE') return { operation: 'DeleteObject', bucket, key };
     throw methodNotAllowed(m, 'OBJECT');
   }
-  throw notImplemented(req.headers['x-amz-copy-source'] !== undefined ? 'CopyObject' : `${m} /${bucket}/${key}?${sub.join('&')}`);
+  const query = [...req.query.keys()].filter((k) => !k.startsWith('X-Amz-')).join('&');
+  throw notImplemented(copy ? (uploadId ? 'UploadPartCopy' : 'CopyObject') : `${m} /${bucket}/${key}?${query}`);
 }
 
 const unescapeXml = (s: string) =>
@@ -116,4 +155,25 @@ export function deleteObjectsRequest(body: Buffer): { keys: string[]; quiet: boo
   if (!/<Delete[\s>]/.test(xml)) throw new S3Error('MalformedXML', 'The XML you provided was not well-formed or did not validate against our published schema', 400);
   const keys = [...xml.matchAll(/<Object>[\s\S]*?<Key>([\s\S]*?)<\/Key>[\s\S]*?<\/Object>/g)].map((m) => unescapeXml(m[1]));
   return { keys, quiet: /<Quiet>\s*true\s*<\/Quiet>/i.test(xml) };
+}
+
+/** The parts a CompleteMultipartUpload body lists (`<CompleteMultipartUpload><Part><PartNumber/><ETag/>[<ChecksumCRC32/>…]</Part>…`), in the order given. */
+export function completeMultipartUploadRequest(body: Buffer): { partNumber: number; etag: string; checksums: Partial<Record<ChecksumAlgorithm, string>> }[] {
+  const xml = body.toString('utf8');
+  if (!/<CompleteMultipartUpload[\s>]/.test(xml)) throw malformedXml();
+  return [...xml.matchAll(/<Part>([\s\S]*?)<\/Part>/g)].map(([, part]) => {
+    const field = (name: string) => {
+      const m = new RegExp(`<${name}>([\\s\\S]*?)</${name}>`).exec(part);
+      return m ? unescapeXml(m[1].trim()) : undefined;
+    };
+    const partNumber = field('PartNumber');
+    const etag = field('ETag');
+    if (partNumber === undefined || !/^\d+$/.test(partNumber) || etag === undefined) throw malformedXml();
+    const checksums: Partial<Record<ChecksumAlgorithm, string>> = {};
+    for (const a of CHECKSUM_ALGORITHMS) {
+      const v = field(`Checksum${a.toUpperCase()}`);
+      if (v !== undefined) checksums[a] = v;
+    }
+    return { partNumber: Number(partNumber), etag, checksums };
+  });
 }

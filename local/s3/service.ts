@@ -1,32 +1,29 @@
-// Amazon S3, just enough for manifests in a stack's bucket: buckets, objects and listings over
-// REST-XML, path-style or virtual-hosted. Each operation is one function over the model; errors
-// are S3Errors, serialized once (errors.ts). A bucket belongs to the account that created it.
-import { createHash } from 'node:crypto';
+// Amazon S3, just enough for manifests in a stack's bucket: buckets, objects, listings and multipart
+// uploads over REST-XML, path-style or virtual-hosted. Each operation is one function over the model;
+// errors are S3Errors, serialized once (errors.ts). A bucket belongs to the account that created it.
 import type { AwsRequest, AwsResponse, ServiceProvider } from '../edge/types.js';
+import { attributesOf } from './attributes.js';
 import { checksumOf, CHECKSUM_ALGORITHMS } from './checksums.js';
-import { errorResponse, invalidArgument, invalidRequest, requestIdHeaders, S3Error, xmlEscape } from './errors.js';
+import { checkWriteConditions, notModified } from './conditions.js';
+import { accessDeniedError, errorResponse, invalidArgument, invalidRequest, malformedXml, S3Error, xmlEscape } from './errors.js';
 import { continuationToken, listPage, markerOfToken, maxKeysOf, urlEncodeName, type Marker } from './listing.js';
 import { entityTooLarge, MAX_OBJECT_BYTES, S3Model, type S3Bucket, type S3Object } from './model.js';
+import { abortMultipartUpload, completeMultipartUpload, createMultipartUpload, listMultipartUploads, listParts, uploadPart } from './multipart.js';
 import { payloadOf, verifyContentSha256 } from './payload.js';
+import { el, ok, owner, xml } from './responses.js';
 import { deleteObjectsRequest, routeOf, type S3Operation } from './routes.js';
 
 export { S3Model } from './model.js';
+export { canonicalIdOf } from './responses.js';
 
-const NS = 'http://s3.amazonaws.com/doc/2006-03-01/';
-/** Headers S3 stores with an object and sends back on GET and HEAD. */
-const STORED_HEADERS = ['cache-control', 'content-disposition', 'content-language', 'expires'];
-
-/** The canonical user id S3 names an account by (64 hex), stable per account. */
-export const canonicalIdOf = (account: string) => createHash('sha256').update(`local-s3:${account}`).digest('hex');
-
-const ok = (status: number, headers: Record<string, string> = {}, body?: string | Buffer): AwsResponse => ({ status, headers: { ...requestIdHeaders(), ...headers }, body });
-
-function xml(root: string, inner: string): AwsResponse {
-  return ok(200, { 'content-type': 'application/xml' }, `<?xml version="1.0" encoding="UTF-8"?>\n<${root} xmlns="${NS}">${inner}</${root}>`);
+/** What the local S3 asks of the rest of the local cloud. */
+export interface S3ProviderOptions {
+  /**
+   * Whether the caller may s3:ListBucket `bucket`: S3 answers a GetObject or HeadObject of a missing
+   * key with NoSuchKey (404) only then, and with AccessDenied (403) otherwise (default: always may).
+   */
+  mayList?(req: AwsRequest, bucket: string): Promise<boolean>;
 }
-
-const el = (name: string, value: string | number | boolean | undefined) => (value === undefined ? '' : `<${name}>${xmlEscape(String(value))}</${name}>`);
-const owner = (account: string) => `<Owner><ID>${canonicalIdOf(account)}</ID></Owner>`;
 
 /**
  * A bucket used from another region: the edge stands for every regional endpoint, so a request signed for
@@ -41,30 +38,6 @@ function checkRegion(req: AwsRequest, bucket: S3Bucket): void {
     { Bucket: bucket.name, Endpoint: `s3.${bucket.region}.amazonaws.com` },
     { 'x-amz-bucket-region': bucket.region },
   );
-}
-
-function etagMatches(header: string, etag: string): boolean {
-  return header.split(',').some((t) => {
-    const v = t.trim().replace(/^W\//, '');
-    return v === '*' || v === etag || `"${v}"` === etag;
-  });
-}
-
-const precondition = (condition: string) => new S3Error('PreconditionFailed', 'At least one of the pre-conditions you specified did not hold', 412, { Condition: condition });
-
-/** GET/HEAD conditions in S3's order: a failed If-Match (or If-Unmodified-Since without it) is 412, a matching If-None-Match (or unmodified If-Modified-Since without it) 304. */
-function notModified(req: AwsRequest, o: S3Object): boolean {
-  const h = req.headers;
-  const date = (v: string | undefined) => (v === undefined || Number.isNaN(Date.parse(v)) ? undefined : new Date(v));
-  if (h['if-match'] !== undefined) {
-    if (!etagMatches(h['if-match'], o.etag)) throw precondition('If-Match');
-  } else {
-    const since = date(h['if-unmodified-since']);
-    if (since && o.lastModified > since) throw precondition('If-Unmodified-Since');
-  }
-  if (h['if-none-match'] !== undefined) return etagMatches(h['if-none-match'], o.etag);
-  const since = date(h['if-modified-since']);
-  return !!since && o.lastModified <= since;
 }
 
 /** A single `bytes=a-b`, `bytes=a-` or `bytes=-n` range; anything else S3 ignores (whole object). */
@@ -114,7 +87,7 @@ function getObject(model: S3Model, req: AwsRequest, bucket: S3Bucket, key: strin
   // The full object's checksum, when the client asks for it (SDKs then verify the body against it).
   if (req.headers['x-amz-checksum-mode']?.toUpperCase() === 'ENABLED') {
     headers[`x-amz-checksum-${o.checksum.algorithm}`] = o.checksum.value;
-    headers['x-amz-checksum-type'] = 'FULL_OBJECT';
+    headers['x-amz-checksum-type'] = o.checksum.type;
   }
   return ok(200, { ...headers, 'content-length': String(o.contentLength) }, head ? undefined : o.body);
 }
@@ -123,29 +96,10 @@ function putObject(model: S3Model, req: AwsRequest, bucket: S3Bucket, key: strin
   const declared = Number(req.headers['x-amz-decoded-content-length'] ?? req.headers['content-length'] ?? 0);
   if (declared > MAX_OBJECT_BYTES) throw entityTooLarge(declared);
   const { body, checksum } = payloadOf(req);
-  const existing = bucket.objects.get(key);
-  if (req.headers['if-none-match'] !== undefined) {
-    if (req.headers['if-none-match'].trim() !== '*') throw new S3Error('NotImplemented', 'A header you provided implies functionality that is not implemented', 501, { Header: 'If-None-Match' });
-    if (existing) throw precondition('If-None-Match');
-  }
-  if (req.headers['if-match'] !== undefined) {
-    if (!existing) throw new S3Error('NoSuchKey', 'The specified key does not exist.', 404, { Key: key });
-    if (!etagMatches(req.headers['if-match'], existing.etag)) throw precondition('If-Match');
-  }
-  const metadata: Record<string, string> = {};
-  const headers: Record<string, string> = {};
-  for (const [k, v] of Object.entries(req.headers)) {
-    if (k.startsWith('x-amz-meta-')) metadata[k.slice('x-amz-meta-'.length)] = v;
-    if (STORED_HEADERS.includes(k)) headers[k] = v;
-  }
-  const encoding = (req.headers['content-encoding'] ?? '')
-    .split(',')
-    .map((s) => s.trim())
-    .filter((s) => s !== '' && s !== 'aws-chunked');
-  if (encoding.length > 0) headers['content-encoding'] = encoding.join(',');
+  checkWriteConditions(req, key, bucket.objects.get(key));
   // S3 gives every object a checksum: the client's, else CRC64NVME (since December 2024).
-  const stored = checksum ?? { algorithm: 'crc64nvme' as const, value: checksumOf('crc64nvme', body) };
-  const o = model.putObject(bucket, key, { body, contentType: req.headers['content-type'] ?? 'binary/octet-stream', metadata, headers, checksum: stored });
+  const stored = { ...(checksum ?? { algorithm: 'crc64nvme' as const, value: checksumOf('crc64nvme', body) }), type: 'FULL_OBJECT' as const };
+  const o = model.putObject(bucket, key, { body, ...attributesOf(req), checksum: stored });
   return ok(200, {
     etag: o.etag,
     'x-amz-server-side-encryption': 'AES256',
@@ -171,7 +125,7 @@ function listObjects(model: S3Model, req: AwsRequest, bucket: S3Bucket, v2: bool
     .map((k) => bucket.objects.get(k)!)
     .map(
       (o) =>
-        `<Contents>${el('Key', name(o.key))}${el('LastModified', o.lastModified.toISOString())}${el('ETag', o.etag)}${el('ChecksumAlgorithm', o.checksum.algorithm.toUpperCase())}${el('ChecksumType', 'FULL_OBJECT')}${el('Size', o.contentLength)}${withOwner ? owner(bucket.owner) : ''}${el('StorageClass', 'STANDARD')}</Contents>`,
+        `<Contents>${el('Key', name(o.key))}${el('LastModified', o.lastModified.toISOString())}${el('ETag', o.etag)}${el('ChecksumAlgorithm', o.checksum.algorithm.toUpperCase())}${el('ChecksumType', o.checksum.type)}${el('Size', o.contentLength)}${withOwner ? owner(bucket.owner) : ''}${el('StorageClass', 'STANDARD')}</Contents>`,
     )
     .join('');
   const prefixes = page.commonPrefixes.map((p) => `<CommonPrefixes>${el('Prefix', name(p))}</CommonPrefixes>`).join('');
@@ -228,7 +182,7 @@ function deleteObjects(model: S3Model, req: AwsRequest, bucket: S3Bucket): AwsRe
   }
   const { body } = payloadOf(req);
   const { keys, quiet } = deleteObjectsRequest(body);
-  if (keys.length === 0 || keys.length > 1000) throw new S3Error('MalformedXML', 'The XML you provided was not well-formed or did not validate against our published schema', 400);
+  if (keys.length === 0 || keys.length > 1000) throw malformedXml();
   for (const key of keys) bucket.objects.delete(key);
   return xml('DeleteResult', quiet ? '' : keys.map((k) => `<Deleted>${el('Key', k)}</Deleted>`).join(''));
 }
@@ -253,7 +207,16 @@ const ON_BUCKET: Record<Exclude<S3Operation, 'ListBuckets' | 'CreateBucket'>, Ha
     bucket.objects.delete(key);
     return ok(204);
   },
+  ListMultipartUploads: listMultipartUploads,
+  CreateMultipartUpload: createMultipartUpload,
+  UploadPart: uploadPart,
+  CompleteMultipartUpload: completeMultipartUpload,
+  AbortMultipartUpload: abortMultipartUpload,
+  ListParts: listParts,
 };
+
+/** Operations whose body payloadOf reads (and checks against x-amz-content-sha256 itself, after undoing aws-chunked). */
+const PAYLOAD_OPERATIONS: readonly S3Operation[] = ['PutObject', 'UploadPart', 'DeleteObjects'];
 
 /** A presigned URL works until X-Amz-Date + X-Amz-Expires (at most 7 days); then S3 refuses it. */
 function checkPresignedExpiry(q: URLSearchParams): void {
@@ -270,23 +233,28 @@ function checkPresignedExpiry(q: URLSearchParams): void {
   }
 }
 
-export function handleS3(model: S3Model, req: AwsRequest): AwsResponse {
+export async function handleS3(model: S3Model, req: AwsRequest, opts: S3ProviderOptions = {}): Promise<AwsResponse> {
   try {
     const route = routeOf(req);
     checkPresignedExpiry(req.query);
     if (req.headers['authorization'] && req.headers['x-amz-content-sha256'] === undefined) throw invalidRequest('Missing required header for this request: x-amz-content-sha256');
-    if (route.operation !== 'PutObject' && route.operation !== 'DeleteObjects') verifyContentSha256(req);
+    if (!PAYLOAD_OPERATIONS.includes(route.operation)) verifyContentSha256(req);
     if (route.operation === 'ListBuckets') return listBuckets(model, req);
     if (route.operation === 'CreateBucket') return createBucket(model, req, route.bucket!);
     const bucket = model.ownedBucket(req.account, route.bucket!);
     checkRegion(req, bucket);
-    return ON_BUCKET[route.operation](model, req, bucket, route.key ?? '');
+    const key = route.key ?? '';
+    // A missing key is only named missing to a caller who could list the bucket and find out anyway.
+    if ((route.operation === 'GetObject' || route.operation === 'HeadObject') && !bucket.objects.has(key) && opts.mayList && !(await opts.mayList(req, bucket.name))) {
+      throw accessDeniedError();
+    }
+    return ON_BUCKET[route.operation](model, req, bucket, key);
   } catch (err) {
     if (err instanceof S3Error) return errorResponse(err, req.method);
     throw err;
   }
 }
 
-export function createS3Provider(model: S3Model): ServiceProvider {
-  return { name: 's3', signingNames: ['s3'], handle: async (req) => handleS3(model, req) };
+export function createS3Provider(model: S3Model, opts: S3ProviderOptions = {}): ServiceProvider {
+  return { name: 's3', signingNames: ['s3'], handle: (req) => handleS3(model, req, opts) };
 }

@@ -123,6 +123,17 @@ describe('IAM request of each call the product makes', () => {
     });
   });
 
+  it('S3 multipart uploads: create, part and complete are s3:PutObject on the object; abort, parts and uploads their own actions', async () => {
+    const s3 = (method: string, rawPath: string, query: string) => ({ ...request('s3', { method, path: rawPath }), query: new URLSearchParams(query), body: Buffer.alloc(0) });
+    const object = ['arn:aws:s3:::b/batches/ids.txt'];
+    expect(await iamRequestOf(s3('POST', '/b/batches/ids.txt', 'uploads'))).toEqual({ action: 's3:PutObject', resources: object });
+    expect(await iamRequestOf(s3('PUT', '/b/batches/ids.txt', 'partNumber=2&uploadId=u1'))).toEqual({ action: 's3:PutObject', resources: object });
+    expect(await iamRequestOf(s3('POST', '/b/batches/ids.txt', 'uploadId=u1'))).toEqual({ action: 's3:PutObject', resources: object });
+    expect(await iamRequestOf(s3('DELETE', '/b/batches/ids.txt', 'uploadId=u1'))).toEqual({ action: 's3:AbortMultipartUpload', resources: object });
+    expect(await iamRequestOf(s3('GET', '/b/batches/ids.txt', 'uploadId=u1'))).toEqual({ action: 's3:ListMultipartUploadParts', resources: object });
+    expect(await iamRequestOf(s3('GET', '/b', 'uploads&prefix=batches/'))).toEqual({ action: 's3:ListBucketMultipartUploads', resources: ['arn:aws:s3:::b'] });
+  });
+
   it('an operation unknown to the reference is left to the service (no IAM request)', async () => {
     expect(await iamRequestOf(request('states', { headers: target('AWSStepFunctions', 'NoSuchOperation'), body: {} }))).toBeUndefined();
     expect(await iamRequestOf(request('iot', { method: 'GET', path: '/no/such/route' }))).toBeUndefined();

@@ -7,7 +7,7 @@ import { CreateKeysAndCertificateCommand, DescribeCertificateCommand, IoTClient,
 import { DynamoDBClient, GetItemCommand } from '@aws-sdk/client-dynamodb';
 import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
 import { SFNClient, SendTaskSuccessCommand } from '@aws-sdk/client-sfn';
-import { CreateBucketCommand, GetObjectCommand, HeadObjectCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import { CreateBucketCommand, CreateMultipartUploadCommand, GetObjectCommand, HeadObjectCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { createS3Provider, S3Model } from '../../../local/s3/service.js';
 import { startEdge } from '../../../local/edge/server.js';
 import { IotModel } from '../../../local/iot/model.js';
@@ -19,7 +19,7 @@ import { createEventBridgeProvider } from '../../../local/eventbridge/protocol.j
 import { createDynamoProvider } from '../../../local/dynamodb/provider.js';
 import { startDynamo, type DynamoServer } from '../../../local/dynamodb/server.js';
 import { IamAuthorizer } from '../../../local/iam/authorizer.js';
-import { edgeAuthorizer } from '../../../local/iam/edge.js';
+import { edgeAuthorizer, mayListBucket } from '../../../local/iam/edge.js';
 import { sessionTokenFor } from '../../../local/lambda/runtime.js';
 
 const ACCOUNT = '111111111111';
@@ -47,6 +47,19 @@ iam.putRole({
   account: ACCOUNT,
   policy: { Version: '2012-10-17', Statement: [{ Effect: 'Allow', Action: ['s3:GetObject'], Resource: [`arn:aws:s3:::${MANIFESTS}/*`] }] },
 });
+// The same reader, also allowed to list the bucket (as the product's batch API role is).
+const LISTER = `arn:aws:iam::${ACCOUNT}:role/certificate-transfer-local-apiCreateBatch-us-east-1-lambdaRole`;
+iam.putRole({
+  arn: LISTER,
+  account: ACCOUNT,
+  policy: {
+    Version: '2012-10-17',
+    Statement: [
+      { Effect: 'Allow', Action: ['s3:GetObject'], Resource: [`arn:aws:s3:::${MANIFESTS}/*`] },
+      { Effect: 'Allow', Action: ['s3:ListBucket'], Resource: [`arn:aws:s3:::${MANIFESTS}`] },
+    ],
+  },
+});
 const s3 = new S3Model();
 
 const roleCredentials = { accessKeyId: ACCOUNT, secretAccessKey: 'x', sessionToken: sessionTokenFor(ROLE, SESSION) };
@@ -58,7 +71,7 @@ beforeAll(async () => {
   dynamo = await startDynamo();
   const sfn = new StepFunctionsModel({ invokeTask: async () => null });
   const edge = await startEdge(
-    [createIotProvider(iot), createStepFunctionsProvider(sfn), createEventBridgeProvider(new EventBridgeModel()), createDynamoProvider(dynamo), createS3Provider(s3)],
+    [createIotProvider(iot), createStepFunctionsProvider(sfn), createEventBridgeProvider(new EventBridgeModel()), createDynamoProvider(dynamo), createS3Provider(s3, { mayList: mayListBucket(iam) })],
     0,
     '127.0.0.1',
     edgeAuthorizer(iam),
@@ -134,6 +147,39 @@ describe('AccessDeniedException on the wire', () => {
     // Another bucket's objects are outside its grant.
     const other = await rejection(reader.send(new GetObjectCommand({ Bucket: 'manifests-c', Key: 'batch/ids.txt' })));
     expect([other.name, other.$metadata?.httpStatusCode]).toEqual(['AccessDenied', 403]);
+  });
+
+  it('S3: a role allowed only s3:GetObject cannot start a multipart upload (s3:PutObject on the object), and none is left pending', async () => {
+    const reader = new S3Client({ endpoint: url, region: REGION, forcePathStyle: true, credentials: { ...rootCredentials, sessionToken: sessionTokenFor(READER, READER_SESSION) }, maxAttempts: 1 });
+    const err = await rejection(reader.send(new CreateMultipartUploadCommand({ Bucket: MANIFESTS, Key: 'batch/big.txt' })));
+    expect([err.name, err.$metadata?.httpStatusCode]).toEqual(['AccessDenied', 403]);
+    expect(err.message).toBe(
+      `User: arn:aws:sts::${ACCOUNT}:assumed-role/certificate-transfer-local-readManifest-us-east-1-lambdaRole/${READER_SESSION} is not authorized to perform: s3:PutObject on resource: arn:aws:s3:::${MANIFESTS}/batch/big.txt because no identity-based policy allows the s3:PutObject action`,
+    );
+    expect(s3.bucket(MANIFESTS)!.uploads.size).toBe(0);
+  });
+
+  it('S3: a missing key is NoSuchKey (404) only to a caller allowed s3:ListBucket; a GetObject-only role gets AccessDenied (403) but still reads what exists', async () => {
+    const client = (roleArn: string, session: string) =>
+      new S3Client({ endpoint: url, region: REGION, forcePathStyle: true, credentials: { ...rootCredentials, sessionToken: sessionTokenFor(roleArn, session) }, maxAttempts: 1 });
+    const reader = client(READER, READER_SESSION);
+    const lister = client(LISTER, 'certificate-transfer-local-apiCreateBatch');
+    const root = new S3Client({ endpoint: url, region: REGION, forcePathStyle: true, credentials: rootCredentials, maxAttempts: 1 });
+    await root.send(new PutObjectCommand({ Bucket: MANIFESTS, Key: 'batch/present.txt', Body: 'cert-3\n' }));
+    const missing = { Bucket: MANIFESTS, Key: 'batch/never-uploaded.txt' };
+
+    const denied = await rejection(reader.send(new GetObjectCommand(missing)));
+    expect([denied.name, denied.$metadata?.httpStatusCode]).toEqual(['AccessDenied', 403]);
+    expect((await rejection(reader.send(new HeadObjectCommand(missing)))).$metadata?.httpStatusCode).toBe(403);
+    expect(iam.recentDenials().at(-1)).toMatchObject({ action: 's3:ListBucket', resource: `arn:aws:s3:::${MANIFESTS}` });
+    expect(await (await reader.send(new GetObjectCommand({ Bucket: MANIFESTS, Key: 'batch/present.txt' }))).Body!.transformToString()).toBe('cert-3\n');
+
+    for (const caller of [lister, root]) {
+      const notFound = await rejection(caller.send(new GetObjectCommand(missing)));
+      expect([notFound.name, notFound.$metadata?.httpStatusCode]).toEqual(['NoSuchKey', 404]);
+      const head = await rejection(caller.send(new HeadObjectCommand(missing)));
+      expect([head.name, head.$metadata?.httpStatusCode]).toEqual(['NotFound', 404]);
+    }
   });
 
   it('S3: a role allowed nothing in S3 is denied the read (403 AccessDenied, S3’s XML), even of its own account’s bucket', async () => {

@@ -48,6 +48,28 @@ describe.skipIf(!hasAwsCli)('the AWS CLI against the local S3', () => {
     expect(meta.ContentLength).toBe(body.length);
   });
 
+  it('s3 cp of a 12 MiB manifest goes multipart (the CLI’s 8 MiB parts): the object has the -2 ETag, s3 cp back gives the same bytes, nothing is left pending', async () => {
+    const MiB = 1024 * 1024;
+    const body = randomBytes(12 * MiB);
+    const file = join(dir, 'batch-12mib.bin');
+    writeFileSync(file, body);
+    const key = 'uploads/batch 12 MiB ✓.bin';
+    await aws(['s3', 'cp', file, `s3://${BUCKET}/${key}`]);
+
+    const md5 = (b: Buffer) => createHash('md5').update(b).digest();
+    const expected = `"${createHash('md5')
+      .update(Buffer.concat([md5(body.subarray(0, 8 * MiB)), md5(body.subarray(8 * MiB))]))
+      .digest('hex')}-2"`;
+    const head = JSON.parse((await aws(['s3api', 'head-object', '--bucket', BUCKET, '--key', key, '--output', 'json'])).stdout) as { ETag: string; ContentLength: number };
+    expect([head.ETag, head.ContentLength]).toEqual([expected, body.length]);
+
+    const back = join(dir, 'batch-12mib.back');
+    await aws(['s3', 'cp', `s3://${BUCKET}/${key}`, back]);
+    expect(readFileSync(back).equals(body)).toBe(true);
+    const pending = (await aws(['s3api', 'list-multipart-uploads', '--bucket', BUCKET, '--output', 'json'])).stdout;
+    expect(pending.trim() === '' ? [] : ((JSON.parse(pending) as { Uploads?: unknown[] }).Uploads ?? [])).toEqual([]);
+  });
+
   it('s3 ls lists buckets, then keys and prefixes of a bucket', async () => {
     await aws(['s3api', 'put-object', '--bucket', BUCKET, '--key', 'top.txt', '--body', writeTemp('top.txt', 'ids')]);
     expect((await aws(['s3', 'ls'])).stdout).toMatch(new RegExp(`\\d{4}-\\d{2}-\\d{2} \\d{2}:\\d{2}:\\d{2} ${BUCKET}\\n`));

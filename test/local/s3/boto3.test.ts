@@ -36,6 +36,45 @@ out = {'put': put['ETag'], 'same': got == body, 'etag': head['ETag'], 'length': 
     expect(s3.model.bucket(BUCKET)!.objects.get(key)!.body.equals(body)).toBe(true);
   });
 
+  it('upload_file of 11 MiB in 5 MiB parts (s3transfer, CRC32 parts): download_file gives the same bytes; ETag and composite CRC32 are S3’s', async () => {
+    const body = randomBytes(11 * 1024 * 1024);
+    const key = 'ops uploads/batch 11 MiB ✓.bin';
+    const out = await boto3<{ same: boolean; etag: string; expectedEtag: string; crc32: string; expectedCrc32: string; type: string; pending: number }>(
+      s3.url,
+      `
+import base64, hashlib, os, tempfile, zlib
+from boto3.s3.transfer import TransferConfig
+MiB = 1024 * 1024
+body = base64.b64decode(open(argv[1]).read())
+config = TransferConfig(multipart_threshold=5 * MiB, multipart_chunksize=5 * MiB)
+work = tempfile.mkdtemp()
+src, dst = os.path.join(work, 'up.bin'), os.path.join(work, 'down.bin')
+open(src, 'wb').write(body)
+s3.upload_file(src, '${BUCKET}', argv[0], Config=config)
+s3.download_file('${BUCKET}', argv[0], dst, Config=config)
+parts = [body[i:i + 5 * MiB] for i in range(0, len(body), 5 * MiB)]
+head = s3.head_object(Bucket='${BUCKET}', Key=argv[0], ChecksumMode='ENABLED')
+crc = lambda b: zlib.crc32(b).to_bytes(4, 'big')
+out = {
+  'same': open(dst, 'rb').read() == body,
+  'etag': head['ETag'],
+  'expectedEtag': '"%s-%d"' % (hashlib.md5(b''.join(hashlib.md5(p).digest() for p in parts)).hexdigest(), len(parts)),
+  'crc32': head.get('ChecksumCRC32'),
+  'expectedCrc32': '%s-%d' % (base64.b64encode(crc(b''.join(crc(p) for p in parts))).decode(), len(parts)),
+  'type': head.get('ChecksumType'),
+  'pending': len(s3.list_multipart_uploads(Bucket='${BUCKET}').get('Uploads', [])),
+}
+`,
+      [key, await tempBase64(body)],
+    );
+    expect(out.same).toBe(true);
+    expect(out.etag).toMatch(/-3"$/);
+    expect(out.etag).toBe(out.expectedEtag);
+    expect([out.crc32, out.type]).toEqual([out.expectedCrc32, 'COMPOSITE']);
+    expect(out.pending).toBe(0);
+    expect(s3.model.bucket(BUCKET)!.objects.get(key)!.body.equals(body)).toBe(true);
+  });
+
   it('error codes and statuses as botocore surfaces them: NoSuchKey 404, NoSuchBucket 404, HEAD 404, AccessDenied 403', async () => {
     await boto3(s3.url, `s3.put_object(Bucket='${BUCKET}', Key='private.txt', Body=b'ids')`);
     const snippet = `

@@ -99,6 +99,85 @@ describe('request bodies', () => {
   });
 });
 
+describe('multipart uploads on the wire', () => {
+  const MiB = 1024 * 1024;
+  const create = async (key: string) => {
+    const res = await send('POST', `/${BUCKET}/${key}?uploads`);
+    expect(res.status).toBe(200);
+    const text = await res.text();
+    expect(text).toMatch(new RegExp(`<InitiateMultipartUploadResult xmlns="http://s3.amazonaws.com/doc/2006-03-01/"><Bucket>${BUCKET}</Bucket><Key>${key}</Key><UploadId>[^<]+</UploadId>`));
+    return /<UploadId>([^<]+)<\/UploadId>/.exec(text)![1];
+  };
+  const uploads = () => s3.model.bucket(BUCKET)!.uploads;
+
+  it('UploadPart reads an aws-chunked body with a CRC32 trailer as PutObject does, and returns the part’s ETag and checksum; a wrong trailer is BadDigest and no part', async () => {
+    const id = await create('chunked-parts.bin');
+    const data = Buffer.alloc(20_000, 'p');
+    const good = await send('PUT', `/${BUCKET}/chunked-parts.bin?partNumber=1&uploadId=${id}`, {
+      headers: chunkedHeaders(data),
+      body: chunked(data, `x-amz-checksum-crc32:${checksumOf('crc32', data)}\r\n`),
+    });
+    expect([good.status, good.headers.get('etag'), good.headers.get('x-amz-checksum-crc32')]).toEqual([200, `"${createHash('md5').update(data).digest('hex')}"`, checksumOf('crc32', data)]);
+    expect(uploads().get(id)!.parts.get(1)!.body.equals(data)).toBe(true);
+    const bad = await send('PUT', `/${BUCKET}/chunked-parts.bin?partNumber=2&uploadId=${id}`, {
+      headers: chunkedHeaders(data),
+      body: chunked(data, `x-amz-checksum-crc32:${checksumOf('crc32', Buffer.from('x'))}\r\n`),
+    });
+    expect([bad.status, await bad.text()]).toEqual([400, expect.stringContaining('<Code>BadDigest</Code>')]);
+    const md5 = await send('PUT', `/${BUCKET}/chunked-parts.bin?partNumber=3&uploadId=${id}`, { body: 'abc', headers: { 'content-md5': createHash('md5').update('abd').digest('base64') } });
+    expect([md5.status, await md5.text()]).toEqual([400, expect.stringContaining('<Code>BadDigest</Code>')]);
+    expect([...uploads().get(id)!.parts.keys()]).toEqual([1]);
+  });
+
+  it('a part number outside 1–10000 is InvalidArgument; an unknown upload is NoSuchUpload naming the UploadId', async () => {
+    const id = await create('numbers.bin');
+    for (const n of ['0', '10001', 'one']) {
+      const res = await send('PUT', `/${BUCKET}/numbers.bin?partNumber=${n}&uploadId=${id}`, { body: 'x' });
+      expect([n, res.status, await res.text()]).toEqual([
+        n,
+        400,
+        expect.stringContaining('<Code>InvalidArgument</Code><Message>Part number must be an integer between 1 and 10000, inclusive</Message>'),
+      ]);
+    }
+    expect((await send('PUT', `/${BUCKET}/numbers.bin?partNumber=10000&uploadId=${id}`, { body: 'x' })).status).toBe(200);
+    const unknown = await send('PUT', `/${BUCKET}/numbers.bin?partNumber=1&uploadId=nope`, { body: 'x' });
+    expect([unknown.status, await unknown.text()]).toEqual([404, expect.stringContaining('<Code>NoSuchUpload</Code>')]);
+    expect(await (await send('POST', `/${BUCKET}/numbers.bin?uploadId=nope`, { body: '<CompleteMultipartUpload/>' })).text()).toContain('<UploadId>nope</UploadId>');
+  });
+
+  it('the parts an upload holds are capped like an object (100 MiB): a part that would pass the cap is EntityTooLarge, refused from its declared length', async () => {
+    const id = await create('capped.bin');
+    expect((await send('PUT', `/${BUCKET}/capped.bin?partNumber=1&uploadId=${id}`, { body: Buffer.alloc(5 * MiB) })).status).toBe(200);
+    const data = Buffer.from('small');
+    const over = await send('PUT', `/${BUCKET}/capped.bin?partNumber=2&uploadId=${id}`, {
+      headers: { ...chunkedHeaders(data), 'x-amz-decoded-content-length': String(96 * MiB) },
+      body: chunked(data, `x-amz-checksum-crc32:${checksumOf('crc32', data)}\r\n`),
+    });
+    expect([over.status, await over.text()]).toEqual([400, expect.stringMatching(/<Code>EntityTooLarge<\/Code>.*<MaxSizeAllowed>104857600<\/MaxSizeAllowed>/)]);
+    expect([...uploads().get(id)!.parts.keys()]).toEqual([1]);
+  });
+
+  it('Complete takes ETags with or without quotes; InvalidPart names the part; the answer is CompleteMultipartUploadResult', async () => {
+    const id = await create('complete.bin');
+    const parts = [Buffer.alloc(5 * MiB, 1), Buffer.from('tail')];
+    for (const [i, p] of parts.entries()) expect((await send('PUT', `/${BUCKET}/complete.bin?partNumber=${i + 1}&uploadId=${id}`, { body: p })).status).toBe(200);
+    const hex = parts.map((p) => createHash('md5').update(p).digest('hex'));
+    const body = (etags: string[]) => `<CompleteMultipartUpload>${etags.map((e, i) => `<Part><ETag>${e}</ETag><PartNumber>${i + 1}</PartNumber></Part>`).join('')}</CompleteMultipartUpload>`;
+    const invalid = await send('POST', `/${BUCKET}/complete.bin?uploadId=${id}`, { body: body([hex[0], '0'.repeat(32)]) });
+    expect([invalid.status, await invalid.text()]).toEqual([400, expect.stringContaining(`<Code>InvalidPart</Code>`)]);
+    const done = await send('POST', `/${BUCKET}/complete.bin?uploadId=${id}`, { body: body([hex[0], `&quot;${hex[1]}&quot;`]) });
+    const etag = `"${createHash('md5')
+      .update(Buffer.concat(hex.map((h) => Buffer.from(h, 'hex'))))
+      .digest('hex')}-2"`;
+    expect([done.status, await done.text()]).toEqual([
+      200,
+      expect.stringMatching(new RegExp(`<CompleteMultipartUploadResult[^>]*><Location>[^<]+</Location><Bucket>${BUCKET}</Bucket><Key>complete.bin</Key><ETag>${etag.replace(/"/g, '&quot;')}</ETag>`)),
+    ]);
+    expect(s3.model.bucket(BUCKET)!.objects.get('complete.bin')!.body.equals(Buffer.concat(parts))).toBe(true);
+    expect(uploads().has(id)).toBe(false);
+  });
+});
+
 describe('errors and addressing', () => {
   it('an error is S3’s XML with the status, its RequestId the x-amz-request-id header; a HEAD gets the status and no body', async () => {
     const res = await send('GET', `/${BUCKET}/no%20such/key`);
@@ -132,12 +211,14 @@ describe('errors and addressing', () => {
   });
 
   it('what the local S3 does not serve is NotImplemented (501), never a silent 200', async () => {
-    for (const [method, path] of [
+    for (const [method, path, headers] of [
       ['GET', `/${BUCKET}?acl`],
-      ['POST', `/${BUCKET}/big.bin?uploads`],
       ['PUT', `/${BUCKET}?policy`],
-    ] as const) {
-      const res = await send(method, path, method === 'PUT' ? { body: '{}' } : {});
+      // One part of an object (GetObject partNumber), and a part copied from another object.
+      ['GET', `/${BUCKET}/hosted.txt?partNumber=1`],
+      ['PUT', `/${BUCKET}/big.bin?partNumber=1&uploadId=u`, { 'x-amz-copy-source': `/${BUCKET}/hosted.txt` }],
+    ] as [string, string, Record<string, string>?][]) {
+      const res = await send(method, path, { ...(method === 'PUT' ? { body: '{}' } : {}), headers });
       expect([path, res.status]).toEqual([path, 501]);
       expect(await res.text()).toContain('<Code>NotImplemented</Code>');
     }

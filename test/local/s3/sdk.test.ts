@@ -6,7 +6,10 @@ import { Readable } from 'node:stream';
 import { crc32 as zlibCrc32 } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
+  AbortMultipartUploadCommand,
+  CompleteMultipartUploadCommand,
   CreateBucketCommand,
+  CreateMultipartUploadCommand,
   DeleteBucketCommand,
   DeleteObjectCommand,
   DeleteObjectsCommand,
@@ -14,8 +17,11 @@ import {
   HeadBucketCommand,
   HeadObjectCommand,
   ListBucketsCommand,
+  ListMultipartUploadsCommand,
   ListObjectsV2Command,
+  ListPartsCommand,
   PutObjectCommand,
+  UploadPartCommand,
   paginateListObjectsV2,
   type ChecksumAlgorithm,
 } from '@aws-sdk/client-s3';
@@ -232,6 +238,193 @@ describe('buckets and accounts', () => {
     await s3.client().send(new DeleteObjectCommand({ Bucket: 'short-lived', Key: 'k' }));
     expect((await s3.client().send(new DeleteBucketCommand({ Bucket: 'short-lived' }))).$metadata.httpStatusCode).toBe(204);
     expect((await rejection(s3.client().send(new HeadBucketCommand({ Bucket: 'short-lived' })))).$metadata?.httpStatusCode).toBe(404);
+  });
+});
+
+describe('multipart uploads', () => {
+  const MiB = 1024 * 1024;
+  const bucket = 'multipart-sdk';
+  /** S3's multipart ETag, computed here: the MD5 of the parts' binary MD5s, then the part count. */
+  const multipartEtag = (parts: Buffer[]) =>
+    `"${createHash('md5')
+      .update(Buffer.concat(parts.map((p) => createHash('md5').update(p).digest())))
+      .digest('hex')}-${parts.length}"`;
+  const start = async (key: string, extra: Partial<ConstructorParameters<typeof CreateMultipartUploadCommand>[0]> = {}) =>
+    (await s3.client().send(new CreateMultipartUploadCommand({ Bucket: bucket, Key: key, ...extra }))).UploadId!;
+  const part = async (key: string, uploadId: string, partNumber: number, body: Buffer) =>
+    (await s3.client().send(new UploadPartCommand({ Bucket: bucket, Key: key, UploadId: uploadId, PartNumber: partNumber, Body: body }))).ETag!;
+  const complete = (key: string, uploadId: string, parts: { PartNumber: number; ETag: string }[]) =>
+    s3.client().send(new CompleteMultipartUploadCommand({ Bucket: bucket, Key: key, UploadId: uploadId, MultipartUpload: { Parts: parts } }));
+  /** Whether `key` can be seen at all: listed, or read. */
+  const visible = async (key: string) => {
+    const listed = ((await s3.client().send(new ListObjectsV2Command({ Bucket: bucket }))).Contents ?? []).some((c) => c.Key === key);
+    const read = await s3
+      .client()
+      .send(new GetObjectCommand({ Bucket: bucket, Key: key }))
+      .then(
+        async (got) => {
+          await got.Body!.transformToByteArray();
+          return 'read';
+        },
+        (e: Error) => e.name,
+      );
+    return { listed, read };
+  };
+
+  beforeAll(() => s3.client().send(new CreateBucketCommand({ Bucket: bucket })));
+
+  it('Create, UploadPart ×2, Complete: the object is the parts’ bytes with the multipart ETag; before Complete it is neither listed nor readable', async () => {
+    const key = 'batches/fleet ✓ 2026.txt';
+    const parts = [randomBytes(5 * MiB), randomBytes(2 * MiB + 17)];
+    const created = await s3.client().send(new CreateMultipartUploadCommand({ Bucket: bucket, Key: key, ContentType: 'text/plain', Metadata: { operator: 'ops-2' } }));
+    expect([created.Bucket, created.Key, created.UploadId]).toEqual([bucket, key, expect.stringMatching(/^[A-Za-z0-9_-]{32,}$/)]);
+    const uploadId = created.UploadId!;
+    const etags = [await part(key, uploadId, 1, parts[0]), await part(key, uploadId, 2, parts[1])];
+    expect(etags).toEqual(parts.map((p) => `"${md5(p)}"`));
+
+    expect(await visible(key)).toEqual({ listed: false, read: 'NoSuchKey' });
+    const listedParts = await s3.client().send(new ListPartsCommand({ Bucket: bucket, Key: key, UploadId: uploadId }));
+    expect(listedParts.Parts!.map((p) => [p.PartNumber, p.ETag, p.Size])).toEqual([
+      [1, etags[0], parts[0].length],
+      [2, etags[1], parts[1].length],
+    ]);
+    const pending = await s3.client().send(new ListMultipartUploadsCommand({ Bucket: bucket }));
+    expect(pending.Uploads!.map((u) => [u.Key, u.UploadId])).toContainEqual([key, uploadId]);
+
+    const done = await complete(key, uploadId, [
+      { PartNumber: 1, ETag: etags[0] },
+      { PartNumber: 2, ETag: etags[1] },
+    ]);
+    expect([done.Bucket, done.Key, done.ETag]).toEqual([bucket, key, multipartEtag(parts)]);
+    const got = await s3.client().send(new GetObjectCommand({ Bucket: bucket, Key: key }));
+    expect(Buffer.from(await got.Body!.transformToByteArray()).equals(Buffer.concat(parts))).toBe(true);
+    expect([got.ETag, got.ContentLength, got.ContentType, got.Metadata]).toEqual([done.ETag, 7 * MiB + 17, 'text/plain', { operator: 'ops-2' }]);
+    expect(await visible(key)).toEqual({ listed: true, read: 'read' });
+    // Completed, the upload is gone.
+    expect((await s3.client().send(new ListMultipartUploadsCommand({ Bucket: bucket }))).Uploads ?? []).not.toContainEqual(expect.objectContaining({ UploadId: uploadId }));
+    expect((await rejection(complete(key, uploadId, [{ PartNumber: 1, ETag: etags[0] }]))).name).toBe('NoSuchUpload');
+  });
+
+  it('every part but the last must be 5 MiB: two 1 MiB parts are EntityTooSmall (400), and the upload waits for a valid Complete', async () => {
+    const key = 'small-parts.bin';
+    const uploadId = await start(key);
+    const etags = [await part(key, uploadId, 1, randomBytes(MiB)), await part(key, uploadId, 2, randomBytes(MiB))];
+    const err = await rejection(
+      complete(key, uploadId, [
+        { PartNumber: 1, ETag: etags[0] },
+        { PartNumber: 2, ETag: etags[1] },
+      ]),
+    );
+    expect([err.name, err.$metadata?.httpStatusCode, err.message]).toEqual(['EntityTooSmall', 400, 'Your proposed upload is smaller than the minimum allowed size']);
+    expect(await visible(key)).toEqual({ listed: false, read: 'NoSuchKey' });
+    // A single small part is the last part: that completes.
+    expect((await complete(key, uploadId, [{ PartNumber: 1, ETag: etags[0] }])).ETag).toMatch(/^"[0-9a-f]{32}-1"$/);
+  });
+
+  it('a listed part with another ETag, or never uploaded, is InvalidPart (400); parts out of order are InvalidPartOrder (400)', async () => {
+    const key = 'invalid-parts.bin';
+    const uploadId = await start(key);
+    const etag1 = await part(key, uploadId, 1, randomBytes(5 * MiB));
+    const etag2 = await part(key, uploadId, 2, randomBytes(1024));
+    const wrong = await rejection(
+      complete(key, uploadId, [
+        { PartNumber: 1, ETag: `"${md5('something else')}"` },
+        { PartNumber: 2, ETag: etag2 },
+      ]),
+    );
+    expect([wrong.name, wrong.$metadata?.httpStatusCode]).toEqual(['InvalidPart', 400]);
+    const missing = await rejection(
+      complete(key, uploadId, [
+        { PartNumber: 1, ETag: etag1 },
+        { PartNumber: 3, ETag: etag2 },
+      ]),
+    );
+    expect(missing.name).toBe('InvalidPart');
+    const order = await rejection(
+      complete(key, uploadId, [
+        { PartNumber: 2, ETag: etag2 },
+        { PartNumber: 1, ETag: etag1 },
+      ]),
+    );
+    expect([order.name, order.$metadata?.httpStatusCode]).toEqual(['InvalidPartOrder', 400]);
+    expect(await visible(key)).toEqual({ listed: false, read: 'NoSuchKey' });
+  });
+
+  it('AbortMultipartUpload is 204; then the upload is NoSuchUpload (404) to UploadPart, Complete, ListParts and Abort, and nothing was stored', async () => {
+    const key = 'aborted.bin';
+    const uploadId = await start(key);
+    const etag = await part(key, uploadId, 1, randomBytes(1024));
+    expect((await s3.client().send(new AbortMultipartUploadCommand({ Bucket: bucket, Key: key, UploadId: uploadId }))).$metadata.httpStatusCode).toBe(204);
+    for (const call of [
+      () => part(key, uploadId, 2, randomBytes(10)),
+      () => complete(key, uploadId, [{ PartNumber: 1, ETag: etag }]),
+      () => s3.client().send(new ListPartsCommand({ Bucket: bucket, Key: key, UploadId: uploadId })),
+      () => s3.client().send(new AbortMultipartUploadCommand({ Bucket: bucket, Key: key, UploadId: uploadId })),
+    ]) {
+      const err = await rejection(call());
+      expect([err.name, err.$metadata?.httpStatusCode]).toEqual(['NoSuchUpload', 404]);
+    }
+    expect(await visible(key)).toEqual({ listed: false, read: 'NoSuchKey' });
+    // An id that never was, or one used under another key, is NoSuchUpload too.
+    const other = await start('other-key.bin');
+    expect((await rejection(part(key, other, 1, randomBytes(10)))).name).toBe('NoSuchUpload');
+    expect((await rejection(part(key, 'never-issued', 1, randomBytes(10)))).name).toBe('NoSuchUpload');
+  });
+
+  it('an upload belongs to the bucket owner: another account is AccessDenied (403) to create, upload a part or abort', async () => {
+    const key = 'owned.bin';
+    const uploadId = await start(key);
+    const stranger = s3.client(STRANGER);
+    for (const call of [
+      () => stranger.send(new CreateMultipartUploadCommand({ Bucket: bucket, Key: key })),
+      () => stranger.send(new UploadPartCommand({ Bucket: bucket, Key: key, UploadId: uploadId, PartNumber: 1, Body: 'planted' })),
+      () => stranger.send(new AbortMultipartUploadCommand({ Bucket: bucket, Key: key, UploadId: uploadId })),
+    ]) {
+      const err = await rejection(call());
+      expect([err.name, err.$metadata?.httpStatusCode]).toEqual(['AccessDenied', 403]);
+    }
+    expect(s3.model.bucket(bucket)!.uploads.get(uploadId)!.parts.size).toBe(0);
+  });
+
+  it('an upload created with SHA256 takes SHA256 parts only, wants each part’s checksum in Complete, and ends with the composite checksum', async () => {
+    const key = 'composite.bin';
+    const parts = [randomBytes(5 * MiB), randomBytes(300)];
+    const uploadId = await start(key, { ChecksumAlgorithm: 'SHA256' });
+    // The SDK's default part checksum is CRC32: not the upload's algorithm.
+    const mismatch = await rejection(part(key, uploadId, 1, parts[0]));
+    expect([mismatch.name, mismatch.$metadata?.httpStatusCode]).toEqual(['InvalidRequest', 400]);
+    const uploaded = [];
+    for (const [i, body] of parts.entries()) {
+      uploaded.push(await s3.client().send(new UploadPartCommand({ Bucket: bucket, Key: key, UploadId: uploadId, PartNumber: i + 1, Body: body, ChecksumAlgorithm: 'SHA256' })));
+    }
+    expect(uploaded.map((u) => u.ChecksumSHA256)).toEqual(parts.map((p) => createHash('sha256').update(p).digest('base64')));
+    const withoutChecksums = await rejection(
+      complete(
+        key,
+        uploadId,
+        uploaded.map((u, i) => ({ PartNumber: i + 1, ETag: u.ETag! })),
+      ),
+    );
+    expect([withoutChecksums.name, withoutChecksums.message]).toEqual([
+      'InvalidRequest',
+      'The upload was created using a sha256 checksum. The complete request must include the checksum for each part. It was missing for part 1 in the request.',
+    ]);
+    const done = await s3.client().send(
+      new CompleteMultipartUploadCommand({
+        Bucket: bucket,
+        Key: key,
+        UploadId: uploadId,
+        MultipartUpload: { Parts: uploaded.map((u, i) => ({ PartNumber: i + 1, ETag: u.ETag!, ChecksumSHA256: u.ChecksumSHA256 })) },
+      }),
+    );
+    const composite = `${createHash('sha256')
+      .update(Buffer.concat(parts.map((p) => createHash('sha256').update(p).digest())))
+      .digest('base64')}-2`;
+    expect([done.ChecksumSHA256, done.ChecksumType]).toEqual([composite, 'COMPOSITE']);
+    // The SDK does not try to check a body against a composite checksum; it reads the object.
+    const got = await s3.client().send(new GetObjectCommand({ Bucket: bucket, Key: key, ChecksumMode: 'ENABLED' }));
+    expect([got.ChecksumSHA256, got.ChecksumType]).toEqual([composite, 'COMPOSITE']);
+    expect(Buffer.from(await got.Body!.transformToByteArray()).equals(Buffer.concat(parts))).toBe(true);
   });
 });
 

@@ -1,6 +1,6 @@
 // AWS::S3::Bucket in a stack on the whole local cloud: the bucket exists in the stack's account under
 // CloudFormation's name, its Arn resolves in a role, a function reads an operator's upload through
-// its role (and may not write), and objects survive a restart from the data directory.
+// its role (and may not write; a missing key is NoSuchKey only if it may list), and objects survive a restart.
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -57,6 +57,14 @@ describe('AWS::S3::Bucket on the local cloud', () => {
     expect(await cloud.runtime.invoke(fn, { key: 'manifests/missing.txt' })).toEqual({ error: 'NoSuchKey' });
     expect(await cloud.runtime.invoke(fn, { key: 'manifests/batch-1.txt', write: true })).toEqual({ error: 'AccessDenied' });
     expect(cloud.iam.recentDenials().at(-1)).toMatchObject({ action: 's3:PutObject', resource: `arn:aws:s3:::${bucket}/manifests/batch-1.txt` });
+  });
+
+  it('a function whose role lacks s3:ListBucket reads what exists, but a missing key is AccessDenied to it, not NoSuchKey', async () => {
+    await operator().send(new PutObjectCommand({ Bucket: bucket, Key: 'manifests/batch-2.txt', Body: 'cert-c\n' }));
+    const fn = cloud.stacks[0].functions.readManifestUnlisted;
+    expect(await cloud.runtime.invoke(fn, { key: 'manifests/batch-2.txt' })).toEqual({ ids: ['cert-c'] });
+    expect(await cloud.runtime.invoke(fn, { key: 'manifests/missing.txt' })).toEqual({ error: 'AccessDenied' });
+    expect(cloud.iam.recentDenials().at(-1)).toMatchObject({ action: 's3:ListBucket', resource: `arn:aws:s3:::${bucket}` });
   });
 
   it('keeps buckets and objects across a restart from the same data directory', async () => {
