@@ -12,7 +12,10 @@ import { withDeadline } from './ratebudget.js';
  */
 export function withMiddleware<E, R>(name: string, fn: (event: E, context: Context) => Promise<R>) {
   return (
-    middy<E, R>()
+    // No early abort: middy would otherwise fail the handler with its own TimeoutError 5 ms before the
+    // deadline, an error name no retrier knows, where Lambda's kill gives Sandbox.Timedout, which each
+    // step's retrier runs again (every step is idempotent and resumes from its saved progress).
+    middy<E, R>({ timeoutEarlyInMillis: 0 })
       // Never log raw events (a task token rides in one); failures log a redacted copy below.
       .use(injectLambdaContext(logger, { resetKeys: true, logEvent: false }))
       .use({
