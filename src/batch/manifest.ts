@@ -11,6 +11,12 @@ export interface ManifestRef {
   key: string;
 }
 
+/** A manifest as read: its ids, and the ETag of the object version they came from (what the batch records). */
+export interface ManifestContents {
+  certificateIds: string[];
+  etag?: string;
+}
+
 /** 100,000 ids of 64 characters and a line break are 6.5 MB; comments and CRLFs get room, a larger object is refused unread. */
 export const MAX_MANIFEST_BYTES = 16 * 1024 * 1024;
 
@@ -22,8 +28,9 @@ const uri = (m: ManifestRef) => `s3://${m.bucket}/${m.key}`;
  * 400 naming the field: no such object, one the service may not read, too
  * large, not a list of ids, a repeat, more than {@link MAX_BATCH_SIZE}.
  */
-export async function readManifest(manifest: ManifestRef): Promise<string[]> {
+export async function readManifest(manifest: ManifestRef): Promise<ManifestContents> {
   let text: string;
+  let etag: string | undefined;
   try {
     const object = await s3.send(new GetObjectCommand({ Bucket: manifest.bucket, Key: manifest.key }));
     if ((object.ContentLength ?? 0) > MAX_MANIFEST_BYTES) {
@@ -33,6 +40,7 @@ export async function readManifest(manifest: ManifestRef): Promise<string[]> {
       throw new ValidationError('manifest', `manifest ${uri(manifest)} is ${object.ContentLength} bytes; a manifest is at most ${MAX_MANIFEST_BYTES} bytes (${MAX_BATCH_SIZE} ids)`);
     }
     text = (await object.Body?.transformToString('utf8')) ?? '';
+    etag = object.ETag;
   } catch (err) {
     if (err instanceof ValidationError) throw err;
     switch (awsErrorName(err)) {
@@ -58,7 +66,7 @@ export async function readManifest(manifest: ManifestRef): Promise<string[]> {
     throw new ValidationError('manifest', `manifest ${uri(manifest)}${err.line === undefined ? '' : `:${err.line}`}: ${err.problem}`);
   }
   if (ids.length > MAX_BATCH_SIZE) throw new ValidationError('manifest', `manifest ${uri(manifest)} lists ${ids.length} certificates; a batch holds at most ${MAX_BATCH_SIZE}: split it`);
-  return ids;
+  return { certificateIds: ids, etag };
 }
 
 /** The manifest a request names, in the one bucket this deployment reads. */

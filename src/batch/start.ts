@@ -55,8 +55,13 @@ export async function selectCertificates(filter: BatchFilter, deadline = Date.no
 export async function startBatch(request: BatchRequest, deadline?: number): Promise<{ batch: BatchRecord; truncated: boolean }> {
   let certificateIds = request.certificateIds;
   let truncated = false;
-  const manifest = request.manifest ? manifestOf(request.manifest) : undefined;
-  if (manifest) certificateIds = await readManifest(manifest);
+  let manifest: BatchRecord['manifest'];
+  if (request.manifest) {
+    const ref = manifestOf(request.manifest);
+    const read = await readManifest(ref);
+    certificateIds = read.certificateIds;
+    manifest = { ...ref, ...(read.etag ? { etag: read.etag } : {}) };
+  }
   if (!certificateIds) {
     const selection = await selectCertificates(request.filter ?? {}, deadline);
     if (selection.certificateIds.length === 0) throw new ValidationError('filter', 'filter selects no transferable certificate (ACTIVE or INACTIVE) of this account');

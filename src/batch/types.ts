@@ -25,8 +25,8 @@ export interface BatchRecord {
   requestId?: string;
   /** When the certificates were selected by a filter rather than listed. */
   filter?: BatchFilter;
-  /** When the certificates were listed in a manifest: where it was read. */
-  manifest?: { bucket: string; key: string };
+  /** When the certificates were listed in a manifest: where it was read, and the ETag of what was read. */
+  manifest?: { bucket: string; key: string; etag?: string };
   total: number;
   executionArn: string;
   createdAt: string;

@@ -205,6 +205,7 @@ describe('POST /transfer-batches with a manifest', () => {
     let cancelled = false;
     s3.on(GetObjectCommand).resolves({
       ContentLength: contentLength,
+      ETag: '"9b2cf535f27731c974343645a3985328"',
       Body: { transformToString: async () => text, transformToWebStream: () => new ReadableStream({ cancel: () => void (cancelled = true) }) } as never,
     });
     return { cancelled: () => cancelled };
@@ -224,7 +225,7 @@ describe('POST /transfer-batches with a manifest', () => {
     expect(s3).toHaveReceivedCommandTimes(GetObjectCommand, 1);
     expect(s3).toHaveReceivedCommandWith(GetObjectCommand, { Bucket: MANIFESTS, Key: 'fleets/a.txt' });
     expect(await startedIds()).toEqual(ids);
-    expect(await batches.getBatch(String(res.body.batchId))).toMatchObject({ total: 7, manifest: { bucket: MANIFESTS, key: 'fleets/a.txt' } });
+    expect(await batches.getBatch(String(res.body.batchId))).toMatchObject({ total: 7, manifest: { bucket: MANIFESTS, key: 'fleets/a.txt', etag: '"9b2cf535f27731c974343645a3985328"' } });
     expect((await getBatch(String(res.body.batchId))).body).toMatchObject({ manifest: { bucket: MANIFESTS, key: 'fleets/a.txt' }, total: 7 });
   });
 
