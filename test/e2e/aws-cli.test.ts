@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { AWS_CLI as AWS, AWS_CLI_MISSING, awsCliEnv, hasAwsCli as hasCli } from '../support/aws-cli.js';
+import { AWS_CLI as AWS, AWS_CLI_MISSING, awsCliEnv, hasAwsCli as hasCli, stderrOfFailure } from '../support/aws-cli.js';
 import { makeDeviceCertificate, startTestCloud, until, type TestCloud } from '../support/cloud.js';
 
 /*
@@ -27,14 +27,7 @@ async function aws(account: string, ...args: string[]): Promise<Record<string, u
   return stdout.trim() ? (JSON.parse(stdout) as Record<string, unknown>) : {};
 }
 
-async function awsFails(account: string, ...args: string[]): Promise<string> {
-  try {
-    await aws(account, ...args);
-  } catch (err) {
-    return String((err as { stderr?: string }).stderr);
-  }
-  throw new Error(`aws ${args.join(' ')} succeeded`);
-}
+const awsFails = (account: string, ...args: string[]) => stderrOfFailure(() => aws(account, ...args), `aws ${args.join(' ')}`);
 
 describe.skipIf(!hasCli)('the Debian AWS CLI against the local cloud', () => {
   beforeAll(async () => {

@@ -31,3 +31,13 @@ export async function awsCli(endpoint: string, account: string, args: string[], 
     maxBuffer: 64 * 1024 * 1024,
   });
 }
+
+/** The CLI's stderr for a command that must fail; a success fails the test, naming `what`. */
+export async function stderrOfFailure(run: () => Promise<unknown>, what: string): Promise<string> {
+  try {
+    await run();
+  } catch (err) {
+    return String((err as { stderr?: string }).stderr);
+  }
+  throw new Error(`${what} succeeded`);
+}

@@ -5,7 +5,7 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { AWS_CLI_MISSING, awsCli, hasAwsCli } from '../../support/aws-cli.js';
+import { AWS_CLI_MISSING, awsCli, hasAwsCli, stderrOfFailure } from '../../support/aws-cli.js';
 import { OWNER, startS3, STRANGER, type LocalS3 } from './harness.js';
 
 if (!hasAwsCli) console.warn(`Skipping the local S3's AWS CLI tests: ${AWS_CLI_MISSING}`);
@@ -16,14 +16,7 @@ const dir = mkdtempSync(join(tmpdir(), 's3-cli-'));
 const aws = (args: string[], account = OWNER) => awsCli(s3.url, account, args);
 
 /** The CLI's stderr for a command that must fail. */
-async function fails(args: string[], account = OWNER): Promise<string> {
-  try {
-    await aws(args, account);
-  } catch (err) {
-    return String((err as { stderr?: string }).stderr);
-  }
-  throw new Error(`aws ${args.join(' ')} succeeded`);
-}
+const fails = (args: string[], account = OWNER) => stderrOfFailure(() => aws(args, account), `aws ${args.join(' ')}`);
 
 describe.skipIf(!hasAwsCli)('the AWS CLI against the local S3', () => {
   beforeAll(async () => {
