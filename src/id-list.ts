@@ -9,6 +9,11 @@ export class IdListError extends Error {
   ) {
     super(line === undefined ? problem : `line ${line}: ${problem}`);
   }
+
+  /** The problem as said of `source` (a file, stdin, an S3 URI): `ids.txt:3: "x" is not …`, `ids.txt lists no …`. */
+  in(source: string): string {
+    return this.line === undefined ? `${source} ${this.problem}` : `${source}:${this.line}: ${this.problem}`;
+  }
 }
 
 /**

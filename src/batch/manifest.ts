@@ -1,15 +1,10 @@
-import { GetObjectCommand } from '@aws-sdk/client-s3';
+import { GetObjectCommand, type GetObjectCommandOutput } from '@aws-sdk/client-s3';
 import { s3 } from '../clients/s3.js';
 import { config } from '../config.js';
 import { awsErrorName, ValidationError } from '../errors.js';
 import { IdListError, parseIdList } from '../id-list.js';
 import { MAX_BATCH_SIZE } from '../validation.js';
-
-/** Where a batch's certificate ids are: an object in the stack's manifest bucket. */
-export interface ManifestRef {
-  bucket: string;
-  key: string;
-}
+import type { ManifestRef } from './types.js';
 
 /** A manifest as read: its ids, and the ETag of the object version they came from (what the batch records). */
 export interface ManifestContents {
@@ -29,20 +24,30 @@ const uri = (m: ManifestRef) => `s3://${m.bucket}/${m.key}`;
  * large, not a list of ids, a repeat, more than {@link MAX_BATCH_SIZE}.
  */
 export async function readManifest(manifest: ManifestRef): Promise<ManifestContents> {
-  let text: string;
-  let etag: string | undefined;
+  const object = await getManifestObject(manifest);
+  if ((object.ContentLength ?? 0) > MAX_MANIFEST_BYTES) {
+    object.Body?.transformToWebStream()
+      .cancel()
+      .catch(() => undefined);
+    throw new ValidationError('manifest', `manifest ${uri(manifest)} is ${object.ContentLength} bytes; a manifest is at most ${MAX_MANIFEST_BYTES} bytes (${MAX_BATCH_SIZE} ids)`);
+  }
+  const text = (await object.Body?.transformToString('utf8')) ?? '';
+  let ids: string[];
   try {
-    const object = await s3.send(new GetObjectCommand({ Bucket: manifest.bucket, Key: manifest.key }));
-    if ((object.ContentLength ?? 0) > MAX_MANIFEST_BYTES) {
-      object.Body?.transformToWebStream()
-        .cancel()
-        .catch(() => undefined);
-      throw new ValidationError('manifest', `manifest ${uri(manifest)} is ${object.ContentLength} bytes; a manifest is at most ${MAX_MANIFEST_BYTES} bytes (${MAX_BATCH_SIZE} ids)`);
-    }
-    text = (await object.Body?.transformToString('utf8')) ?? '';
-    etag = object.ETag;
+    ids = parseIdList(text);
   } catch (err) {
-    if (err instanceof ValidationError) throw err;
+    if (!(err instanceof IdListError)) throw err;
+    throw new ValidationError('manifest', `manifest ${err.in(uri(manifest))}`);
+  }
+  if (ids.length > MAX_BATCH_SIZE) throw new ValidationError('manifest', `manifest ${uri(manifest)} lists ${ids.length} certificates; a batch holds at most ${MAX_BATCH_SIZE}: split it`);
+  return { certificateIds: ids, etag: object.ETag };
+}
+
+/** GetObject, with S3's answers that are the caller's doing as 400s naming the field. */
+async function getManifestObject(manifest: ManifestRef): Promise<GetObjectCommandOutput> {
+  try {
+    return await s3.send(new GetObjectCommand({ Bucket: manifest.bucket, Key: manifest.key }));
+  } catch (err) {
     switch (awsErrorName(err)) {
       case 'NoSuchKey':
         throw new ValidationError('manifest.key', `manifest.key names no object: ${uri(manifest)} does not exist; upload the list of ids first (aws s3 cp ids.txt ${uri(manifest)})`);
@@ -58,15 +63,6 @@ export async function readManifest(manifest: ManifestRef): Promise<ManifestConte
         throw err;
     }
   }
-  let ids: string[];
-  try {
-    ids = parseIdList(text);
-  } catch (err) {
-    if (!(err instanceof IdListError)) throw err;
-    throw new ValidationError('manifest', `manifest ${uri(manifest)}${err.line === undefined ? '' : `:${err.line}`}: ${err.problem}`);
-  }
-  if (ids.length > MAX_BATCH_SIZE) throw new ValidationError('manifest', `manifest ${uri(manifest)} lists ${ids.length} certificates; a batch holds at most ${MAX_BATCH_SIZE}: split it`);
-  return { certificateIds: ids, etag };
 }
 
 /** The manifest a request names, in the one bucket this deployment reads. */

@@ -2,6 +2,12 @@ import type { BatchFilter } from '../validation.js';
 import type { FinalStatus, TransferStatus } from '../types.js';
 import type { BatchPlan } from './plan.js';
 
+/** Where a batch's certificate ids are: an object in the stack's manifest bucket. */
+export interface ManifestRef {
+  bucket: string;
+  key: string;
+}
+
 export type BatchStatus = 'RUNNING' | 'COMPLETED' | 'FAILED';
 
 /** A certificate the batch could not start a transfer for (404, 409 …): it has no transfer record. */
@@ -26,7 +32,7 @@ export interface BatchRecord {
   /** When the certificates were selected by a filter rather than listed. */
   filter?: BatchFilter;
   /** When the certificates were listed in a manifest: where it was read, and the ETag of what was read. */
-  manifest?: { bucket: string; key: string; etag?: string };
+  manifest?: ManifestRef & { etag?: string };
   total: number;
   executionArn: string;
   createdAt: string;

@@ -73,7 +73,7 @@ export function parseCertificateList(text: string, source: string): string[] {
     return parseIdList(text);
   } catch (err) {
     if (!(err instanceof IdListError)) throw err;
-    throw new UsageError(err.line === undefined ? `${source} ${err.problem}` : `${source}:${err.line}: ${err.problem}`);
+    throw new UsageError(err.in(source));
   }
 }
 
